@@ -1,1 +1,56 @@
-/* placeholder */
+/* execguard: the command-line tool. One verb a file; this one dispatches. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "eg_config.h"
+
+static const char usage[] =
+    "usage: execguard [--help | --version] VERB [ARGS...]\n"
+    "\n"
+    "Ask a human before an AI agent (or anything) runs a destructive command.\n"
+    "\n"
+    "verbs:\n"
+    "  run [--] CMD...            run CMD with the guard on (LD_PRELOAD)\n"
+    "  check [-c STRING | [--] CMD...]\n"
+    "                             print the decision for CMD, run nothing;\n"
+    "                             exit 0 allow/log, 1 confirm, 2 deny\n"
+    "  lint [FILE...]             validate rule files and their examples;\n"
+    "                             exit 0 clean, 1 problems\n"
+    "  rules                      list the rules in effect, with their files\n"
+    "  shell-init bash|zsh|fish   print the snippet that guards an interactive shell\n"
+    "\n"
+    "Usage errors exit 64, configuration errors 78. See execguard(1).\n";
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		fputs(usage, stderr);
+		return EX_USAGE;
+	}
+	const char *verb = argv[1];
+	if (strcmp(verb, "--help") == 0 || strcmp(verb, "-h") == 0 || strcmp(verb, "help") == 0) {
+		fputs(usage, stdout);
+		return 0;
+	}
+	if (strcmp(verb, "--version") == 0 || strcmp(verb, "-V") == 0) {
+		printf("execguard %s\n", EG_VERSION);
+		return 0;
+	}
+	static const struct {
+		const char *name;
+		int (*fn)(int, char **);
+	} verbs[] = {
+		{ "run", cmd_run },
+		{ "check", cmd_check },
+		{ "lint", cmd_lint },
+		{ "rules", cmd_rules },
+		{ "shell-init", cmd_shell_init },
+	};
+	for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
+		if (strcmp(verb, verbs[i].name) == 0)
+			return verbs[i].fn(argc - 1, argv + 1);
+	cli_error(NULL, "unknown verb '%s'", verb);
+	fputs(usage, stderr);
+	return EX_USAGE;
+}

@@ -165,7 +165,9 @@ void eg_policy_free(struct eg_policy *p);
 size_t eg_policy_rule_count(const struct eg_policy *p);
 
 /* Rules in effect from the default sources (eg_sources_default with
- * `self_path`, `envp`), regexes validated, built. NULL with diagnostics. */
+ * `self_path`, `envp`), built. Regexes are not compiled here (the preload
+ * library's constructor uses it and must do no regex work): a pattern that
+ * does not compile fails closed when first used. NULL with diagnostics. */
 struct eg_policy *eg_policy_load_default(const char *self_path, char *const *envp,
     struct eg_diags *d);
 /* Map a block written by eg_policy_save; NULL if missing or malformed. */
@@ -241,7 +243,7 @@ struct eg_check_result {
 
 /* Opaque-sized scratch space; callers put it on their stack or in static
  * storage. The size is part of the ABI between lib/ and its callers only. */
-#define EG_CHECK_SCRATCH_SIZE (160u * 1024u)
+#define EG_CHECK_SCRATCH_SIZE (192u * 1024u)
 struct eg_check_scratch {
 	_Alignas(16) unsigned char bytes[EG_CHECK_SCRATCH_SIZE];
 };

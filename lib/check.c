@@ -1,1 +1,577 @@
-/* placeholder: being written */
+/*
+ * The decision: which rules apply to which command of the subject, and which
+ * one wins. Runs on the exec hook path: no malloc, no stdio, no locks; all
+ * memory is the caller's scratch (PCRE2 included, via a bump arena), except
+ * a temporary mmap when one command's arguments are too long for the stack
+ * join buffer. Errors fail closed.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "check_internal.h"
+#include "policy_block.h"
+#include "subject.h"
+
+#define JOIN_STACK_SIZE (16u * 1024u)
+/* Beyond ARG_MAX's usual 2 MiB nothing legitimate is passed to exec. */
+#define JOIN_MAP_MAX (8u * 1024u * 1024u)
+#define MAX_APPLIED 64
+#define MATCH_LIMIT 5000000u
+#define DEPTH_LIMIT 100000u
+
+struct check_space {
+	struct eg_subject subj;
+	char join_stack[JOIN_STACK_SIZE];
+	char exe_resolved[PATH_MAX];
+	char link_tmp[PATH_MAX];
+	_Alignas(16) unsigned char pcre_mem[];
+};
+
+#define PCRE_MEM_SIZE (EG_CHECK_SCRATCH_SIZE - sizeof(struct check_space))
+_Static_assert(sizeof(struct check_space) + 40u * 1024u <= EG_CHECK_SCRATCH_SIZE,
+    "scratch too small for PCRE2's 20 KiB of match frames");
+
+/* ------------------------------------------------------------ PCRE2 on the stack */
+
+struct pcre_env {
+	struct eg_arena arena;
+	size_t mark; /* arena use after the contexts: reset to this per match */
+	pcre2_general_context *gctx;
+	pcre2_match_context *mctx;
+};
+
+static int pcre_env_init(struct pcre_env *pe, void *mem, size_t size)
+{
+	eg_arena_init(&pe->arena, mem, size);
+	pe->gctx = pcre2_general_context_create(eg_arena_pcre2_malloc, eg_arena_pcre2_free,
+	    &pe->arena);
+	if (pe->gctx == NULL)
+		return -1;
+	pe->mctx = pcre2_match_context_create(pe->gctx);
+	if (pe->mctx == NULL)
+		return -1;
+	pcre2_set_match_limit(pe->mctx, MATCH_LIMIT);
+	pcre2_set_depth_limit(pe->mctx, DEPTH_LIMIT);
+	pcre2_set_heap_limit(pe->mctx, (uint32_t)(size / 1024u));
+	pe->mark = atomic_load_explicit(&pe->arena.used, memory_order_relaxed);
+	return 0;
+}
+
+/* 1 match, 0 no match, -1 error (compile failure, limit, no memory). When
+ * `target` is given and the pattern has a group named "target", copy it. */
+static int run_regex(const struct eg_policy *p, struct pcre_env *pe, uint32_t id,
+    const char *subject, size_t len, char *target, size_t target_size)
+{
+	pcre2_code *code = eg_regex_get(p, id);
+	if (code == NULL)
+		return -1;
+	atomic_store_explicit(&pe->arena.used, pe->mark, memory_order_relaxed);
+	pcre2_match_data *md = pcre2_match_data_create_from_pattern(code, pe->gctx);
+	if (md == NULL)
+		return -1;
+	int rc = pcre2_match(code, (PCRE2_SPTR)subject, len, 0, 0, md, pe->mctx);
+	if (rc == PCRE2_ERROR_NOMATCH)
+		return 0;
+	if (rc < 0)
+		return -1;
+	if (target != NULL) {
+		PCRE2_SIZE tlen = target_size;
+		if (pcre2_substring_copy_byname(md, (PCRE2_SPTR) "target", (PCRE2_UCHAR *)target,
+		    &tlen) < 0)
+			target[0] = '\0';
+	}
+	return 1;
+}
+
+/* ------------------------------------------------------------ command context */
+
+struct cmd_view {
+	const struct eg_subject *s;
+	const struct eg_check_input *in;
+	int idx;
+	const char *args; /* argv[1..] joined by single spaces */
+	size_t args_len;
+};
+
+static bool name_is(const char *assign, const char *name, size_t nlen, const char **val)
+{
+	if (strncmp(assign, name, nlen) == 0 && assign[nlen] == '=') {
+		*val = assign + nlen + 1;
+		return true;
+	}
+	return false;
+}
+
+/* The value NAME has for this command: its own and its parents' assignments
+ * (innermost, last wins), then the exec's environment, unless something on
+ * the way cleared it (env -i) or crossed to another machine. */
+static const char *env_value(const struct cmd_view *v, const char *name)
+{
+	size_t nlen = strlen(name);
+	const char *val;
+	int c = v->idx;
+	while (c >= 0) {
+		const struct eg_cmd *cmd = &v->s->cmds[c];
+		for (uint32_t i = cmd->n_assign; i > 0; i--)
+			if (name_is(v->s->words[cmd->first_assign + i - 1], name, nlen, &val))
+				return val;
+		if (cmd->env_cleared)
+			return "";
+		int parent = cmd->parent;
+		if (cmd->remote && (parent < 0 || !v->s->cmds[parent].remote))
+			return "";
+		c = parent;
+	}
+	for (char *const *e = v->in->envp; e != NULL && *e != NULL; e++)
+		if (name_is(*e, name, nlen, &val))
+			return val;
+	return "";
+}
+
+static const char *cmd_word(const struct eg_subject *s, const struct eg_cmd *c, uint32_t i)
+{
+	return s->words[c->first_word + i];
+}
+
+/* ------------------------------------------------------------ one rule */
+
+enum applies { APPLIES_NO = 0, APPLIES_YES, APPLIES_FAILED };
+
+static enum applies rule_applies(const struct eg_policy *p, struct pcre_env *pe, uint32_t ri,
+    const struct cmd_view *v, unsigned flags)
+{
+	const struct eg_blk_rule *r = &p->rules[ri];
+	bool failed = false;
+	for (uint32_t i = 0; i < r->n_match; i++) {
+		int rc = run_regex(p, pe, p->u32[r->match_first + i], v->args, v->args_len, NULL, 0);
+		if (rc == 0)
+			return APPLIES_NO;
+		failed |= rc < 0;
+	}
+	for (uint32_t i = 0; i < r->n_env; i++) {
+		const char *val = env_value(v, eg_blk_str(p, p->u32[r->env_first + 2 * i]));
+		int rc = run_regex(p, pe, p->u32[r->env_first + 2 * i + 1], val, strlen(val), NULL, 0);
+		if (rc == 0)
+			return APPLIES_NO;
+		failed |= rc < 0;
+	}
+	const char *cwd = v->s->cmds[v->idx].remote ? NULL : v->in->cwd;
+	if (!(flags & EG_CHECK_IGNORE_CWD) && cwd != NULL) {
+		for (uint32_t i = 0; i < r->n_cwd; i++) {
+			int rc = run_regex(p, pe, p->u32[r->cwd_first + i], cwd, strlen(cwd), NULL, 0);
+			if (rc == 0)
+				return APPLIES_NO;
+			failed |= rc < 0;
+		}
+	}
+	for (uint32_t i = 0; i < r->n_unless; i++) {
+		int rc = run_regex(p, pe, p->u32[r->unless_first + i], v->args, v->args_len, NULL, 0);
+		if (rc == 1)
+			return APPLIES_NO;
+		failed |= rc < 0;
+	}
+	if (failed) /* an allow that cannot be evaluated must not exempt anything */
+		return r->action == EG_ACT_ALLOW ? APPLIES_NO : APPLIES_FAILED;
+	return APPLIES_YES;
+}
+
+/* ------------------------------------------------------------ joining arguments */
+
+struct joiner {
+	char *stack;
+	char *map;
+	size_t map_size;
+};
+
+/* Join argv[1..] of command c; NULL if it cannot be held (fail closed). */
+static const char *join_args(struct joiner *j, const struct eg_subject *s, const struct eg_cmd *c,
+    size_t *len_out)
+{
+	size_t need = 1;
+	for (uint32_t i = 1; i < c->n_words; i++)
+		need += strlen(cmd_word(s, c, i)) + 1;
+	char *buf = j->stack;
+	if (need > JOIN_STACK_SIZE) {
+		if (need > JOIN_MAP_MAX)
+			return NULL;
+		if (need > j->map_size) {
+			int saved = errno;
+			if (j->map != NULL)
+				munmap(j->map, j->map_size);
+			size_t sz = (need + 4095u) & ~(size_t)4095u;
+			j->map = mmap(NULL, sz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+			errno = saved;
+			if (j->map == MAP_FAILED) {
+				j->map = NULL;
+				j->map_size = 0;
+				return NULL;
+			}
+			j->map_size = sz;
+		}
+		buf = j->map;
+	}
+	size_t n = 0;
+	for (uint32_t i = 1; i < c->n_words; i++) {
+		const char *w = cmd_word(s, c, i);
+		size_t wl = strlen(w);
+		if (i > 1)
+			buf[n++] = ' ';
+		memcpy(buf + n, w, wl);
+		n += wl;
+	}
+	buf[n] = '\0';
+	*len_out = n;
+	return buf;
+}
+
+static void joiner_release(struct joiner *j)
+{
+	if (j->map != NULL) {
+		int saved = errno;
+		munmap(j->map, j->map_size);
+		errno = saved;
+	}
+	j->map = NULL;
+	j->map_size = 0;
+}
+
+/* ------------------------------------------------------------ the decision */
+
+/* Candidate rules for a command: those indexed under either of its names,
+ * each once, in ascending order. */
+struct candidates {
+	const uint32_t *a, *b;
+	uint32_t na, nb, ia, ib;
+};
+
+static void candidates_init(struct candidates *c, const struct eg_policy *p, const struct eg_cmd *cmd)
+{
+	const struct eg_blk_bucket *ba = eg_policy_lookup(p, cmd->prog);
+	const struct eg_blk_bucket *bb = NULL;
+	if (cmd->prog_exe != NULL && (cmd->prog == NULL || strcmp(cmd->prog, cmd->prog_exe) != 0))
+		bb = eg_policy_lookup(p, cmd->prog_exe);
+	*c = (struct candidates){ 0 };
+	if (ba) {
+		c->a = p->u32 + ba->rules_first;
+		c->na = ba->n_rules;
+	}
+	if (bb) {
+		c->b = p->u32 + bb->rules_first;
+		c->nb = bb->n_rules;
+	}
+}
+
+static bool candidates_next(struct candidates *c, uint32_t *out)
+{
+	bool ha = c->ia < c->na, hb = c->ib < c->nb;
+	if (!ha && !hb)
+		return false;
+	if (ha && hb && c->a[c->ia] == c->b[c->ib]) {
+		*out = c->a[c->ia++];
+		c->ib++;
+	} else if (ha && (!hb || c->a[c->ia] < c->b[c->ib])) {
+		*out = c->a[c->ia++];
+	} else {
+		*out = c->b[c->ib++];
+	}
+	return true;
+}
+
+struct verdict {
+	enum eg_action action;
+	uint32_t rule;
+	uint32_t allow_rule;
+	bool failed;
+};
+
+static bool stricter(const struct eg_policy *p, const struct verdict *a, const struct verdict *b)
+{
+	if (a->action != b->action)
+		return a->action > b->action;
+	if (a->rule != EG_NO_RULE && b->rule != EG_NO_RULE)
+		return p->rules[a->rule].severity > p->rules[b->rule].severity;
+	return false;
+}
+
+static bool exempts(const struct eg_blk_rule *allow, const struct eg_blk_rule *r)
+{
+	return allow->file_order >= r->file_order && (allow->protected_src || !r->protected_src);
+}
+
+/* Decide one command. Returns false when it could not be decided (too many
+ * rules apply to keep track of): the caller fails closed. */
+static bool decide_cmd(const struct eg_policy *p, struct pcre_env *pe, const struct cmd_view *v,
+    unsigned flags, struct verdict *out)
+{
+	struct candidates cand;
+	candidates_init(&cand, p, &v->s->cmds[v->idx]);
+	uint32_t hit[MAX_APPLIED];
+	bool hit_failed[MAX_APPLIED];
+	uint32_t n_hit = 0;
+	uint32_t ri;
+	*out = (struct verdict){ .action = EG_ACT_NONE, .rule = EG_NO_RULE, .allow_rule = EG_NO_RULE };
+	while (candidates_next(&cand, &ri)) {
+		enum applies a = rule_applies(p, pe, ri, v, flags);
+		if (a == APPLIES_NO)
+			continue;
+		if (n_hit == MAX_APPLIED)
+			return false;
+		hit_failed[n_hit] = a == APPLIES_FAILED;
+		hit[n_hit++] = ri;
+	}
+	for (uint32_t i = 0; i < n_hit; i++) {
+		const struct eg_blk_rule *r = &p->rules[hit[i]];
+		if (r->action == EG_ACT_ALLOW)
+			continue;
+		uint32_t exempt_by = EG_NO_RULE;
+		for (uint32_t j = 0; j < n_hit && !hit_failed[i]; j++)
+			if (p->rules[hit[j]].action == EG_ACT_ALLOW && exempts(&p->rules[hit[j]], r))
+				exempt_by = hit[j];
+		if (exempt_by != EG_NO_RULE) {
+			if (out->action == EG_ACT_NONE) {
+				out->action = EG_ACT_ALLOW;
+				out->allow_rule = exempt_by;
+			}
+			continue;
+		}
+		struct verdict c = {
+			.action = hit_failed[i] ? EG_ACT_DENY : (enum eg_action)r->action,
+			.rule = hit[i],
+			.allow_rule = EG_NO_RULE,
+			.failed = hit_failed[i],
+		};
+		if (stricter(p, &c, out))
+			*out = c;
+	}
+	return true;
+}
+
+static const char *resolve_exe(const char *exe, char *buf, char *tmp)
+{
+	if (exe == NULL || exe[0] == '\0')
+		return exe;
+	int saved = errno;
+	size_t n = strlcpy(buf, exe, PATH_MAX);
+	if (n >= PATH_MAX) {
+		errno = saved;
+		return exe;
+	}
+	for (int hops = 0; hops < 16; hops++) {
+		ssize_t len = readlink(buf, tmp, PATH_MAX - 1);
+		if (len <= 0)
+			break;
+		tmp[len] = '\0';
+		if (tmp[0] == '/') {
+			memcpy(buf, tmp, (size_t)len + 1);
+			continue;
+		}
+		char *slash = strrchr(buf, '/');
+		size_t dir_len = slash ? (size_t)(slash - buf) + 1 : 0;
+		if (dir_len + (size_t)len + 1 > PATH_MAX)
+			break;
+		memmove(buf + dir_len, tmp, (size_t)len + 1);
+	}
+	errno = saved;
+	return buf;
+}
+
+static void result_init(struct eg_check_result *out)
+{
+	out->action = EG_ACT_NONE;
+	out->severity = EG_SEV_NORMAL;
+	out->rule = EG_NO_RULE;
+	out->allow_rule = EG_NO_RULE;
+	out->fail = EG_FAIL_NONE;
+	out->cmd_index = -1;
+	out->unwrapped = false;
+	out->cmdline[0] = '\0';
+	out->confirm_word[0] = '\0';
+}
+
+static enum eg_action fail_closed(struct eg_check_result *out, enum eg_fail why)
+{
+	out->action = EG_ACT_DENY;
+	out->fail = why;
+	return out->action;
+}
+
+/* The word a critical rule asks for: its "target" capture, else the program. */
+static void find_confirm_word(const struct eg_policy *p, struct pcre_env *pe, const struct cmd_view *v,
+    uint32_t ri, char *word, size_t size)
+{
+	const struct eg_blk_rule *r = &p->rules[ri];
+	word[0] = '\0';
+	for (uint32_t i = 0; i < r->n_match && word[0] == '\0'; i++)
+		run_regex(p, pe, p->u32[r->match_first + i], v->args, v->args_len, word, size);
+	if (word[0] == '\0') {
+		const char *prog = v->s->cmds[v->idx].prog;
+		strlcpy(word, prog ? prog : "yes", size);
+	}
+}
+
+static enum eg_action check_subject(const struct eg_policy *p, struct eg_subject *s,
+    const struct eg_check_input *in, void *pcre_mem, size_t pcre_size, char *join_stack,
+    struct eg_check_result *out)
+{
+	struct pcre_env pe;
+	if (pcre_env_init(&pe, pcre_mem, pcre_size) < 0)
+		return fail_closed(out, EG_FAIL_REGEX);
+	struct joiner j = { .stack = join_stack };
+	struct verdict best = { .action = EG_ACT_NONE, .rule = EG_NO_RULE, .allow_rule = EG_NO_RULE };
+	int best_cmd = -1;
+
+	for (uint32_t c = 0; c < s->n_cmds; c++) {
+		struct cmd_view v = { .s = s, .in = in, .idx = (int)c };
+		struct candidates probe;
+		candidates_init(&probe, p, &s->cmds[c]);
+		if (probe.na == 0 && probe.nb == 0)
+			continue;
+		v.args = join_args(&j, s, &s->cmds[c], &v.args_len);
+		if (v.args == NULL) {
+			joiner_release(&j);
+			out->cmd_index = (int)c;
+			return fail_closed(out, EG_FAIL_TOO_BIG);
+		}
+		struct verdict vd;
+		if (!decide_cmd(p, &pe, &v, in->flags, &vd)) {
+			joiner_release(&j);
+			out->cmd_index = (int)c;
+			return fail_closed(out, EG_FAIL_TOO_BIG);
+		}
+		if (stricter(p, &vd, &best)) {
+			best = vd;
+			best_cmd = (int)c;
+			if (best.action >= EG_ACT_CONFIRM && p->rules[best.rule].severity == EG_SEV_CRITICAL)
+				find_confirm_word(p, &pe, &v, best.rule, out->confirm_word,
+				    sizeof out->confirm_word);
+		}
+	}
+	joiner_release(&j);
+
+	out->action = best.action;
+	out->rule = best.rule;
+	out->allow_rule = best.allow_rule;
+	if (best.failed)
+		out->fail = EG_FAIL_REGEX;
+	if (best.rule != EG_NO_RULE)
+		out->severity = p->rules[best.rule].severity;
+	if (out->severity != EG_SEV_CRITICAL || best.action < EG_ACT_CONFIRM)
+		out->confirm_word[0] = '\0';
+	if (best_cmd >= 0) {
+		const struct eg_cmd *cmd = &s->cmds[best_cmd];
+		out->cmd_index = best_cmd;
+		out->unwrapped = cmd->parent >= 0;
+		eg_quote_argv(out->cmdline, sizeof out->cmdline, s->words + cmd->first_word,
+		    cmd->n_words);
+	}
+	return out->action;
+}
+
+static struct check_space *space_of(struct eg_check_scratch *scratch)
+{
+	return (struct check_space *)(void *)scratch->bytes;
+}
+
+enum eg_action eg_check(const struct eg_policy *p, const struct eg_check_input *in,
+    struct eg_check_scratch *scratch, struct eg_check_result *out)
+{
+	int saved = errno;
+	result_init(out);
+	if (p == NULL) {
+		fail_closed(out, EG_FAIL_NO_POLICY);
+		errno = saved;
+		return out->action;
+	}
+	struct check_space *sp = space_of(scratch);
+	const char *exe = resolve_exe(in->exe_path, sp->exe_resolved, sp->link_tmp);
+
+	/* argc 0: the program still runs; judge it by its executable. */
+	char *synth[2] = { (char *)exe, NULL };
+	char *const *argv = in->argv;
+	if (argv == NULL || argv[0] == NULL) {
+		if (exe == NULL) {
+			errno = saved;
+			return out->action;
+		}
+		argv = synth;
+	}
+	if (!eg_check_may_apply(p, argv[0], exe)) {
+		errno = saved;
+		return out->action;
+	}
+	unsigned sflags = (in->flags & EG_CHECK_UNWRAP_ALL) ? EG_SUBJ_UNWRAP_ALL : 0;
+	if (eg_subject_build(&sp->subj, argv, exe, sflags) < 0 || sp->subj.overflow) {
+		fail_closed(out, EG_FAIL_TOO_BIG);
+		if (argv[0] != NULL)
+			eg_quote_argv(out->cmdline, sizeof out->cmdline, (const char *const *)argv, 1);
+		errno = saved;
+		return out->action;
+	}
+	check_subject(p, &sp->subj, in, sp->pcre_mem, PCRE_MEM_SIZE, sp->join_stack, out);
+	errno = saved;
+	return out->action;
+}
+
+bool eg_check_may_apply(const struct eg_policy *p, const char *argv0, const char *exe_path)
+{
+	if (p == NULL)
+		return true;
+	const char *names[2] = { argv0 ? eg_basename(argv0) : NULL,
+		exe_path ? eg_basename(exe_path) : NULL };
+	for (int i = 0; i < 2; i++) {
+		if (names[i] == NULL || names[i][0] == '\0')
+			continue;
+		if (eg_policy_lookup(p, names[i]) != NULL || eg_subject_is_wrapper(names[i]))
+			return true;
+	}
+	return false;
+}
+
+/* ------------------------------------------------------------ lint support */
+
+int eg_rule_catches_text(const struct eg_policy *p, uint32_t rule, const char *cmdline,
+    struct eg_check_scratch *scratch)
+{
+	struct check_space *sp = space_of(scratch);
+	struct eg_subject *s = &sp->subj;
+	memset(s, 0, offsetof(struct eg_subject, words));
+	s->n_cmds = 0;
+	s->n_words = 0;
+	s->text_used = 0;
+	s->overflow = false;
+	if (eg_subject_add_shell(s, cmdline, strlen(cmdline), -1, EG_VIA_TOP, EG_SUBJ_UNWRAP_ALL) < 0 ||
+	    s->overflow)
+		return -1;
+	struct pcre_env pe;
+	if (pcre_env_init(&pe, sp->pcre_mem, PCRE_MEM_SIZE) < 0)
+		return -1;
+	struct eg_check_input in = { .flags = EG_CHECK_UNWRAP_ALL | EG_CHECK_IGNORE_CWD };
+	struct joiner j = { .stack = sp->join_stack };
+	int result = 0;
+	for (uint32_t c = 0; c < s->n_cmds && result == 0; c++) {
+		struct cmd_view v = { .s = s, .in = &in, .idx = (int)c };
+		struct candidates cand;
+		candidates_init(&cand, p, &s->cmds[c]);
+		uint32_t ri;
+		bool named = false;
+		while (candidates_next(&cand, &ri))
+			named |= ri == rule;
+		if (!named)
+			continue;
+		v.args = join_args(&j, s, &s->cmds[c], &v.args_len);
+		if (v.args == NULL) {
+			result = -1;
+			break;
+		}
+		enum applies a = rule_applies(p, &pe, rule, &v, in.flags);
+		if (a == APPLIES_FAILED)
+			result = -1;
+		else if (a == APPLIES_YES)
+			result = 1;
+	}
+	joiner_release(&j);
+	return result;
+}

@@ -1,1 +1,170 @@
-/* placeholder */
+/* The policy block on disk: written once by `execguard run`/`shell-init`,
+ * mapped by every guarded process in one open+mmap. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "policy_block.h"
+
+extern char **environ;
+
+static const char *env_get(char *const *envp, const char *name)
+{
+	size_t n = strlen(name);
+	for (char *const *e = envp ? envp : environ; e && *e; e++)
+		if (strncmp(*e, name, n) == 0 && (*e)[n] == '=')
+			return *e + n + 1;
+	return NULL;
+}
+
+struct eg_policy *eg_policy_map_file(const char *path)
+{
+	if (path == NULL || path[0] == '\0')
+		return NULL;
+	int saved = errno;
+	struct eg_policy *p = NULL;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		goto out;
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size < (off_t)sizeof(struct eg_blk_header) ||
+	    st.st_size > (off_t)EG_BLOCK_MAX_SIZE) {
+		close(fd);
+		goto out;
+	}
+	void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (m == MAP_FAILED)
+		goto out;
+	p = eg_policy_from_block(m, (size_t)st.st_size, true);
+	if (p == NULL)
+		munmap(m, (size_t)st.st_size);
+out:
+	errno = saved;
+	return p;
+}
+
+static int mkdir_p(char *path, mode_t mode)
+{
+	for (char *s = path + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		int rc = mkdir(path, mode);
+		*s = '/';
+		if (rc < 0 && errno != EEXIST)
+			return -1;
+	}
+	if (mkdir(path, mode) < 0 && errno != EEXIST)
+		return -1;
+	return 0;
+}
+
+static bool same_content(const char *path, const void *block, size_t size)
+{
+	struct eg_policy *p = eg_policy_map_file(path);
+	bool same = p != NULL && p->size == size && memcmp(p->base, block, size) == 0;
+	eg_policy_free(p);
+	return same;
+}
+
+static int save_in(const char *dir, const struct eg_policy *p, char *path_out, size_t size)
+{
+	char dirbuf[PATH_MAX];
+	if (snprintf(dirbuf, sizeof dirbuf, "%s", dir) >= (int)sizeof dirbuf || mkdir_p(dirbuf, 0700) < 0)
+		return -1;
+	struct stat st;
+	/* Only our own private directory: someone else's could swap the file. */
+	if (stat(dirbuf, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
+	    (st.st_mode & 022) != 0) {
+		errno = EPERM;
+		return -1;
+	}
+	char final[PATH_MAX], tmp[PATH_MAX];
+	if (snprintf(final, sizeof final, "%s/policy-%016" PRIx64 ".bin", dirbuf, eg_policy_hash(p)) >=
+	        (int)sizeof final ||
+	    snprintf(tmp, sizeof tmp, "%s.%ld.tmp", final, (long)getpid()) >= (int)sizeof tmp) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if (strlcpy(path_out, final, size) >= size) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if (same_content(final, p->base, p->size))
+		return 0;
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
+	if (fd < 0)
+		return -1;
+	const unsigned char *b = p->base;
+	size_t left = p->size;
+	while (left > 0) {
+		ssize_t w = write(fd, b, left);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			int e = errno;
+			close(fd);
+			unlink(tmp);
+			errno = e ? e : EIO;
+			return -1;
+		}
+		b += w;
+		left -= (size_t)w;
+	}
+	if (close(fd) < 0 || rename(tmp, final) < 0) {
+		int e = errno;
+		unlink(tmp);
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
+int eg_policy_save(const struct eg_policy *p, char *const *envp, char *path_out, size_t size)
+{
+	char dir[PATH_MAX];
+	const char *runtime = env_get(envp, "XDG_RUNTIME_DIR");
+	if (runtime && runtime[0] == '/' &&
+	    snprintf(dir, sizeof dir, "%s/execguard", runtime) < (int)sizeof dir &&
+	    save_in(dir, p, path_out, size) == 0)
+		return 0;
+	const char *cache = env_get(envp, "XDG_CACHE_HOME");
+	const char *home = env_get(envp, "HOME");
+	if (cache && cache[0] == '/') {
+		if (snprintf(dir, sizeof dir, "%s/execguard", cache) >= (int)sizeof dir)
+			return -1;
+	} else if (home && home[0] == '/') {
+		if (snprintf(dir, sizeof dir, "%s/.cache/execguard", home) >= (int)sizeof dir)
+			return -1;
+	} else {
+		errno = ENOENT;
+		return -1;
+	}
+	return save_in(dir, p, path_out, size);
+}
+
+struct eg_policy *eg_policy_load_default(const char *self_path, char *const *envp,
+    struct eg_diags *d)
+{
+	struct eg_sources src = { 0 };
+	struct eg_ruleset rs = { 0 };
+	struct eg_policy *p = NULL;
+	if (eg_sources_default(&src, self_path, envp) < 0) {
+		eg_diags_add(d, NULL, 0, 0, "cannot determine where the rule files are");
+		goto out;
+	}
+	if (eg_ruleset_load(&rs, &src, d) < 0)
+		goto out;
+	p = eg_policy_build(&rs, d);
+out:
+	eg_ruleset_free(&rs);
+	eg_sources_free(&src);
+	return p;
+}

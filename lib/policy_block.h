@@ -1,0 +1,104 @@
+/*
+ * The policy block: every rule in effect, flattened into one relocatable,
+ * read-only piece of memory (offsets, no pointers) so the preload library
+ * maps it from a file in one syscall instead of parsing rule files in every
+ * process. Internal to lib/.
+ */
+#ifndef EG_POLICY_BLOCK_H
+#define EG_POLICY_BLOCK_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include "arena.h"
+#include "execguard.h"
+
+#define EG_BLOCK_MAGIC "EXECGRD"
+#define EG_BLOCK_VERSION 1u
+#define EG_BLOCK_MAX_SIZE (64u * 1024u * 1024u)
+
+struct eg_blk_header {
+	char magic[8];
+	uint32_t version;
+	uint32_t size; /* of the whole block */
+	uint32_t n_rules, rules_off;
+	uint32_t n_regex, regex_off;
+	uint32_t n_buckets, buckets_off; /* power of two, open addressing */
+	uint32_t n_u32, u32_off;         /* pool of u32 lists */
+	uint32_t strings_len, strings_off;
+	uint32_t n_files, files_off;     /* u32 string offsets */
+	uint32_t reserved;
+	uint64_t hash; /* FNV-1a 64 of the block with this field zero */
+};
+
+struct eg_blk_regex {
+	uint32_t src; /* string offset; strings are NUL-terminated */
+	uint32_t len;
+};
+
+struct eg_blk_rule {
+	uint32_t id, reason, programs; /* string offsets */
+	uint32_t file;                 /* index into files */
+	uint32_t line;
+	uint32_t file_order;
+	uint8_t action, severity, protected_src, pad;
+	uint32_t match_first, n_match;   /* u32 pool: regex ids */
+	uint32_t unless_first, n_unless; /* u32 pool: regex ids */
+	uint32_t env_first, n_env;       /* u32 pool: pairs (name string, regex id) */
+	uint32_t cwd_first, n_cwd;       /* u32 pool: regex ids */
+};
+
+struct eg_blk_bucket {
+	uint32_t name; /* string offset, 0 = empty bucket (string 0 is "") */
+	uint32_t hash;
+	uint32_t rules_first, n_rules; /* u32 pool: rule indices, ascending */
+};
+
+/* Per-process state of one regex: compiled lazily on first use. */
+struct eg_regex_slot {
+	_Atomic(pcre2_code *) code;
+	_Atomic int failed; /* compile error: every use fails closed */
+};
+
+struct eg_policy {
+	const unsigned char *base;
+	size_t size;
+	const struct eg_blk_header *h;
+	const struct eg_blk_rule *rules;
+	const struct eg_blk_regex *regex;
+	const struct eg_blk_bucket *buckets;
+	const uint32_t *u32;
+	const char *strings;
+	const uint32_t *files;
+	bool owned_mmap; /* munmap on free */
+	bool owned_heap; /* free on free */
+
+	struct eg_regex_slot *slots; /* n_regex entries */
+	struct eg_arena compile_arena; /* backs the compiled regexes */
+	pcre2_general_context *compile_gctx;
+	pcre2_compile_context *compile_ctx;
+};
+
+static inline const char *eg_blk_str(const struct eg_policy *p, uint32_t off)
+{
+	return p->strings + off;
+}
+
+uint32_t eg_name_hash(const char *s);
+/* Rules indexed under `name`: returns the bucket or NULL. */
+const struct eg_blk_bucket *eg_policy_lookup(const struct eg_policy *p, const char *name);
+uint64_t eg_fnv64(const void *data, size_t len, uint64_t h);
+
+/* Compiled code for regex `id`, compiling on first use (hook-path safe:
+ * memory from the policy's compile arena). NULL if it cannot compile. */
+pcre2_code *eg_regex_get(const struct eg_policy *p, uint32_t id);
+/* Set up the per-process lazy-compile state (may allocate; not hook path). */
+int eg_regex_cache_init(struct eg_policy *p);
+void eg_regex_cache_free(struct eg_policy *p);
+
+#endif
