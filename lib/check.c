@@ -94,6 +94,7 @@ struct cmd_view {
 	int idx;
 	const char *args; /* argv[1..] joined by single spaces */
 	size_t args_len;
+	const char *exe_name; /* basename of the resolved executable (top command) */
 };
 
 static bool name_is(const char *assign, const char *name, size_t nlen, const char **val)
@@ -133,7 +134,7 @@ static const char *env_value(const struct cmd_view *v, const char *name)
 
 static const char *cmd_word(const struct eg_subject *s, const struct eg_cmd *c, uint32_t i)
 {
-	return s->words[c->first_word + i];
+	return eg_cmd_word(s, c, i);
 }
 
 /* ------------------------------------------------------------ one rule */
@@ -240,43 +241,49 @@ static void joiner_release(struct joiner *j)
 
 /* ------------------------------------------------------------ the decision */
 
-/* Candidate rules for a command: those indexed under either of its names,
- * each once, in ascending order. */
+/* Candidate rules for a command: those indexed under any of its names (as
+ * written, as exec'd, and the symlink-resolved executable for the top
+ * command), each once, in ascending order. */
+#define MAX_NAMES 3
 struct candidates {
-	const uint32_t *a, *b;
-	uint32_t na, nb, ia, ib;
+	const uint32_t *list[MAX_NAMES];
+	uint32_t n[MAX_NAMES], i[MAX_NAMES];
 };
 
-static void candidates_init(struct candidates *c, const struct eg_policy *p, const struct eg_cmd *cmd)
+static void candidates_init(struct candidates *c, const struct eg_policy *p, const struct eg_cmd *cmd,
+    const char *extra_name)
 {
-	const struct eg_blk_bucket *ba = eg_policy_lookup(p, cmd->prog);
-	const struct eg_blk_bucket *bb = NULL;
-	if (cmd->prog_exe != NULL && (cmd->prog == NULL || strcmp(cmd->prog, cmd->prog_exe) != 0))
-		bb = eg_policy_lookup(p, cmd->prog_exe);
+	const char *names[MAX_NAMES] = { cmd->prog, cmd->prog_exe, extra_name };
 	*c = (struct candidates){ 0 };
-	if (ba) {
-		c->a = p->u32 + ba->rules_first;
-		c->na = ba->n_rules;
+	for (int k = 0; k < MAX_NAMES; k++) {
+		bool dup = names[k] == NULL;
+		for (int j = 0; j < k && !dup; j++)
+			dup = names[j] != NULL && strcmp(names[j], names[k]) == 0;
+		const struct eg_blk_bucket *b = dup ? NULL : eg_policy_lookup(p, names[k]);
+		if (b != NULL) {
+			c->list[k] = p->u32 + b->rules_first;
+			c->n[k] = b->n_rules;
+		}
 	}
-	if (bb) {
-		c->b = p->u32 + bb->rules_first;
-		c->nb = bb->n_rules;
-	}
+}
+
+static bool candidates_empty(const struct candidates *c)
+{
+	return c->n[0] + c->n[1] + c->n[2] == 0;
 }
 
 static bool candidates_next(struct candidates *c, uint32_t *out)
 {
-	bool ha = c->ia < c->na, hb = c->ib < c->nb;
-	if (!ha && !hb)
+	uint32_t best = UINT32_MAX;
+	for (int k = 0; k < MAX_NAMES; k++)
+		if (c->i[k] < c->n[k] && c->list[k][c->i[k]] < best)
+			best = c->list[k][c->i[k]];
+	if (best == UINT32_MAX)
 		return false;
-	if (ha && hb && c->a[c->ia] == c->b[c->ib]) {
-		*out = c->a[c->ia++];
-		c->ib++;
-	} else if (ha && (!hb || c->a[c->ia] < c->b[c->ib])) {
-		*out = c->a[c->ia++];
-	} else {
-		*out = c->b[c->ib++];
-	}
+	for (int k = 0; k < MAX_NAMES; k++)
+		if (c->i[k] < c->n[k] && c->list[k][c->i[k]] == best)
+			c->i[k]++;
+	*out = best;
 	return true;
 }
 
@@ -307,7 +314,7 @@ static bool decide_cmd(const struct eg_policy *p, struct pcre_env *pe, const str
     unsigned flags, struct verdict *out)
 {
 	struct candidates cand;
-	candidates_init(&cand, p, &v->s->cmds[v->idx]);
+	candidates_init(&cand, p, &v->s->cmds[v->idx], v->exe_name);
 	uint32_t hit[MAX_APPLIED];
 	bool hit_failed[MAX_APPLIED];
 	uint32_t n_hit = 0;
@@ -378,6 +385,20 @@ static const char *resolve_exe(const char *exe, char *buf, char *tmp)
 	return buf;
 }
 
+static bool may_apply(const struct eg_policy *p, const char *argv0, const char *exe,
+    const char *exe_name)
+{
+	const char *names[3] = { argv0 ? eg_basename(argv0) : NULL, exe ? eg_basename(exe) : NULL,
+		exe_name };
+	for (int i = 0; i < 3; i++) {
+		if (names[i] == NULL || names[i][0] == '\0')
+			continue;
+		if (eg_policy_lookup(p, names[i]) != NULL || eg_subject_is_wrapper(names[i]))
+			return true;
+	}
+	return false;
+}
+
 static void result_init(struct eg_check_result *out)
 {
 	out->action = EG_ACT_NONE;
@@ -413,8 +434,8 @@ static void find_confirm_word(const struct eg_policy *p, struct pcre_env *pe, co
 }
 
 static enum eg_action check_subject(const struct eg_policy *p, struct eg_subject *s,
-    const struct eg_check_input *in, void *pcre_mem, size_t pcre_size, char *join_stack,
-    struct eg_check_result *out)
+    const struct eg_check_input *in, const char *exe_name, void *pcre_mem, size_t pcre_size,
+    char *join_stack, struct eg_check_result *out)
 {
 	struct pcre_env pe;
 	if (pcre_env_init(&pe, pcre_mem, pcre_size) < 0)
@@ -424,10 +445,11 @@ static enum eg_action check_subject(const struct eg_policy *p, struct eg_subject
 	int best_cmd = -1;
 
 	for (uint32_t c = 0; c < s->n_cmds; c++) {
-		struct cmd_view v = { .s = s, .in = in, .idx = (int)c };
+		struct cmd_view v = { .s = s, .in = in, .idx = (int)c,
+			.exe_name = c == 0 ? exe_name : NULL };
 		struct candidates probe;
-		candidates_init(&probe, p, &s->cmds[c]);
-		if (probe.na == 0 && probe.nb == 0)
+		candidates_init(&probe, p, &s->cmds[c], v.exe_name);
+		if (candidates_empty(&probe))
 			continue;
 		v.args = join_args(&j, s, &s->cmds[c], &v.args_len);
 		if (v.args == NULL) {
@@ -464,8 +486,8 @@ static enum eg_action check_subject(const struct eg_policy *p, struct eg_subject
 		const struct eg_cmd *cmd = &s->cmds[best_cmd];
 		out->cmd_index = best_cmd;
 		out->unwrapped = cmd->parent >= 0;
-		eg_quote_argv(out->cmdline, sizeof out->cmdline, s->words + cmd->first_word,
-		    cmd->n_words);
+		eg_quote_argv(out->cmdline, sizeof out->cmdline,
+		    cmd->argv ? (const char *const *)cmd->argv : s->words + cmd->first_word, cmd->n_words);
 	}
 	return out->action;
 }
@@ -486,7 +508,9 @@ enum eg_action eg_check(const struct eg_policy *p, const struct eg_check_input *
 		return out->action;
 	}
 	struct check_space *sp = space_of(scratch);
-	const char *exe = resolve_exe(in->exe_path, sp->exe_resolved, sp->link_tmp);
+	const char *exe = in->exe_path;
+	const char *resolved = resolve_exe(exe, sp->exe_resolved, sp->link_tmp);
+	const char *exe_name = resolved ? eg_basename(resolved) : NULL;
 
 	/* argc 0: the program still runs; judge it by its executable. */
 	char *synth[2] = { (char *)exe, NULL };
@@ -498,7 +522,7 @@ enum eg_action eg_check(const struct eg_policy *p, const struct eg_check_input *
 		}
 		argv = synth;
 	}
-	if (!eg_check_may_apply(p, argv[0], exe)) {
+	if (!may_apply(p, argv[0], exe, exe_name)) {
 		errno = saved;
 		return out->action;
 	}
@@ -510,7 +534,7 @@ enum eg_action eg_check(const struct eg_policy *p, const struct eg_check_input *
 		errno = saved;
 		return out->action;
 	}
-	check_subject(p, &sp->subj, in, sp->pcre_mem, PCRE_MEM_SIZE, sp->join_stack, out);
+	check_subject(p, &sp->subj, in, exe_name, sp->pcre_mem, PCRE_MEM_SIZE, sp->join_stack, out);
 	errno = saved;
 	return out->action;
 }
@@ -519,15 +543,9 @@ bool eg_check_may_apply(const struct eg_policy *p, const char *argv0, const char
 {
 	if (p == NULL)
 		return true;
-	const char *names[2] = { argv0 ? eg_basename(argv0) : NULL,
-		exe_path ? eg_basename(exe_path) : NULL };
-	for (int i = 0; i < 2; i++) {
-		if (names[i] == NULL || names[i][0] == '\0')
-			continue;
-		if (eg_policy_lookup(p, names[i]) != NULL || eg_subject_is_wrapper(names[i]))
-			return true;
-	}
-	return false;
+	char resolved[PATH_MAX], tmp[PATH_MAX];
+	const char *r = resolve_exe(exe_path, resolved, tmp);
+	return may_apply(p, argv0, exe_path, r ? eg_basename(r) : NULL);
 }
 
 /* ------------------------------------------------------------ lint support */
@@ -554,7 +572,7 @@ int eg_rule_catches_text(const struct eg_policy *p, uint32_t rule, const char *c
 	for (uint32_t c = 0; c < s->n_cmds && result == 0; c++) {
 		struct cmd_view v = { .s = s, .in = &in, .idx = (int)c };
 		struct candidates cand;
-		candidates_init(&cand, p, &s->cmds[c]);
+		candidates_init(&cand, p, &s->cmds[c], NULL);
 		uint32_t ri;
 		bool named = false;
 		while (candidates_next(&cand, &ri))

@@ -1,1 +1,183 @@
-/* placeholder: being written */
+/* Loading rule files from disk: one file, or every source in order. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "execguard.h"
+
+#define RULE_FILE_MAX (4u * 1024u * 1024u)
+
+/*
+ * Protected: neither the file nor its directory is writable by the real
+ * user (access(2) checks with the real uid, as a setuid-unaware tool
+ * should). For root both are writable, so nothing is protected.
+ */
+static bool is_protected(const char *path)
+{
+	if (access(path, W_OK) == 0)
+		return false;
+	const char *slash = strrchr(path, '/');
+	char *dir;
+	if (!slash)
+		dir = strdup(".");
+	else if (slash == path)
+		dir = strdup("/");
+	else
+		dir = strndup(path, (size_t)(slash - path));
+	if (!dir)
+		return false;
+	bool prot = access(dir, W_OK) != 0;
+	free(dir);
+	return prot;
+}
+
+int eg_ruleset_load_file(struct eg_ruleset *rs, const char *path, struct eg_diags *d)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0) {
+		eg_diags_add(d, path, 0, 0, "cannot open rule file: %s", strerror(errno));
+		return -1;
+	}
+	struct stat st;
+	if (fstat(fd, &st) != 0) {
+		eg_diags_add(d, path, 0, 0, "cannot stat rule file: %s", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		eg_diags_add(d, path, 0, 0, "not a regular file");
+		close(fd);
+		return -1;
+	}
+	if (st.st_size > (off_t)RULE_FILE_MAX) {
+		eg_diags_add(d, path, 0, 0, "rule file is too large (%lld bytes, at most %u)",
+		    (long long)st.st_size, RULE_FILE_MAX);
+		close(fd);
+		return -1;
+	}
+
+	size_t cap = (size_t)st.st_size + 1, len = 0;
+	char *buf = malloc(cap);
+	if (!buf) {
+		eg_diags_add(d, path, 0, 0, "out of memory");
+		close(fd);
+		return -1;
+	}
+	for (;;) {
+		if (len == cap) {
+			if (cap > RULE_FILE_MAX) {
+				eg_diags_add(d, path, 0, 0, "rule file is too large (at most %u bytes)",
+				    RULE_FILE_MAX);
+				goto fail;
+			}
+			size_t ncap = cap * 2 > RULE_FILE_MAX + 1 ? RULE_FILE_MAX + 1 : cap * 2;
+			char *nb = realloc(buf, ncap);
+			if (!nb) {
+				eg_diags_add(d, path, 0, 0, "out of memory");
+				goto fail;
+			}
+			buf = nb;
+			cap = ncap;
+		}
+		ssize_t r = read(fd, buf + len, cap - len);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			eg_diags_add(d, path, 0, 0, "cannot read rule file: %s", strerror(errno));
+			goto fail;
+		}
+		if (r == 0)
+			break;
+		len += (size_t)r;
+	}
+	if (len > RULE_FILE_MAX) {
+		eg_diags_add(d, path, 0, 0, "rule file is too large (at most %u bytes)", RULE_FILE_MAX);
+		goto fail;
+	}
+	close(fd);
+	int rc = eg_ruleset_parse_text(rs, path, buf, len, is_protected(path), d);
+	free(buf);
+	return rc;
+fail:
+	free(buf);
+	close(fd);
+	return -1;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool is_rules_name(const char *n)
+{
+	size_t l = strlen(n);
+	return n[0] != '.' && l > 6 && strcmp(n + l - 6, ".rules") == 0;
+}
+
+static int load_dir(struct eg_ruleset *rs, const char *dir, struct eg_diags *d)
+{
+	DIR *dh = opendir(dir);
+	if (!dh) {
+		if (errno == ENOENT)
+			return 0; /* a missing directory is fine */
+		eg_diags_add(d, dir, 0, 0, "cannot open rule directory: %s", strerror(errno));
+		return -1;
+	}
+	char **names = NULL;
+	size_t n = 0;
+	int rc = 0;
+	struct dirent *de;
+	errno = 0;
+	while ((de = readdir(dh))) {
+		if (!is_rules_name(de->d_name))
+			continue;
+		char **nv = reallocarray(names, n + 1, sizeof(*names));
+		char *full = NULL;
+		if (!nv || asprintf(&full, "%s%s%s", dir,
+			       dir[0] && dir[strlen(dir) - 1] == '/' ? "" : "/", de->d_name) < 0) {
+			if (nv)
+				names = nv;
+			eg_diags_add(d, dir, 0, 0, "out of memory");
+			rc = -1;
+			goto out;
+		}
+		names = nv;
+		names[n++] = full;
+		errno = 0;
+	}
+	if (errno) {
+		eg_diags_add(d, dir, 0, 0, "cannot read rule directory: %s", strerror(errno));
+		rc = -1;
+		goto out;
+	}
+	if (n > 1)
+		qsort(names, n, sizeof(*names), cmp_str);
+	for (size_t i = 0; i < n; i++)
+		if (eg_ruleset_load_file(rs, names[i], d) != 0)
+			rc = -1;
+out:
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	closedir(dh);
+	return rc;
+}
+
+int eg_ruleset_load(struct eg_ruleset *rs, const struct eg_sources *src, struct eg_diags *d)
+{
+	int rc = 0;
+	const char *dirs[] = { src->packs_dir, src->system_dir, src->user_dir };
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
+		if (dirs[i] && load_dir(rs, dirs[i], d) != 0)
+			rc = -1;
+	for (size_t i = 0; i < src->n_files; i++)
+		if (eg_ruleset_load_file(rs, src->files[i], d) != 0)
+			rc = -1;
+	return rc;
+}

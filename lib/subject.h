@@ -44,7 +44,11 @@ struct eg_cmd {
 	 * command, of the resolved executable (NULL when same or unknown). */
 	const char *prog;
 	const char *prog_exe;
+	/* Set for a top command whose argv is too long to index word by word
+	 * (and which is no wrapper): its words are argv[0 .. n_words). */
+	char *const *argv;
 };
+
 
 struct eg_subject {
 	struct eg_cmd cmds[EG_SUBJ_MAX_CMDS];
@@ -55,6 +59,12 @@ struct eg_subject {
 	uint32_t text_used;
 	bool overflow; /* something did not fit: the caller must fail closed */
 };
+
+/* Word i of command c, wherever it is stored. */
+static inline const char *eg_cmd_word(const struct eg_subject *s, const struct eg_cmd *c, uint32_t i)
+{
+	return c->argv != NULL ? c->argv[i] : s->words[c->first_word + i];
+}
 
 enum {
 	EG_SUBJ_UNWRAP_ALL = 1u << 0, /* check/lint: unwrap every wrapper and shell */

@@ -1,1 +1,1246 @@
-/* placeholder: being written */
+/*
+ * Wrappers, shells and remote runners: which command each one runs, parsed
+ * with the program's real option syntax. Hook-path code: no malloc, no
+ * stdio; results go into the caller's struct eg_subject.
+ */
+#include <stdbool.h>
+#include <string.h>
+
+#include "subject.h"
+#include "subject_int.h"
+
+/* ------------------------------------------------------------------ kinds */
+
+struct kname {
+	const char *name;
+	enum eg_wkind kind;
+};
+
+static const struct kname knames[] = {
+	{ "sh", EG_WK_SH }, { "bash", EG_WK_SH }, { "dash", EG_WK_SH }, { "zsh", EG_WK_SH },
+	{ "ksh", EG_WK_SH }, { "ksh93", EG_WK_SH }, { "mksh", EG_WK_SH }, { "lksh", EG_WK_SH },
+	{ "pdksh", EG_WK_SH }, { "ash", EG_WK_SH }, { "rbash", EG_WK_SH }, { "yash", EG_WK_SH },
+	{ "posh", EG_WK_SH }, { "csh", EG_WK_SH }, { "tcsh", EG_WK_SH }, { "fish", EG_WK_FISH },
+	{ "sudo", EG_WK_SUDO }, { "sudoedit", EG_WK_SUDOEDIT }, { "doas", EG_WK_DOAS },
+	{ "su", EG_WK_SU }, { "runuser", EG_WK_RUNUSER }, { "pkexec", EG_WK_PKEXEC },
+	{ "run0", EG_WK_RUN0 }, { "systemd-run", EG_WK_SYSTEMD_RUN },
+	{ "env", EG_WK_ENV }, { "nice", EG_WK_NICE }, { "ionice", EG_WK_IONICE },
+	{ "nohup", EG_WK_NOHUP }, { "timeout", EG_WK_TIMEOUT }, { "time", EG_WK_TIME },
+	{ "stdbuf", EG_WK_STDBUF }, { "chrt", EG_WK_CHRT }, { "taskset", EG_WK_TASKSET },
+	{ "setsid", EG_WK_SETSID }, { "flock", EG_WK_FLOCK }, { "xargs", EG_WK_XARGS },
+	{ "watch", EG_WK_WATCH }, { "busybox", EG_WK_BUSYBOX }, { "find", EG_WK_FIND },
+	{ "execguard", EG_WK_EXECGUARD },
+	{ "command", EG_WK_COMMAND }, { "builtin", EG_WK_BUILTIN }, { "noglob", EG_WK_BUILTIN },
+	{ "nocorrect", EG_WK_BUILTIN }, { "exec", EG_WK_EXEC }, { "eval", EG_WK_EVAL }, { "trap", EG_WK_TRAP },
+	{ "ssh", EG_WK_SSH }, { "docker", EG_WK_DOCKER }, { "podman", EG_WK_DOCKER },
+	{ "nerdctl", EG_WK_DOCKER }, { "docker-compose", EG_WK_COMPOSE },
+	{ "podman-compose", EG_WK_COMPOSE }, { "kubectl", EG_WK_KUBECTL }, { "oc", EG_WK_KUBECTL },
+};
+
+enum eg_wkind eg_subj_kind(const char *name)
+{
+	if (!name || !*name)
+		return EG_WK_NONE;
+	bool login = name[0] == '-';
+	const char *n = login ? name + 1 : name;
+	for (size_t i = 0; i < sizeof knames / sizeof knames[0]; i++)
+		if (n[0] == knames[i].name[0] && strcmp(n, knames[i].name) == 0) {
+			if (login && knames[i].kind != EG_WK_SH && knames[i].kind != EG_WK_FISH)
+				return EG_WK_NONE;
+			return knames[i].kind;
+		}
+	return EG_WK_NONE;
+}
+
+bool eg_subject_is_wrapper(const char *name)
+{
+	return eg_subj_kind(name) != EG_WK_NONE;
+}
+
+bool eg_subj_kind_always(enum eg_wkind k)
+{
+	switch (k) {
+	case EG_WK_SSH:
+	case EG_WK_DOCKER:
+	case EG_WK_COMPOSE:
+	case EG_WK_KUBECTL:
+	case EG_WK_RUN0:        /* the service manager starts the child */
+	case EG_WK_SYSTEMD_RUN: /* likewise */
+		return true;
+	default:
+		return false;
+	}
+}
+
+bool eg_subj_kind_builtin(enum eg_wkind k)
+{
+	return k == EG_WK_COMMAND || k == EG_WK_BUILTIN || k == EG_WK_EXEC || k == EG_WK_EVAL
+	    || k == EG_WK_TRAP;
+}
+
+/* ------------------------------------------------------------------ helpers */
+
+#define MAX_EXTRA 16
+
+struct uw {
+	struct eg_subject *s;
+	uint32_t idx;  /* the wrapper command */
+	uint32_t base; /* absolute index of w[0] */
+	uint32_t n;
+	const char *const *w;
+	/* the wrapper's own assignments: a contiguous range of words ... */
+	uint32_t as_lo, as_n;
+	/* ... and single ones (docker -e, run0 --setenv) */
+	const char *extra[MAX_EXTRA];
+	uint32_t n_extra;
+	bool cleared;
+	bool shell;  /* sudo -s / -i: the command is a shell string */
+	bool nocmd;  /* the options say nothing is run */
+	bool remote; /* set by runners whose command is remote */
+};
+
+static void uw_init(struct uw *u, struct eg_subject *s, uint32_t idx)
+{
+	memset(u, 0, sizeof *u);
+	u->s = s;
+	u->idx = idx;
+	u->base = s->cmds[idx].first_word;
+	u->n = s->cmds[idx].n_words;
+	u->w = s->words + u->base;
+}
+
+static bool streq(const char *a, const char *b)
+{
+	return strcmp(a, b) == 0;
+}
+
+static bool is_digits(const char *a)
+{
+	if (!*a)
+		return false;
+	for (; *a; a++)
+		if (*a < '0' || *a > '9')
+			return false;
+	return true;
+}
+
+/* NAME=value with a valid shell name. */
+static bool is_assign(const char *a)
+{
+	if (!((a[0] >= 'A' && a[0] <= 'Z') || (a[0] >= 'a' && a[0] <= 'z') || a[0] == '_'))
+		return false;
+	for (const char *p = a + 1; *p; p++) {
+		if (*p == '=')
+			return true;
+		if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9')
+		        || *p == '_'))
+			return false;
+	}
+	return false;
+}
+
+static void add_extra(struct uw *u, const char *a)
+{
+	if (u->n_extra < MAX_EXTRA)
+		u->extra[u->n_extra++] = a;
+	else
+		eg_subj_fail(u->s);
+}
+
+/* Assignments in effect for the child: the parent's (unless cleared), then
+ * the wrapper's own. */
+static int child_assigns(struct uw *u, bool remote, uint32_t *first, uint32_t *n)
+{
+	struct eg_subject *s = u->s;
+	const struct eg_cmd *p = &s->cmds[u->idx];
+	uint32_t inh = (u->cleared || remote) ? 0 : p->n_assign;
+	uint32_t total = inh + u->as_n + u->n_extra;
+	*first = 0;
+	*n = total;
+	if (total == 0)
+		return 0;
+	if (total == inh) {
+		*first = p->first_assign;
+		return 0;
+	}
+	if (total == u->as_n) {
+		*first = u->as_lo;
+		return 0;
+	}
+	*first = s->n_words;
+	for (uint32_t i = 0; i < inh; i++)
+		if (eg_subj_push_word(s, s->words[p->first_assign + i]) < 0)
+			return -1;
+	for (uint32_t i = 0; i < u->as_n; i++)
+		if (eg_subj_push_word(s, s->words[u->as_lo + i]) < 0)
+			return -1;
+	for (uint32_t i = 0; i < u->n_extra; i++)
+		if (eg_subj_push_word(s, u->extra[i]) < 0)
+			return -1;
+	return 0;
+}
+
+/* The child is the argv s->words[abs_first .. abs_first+n). */
+static int child_words(struct uw *u, uint32_t abs_first, uint32_t n, uint8_t via)
+{
+	if (n == 0 || u->nocmd)
+		return 0;
+	struct eg_subject *s = u->s;
+	const struct eg_cmd *p = &s->cmds[u->idx];
+	bool remote = u->remote || via == EG_VIA_REMOTE;
+	struct eg_cmd c = {
+		.first_word = abs_first,
+		.n_words = n,
+		.parent = (int32_t)u->idx,
+		.depth = (uint8_t)(p->depth + 1),
+		.via = via,
+		.env_cleared = !remote && (u->cleared || p->env_cleared),
+		.remote = remote || p->remote,
+	};
+	if (child_assigns(u, remote, &c.first_assign, &c.n_assign) < 0)
+		return -1;
+	return eg_subj_add_cmd(s, &c) < 0 ? -1 : 0;
+}
+
+/* The child is the rest of the wrapper's argv from w[i]. */
+static int child_argv(struct uw *u, uint32_t i, uint8_t via)
+{
+	if (i >= u->n)
+		return 0;
+	return child_words(u, u->base + i, u->n - i, via);
+}
+
+static int child_shell(struct uw *u, const char *str, size_t len, uint8_t via)
+{
+	if (u->nocmd)
+		return 0;
+	struct eg_subject *s = u->s;
+	const struct eg_cmd *p = &s->cmds[u->idx];
+	bool remote = u->remote || via == EG_VIA_REMOTE;
+	struct eg_split_ctx ctx = {
+		.parent = (int32_t)u->idx,
+		.via = via,
+		.depth = (uint8_t)(p->depth + 1),
+		.cleared = !remote && (u->cleared || p->env_cleared),
+		.remote = remote || p->remote,
+	};
+	if (ctx.depth > EG_SUBJ_MAX_DEPTH)
+		return eg_subj_fail(s);
+	if (child_assigns(u, remote, &ctx.inh_first, &ctx.inh_n) < 0)
+		return -1;
+	return eg_subj_split(s, str, len, &ctx);
+}
+
+/* The rest of the argv from w[i], joined by spaces, is a shell string. */
+static int child_shell_join(struct uw *u, uint32_t i, uint8_t via)
+{
+	if (i >= u->n || u->nocmd)
+		return 0;
+	size_t len = 0;
+	for (uint32_t j = i; j < u->n; j++) {
+		len += strlen(u->w[j]) + 1;
+		if (len > EG_SUBJ_TEXT)
+			return eg_subj_fail(u->s);
+	}
+	char *t = eg_subj_text_alloc(u->s, len);
+	if (!t)
+		return -1;
+	size_t o = 0;
+	for (uint32_t j = i; j < u->n; j++) {
+		size_t l = strlen(u->w[j]);
+		if (j > i)
+			t[o++] = ' ';
+		memcpy(t + o, u->w[j], l);
+		o += l;
+	}
+	t[o] = '\0';
+	return child_shell(u, t, o, via);
+}
+
+/* ------------------------------------------------------------------ getopt */
+
+/*
+ * A getopt_long-like scanner that stops at the first operand (as "+" option
+ * strings do). Long options may be abbreviated when the abbreviation names
+ * an option that takes an argument.
+ */
+struct opts {
+	const char *sarg;          /* short options taking an argument */
+	const char *sopt;          /* short options with an optional attached argument */
+	const char *const *larg;   /* long options taking an argument */
+	const char *const *lopt;   /* long options with an optional "=arg" */
+};
+
+/* cb returns 0 to go on, 1 when the option means "no command is run". */
+typedef int (*opt_cb)(struct uw *u, int c, const char *lname, size_t llen, const char *arg);
+
+static bool in_list(const char *const *l, const char *name, size_t len, bool prefix)
+{
+	if (!l)
+		return false;
+	for (; *l; l++)
+		if (strncmp(*l, name, len) == 0 && (prefix || (*l)[len] == '\0'))
+			return true;
+	return false;
+}
+
+static bool long_is(const char *lname, size_t llen, const char *want)
+{
+	return llen > 0 && strncmp(want, lname, llen) == 0 && (llen >= 3 || want[llen] == '\0');
+}
+
+/* Returns the index of the first operand (n if none). */
+static uint32_t parse_opts(struct uw *u, uint32_t i, const struct opts *o, opt_cb cb)
+{
+	while (i < u->n) {
+		const char *a = u->w[i];
+		if (a[0] != '-' || a[1] == '\0')
+			return i;
+		if (a[1] == '-' && a[2] == '\0')
+			return i + 1;
+		if (a[1] == '-') {
+			const char *name = a + 2;
+			const char *eq = strchr(name, '=');
+			size_t len = eq ? (size_t)(eq - name) : strlen(name);
+			const char *arg = eq ? eq + 1 : NULL;
+			i++;
+			if (!eq && !in_list(o->lopt, name, len, false)
+			    && (in_list(o->larg, name, len, false)
+			        || (!in_list(o->lopt, name, len, true) && in_list(o->larg, name, len, true)))) {
+				if (i < u->n)
+					arg = u->w[i++];
+			}
+			if (cb && cb(u, 0, name, len, arg))
+				u->nocmd = true;
+			continue;
+		}
+		i++;
+		for (const char *p = a + 1; *p; p++) {
+			if (o->sarg && strchr(o->sarg, *p)) {
+				const char *arg = p[1] ? p + 1 : (i < u->n ? u->w[i++] : NULL);
+				if (cb && cb(u, *p, NULL, 0, arg))
+					u->nocmd = true;
+				break;
+			}
+			if (o->sopt && strchr(o->sopt, *p)) {
+				if (cb && cb(u, *p, NULL, 0, p[1] ? p + 1 : NULL))
+					u->nocmd = true;
+				break;
+			}
+			if (cb && cb(u, *p, NULL, 0, NULL))
+				u->nocmd = true;
+		}
+	}
+	return i;
+}
+
+/* sudo and env take any word with a '=' after its first character as an
+ * assignment (they do not check the name), so do we. */
+static bool is_env_assign(const char *a)
+{
+	const char *eq = strchr(a, '=');
+	return eq && eq != a;
+}
+
+/* Leading NAME=value words from w[i]: the wrapper's own assignments. */
+static uint32_t take_assigns(struct uw *u, uint32_t i)
+{
+	u->as_lo = u->base + i;
+	u->as_n = 0;
+	while (i < u->n && is_env_assign(u->w[i])) {
+		u->as_n++;
+		i++;
+	}
+	return i;
+}
+
+/* ------------------------------------------------------------------ sudo & co */
+
+static const char *const sudo_larg[] = { "user", "group", "host", "prompt", "close-from",
+	"chdir", "role", "type", "command-timeout", "other-user", "chroot", NULL };
+static const char *const sudo_lopt[] = { "preserve-env", NULL };
+
+static int sudo_cb(struct uw *u, int c, const char *ln, size_t ll, const char *arg)
+{
+	(void)arg;
+	if (!c) {
+		if (long_is(ln, ll, "login"))
+			c = 'i';
+		else if (long_is(ln, ll, "shell"))
+			c = 's';
+		else if (long_is(ln, ll, "edit") || long_is(ln, ll, "list") || long_is(ln, ll, "validate")
+		    || long_is(ln, ll, "version") || long_is(ln, ll, "help")
+		    || long_is(ln, ll, "remove-timestamp"))
+			return 1;
+		else
+			return 0;
+	}
+	switch (c) {
+	case 'i':
+		u->shell = true;
+		u->cleared = true;
+		return 0;
+	case 's':
+		u->shell = true;
+		return 0;
+	case 'e':
+	case 'l':
+	case 'v':
+	case 'V':
+	case 'K':
+		return 1;
+	case 'h':
+		return arg == NULL; /* -h alone is help */
+	default:
+		return 0;
+	}
+}
+
+static int unwrap_sudo(struct uw *u)
+{
+	static const struct opts o = { "ughpCDrtTUR", NULL, sudo_larg, sudo_lopt };
+	uint32_t i = parse_opts(u, 1, &o, sudo_cb);
+	i = take_assigns(u, i);
+	if (u->nocmd || i >= u->n)
+		return 0;
+	if (u->shell)
+		return child_shell_join(u, i, EG_VIA_SHELL);
+	return child_argv(u, i, EG_VIA_WRAPPER);
+}
+
+static int doas_cb(struct uw *u, int c, const char *ln, size_t ll, const char *arg)
+{
+	(void)u, (void)ln, (void)ll, (void)arg;
+	return c == 'C' || c == 'L' || c == 's';
+}
+
+static int unwrap_doas(struct uw *u)
+{
+	static const struct opts o = { "Cu", NULL, NULL, NULL };
+	uint32_t i = parse_opts(u, 1, &o, doas_cb);
+	return child_argv(u, i, EG_VIA_WRAPPER);
+}
+
+/* su / runuser: options anywhere (getopt permutes), "-" means --login, the
+ * first operand is the user, -c/--command is a shell string, and operands
+ * after the user are handed to the user's shell. runuser -u USER CMD... runs
+ * an argv. */
+static int unwrap_su(struct uw *u, bool runuser)
+{
+	const char *cmd = NULL;
+	bool have_user = false, ddash = false, u_mode = false;
+	uint32_t first_extra = 0, n_extra = 0;
+	for (uint32_t i = 1; i < u->n; i++) {
+		const char *a = u->w[i];
+		if (!ddash && a[0] == '-') {
+			if (a[1] == '\0') {
+				u->cleared = true;
+				continue;
+			}
+			if (a[1] == '-' && a[2] == '\0') {
+				ddash = true;
+				if (u_mode) { /* runuser -u USER -- CMD */
+					first_extra = i + 1;
+					n_extra = u->n - i - 1;
+					break;
+				}
+				continue;
+			}
+			if (a[1] == '-') {
+				const char *name = a + 2;
+				const char *eq = strchr(name, '=');
+				size_t len = eq ? (size_t)(eq - name) : strlen(name);
+				const char *arg = eq ? eq + 1 : NULL;
+				bool takes = long_is(name, len, "command") || long_is(name, len, "session-command")
+				    || long_is(name, len, "shell") || long_is(name, len, "group")
+				    || long_is(name, len, "supp-group") || long_is(name, len, "whitelist-environment")
+				    || long_is(name, len, "user");
+				if (takes && !eq && i + 1 < u->n)
+					arg = u->w[++i];
+				if (long_is(name, len, "command") || long_is(name, len, "session-command"))
+					cmd = arg;
+				else if (long_is(name, len, "login"))
+					u->cleared = true;
+				else if (runuser && long_is(name, len, "user"))
+					u_mode = true;
+				else if (long_is(name, len, "help") || long_is(name, len, "version"))
+					return 0;
+				continue;
+			}
+			for (const char *p = a + 1; *p; p++) {
+				if (strchr("csgGwu", *p)) {
+					const char *arg = p[1] ? p + 1 : (i + 1 < u->n ? u->w[++i] : NULL);
+					if (*p == 'c')
+						cmd = arg;
+					if (*p == 'u' && runuser)
+						u_mode = true;
+					break;
+				}
+				if (*p == 'l')
+					u->cleared = true;
+				if (*p == 'h' || *p == 'V')
+					return 0;
+			}
+			continue;
+		}
+		if (u_mode) { /* runuser -u USER CMD ARGS: stops at the command */
+			first_extra = i;
+			n_extra = u->n - i;
+			break;
+		}
+		if (!have_user) {
+			have_user = true;
+			continue;
+		}
+		if (n_extra == 0)
+			first_extra = i;
+		n_extra = i + 1 - first_extra;
+	}
+	if (u_mode)
+		return n_extra ? child_words(u, u->base + first_extra, n_extra, EG_VIA_WRAPPER) : 0;
+	if (cmd)
+		return child_shell(u, cmd, strlen(cmd), EG_VIA_SHELL);
+	if (n_extra == 0)
+		return 0;
+	/* su USER -- -c STRING: the operands go to the shell */
+	const char *e0 = u->w[first_extra];
+	if (e0[0] == '-' && e0[1] != '-' && strchr(e0, 'c') && n_extra > 1)
+		return child_shell(u, u->w[first_extra + 1], strlen(u->w[first_extra + 1]), EG_VIA_SHELL);
+	if (e0[0] == '-')
+		return 0;
+	return child_words(u, u->base + first_extra, n_extra, EG_VIA_WRAPPER);
+}
+
+static int unwrap_pkexec(struct uw *u)
+{
+	uint32_t i = 1;
+	while (i < u->n) {
+		const char *a = u->w[i];
+		if (streq(a, "--")) {
+			i++;
+			break;
+		}
+		if (streq(a, "--user") || streq(a, "-u"))
+			i += 2;
+		else if (strncmp(a, "--user=", 7) == 0 || streq(a, "--disable-internal-agent")
+		    || streq(a, "--keep-cwd"))
+			i++;
+		else if (streq(a, "--help") || streq(a, "--version"))
+			return 0;
+		else if (a[0] == '-' && a[1])
+			i++;
+		else
+			break;
+	}
+	return child_argv(u, i, EG_VIA_WRAPPER);
+}
+
+static int setenv_cb(struct uw *u, int c, const char *ln, size_t ll, const char *arg)
+{
+	if ((c == 'E' || (!c && long_is(ln, ll, "setenv"))) && arg && strchr(arg, '='))
+		add_extra(u, arg);
+	if (!c && (long_is(ln, ll, "help") || long_is(ln, ll, "version")))
+		return 1;
+	if (c == 'h' || c == 'V')
+		return 1;
+	if (!c && (long_is(ln, ll, "host") || long_is(ln, ll, "machine")))
+		u->remote = true;
+	if (c == 'H' || c == 'M')
+		u->remote = true;
+	return 0;
+}
+
+static int unwrap_run0(struct uw *u)
+{
+	static const char *const larg[] = { "user", "group", "nice", "chdir", "setenv", "unit",
+		"property", "description", "slice", "machine", "background", "shell-prompt-prefix",
+		"lightweight", "area", NULL };
+	static const struct opts o = { "ugD", NULL, larg, NULL };
+	uint32_t i = parse_opts(u, 1, &o, setenv_cb);
+	u->remote = false; /* run0 --machine is a local container: treat as local */
+	return child_argv(u, i, EG_VIA_WRAPPER);
+}
+
+static int unwrap_systemd_run(struct uw *u)
+{
+	static const char *const larg[] = { "unit", "property", "description", "slice", "setenv",
+		"machine", "host", "uid", "gid", "nice", "working-directory", "service-type",
+		"on-active", "on-boot", "on-startup", "on-unit-active", "on-unit-inactive",
+		"on-calendar", "timer-property", "path-property", "socket-property", "capsule",
+		"expand-environment", "json", NULL };
+	static const struct opts o = { "upEHMC", NULL, larg, NULL };
+	uint32_t i = parse_opts(u, 1, &o, setenv_cb);
+	return child_argv(u, i, u->remote ? EG_VIA_REMOTE : EG_VIA_WRAPPER);
+}
+
+/* ------------------------------------------------------------------ env */
+
+static int unwrap_env(struct uw *u)
+{
+	struct eg_subject *s = u->s;
+	const char *const *w = u->w;
+	uint32_t n = u->n, i = 1, base = u->base;
+	int restarts = 0;
+	while (i < n) {
+		const char *a = w[i];
+		if (a[0] != '-')
+			break;
+		if (a[1] == '\0') { /* "-" = -i */
+			u->cleared = true;
+			i++;
+			continue;
+		}
+		if (a[1] == '-' && a[2] == '\0') {
+			i++;
+			break;
+		}
+		const char *split = NULL;
+		if (a[1] == '-') {
+			const char *name = a + 2;
+			const char *eq = strchr(name, '=');
+			size_t len = eq ? (size_t)(eq - name) : strlen(name);
+			const char *arg = eq ? eq + 1 : NULL;
+			i++;
+			bool takes = long_is(name, len, "unset") || long_is(name, len, "chdir")
+			    || long_is(name, len, "split-string");
+			if (takes && !eq && i < n)
+				arg = w[i++];
+			if (long_is(name, len, "ignore-environment"))
+				u->cleared = true;
+			else if (long_is(name, len, "split-string"))
+				split = arg ? arg : "";
+			else if (long_is(name, len, "help") || long_is(name, len, "version")
+			    || long_is(name, len, "list-signal-handling"))
+				return 0;
+		} else {
+			i++;
+			for (const char *p = a + 1; *p; p++) {
+				if (*p == 'u' || *p == 'C' || *p == 'S') {
+					const char *arg = p[1] ? p + 1 : (i < n ? w[i++] : "");
+					if (*p == 'S')
+						split = arg;
+					break;
+				}
+				if (*p == 'i')
+					u->cleared = true;
+			}
+		}
+		if (split) {
+			/* -S STRING: its words replace it, option parsing goes on */
+			if (++restarts > 8)
+				return eg_subj_fail(s);
+			uint32_t nb = s->n_words;
+			int k = eg_subj_split_words(s, split, strlen(split));
+			if (k < 0)
+				return -1;
+			for (uint32_t j = i; j < n; j++)
+				if (eg_subj_push_word(s, w[j]) < 0)
+					return -1;
+			base = nb;
+			w = s->words + nb;
+			n = s->n_words - nb;
+			i = 0;
+		}
+	}
+	u->as_lo = base + i;
+	u->as_n = 0;
+	while (i < n && is_env_assign(w[i])) {
+		u->as_n++;
+		i++;
+	}
+	if (i >= n)
+		return 0;
+	return child_words(u, base + i, n - i, EG_VIA_WRAPPER);
+}
+
+/* ------------------------------------------------------------------ small wrappers */
+
+static int help_cb(struct uw *u, int c, const char *ln, size_t ll, const char *arg)
+{
+	(void)u, (void)arg;
+	if (c)
+		return 0;
+	return long_is(ln, ll, "help") || long_is(ln, ll, "version");
+}
+
+static int unwrap_nice(struct uw *u)
+{
+	uint32_t i = 1;
+	while (i < u->n) {
+		const char *a = u->w[i];
+		if (a[0] != '-' || a[1] == '\0')
+			break;
+		if (streq(a, "--")) {
+			i++;
+			break;
+		}
+		bool num = (a[1] >= '0' && a[1] <= '9')
+		    || ((a[1] == '-' || a[1] == '+') && a[2] >= '0' && a[2] <= '9');
+		if (num) {
+			i++;
+		} else if (a[1] == 'n') {
+			i += a[2] ? 1 : 2;
+		} else if (strncmp(a, "--adj", 5) == 0) {
+			i += strchr(a, '=') ? 1 : 2;
+		} else if (streq(a, "--help") || streq(a, "--version")) {
+			return 0;
+		} else {
+			i++;
+		}
+	}
+	return child_argv(u, i, EG_VIA_WRAPPER);
+}
+
+static int ionice_cb(struct uw *u, int c, const char *ln, size_t ll, const char *arg)
+{
+	(void)u, (void)arg;
+	if (!c)
+		return long_is(ln, ll, "pid") || long_is(ln, ll, "pgid") || long_is(ln, ll, "uid")
+		    || long_is(ln, ll, "help") || long_is(ln, ll, "version");
+	return c == 'p' || c == 'P' || c == 'u' || c == 'h' || c == 'V';
+}
+
+static int unwrap_ionice(struct uw *u)
+{
+	static const char *const larg[] = { "class", "classdata", NULL };
+	static const struct opts o = { "cnpPu", NULL, larg, NULL };
+	/* -p/-P/-u take PIDs as operands too: the callback marks nocmd */
+	uint32_t i = parse_opts(u, 1, &o, ionice_cb);
+	return child_argv(u, i, EG_VIA_WRAPPER);
+}
+
+static int unwrap_nohup(struct uw *u)
+{
+	static const struct opts o = { NULL, NULL, NULL, NULL };
+	uint32_t i = parse_opts(u, 1, &o, help_cb);
+	return child_argv(u, i, EG_VIA_WRAPPER);
+}
+
+static int unwrap_timeout(struct uw *u)
+{
+	static const char *const larg[] = { "kill-after", "signal", NULL };
+	static const struct opts o = { "ks", NULL, larg, NULL };
+	uint32_t i = parse_opts(u, 1, &o, help_cb);
+	return child_argv(u, i + 1, EG_VIA_WRAPPER); /* skip DURATION */
+}
+
+static int unwrap_time(struct uw *u)
+{
+	static const char *const larg[] = { "format", "output", NULL };
+	static const struct opts o = { "fo", NULL, larg, NULL };
+	uint32_t i = parse_opts(u, 1, &o, help_cb);
+	return child_argv(u, i, EG_VIA_WRAPPER);
+}
+
+static int unwrap_stdbuf(struct uw *u)
+{
+	static const char *const larg[] = { "input", "output", "error", NULL };
+	static const struct opts o = { "ioe", NULL, larg, NULL };
+	uint32_t i = parse_opts(u, 1, &o, help_cb);
+	return child_argv(u, i, EG_VIA_WRAPPER);
+}
+
+static int chrt_cb(struct uw *u, int c, const char *ln, size_t ll, const char *arg)
+{
+	(void)u, (void)arg;
+	if (!c)
+		return long_is(ln, ll, "pid") || long_is(ln, ll, "max") || long_is(ln, ll, "help")
+		    || long_is(ln, ll, "version");
+	return c == 'p' || c == 'm' || c == 'h' || c == 'V';
+}
+
+static int unwrap_chrt(struct uw *u)
+{
+	static const char *const larg[] = { "sched-runtime", "sched-period", "sched-deadline", NULL };
+	static const struct opts o = { "TPD", NULL, larg, NULL };
+	uint32_t i = parse_opts(u, 1, &o, chrt_cb);
+	if (i < u->n && is_digits(u->w[i]))
+		i++; /* PRIORITY (optional for the non-realtime policies) */
+	return child_argv(u, i, EG_VIA_WRAPPER);
+}
+
+static int taskset_cb(struct uw *u, int c, const char *ln, size_t ll, const char *arg)
+{
+	(void)u, (void)arg;
+	if (!c)
+		return long_is(ln, ll, "pid") || long_is(ln, ll, "help") || long_is(ln, ll, "version");
+	return c == 'p' || c == 'h' || c == 'V';
+}
+
+static int unwrap_taskset(struct uw *u)
+{
+	static const struct opts o = { NULL, NULL, NULL, NULL };
+	uint32_t i = parse_opts(u, 1, &o, taskset_cb);
+	return child_argv(u, i + 1, EG_VIA_WRAPPER); /* skip MASK / LIST */
+}
+
+static int unwrap_setsid(struct uw *u)
+{
+	static const struct opts o = { NULL, NULL, NULL, NULL };
+	uint32_t i = parse_opts(u, 1, &o, help_cb);
+	return child_argv(u, i, EG_VIA_WRAPPER);
+}
+
+static int unwrap_flock(struct uw *u)
+{
+	static const char *const larg[] = { "timeout", "wait", "conflict-exit-code", NULL };
+	static const struct opts o = { "wE", NULL, larg, NULL };
+	uint32_t i = parse_opts(u, 1, &o, help_cb);
+	if (u->nocmd || i + 1 >= u->n)
+		return 0; /* `flock FD` or nothing: no command */
+	const char *c = u->w[i + 1];
+	if (streq(c, "-c") || streq(c, "--command")) {
+		if (i + 2 < u->n)
+			return child_shell(u, u->w[i + 2], strlen(u->w[i + 2]), EG_VIA_SHELL);
+		return 0;
+	}
+	if (strncmp(c, "--command=", 10) == 0)
+		return child_shell(u, c + 10, strlen(c + 10), EG_VIA_SHELL);
+	return child_argv(u, i + 1, EG_VIA_WRAPPER);
+}
+
+static int unwrap_xargs(struct uw *u)
+{
+	static const char *const larg[] = { "arg-file", "delimiter", "max-args", "max-procs",
+		"max-chars", "process-slot-var", NULL };
+	static const char *const lopt[] = { "eof", "replace", "max-lines", NULL };
+	static const struct opts o = { "aEdILnPs", "eil", larg, lopt };
+	uint32_t i = parse_opts(u, 1, &o, help_cb);
+	if (u->nocmd)
+		return 0;
+	if (i >= u->n) {
+		uint32_t at = u->s->n_words;
+		if (eg_subj_push_word(u->s, "echo") < 0)
+			return -1;
+		return child_words(u, at, 1, EG_VIA_WRAPPER);
+	}
+	return child_argv(u, i, EG_VIA_WRAPPER);
+}
+
+static int watch_cb(struct uw *u, int c, const char *ln, size_t ll, const char *arg)
+{
+	(void)arg;
+	if (c == 'x' || (!c && long_is(ln, ll, "exec")))
+		u->shell = false;
+	if (c == 'h' || c == 'v')
+		return 1;
+	return help_cb(u, c, ln, ll, arg);
+}
+
+static int unwrap_watch(struct uw *u)
+{
+	static const char *const larg[] = { "interval", "equexit", NULL };
+	static const char *const lopt[] = { "differences", NULL };
+	static const struct opts o = { "nq", "d", larg, lopt };
+	u->shell = true; /* cleared by -x */
+	uint32_t i = parse_opts(u, 1, &o, watch_cb);
+	bool sh = u->shell;
+	u->shell = false;
+	if (sh)
+		return child_shell_join(u, i, EG_VIA_SHELL);
+	return child_argv(u, i, EG_VIA_WRAPPER);
+}
+
+static int unwrap_busybox(struct uw *u)
+{
+	if (u->n < 2 || u->w[1][0] == '-')
+		return 0; /* --install, --list, --help */
+	return child_argv(u, 1, EG_VIA_WRAPPER);
+}
+
+static int unwrap_find(struct uw *u)
+{
+	for (uint32_t i = 1; i < u->n; i++) {
+		const char *a = u->w[i];
+		if (!(streq(a, "-exec") || streq(a, "-execdir") || streq(a, "-ok") || streq(a, "-okdir")))
+			continue;
+		uint32_t st = i + 1, j = st;
+		while (j < u->n && !streq(u->w[j], ";") && !(streq(u->w[j], "+") && j > st
+		    && streq(u->w[j - 1], "{}")))
+			j++;
+		if (j > st && child_words(u, u->base + st, j - st, EG_VIA_WRAPPER) < 0)
+			return -1;
+		i = j;
+	}
+	return 0;
+}
+
+static int unwrap_execguard(struct uw *u)
+{
+	if (u->n < 2 || !streq(u->w[1], "run"))
+		return 0;
+	uint32_t i = 2;
+	while (i < u->n && u->w[i][0] == '-' && u->w[i][1]) {
+		if (streq(u->w[i], "--")) {
+			i++;
+			break;
+		}
+		i++;
+	}
+	return child_argv(u, i, EG_VIA_WRAPPER);
+}
+
+static int command_cb(struct uw *u, int c, const char *ln, size_t ll, const char *arg)
+{
+	(void)u, (void)ln, (void)ll, (void)arg;
+	return c == 'v' || c == 'V';
+}
+
+static int unwrap_command(struct uw *u)
+{
+	static const struct opts o = { NULL, NULL, NULL, NULL };
+	uint32_t i = parse_opts(u, 1, &o, command_cb);
+	return child_argv(u, i, EG_VIA_WRAPPER);
+}
+
+static int unwrap_exec(struct uw *u)
+{
+	static const struct opts o = { "a", NULL, NULL, NULL };
+	uint32_t i = parse_opts(u, 1, &o, NULL);
+	return child_argv(u, i, EG_VIA_WRAPPER);
+}
+
+static int unwrap_eval(struct uw *u)
+{
+	uint32_t i = 1;
+	if (i < u->n && streq(u->w[i], "--"))
+		i++;
+	return child_shell_join(u, i, EG_VIA_SHELL);
+}
+
+static int unwrap_trap(struct uw *u)
+{
+	uint32_t i = 1;
+	if (i < u->n && streq(u->w[i], "--"))
+		i++;
+	if (i + 1 >= u->n || u->w[i][0] == '-')
+		return 0; /* trap -p, trap -l, trap - SIG, or just listing */
+	return child_shell(u, u->w[i], strlen(u->w[i]), EG_VIA_SHELL);
+}
+
+/* ------------------------------------------------------------------ shells */
+
+static int unwrap_sh(struct uw *u)
+{
+	bool c_flag = false;
+	uint32_t i = 1;
+	while (i < u->n) {
+		const char *a = u->w[i];
+		if ((a[0] != '-' && a[0] != '+') || a[1] == '\0')
+			break;
+		i++;
+		if (streq(a, "--"))
+			break;
+		if (a[0] == '-' && a[1] == '-') {
+			if (streq(a, "--rcfile") || streq(a, "--init-file"))
+				i++;
+			else if (streq(a, "--help") || streq(a, "--version"))
+				return 0;
+			continue;
+		}
+		for (const char *p = a + 1; *p; p++) {
+			if (*p == 'c' && a[0] == '-')
+				c_flag = true;
+			else if (*p == 'o' || *p == 'O')
+				i++; /* option name */
+		}
+	}
+	if (!c_flag || i >= u->n)
+		return 0; /* a script file, stdin or interactive */
+	return child_shell(u, u->w[i], strlen(u->w[i]), EG_VIA_SHELL);
+}
+
+static int unwrap_fish(struct uw *u)
+{
+	uint32_t i = 1;
+	while (i < u->n) {
+		const char *a = u->w[i];
+		if (a[0] != '-' || a[1] == '\0')
+			break;
+		i++;
+		if (streq(a, "--"))
+			break;
+		const char *cmd = NULL;
+		if (a[1] == '-') {
+			const char *name = a + 2;
+			const char *eq = strchr(name, '=');
+			size_t len = eq ? (size_t)(eq - name) : strlen(name);
+			bool isc = long_is(name, len, "command") || long_is(name, len, "init-command");
+			bool takes = isc || long_is(name, len, "debug") || long_is(name, len, "debug-output")
+			    || long_is(name, len, "profile") || long_is(name, len, "profile-startup")
+			    || long_is(name, len, "features");
+			const char *arg = eq ? eq + 1 : NULL;
+			if (takes && !eq && i < u->n)
+				arg = u->w[i++];
+			if (isc)
+				cmd = arg;
+		} else {
+			for (const char *p = a + 1; *p; p++) {
+				if (strchr("cCdopf", *p)) {
+					const char *arg = p[1] ? p + 1 : (i < u->n ? u->w[i++] : NULL);
+					if (*p == 'c' || *p == 'C')
+						cmd = arg;
+					break;
+				}
+			}
+		}
+		if (cmd && child_shell(u, cmd, strlen(cmd), EG_VIA_SHELL) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ remote */
+
+/* Index of the remote command in an ssh argv (u->n if none); sets u->nocmd
+ * for -O/-Q/-W/-V/-G. *host tells whether a destination was given. */
+static uint32_t ssh_parse(struct uw *u, bool *host)
+{
+	const char *sarg = "BbcDEeFIiJLlmOoPpQRSWw";
+	uint32_t i = 1;
+	*host = false;
+	while (i < u->n) {
+		const char *a = u->w[i];
+		if (a[0] == '-' && a[1] != '\0') {
+			i++;
+			if (streq(a, "--")) {
+				if (!*host && i < u->n) {
+					*host = true;
+					i++;
+				}
+				break;
+			}
+			for (const char *p = a + 1; *p; p++) {
+				if (strchr(sarg, *p)) {
+					if (!p[1])
+						i++;
+					if (*p == 'O' || *p == 'Q' || *p == 'W')
+						u->nocmd = true;
+					break;
+				}
+				if (*p == 'V' || *p == 'G')
+					u->nocmd = true;
+			}
+			continue;
+		}
+		if (*host)
+			break;
+		*host = true; /* options may follow the destination */
+		i++;
+	}
+	return i;
+}
+
+static int unwrap_ssh(struct uw *u)
+{
+	bool host;
+	uint32_t i = ssh_parse(u, &host);
+	if (!host || u->nocmd || i >= u->n)
+		return 0; /* interactive login: nothing to check here */
+	u->remote = true;
+	return child_shell_join(u, i, EG_VIA_REMOTE);
+}
+
+bool eg_subj_reads_script(const struct eg_subject *s, uint32_t idx, bool *remote)
+{
+	if (remote)
+		*remote = false;
+	if (idx >= s->n_cmds)
+		return false;
+	const struct eg_cmd *c = &s->cmds[idx];
+	enum eg_wkind k = eg_subj_kind(c->prog);
+	if (k == EG_WK_SSH) {
+		struct uw u;
+		bool host;
+		uw_init(&u, (struct eg_subject *)s, idx);
+		uint32_t i = ssh_parse(&u, &host);
+		if (remote)
+			*remote = true;
+		return host && !u.nocmd && i >= u.n;
+	}
+	if (k != EG_WK_SH && k != EG_WK_FISH)
+		return false;
+	for (uint32_t j = 1; j < c->n_words; j++) {
+		const char *a = s->words[c->first_word + j];
+		if (streq(a, "-s") || streq(a, "--"))
+			return true;
+		if (a[0] == '-' && a[1] != '-' && strchr(a, 'c'))
+			return false;
+		if (a[0] == '-' && a[1] == '-' && (strncmp(a, "--command", 9) == 0
+		    || strncmp(a, "--rcfile", 8) == 0 || strncmp(a, "--init-file", 11) == 0))
+			return false;
+		if (a[0] != '-' && a[0] != '+')
+			return false; /* a script file (or an option's value: be quiet) */
+	}
+	return true;
+}
+
+static int docker_exec_cb(struct uw *u, int c, const char *ln, size_t ll, const char *arg)
+{
+	if ((c == 'e' || (!c && long_is(ln, ll, "env"))) && arg && is_assign(arg))
+		add_extra(u, arg);
+	return help_cb(u, c, ln, ll, arg);
+}
+
+/* Find the subcommand word among global options. `larg` lists long global
+ * options taking a value, `sarg` short ones. Returns its index or n. */
+static uint32_t find_subcmd(struct uw *u, uint32_t i, const char *sarg, const char *const *larg)
+{
+	bool maybe_value = false;
+	while (i < u->n) {
+		const char *a = u->w[i];
+		if (a[0] == '-' && a[1]) {
+			i++;
+			maybe_value = false;
+			if (streq(a, "--"))
+				return i;
+			if (a[1] == '-') {
+				const char *name = a + 2;
+				const char *eq = strchr(name, '=');
+				size_t len = eq ? (size_t)(eq - name) : strlen(name);
+				if (!eq && in_list(larg, name, len, false))
+					i++;
+				else if (!eq)
+					maybe_value = true; /* unknown: might take a value */
+				continue;
+			}
+			if (!a[2] && strchr(sarg, a[1]))
+				i++;
+			continue;
+		}
+		if (maybe_value && !streq(a, "exec") && !streq(a, "container") && !streq(a, "compose")) {
+			maybe_value = false;
+			i++;
+			continue;
+		}
+		return i;
+	}
+	return i;
+}
+
+static int exec_in_container(struct uw *u, uint32_t i, bool compose)
+{
+	static const char *const larg[] = { "env", "user", "workdir", "env-file", "detach-keys",
+		"index", NULL };
+	static const struct opts o = { "euw", NULL, larg, NULL };
+	(void)compose;
+	i = parse_opts(u, i, &o, docker_exec_cb);
+	if (u->nocmd || i + 1 >= u->n)
+		return 0;
+	u->remote = true;
+	return child_argv(u, i + 1, EG_VIA_REMOTE); /* skip CONTAINER / SERVICE */
+}
+
+static int unwrap_docker(struct uw *u)
+{
+	static const char *const larg[] = { "config", "context", "host", "log-level", "tlscacert",
+		"tlscert", "tlskey", "url", "connection", "root", "runroot", "storage-driver",
+		"storage-opt", "cgroup-manager", "events-backend", "hooks-dir", "identity", "module",
+		"network-cmd-path", "runtime", "ssh", "tmpdir", "volumepath", "namespace",
+		"address", "data-root", "cni-path", "snapshotter", NULL };
+	uint32_t i = find_subcmd(u, 1, "cHln", larg);
+	if (i >= u->n)
+		return 0;
+	if (streq(u->w[i], "container"))
+		i++;
+	else if (streq(u->w[i], "compose")) {
+		static const char *const clarg[] = { "file", "project-name", "profile", "env-file",
+			"project-directory", "ansi", "parallel", "progress", NULL };
+		i = find_subcmd(u, i + 1, "fp", clarg);
+		if (i < u->n && streq(u->w[i], "exec"))
+			return exec_in_container(u, i + 1, true);
+		return 0;
+	}
+	if (i < u->n && streq(u->w[i], "exec"))
+		return exec_in_container(u, i + 1, false);
+	return 0;
+}
+
+static int unwrap_compose(struct uw *u)
+{
+	static const char *const clarg[] = { "file", "project-name", "profile", "env-file",
+		"project-directory", "ansi", "parallel", "progress", NULL };
+	uint32_t i = find_subcmd(u, 1, "fp", clarg);
+	if (i < u->n && streq(u->w[i], "exec"))
+		return exec_in_container(u, i + 1, true);
+	return 0;
+}
+
+static int unwrap_kubectl(struct uw *u)
+{
+	static const char *const larg[] = { "namespace", "context", "cluster", "user", "kubeconfig",
+		"server", "token", "as", "as-group", "as-uid", "request-timeout", "cache-dir",
+		"certificate-authority", "client-certificate", "client-key", "tls-server-name",
+		"log-dir", "log-file", "v", "vmodule", "password", "username", "profile",
+		"profile-output", "container", "filename", "pod-running-timeout", "selector", NULL };
+	uint32_t i = find_subcmd(u, 1, "nsvcf", larg);
+	if (i >= u->n || !streq(u->w[i], "exec"))
+		return 0;
+	/* everything after `--` is the argv */
+	for (uint32_t j = i + 1; j < u->n; j++)
+		if (streq(u->w[j], "--")) {
+			u->remote = true;
+			return child_argv(u, j + 1, EG_VIA_REMOTE);
+		}
+	/* deprecated `kubectl exec POD CMD...`: options may come anywhere */
+	static const struct opts o = { "cnfsv", NULL, larg, NULL };
+	uint32_t j = parse_opts(u, i + 1, &o, help_cb);
+	if (u->nocmd || j >= u->n)
+		return 0;
+	j++; /* POD */
+	j = parse_opts(u, j, &o, help_cb);
+	u->remote = true;
+	return child_argv(u, j, EG_VIA_REMOTE);
+}
+
+/* ------------------------------------------------------------------ dispatch */
+
+int eg_subj_unwrap(struct eg_subject *s, uint32_t idx, enum eg_wkind k)
+{
+	struct uw u;
+	if (idx >= s->n_cmds)
+		return eg_subj_fail(s);
+	uw_init(&u, s, idx);
+	int r;
+	switch (k) {
+	case EG_WK_SH: r = unwrap_sh(&u); break;
+	case EG_WK_FISH: r = unwrap_fish(&u); break;
+	case EG_WK_SUDO: r = unwrap_sudo(&u); break;
+	case EG_WK_SUDOEDIT: r = 0; break;
+	case EG_WK_DOAS: r = unwrap_doas(&u); break;
+	case EG_WK_SU: r = unwrap_su(&u, false); break;
+	case EG_WK_RUNUSER: r = unwrap_su(&u, true); break;
+	case EG_WK_PKEXEC: r = unwrap_pkexec(&u); break;
+	case EG_WK_RUN0: r = unwrap_run0(&u); break;
+	case EG_WK_SYSTEMD_RUN: r = unwrap_systemd_run(&u); break;
+	case EG_WK_ENV: r = unwrap_env(&u); break;
+	case EG_WK_NICE: r = unwrap_nice(&u); break;
+	case EG_WK_IONICE: r = unwrap_ionice(&u); break;
+	case EG_WK_NOHUP: r = unwrap_nohup(&u); break;
+	case EG_WK_TIMEOUT: r = unwrap_timeout(&u); break;
+	case EG_WK_TIME: r = unwrap_time(&u); break;
+	case EG_WK_STDBUF: r = unwrap_stdbuf(&u); break;
+	case EG_WK_CHRT: r = unwrap_chrt(&u); break;
+	case EG_WK_TASKSET: r = unwrap_taskset(&u); break;
+	case EG_WK_SETSID: r = unwrap_setsid(&u); break;
+	case EG_WK_FLOCK: r = unwrap_flock(&u); break;
+	case EG_WK_XARGS: r = unwrap_xargs(&u); break;
+	case EG_WK_WATCH: r = unwrap_watch(&u); break;
+	case EG_WK_BUSYBOX: r = unwrap_busybox(&u); break;
+	case EG_WK_FIND: r = unwrap_find(&u); break;
+	case EG_WK_EXECGUARD: r = unwrap_execguard(&u); break;
+	case EG_WK_COMMAND: r = unwrap_command(&u); break;
+	case EG_WK_BUILTIN: r = child_argv(&u, 1, EG_VIA_WRAPPER); break;
+	case EG_WK_EXEC: r = unwrap_exec(&u); break;
+	case EG_WK_EVAL: r = unwrap_eval(&u); break;
+	case EG_WK_TRAP: r = unwrap_trap(&u); break;
+	case EG_WK_SSH: r = unwrap_ssh(&u); break;
+	case EG_WK_DOCKER: r = unwrap_docker(&u); break;
+	case EG_WK_COMPOSE: r = unwrap_compose(&u); break;
+	case EG_WK_KUBECTL: r = unwrap_kubectl(&u); break;
+	default: r = 0; break;
+	}
+	if (r < 0 || s->overflow)
+		return eg_subj_fail(s);
+	return 0;
+}

@@ -73,7 +73,7 @@ static const char terraform_rules[] =
     "  example terraform destroy\n"
     "rule dropdb\n"
     "  program dropdb\n"
-    "  match .\n"
+    "  match ^\n"
     "  action deny\n"
     "  reason Drops a database.\n"
     "  example dropdb x\n";

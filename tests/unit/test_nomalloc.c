@@ -4,6 +4,7 @@
  * the allocator and counts calls made by this thread while a check runs.
  */
 #include <criterion/criterion.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
