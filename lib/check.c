@@ -36,18 +36,35 @@ _Static_assert(sizeof(struct check_space) + 40u * 1024u <= EG_CHECK_SCRATCH_SIZE
 
 /* ------------------------------------------------------------ PCRE2 on the stack */
 
+/* PCRE2's memory during a check: the scratch space first, then, for the
+ * rare pattern and subject that need more backtracking frames, an mmap'd
+ * overflow region that is unmapped when the check ends. */
+#define PCRE_OVERFLOW_SIZE (16u * 1024u * 1024u)
+
 struct pcre_env {
 	struct eg_arena arena;
+	struct eg_arena overflow; /* base NULL until first needed */
 	size_t mark; /* arena use after the contexts: reset to this per match */
 	pcre2_general_context *gctx;
 	pcre2_match_context *mctx;
 };
 
+static void *pcre_env_malloc(size_t n, void *data)
+{
+	struct pcre_env *pe = data;
+	void *m = eg_arena_alloc(&pe->arena, n);
+	if (m != NULL)
+		return m;
+	if (pe->overflow.base == NULL && eg_arena_map(&pe->overflow, PCRE_OVERFLOW_SIZE) < 0)
+		return NULL;
+	return eg_arena_alloc(&pe->overflow, n);
+}
+
 static int pcre_env_init(struct pcre_env *pe, void *mem, size_t size)
 {
 	eg_arena_init(&pe->arena, mem, size);
-	pe->gctx = pcre2_general_context_create(eg_arena_pcre2_malloc, eg_arena_pcre2_free,
-	    &pe->arena);
+	eg_arena_init(&pe->overflow, NULL, 0);
+	pe->gctx = pcre2_general_context_create(pcre_env_malloc, eg_arena_pcre2_free, pe);
 	if (pe->gctx == NULL)
 		return -1;
 	pe->mctx = pcre2_match_context_create(pe->gctx);
@@ -55,9 +72,18 @@ static int pcre_env_init(struct pcre_env *pe, void *mem, size_t size)
 		return -1;
 	pcre2_set_match_limit(pe->mctx, MATCH_LIMIT);
 	pcre2_set_depth_limit(pe->mctx, DEPTH_LIMIT);
-	pcre2_set_heap_limit(pe->mctx, (uint32_t)(size / 1024u));
+	pcre2_set_heap_limit(pe->mctx, (uint32_t)((size + PCRE_OVERFLOW_SIZE) / 1024u));
 	pe->mark = atomic_load_explicit(&pe->arena.used, memory_order_relaxed);
 	return 0;
+}
+
+static void pcre_env_release(struct pcre_env *pe)
+{
+	if (pe->overflow.base != NULL) {
+		int saved = errno;
+		eg_arena_unmap(&pe->overflow);
+		errno = saved;
+	}
 }
 
 /* 1 match, 0 no match, -1 error (compile failure, limit, no memory). When
@@ -69,6 +95,7 @@ static int run_regex(const struct eg_policy *p, struct pcre_env *pe, uint32_t id
 	if (code == NULL)
 		return -1;
 	atomic_store_explicit(&pe->arena.used, pe->mark, memory_order_relaxed);
+	atomic_store_explicit(&pe->overflow.used, 0, memory_order_relaxed);
 	pcre2_match_data *md = pcre2_match_data_create_from_pattern(code, pe->gctx);
 	if (md == NULL)
 		return -1;
@@ -454,12 +481,14 @@ static enum eg_action check_subject(const struct eg_policy *p, struct eg_subject
 		v.args = join_args(&j, s, &s->cmds[c], &v.args_len);
 		if (v.args == NULL) {
 			joiner_release(&j);
+			pcre_env_release(&pe);
 			out->cmd_index = (int)c;
 			return fail_closed(out, EG_FAIL_TOO_BIG);
 		}
 		struct verdict vd;
 		if (!decide_cmd(p, &pe, &v, in->flags, &vd)) {
 			joiner_release(&j);
+			pcre_env_release(&pe);
 			out->cmd_index = (int)c;
 			return fail_closed(out, EG_FAIL_TOO_BIG);
 		}
@@ -472,6 +501,7 @@ static enum eg_action check_subject(const struct eg_policy *p, struct eg_subject
 		}
 	}
 	joiner_release(&j);
+	pcre_env_release(&pe);
 
 	out->action = best.action;
 	out->rule = best.rule;
@@ -591,5 +621,6 @@ int eg_rule_catches_text(const struct eg_policy *p, uint32_t rule, const char *c
 			result = 1;
 	}
 	joiner_release(&j);
+	pcre_env_release(&pe);
 	return result;
 }
