@@ -20,7 +20,7 @@ const char *cli_library_path(void);
 /* Load the rules in effect (defaults + `extra` files), report diagnostics on
  * stderr. Returns NULL on configuration error (caller exits EX_CONFIG). */
 struct eg_policy *cli_load_policy(struct eg_ruleset *rs_out, char **extra, size_t n_extra,
-    bool lint_examples);
+    bool lint_examples, size_t *n_problems);
 /* Print "execguard: <verb>: msg" to stderr. */
 void cli_error(const char *verb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

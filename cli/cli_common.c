@@ -56,7 +56,7 @@ static bool already_loaded(const struct eg_ruleset *rs, const char *path)
 }
 
 struct eg_policy *cli_load_policy(struct eg_ruleset *rs, char **extra, size_t n_extra,
-    bool lint_examples)
+    bool lint_examples, size_t *n_problems)
 {
 	struct eg_sources src = { 0 };
 	struct eg_diags d = { 0 };
@@ -81,6 +81,8 @@ struct eg_policy *cli_load_policy(struct eg_ruleset *rs, char **extra, size_t n_
 	}
 	fflush(stdout);
 	eg_diags_print(&d, STDERR_FILENO);
+	if (n_problems != NULL)
+		*n_problems = d.n;
 	if (d.n > 0 || rc < 0) {
 		eg_policy_free(p);
 		p = NULL;

@@ -125,7 +125,7 @@ int cmd_check(int argc, char **argv)
 	}
 
 	struct eg_ruleset rs = { 0 };
-	struct eg_policy *p = cli_load_policy(&rs, extra, n_extra, false);
+	struct eg_policy *p = cli_load_policy(&rs, extra, n_extra, false, NULL);
 	free(extra);
 	if (p == NULL) {
 		eg_ruleset_free(&rs);

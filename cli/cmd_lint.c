@@ -27,7 +27,9 @@ int cmd_lint(int argc, char **argv)
 		return EX_USAGE;
 	}
 	struct eg_ruleset rs = { 0 };
-	struct eg_policy *p = cli_load_policy(&rs, argv + first, (size_t)(argc - first), true);
+	size_t problems = 0;
+	struct eg_policy *p = cli_load_policy(&rs, argv + first, (size_t)(argc - first), true,
+	    &problems);
 	int rc = 1;
 	if (p != NULL) {
 		size_t n_ex = 0;
@@ -36,6 +38,9 @@ int cmd_lint(int argc, char **argv)
 		printf("%zu rules in %zu files, %zu example and safe lines: no problems\n", rs.n_rules,
 		    rs.n_files, n_ex);
 		rc = 0;
+	} else {
+		cli_error("lint", "%zu problem%s found", problems ? problems : 1,
+		    problems == 1 ? "" : "s");
 	}
 	eg_policy_free(p);
 	eg_ruleset_free(&rs);

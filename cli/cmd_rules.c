@@ -15,7 +15,7 @@ int cmd_rules(int argc, char **argv)
 		return EX_USAGE;
 	}
 	struct eg_ruleset rs = { 0 };
-	struct eg_policy *p = cli_load_policy(&rs, NULL, 0, false);
+	struct eg_policy *p = cli_load_policy(&rs, NULL, 0, false, NULL);
 	if (p == NULL) {
 		eg_ruleset_free(&rs);
 		return EX_CONFIG;

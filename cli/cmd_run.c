@@ -117,7 +117,7 @@ int cmd_run(int argc, char **argv)
 
 	/* 1. the rules: a broken file stops everything before CMD starts */
 	struct eg_ruleset rs = { 0 };
-	struct eg_policy *p = cli_load_policy(&rs, NULL, 0, false);
+	struct eg_policy *p = cli_load_policy(&rs, NULL, 0, false, NULL);
 	if (p == NULL) {
 		cli_error("run", "not starting '%s': the rule files above must be fixed first", cmd[0]);
 		eg_ruleset_free(&rs);

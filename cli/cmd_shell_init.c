@@ -177,7 +177,7 @@ int cmd_shell_init(int argc, char **argv)
 	}
 
 	struct eg_ruleset rs = { 0 };
-	struct eg_policy *p = cli_load_policy(&rs, NULL, 0, false);
+	struct eg_policy *p = cli_load_policy(&rs, NULL, 0, false, NULL);
 	eg_ruleset_free(&rs);
 	if (p == NULL) {
 		cli_error("shell-init", "the rule files above must be fixed; the shell stays unguarded");

@@ -1,1 +1,355 @@
-/* placeholder: being written */
+/* Environment re-injection. See env_inject.h. */
+#include "env_inject.h"
+
+#include <stdint.h>
+#include <string.h>
+
+#define LDP "LD_PRELOAD="
+#define LDP_LEN (sizeof LDP - 1)
+#define EGP "EXECGUARD_"
+#define EGP_LEN (sizeof EGP - 1)
+#define TIMEOUT_NAME "EXECGUARD_PROMPT_TIMEOUT"
+
+static bool is_ours_var(const char *e)
+{
+	return strncmp(e, EGP, EGP_LEN) == 0;
+}
+
+/* Length of the name part of NAME=value (whole string if no '='). */
+static size_t name_len(const char *e)
+{
+	const char *eq = strchr(e, '=');
+	return eq ? (size_t)(eq - e) : strlen(e);
+}
+
+static bool same_name(const char *a, const char *b)
+{
+	size_t n = name_len(a);
+	return n == name_len(b) && memcmp(a, b, n) == 0;
+}
+
+/* Strict decimal 1..99999999; 0 = not a valid number. */
+static unsigned parse_timeout(const char *v)
+{
+	if (!*v)
+		return 0;
+	uint64_t x = 0;
+	for (; *v; v++) {
+		if (*v < '0' || *v > '9')
+			return 0;
+		x = x * 10 + (uint64_t)(*v - '0');
+		if (x > 99999999)
+			return 0;
+	}
+	return (unsigned)x;
+}
+
+void eg_env_ours_capture(struct eg_env_ours *o, char *const *envp, const char *self_path,
+    const char *preload_entry, unsigned default_timeout)
+{
+	memset(o, 0, sizeof *o);
+	o->prompt_timeout = default_timeout;
+
+	/* copy a string into o->text; NULL if it does not fit */
+	#define KEEP(dst, src) do { \
+		size_t _n = strlen(src) + 1; \
+		if (o->text_used + _n > sizeof o->text) { o->overflow = true; (dst) = NULL; } \
+		else { memcpy(o->text + o->text_used, (src), _n); (dst) = o->text + o->text_used; \
+		       o->text_used += _n; } \
+	} while (0)
+
+	if (self_path)
+		KEEP(o->self_path, self_path);
+	if (preload_entry)
+		KEEP(o->preload_entry, preload_entry);
+	for (size_t i = 0; envp && envp[i]; i++) {
+		const char *e = envp[i];
+		if (!is_ours_var(e) || !strchr(e, '='))
+			continue;
+		bool dup = false;
+		for (size_t j = 0; j < o->n_vars; j++)
+			if (same_name(o->vars[j], e))
+				dup = true; /* getenv sees the first one only */
+		if (dup)
+			continue;
+		if (o->n_vars == EG_ENV_MAX_OURS) {
+			o->overflow = true;
+			break;
+		}
+		const char *copy;
+		KEEP(copy, e);
+		if (!copy)
+			break;
+		o->vars[o->n_vars++] = copy;
+		if (same_name(e, TIMEOUT_NAME "=")) {
+			unsigned t = parse_timeout(strchr(e, '=') + 1);
+			if (t)
+				o->prompt_timeout = t;
+		}
+	}
+	#undef KEEP
+}
+
+static int our_index(const struct eg_env_ours *o, const char *e)
+{
+	for (size_t j = 0; j < o->n_vars; j++)
+		if (same_name(o->vars[j], e))
+			return (int)j;
+	return -1;
+}
+
+static bool is_timeout(const char *e)
+{
+	return same_name(e, TIMEOUT_NAME "=");
+}
+
+/* First caller entry that sets a stricter (lower, valid) timeout. */
+static const char *stricter_timeout(const struct eg_env_ours *o, char *const *envp)
+{
+	for (size_t i = 0; envp && envp[i]; i++) {
+		const char *e = envp[i];
+		if (!is_ours_var(e) || !is_timeout(e) || !strchr(e, '='))
+			continue;
+		unsigned t = parse_timeout(strchr(e, '=') + 1);
+		if (t && t < o->prompt_timeout)
+			return e;
+	}
+	return NULL;
+}
+
+static bool token_is_ours(const struct eg_env_ours *o, const char *t, size_t n)
+{
+	const char *c[2] = { o->preload_entry, o->self_path };
+	for (int i = 0; i < 2; i++)
+		if (c[i] && strlen(c[i]) == n && memcmp(c[i], t, n) == 0)
+			return true;
+	return false;
+}
+
+static bool is_sep(char c)
+{
+	return c == ':' || c == ' ';
+}
+
+/* How many of the tokens of an LD_PRELOAD value are ours. */
+static size_t count_ours(const struct eg_env_ours *o, const char *v)
+{
+	size_t n = 0;
+	while (*v) {
+		while (is_sep(*v))
+			v++;
+		const char *s = v;
+		while (*v && !is_sep(*v))
+			v++;
+		if (v > s && token_is_ours(o, s, (size_t)(v - s)))
+			n++;
+	}
+	return n;
+}
+
+/* Decision for one caller entry: keep it or drop it. `seen` tracks which of
+ * our values were already kept (so duplicates go). */
+static bool keep_entry(const struct eg_env_ours *o, const char *e, const char *stricter,
+    unsigned char *seen)
+{
+	if (!is_ours_var(e))
+		return true;
+	if (stricter && is_timeout(e))
+		return e == stricter;
+	int idx = our_index(o, e);
+	if (idx >= 0 && strcmp(o->vars[idx], e) == 0 && !seen[idx]) {
+		seen[idx] = 1;
+		return true;
+	}
+	return false;
+}
+
+struct scan {
+	size_t n, kept, ld_count, adds;
+	const char *last_ld;
+	const char *stricter;
+	bool dropped;
+	unsigned char seen[EG_ENV_MAX_OURS];
+};
+
+static void scan_env(const struct eg_env_ours *o, char *const *envp, struct scan *s)
+{
+	memset(s, 0, sizeof *s);
+	s->stricter = stricter_timeout(o, envp);
+	for (size_t i = 0; envp && envp[i]; i++) {
+		const char *e = envp[i];
+		s->n++;
+		if (o->preload_entry && strncmp(e, LDP, LDP_LEN) == 0) {
+			s->ld_count++;
+			s->last_ld = e;
+			continue;
+		}
+		if (keep_entry(o, e, s->stricter, s->seen))
+			s->kept++;
+		else
+			s->dropped = true;
+	}
+	for (size_t j = 0; j < o->n_vars; j++) {
+		if (s->seen[j])
+			continue;
+		if (s->stricter && is_timeout(o->vars[j]))
+			continue;
+		s->adds++;
+	}
+}
+
+void eg_env_measure(const struct eg_env_ours *o, char *const *envp, struct eg_env_need *need)
+{
+	struct scan s;
+	scan_env(o, envp, &s);
+	bool ld_ok = true;
+	size_t bytes = 0;
+	if (o->preload_entry) {
+		if (s.ld_count != 1 || count_ours(o, s.last_ld + LDP_LEN) != 1) {
+			ld_ok = false;
+			bytes = LDP_LEN + strlen(o->preload_entry) + 1 +
+			    (s.last_ld ? strlen(s.last_ld) : 0) + 1;
+		}
+	}
+	need->unchanged = ld_ok && !s.dropped && s.adds == 0;
+	need->n_ptrs = s.kept + s.adds + (o->preload_entry ? 1 : 0) + 1;
+	need->n_bytes = bytes;
+}
+
+/* Write LD_PRELOAD=<value with ours exactly once> into out. */
+static void build_ld(const struct eg_env_ours *o, const char *old, char *out)
+{
+	char *p = out;
+	memcpy(p, LDP, LDP_LEN);
+	p += LDP_LEN;
+	bool have = old && count_ours(o, old) > 0;
+	bool first = true;
+	if (!have) {
+		size_t n = strlen(o->preload_entry);
+		memcpy(p, o->preload_entry, n);
+		p += n;
+		first = false;
+	}
+	bool placed = false;
+	const char *v = old ? old : "";
+	while (*v) {
+		while (is_sep(*v))
+			v++;
+		const char *t = v;
+		while (*v && !is_sep(*v))
+			v++;
+		size_t n = (size_t)(v - t);
+		if (!n)
+			continue;
+		if (token_is_ours(o, t, n)) {
+			if (placed || !have)
+				continue;
+			placed = true;
+		}
+		if (!first)
+			*p++ = ':';
+		memcpy(p, t, n);
+		p += n;
+		first = false;
+	}
+	*p = '\0';
+}
+
+char *const *eg_env_build(const struct eg_env_ours *o, char *const *envp,
+    const struct eg_env_need *need, char **ptrs, char *bytes)
+{
+	if (need->unchanged)
+		return envp;
+	struct scan s;
+	scan_env(o, envp, &s);
+	memset(s.seen, 0, sizeof s.seen);
+	size_t k = 0;
+	bool ld_done = false;
+	for (size_t i = 0; envp && envp[i]; i++) {
+		char *e = envp[i];
+		if (o->preload_entry && strncmp(e, LDP, LDP_LEN) == 0) {
+			if (e != s.last_ld)
+				continue;
+			if (need->n_bytes) {
+				build_ld(o, e + LDP_LEN, bytes);
+				ptrs[k++] = bytes;
+			} else {
+				ptrs[k++] = e;
+			}
+			ld_done = true;
+			continue;
+		}
+		if (keep_entry(o, e, s.stricter, s.seen))
+			ptrs[k++] = e;
+	}
+	if (o->preload_entry && !ld_done) {
+		build_ld(o, NULL, bytes);
+		ptrs[k++] = bytes;
+	}
+	for (size_t j = 0; j < o->n_vars; j++) {
+		if (s.seen[j])
+			continue;
+		if (s.stricter && is_timeout(o->vars[j]))
+			continue;
+		ptrs[k++] = (char *)o->vars[j];
+	}
+	ptrs[k] = NULL;
+	(void)need;
+	return ptrs;
+}
+
+void eg_env_strip_measure(const struct eg_env_ours *o, char *const *envp, struct eg_env_need *need)
+{
+	size_t n = 0, bytes = 0;
+	bool found = false;
+	for (size_t i = 0; envp && envp[i]; i++, n++) {
+		if (strncmp(envp[i], LDP, LDP_LEN) == 0 && count_ours(o, envp[i] + LDP_LEN) > 0) {
+			found = true;
+			bytes += strlen(envp[i]) + 1;
+		}
+	}
+	need->unchanged = !found;
+	need->n_ptrs = n + 1;
+	need->n_bytes = bytes;
+}
+
+char *const *eg_env_strip_build(const struct eg_env_ours *o, char *const *envp,
+    const struct eg_env_need *need, char **ptrs, char *bytes)
+{
+	if (need->unchanged)
+		return envp;
+	size_t k = 0;
+	for (size_t i = 0; envp && envp[i]; i++) {
+		char *e = envp[i];
+		if (strncmp(e, LDP, LDP_LEN) != 0 || count_ours(o, e + LDP_LEN) == 0) {
+			ptrs[k++] = e;
+			continue;
+		}
+		char *start = bytes, *p = bytes;
+		memcpy(p, LDP, LDP_LEN);
+		p += LDP_LEN;
+		bool first = true;
+		const char *v = e + LDP_LEN;
+		while (*v) {
+			while (is_sep(*v))
+				v++;
+			const char *t = v;
+			while (*v && !is_sep(*v))
+				v++;
+			size_t tn = (size_t)(v - t);
+			if (!tn || token_is_ours(o, t, tn))
+				continue;
+			if (!first)
+				*p++ = ':';
+			memcpy(p, t, tn);
+			p += tn;
+			first = false;
+		}
+		*p++ = '\0';
+		bytes = p;
+		if (!first)
+			ptrs[k++] = start; /* drop LD_PRELOAD entirely when only we were in it */
+	}
+	ptrs[k] = NULL;
+	return ptrs;
+}

@@ -1,1 +1,497 @@
-/* placeholder: being written */
+/*
+ * The decision flow shared by the hooks and `execguard run`. See guard.h.
+ *
+ *   eg_check_may_apply (hash lookup) -- false --> proceed untouched
+ *   eg_check (scratch on the stack)
+ *     NONE / ALLOW          --> proceed
+ *     LOG                   --> audit, proceed
+ *     CONFIRM               --> ask the human (eg_prompt_ask): "yes" (or the
+ *                               critical rule's word) --> audit, proceed;
+ *                               anything else --> refuse
+ *     DENY, or a failure    --> refuse
+ *   refuse = one message on stderr (refuse.c), an audit record, and the
+ *   caller fails the call with EACCES.
+ *
+ * The expensive part (192 KiB of scratch space, the cwd, the message) lives
+ * in decide_slow(), a separate frame entered only when a rule may apply, so
+ * an exec that no rule names touches almost no stack.
+ */
+#include "guard.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdint.h>
+#include <string.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "audit.h"
+#include "prompt.h"
+#include "refuse.h"
+
+struct eg_guard_config eg_guard_cfg = {
+	.policy = NULL,
+	.load_fail = EG_FAIL_NO_POLICY,
+	.prompt_timeout = EG_GUARD_DEFAULT_TIMEOUT,
+};
+
+/* ------------------------------------------------------------------ helpers */
+
+const char *eg_env_get(char *const *envp, const char *name)
+{
+	size_t n = strlen(name);
+	for (size_t i = 0; envp && envp[i]; i++)
+		if (strncmp(envp[i], name, n) == 0 && envp[i][n] == '=')
+			return envp[i] + n + 1;
+	return NULL;
+}
+
+static unsigned parse_uint(const char *v, unsigned max)
+{
+	if (!v || !*v)
+		return 0;
+	uint64_t x = 0;
+	for (; *v; v++) {
+		if (*v < '0' || *v > '9')
+			return 0;
+		x = x * 10 + (uint64_t)(*v - '0');
+		if (x > max)
+			return 0;
+	}
+	return (unsigned)x;
+}
+
+static void join_path(char *out, size_t size, const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	if (la + lb + 1 > size) {
+		out[0] = '\0';
+		return;
+	}
+	memcpy(out, a, la);
+	memcpy(out + la, b, lb + 1);
+}
+
+void eg_guard_config_from_env(char *const *envp)
+{
+	unsigned t = parse_uint(eg_env_get(envp, "EXECGUARD_PROMPT_TIMEOUT"), 99999999);
+	eg_guard_cfg.prompt_timeout = t ? t : EG_GUARD_DEFAULT_TIMEOUT;
+
+	const char *log = eg_env_get(envp, "EXECGUARD_AUDIT_LOG");
+	const char *state = eg_env_get(envp, "XDG_STATE_HOME");
+	const char *home = eg_env_get(envp, "HOME");
+	char *out = eg_guard_cfg.audit_path;
+	size_t size = sizeof eg_guard_cfg.audit_path;
+	out[0] = '\0';
+	if (log && *log)
+		join_path(out, size, log, "");
+	else if (state && state[0] == '/')
+		join_path(out, size, state, "/execguard/audit.jsonl");
+	else if (home && home[0] == '/')
+		join_path(out, size, home, "/.local/state/execguard/audit.jsonl");
+}
+
+static const char *route_name(enum eg_guard_route r)
+{
+	switch (r) {
+	case EG_ROUTE_EXEC: return "exec";
+	case EG_ROUTE_SPAWN: return "spawn";
+	case EG_ROUTE_SYSTEM: return "system";
+	case EG_ROUTE_POPEN: return "popen";
+	case EG_ROUTE_WORDEXP: return "wordexp";
+	case EG_ROUTE_RUN: return "run";
+	}
+	return "exec";
+}
+
+/* Read a small file into buf (NUL-terminated); -1 on error. */
+static ssize_t read_small(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -1;
+	ssize_t n;
+	do {
+		n = read(fd, buf, size - 1);
+	} while (n < 0 && errno == EINTR);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	return n;
+}
+
+static void fmt_uint(char *out, unsigned long v)
+{
+	char tmp[24];
+	int n = 0;
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	while (n)
+		*out++ = tmp[--n];
+	*out = '\0';
+}
+
+/* /proc/self/comm without the newline. */
+static void self_comm(char *out, size_t size)
+{
+	if (read_small("/proc/self/comm", out, size) < 0) {
+		out[0] = '\0';
+		return;
+	}
+	char *nl = strchr(out, '\n');
+	if (nl)
+		*nl = '\0';
+}
+
+/* "bash(123) < claude(100)": up to three ancestors, from /proc/PID/stat. */
+static void parent_chain(char *out, size_t size)
+{
+	size_t len = 0;
+	out[0] = '\0';
+	pid_t pid = getppid();
+	for (int depth = 0; depth < 3 && pid > 1; depth++) {
+		char path[64] = "/proc/";
+		fmt_uint(path + 6, (unsigned long)pid);
+		strcat(path, "/stat");
+		char st[512];
+		if (read_small(path, st, sizeof st) < 0)
+			break;
+		char *open_p = strchr(st, '(');
+		char *close_p = strrchr(st, ')');
+		if (!open_p || !close_p || close_p < open_p || close_p[1] != ' ')
+			break;
+		char num[24];
+		fmt_uint(num, (unsigned long)pid);
+		size_t clen = (size_t)(close_p - open_p - 1);
+		size_t need = (len ? 3 : 0) + clen + strlen(num) + 3;
+		if (len + need >= size)
+			break;
+		if (len) {
+			memcpy(out + len, " < ", 3);
+			len += 3;
+		}
+		memcpy(out + len, open_p + 1, clen);
+		len += clen;
+		out[len++] = '(';
+		memcpy(out + len, num, strlen(num));
+		len += strlen(num);
+		out[len++] = ')';
+		out[len] = '\0';
+		/* fields after the comm: " S PPID ..." */
+		const char *p = close_p + 2;
+		while (*p && *p != ' ')
+			p++;
+		while (*p == ' ')
+			p++;
+		long ppid = 0;
+		while (*p >= '0' && *p <= '9')
+			ppid = ppid * 10 + (*p++ - '0');
+		pid = (pid_t)ppid;
+	}
+}
+
+/* Could a human be asked right now? Same tests as the prompt's first steps:
+ * a controlling terminal whose foreground group is ours. */
+static enum eg_prompt_outcome human_reachable(void)
+{
+	int fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return EG_PROMPT_NO_TTY;
+	pid_t fg = tcgetpgrp(fd);
+	close(fd);
+	if (fg < 0)
+		return EG_PROMPT_NO_TTY;
+	if (fg != getpgrp())
+		return EG_PROMPT_BACKGROUND;
+	return EG_PROMPT_YES;
+}
+
+/* ------------------------------------------------- repeated refusals
+ *
+ * Python's subprocess and libuv try every PATH directory with execve, and
+ * glibc's execvp goes on after EACCES. When the same process tries the same
+ * argv again within a moment of a refusal, it is refused again without a
+ * second question or message. Lock-free: a few slots written with relaxed
+ * atomics; a lost race only costs one more question.
+ */
+#define RECENT_SLOTS 8
+#define RECENT_NS (2ull * 1000000000ull)
+
+struct recent {
+	uint64_t key;  /* argv hash */
+	uint64_t when; /* CLOCK_MONOTONIC ns */
+	int32_t pid;
+};
+static struct recent recent_tab[RECENT_SLOTS];
+static unsigned recent_next;
+
+static uint64_t argv_hash(char *const *argv)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (size_t i = 0; argv && argv[i]; i++) {
+		for (const unsigned char *s = (const unsigned char *)argv[i]; *s; s++) {
+			h ^= *s;
+			h *= 1099511628211ull;
+		}
+		h ^= 0x100;
+		h *= 1099511628211ull;
+	}
+	return h;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static bool recently_refused(uint64_t key, int32_t pid)
+{
+	uint64_t now = now_ns();
+	for (int i = 0; i < RECENT_SLOTS; i++) {
+		struct recent *r = &recent_tab[i];
+		if (__atomic_load_n(&r->pid, __ATOMIC_RELAXED) == pid &&
+		    __atomic_load_n(&r->key, __ATOMIC_RELAXED) == key &&
+		    now - __atomic_load_n(&r->when, __ATOMIC_RELAXED) < RECENT_NS)
+			return true;
+	}
+	return false;
+}
+
+static void remember_refusal(uint64_t key, int32_t pid)
+{
+	unsigned i = __atomic_fetch_add(&recent_next, 1, __ATOMIC_RELAXED) % RECENT_SLOTS;
+	struct recent *r = &recent_tab[i];
+	__atomic_store_n(&r->pid, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&r->key, key, __ATOMIC_RELAXED);
+	__atomic_store_n(&r->when, now_ns(), __ATOMIC_RELAXED);
+	__atomic_store_n(&r->pid, pid, __ATOMIC_RELAXED);
+}
+
+/* ------------------------------------------------------------- the flow */
+
+static enum eg_refuse_why why_of_fail(enum eg_fail f)
+{
+	switch (f) {
+	case EG_FAIL_TOO_BIG: return EG_WHY_TOO_BIG;
+	case EG_FAIL_REGEX: return EG_WHY_REGEX;
+	case EG_FAIL_NO_POLICY: return EG_WHY_NO_POLICY;
+	case EG_FAIL_NONE: break;
+	}
+	return EG_WHY_TOO_BIG;
+}
+
+static enum eg_refuse_why why_of_prompt(enum eg_prompt_outcome o)
+{
+	switch (o) {
+	case EG_PROMPT_YES: break;
+	case EG_PROMPT_NO: return EG_WHY_SAID_NO;
+	case EG_PROMPT_TIMEOUT: return EG_WHY_TIMEOUT;
+	case EG_PROMPT_NO_TTY: return EG_WHY_NO_TTY;
+	case EG_PROMPT_BACKGROUND: return EG_WHY_BACKGROUND;
+	case EG_PROMPT_ERROR: return EG_WHY_PROMPT_ERROR;
+	}
+	return EG_WHY_SAID_NO;
+}
+
+struct ctx {
+	const struct eg_guard_req *req;
+	const char *cwd;
+	const char *cmdline;
+	const char *rule_id;
+	const char *reason;
+	const char *rule_file;
+	unsigned rule_line;
+	char where[EG_GUARD_PATH_MAX + 16];
+	const char *action; /* for the audit */
+};
+
+static void audit(const struct ctx *c, const char *outcome, const char *why)
+{
+	struct eg_audit_rec r = {
+		.argv = c->req->argv,
+		.exe = c->req->exe_path,
+		.cwd = c->cwd,
+		.rule_id = c->rule_id,
+		.action = c->action,
+		.outcome = outcome,
+		.why = why,
+		.route = route_name(c->req->route),
+	};
+	eg_audit_write(eg_guard_cfg.audit_path, &r);
+}
+
+static enum eg_guard_verdict refuse(const struct ctx *c, enum eg_refuse_why why,
+    uint64_t key, int32_t pid)
+{
+	const char *detail = NULL;
+	if (why == EG_WHY_NO_POLICY && eg_guard_cfg.load_error[0])
+		detail = eg_guard_cfg.load_error;
+	eg_refuse_message(c->cmdline, c->rule_id, c->where[0] ? c->where : NULL, c->reason, why,
+	    detail);
+	audit(c, "refused", eg_refuse_why_word(why));
+	remember_refusal(key, pid);
+	return EG_GUARD_REFUSED;
+}
+
+/* Not executable at all: let the caller fail as the real call would. */
+static bool not_executable(const struct eg_guard_req *req)
+{
+	if (req->missing_errno) {
+		errno = req->missing_errno;
+		return true;
+	}
+	if (!(req->flags & EG_GUARD_CHECK_EXE))
+		return false;
+	if (req->check_path)
+		return faccessat(req->check_dirfd, req->check_path, X_OK, AT_EACCESS) != 0;
+	if (!req->exe_path)
+		return false;
+	return faccessat(AT_FDCWD, req->exe_path, X_OK, AT_EACCESS) != 0;
+}
+
+static size_t count_argv(char *const *argv)
+{
+	size_t n = 0;
+	while (argv && argv[n] && n < 65536)
+		n++;
+	return n;
+}
+
+__attribute__((noinline)) static enum eg_guard_verdict decide_slow(const struct eg_guard_req *req)
+{
+	struct eg_check_scratch scratch;
+	struct eg_check_result res;
+	char cwd_buf[PATH_MAX];
+	char top_cmd[EG_CMDLINE_MAX];
+	struct ctx c;
+
+	memset(&c, 0, sizeof c);
+	c.req = req;
+	c.cwd = getcwd(cwd_buf, sizeof cwd_buf);
+	memset(&res, 0, sizeof res);
+	res.rule = EG_NO_RULE;
+	res.cmd_index = -1;
+
+	if (req->pre_fail != EG_FAIL_NONE) {
+		res.fail = req->pre_fail;
+	} else if (!eg_guard_cfg.policy) {
+		res.fail = eg_guard_cfg.load_fail != EG_FAIL_NONE ? eg_guard_cfg.load_fail
+								   : EG_FAIL_NO_POLICY;
+	} else {
+		struct eg_check_input in = {
+			.argv = req->argv,
+			.envp = req->envp,
+			.exe_path = req->exe_path,
+			.cwd = c.cwd,
+			.flags = req->check_flags,
+		};
+		eg_check(eg_guard_cfg.policy, &in, &scratch, &res);
+	}
+
+	if (res.fail == EG_FAIL_NONE &&
+	    (res.action == EG_ACT_NONE || res.action == EG_ACT_ALLOW))
+		return EG_GUARD_GO;
+
+	/* Something decides: gather what the message, prompt and audit show. */
+	size_t n = count_argv(req->argv);
+	eg_quote_argv(top_cmd, sizeof top_cmd, (const char *const *)req->argv, n);
+	c.cmdline = (!(req->flags & EG_GUARD_SHOW_TOP) && res.fail == EG_FAIL_NONE && res.cmdline[0])
+	    ? res.cmdline
+	    : top_cmd;
+	struct eg_rule_info info;
+	if (res.rule != EG_NO_RULE && eg_guard_cfg.policy &&
+	    eg_policy_rule_info(eg_guard_cfg.policy, res.rule, &info) == 0) {
+		c.rule_id = info.id;
+		c.reason = info.reason;
+		c.rule_file = info.file;
+		c.rule_line = info.line;
+		if (info.file) {
+			char num[24];
+			fmt_uint(num, info.line);
+			size_t lf = strlen(info.file);
+			if (lf + strlen(num) + 2 <= sizeof c.where) {
+				memcpy(c.where, info.file, lf);
+				c.where[lf] = ':';
+				strcpy(c.where + lf + 1, num);
+			}
+		}
+	}
+	c.action = res.fail != EG_FAIL_NONE ? "fail" : eg_action_name(res.action);
+
+	if (res.fail == EG_FAIL_NONE && res.action == EG_ACT_LOG) {
+		if (!(req->flags & EG_GUARD_PRECHECK))
+			audit(&c, "ran", NULL);
+		return EG_GUARD_GO;
+	}
+
+	/* Confirm, deny or fail: nothing is asked or said for a file that
+	 * cannot be executed anyway. */
+	if (not_executable(req))
+		return EG_GUARD_NOEXEC;
+
+	int32_t pid = (int32_t)getpid();
+	uint64_t key = argv_hash(req->argv);
+	if (recently_refused(key, pid))
+		return EG_GUARD_REFUSED;
+
+	if (res.fail != EG_FAIL_NONE)
+		return refuse(&c, why_of_fail(res.fail), key, pid);
+	if (res.action == EG_ACT_DENY)
+		return refuse(&c, EG_WHY_DENY, key, pid);
+
+	/* confirm */
+	if (req->flags & EG_GUARD_NO_ASK) {
+		enum eg_prompt_outcome o = human_reachable();
+		if (o != EG_PROMPT_YES)
+			return refuse(&c, why_of_prompt(o), key, pid);
+		return EG_GUARD_DEFER;
+	}
+
+	char comm[64], parents[512];
+	self_comm(comm, sizeof comm);
+	parent_chain(parents, sizeof parents);
+	struct eg_prompt_req pr = {
+		.cmdline = c.cmdline,
+		.cwd = c.cwd ? c.cwd : "?",
+		.rule_id = c.rule_id ? c.rule_id : "?",
+		.reason = c.reason ? c.reason : "",
+		.rule_file = c.rule_file,
+		.rule_line = c.rule_line,
+		.required = (res.severity == EG_SEV_CRITICAL && res.confirm_word[0]) ? res.confirm_word
+										    : "yes",
+		.timeout_sec = eg_guard_cfg.prompt_timeout ? eg_guard_cfg.prompt_timeout
+							     : EG_GUARD_DEFAULT_TIMEOUT,
+		.pid = getpid(),
+		.progname = comm,
+		.parents = parents,
+	};
+	enum eg_prompt_outcome o = eg_prompt_ask(&pr);
+	if (o == EG_PROMPT_YES) {
+		audit(&c, "approved", NULL);
+		if (req->approved)
+			*req->approved = true;
+		return EG_GUARD_GO;
+	}
+	return refuse(&c, why_of_prompt(o), key, pid);
+}
+
+enum eg_guard_verdict eg_guard_decide(const struct eg_guard_req *req)
+{
+	int saved = errno;
+	if (req->pre_fail == EG_FAIL_NONE && eg_guard_cfg.policy) {
+		const char *argv0 = (req->argv && req->argv[0]) ? req->argv[0] : "";
+		if (!eg_check_may_apply(eg_guard_cfg.policy, argv0, req->exe_path))
+			return EG_GUARD_GO;
+	}
+	enum eg_guard_verdict v = decide_slow(req);
+	if (v != EG_GUARD_NOEXEC)
+		errno = saved;
+	return v;
+}

@@ -1,1 +1,123 @@
-/* placeholder: being written */
+/* PATH search. See path_search.h; mirrors glibc 2.36 posix/execvpe.c. */
+#include "path_search.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* glibc's _CS_PATH on Linux */
+#define DEFAULT_PATH "/bin:/usr/bin"
+
+/* Would execve(path) get past the file lookup? 0, or -1 with the errno
+ * execve would give for the lookup itself. */
+static int probe(const char *path)
+{
+	struct stat st;
+	if (stat(path, &st) != 0)
+		return -1;
+	if (!S_ISREG(st.st_mode)) {
+		errno = EACCES;
+		return -1;
+	}
+	if (faccessat(AT_FDCWD, path, X_OK, AT_EACCESS) != 0)
+		return -1; /* EACCES (or ENOENT in a race) */
+	return 0;
+}
+
+int eg_path_search(const char *file, const char *path, char *buf, size_t size)
+{
+	if (!file || !*file) {
+		errno = ENOENT;
+		return -1;
+	}
+	if (strchr(file, '/')) {
+		size_t n = strlen(file);
+		if (n >= size) {
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		memcpy(buf, file, n + 1);
+		return 0;
+	}
+	if (!path)
+		path = DEFAULT_PATH;
+
+	size_t file_len = strnlen(file, NAME_MAX) + 1;
+	size_t path_len = strnlen(path, PATH_MAX - 1) + 1;
+	if (file_len > NAME_MAX) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+
+	bool got_eacces = false;
+	const char *p = path, *subp;
+	for (;; p = subp) {
+		subp = strchrnul(p, ':');
+		size_t dlen = (size_t)(subp - p);
+		/* glibc skips an element too long for its buffer */
+		if (dlen < path_len && dlen + 1 + file_len <= size) {
+			memcpy(buf, p, dlen);
+			size_t off = dlen;
+			if (dlen)
+				buf[off++] = '/';
+			memcpy(buf + off, file, file_len);
+			if (probe(buf) == 0)
+				return 0;
+			switch (errno) {
+			case EACCES:
+				got_eacces = true;
+				/* fall through */
+			case ENOENT:
+			case ESTALE:
+			case ENOTDIR:
+			case ENODEV:
+			case ETIMEDOUT:
+				break;
+			default:
+				return -1;
+			}
+		}
+		if (*subp++ == '\0')
+			break;
+	}
+	errno = got_eacces ? EACCES : ENOENT;
+	return -1;
+}
+
+const char *eg_exe_resolve(const char *path, char *buf, size_t size)
+{
+	if (!path || !*path || size < 2)
+		return path;
+	int saved = errno;
+	const char *out = path;
+	struct stat st;
+	if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
+		int fd = open(path, O_PATH | O_CLOEXEC);
+		if (fd >= 0) {
+			char proc[40] = "/proc/self/fd/";
+			char num[16];
+			int n = 0;
+			unsigned v = (unsigned)fd;
+			do {
+				num[n++] = (char)('0' + v % 10);
+				v /= 10;
+			} while (v);
+			size_t l = strlen(proc);
+			while (n)
+				proc[l++] = num[--n];
+			proc[l] = '\0';
+			ssize_t r = readlink(proc, buf, size - 1);
+			if (r > 0) {
+				buf[r] = '\0';
+				out = buf;
+			}
+			close(fd);
+		}
+	}
+	errno = saved;
+	return out;
+}

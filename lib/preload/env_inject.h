@@ -1,0 +1,75 @@
+/*
+ * The environment every exec gets: LD_PRELOAD with our library exactly once,
+ * and the EXECGUARD_* values of the process that loaded the library, whatever
+ * environment the caller passed (env -i, env -u LD_PRELOAD, a fresh dict).
+ * A caller's EXECGUARD_* value survives only when it is stricter than ours
+ * (EXECGUARD_PROMPT_TIMEOUT lower than ours); every other one is dropped.
+ *
+ * Hook-path code: two passes over the caller's envp; the caller provides the
+ * storage (on its stack) between them. When nothing needs changing the
+ * caller's envp is used as is.
+ */
+#ifndef EG_ENV_INJECT_H
+#define EG_ENV_INJECT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define EG_ENV_MAX_OURS 32
+#define EG_ENV_OURS_TEXT 16384
+
+struct eg_env_ours {
+	/* Our LD_PRELOAD entry as it was written when we were loaded; NULL when
+	 * LD_PRELOAD is not how we were loaded (/etc/ld.so.preload): then the
+	 * caller's LD_PRELOAD is left alone. */
+	const char *preload_entry;
+	/* Our own path; in a caller's LD_PRELOAD it counts as our entry too. */
+	const char *self_path;
+	/* "EXECGUARD_NAME=value", in the order found. */
+	const char *vars[EG_ENV_MAX_OURS];
+	size_t n_vars;
+	/* The timeout our values give (default when unset), for "stricter". */
+	unsigned prompt_timeout;
+	/* storage for the strings above */
+	char text[EG_ENV_OURS_TEXT];
+	size_t text_used;
+	bool overflow; /* more EXECGUARD_* than fit: the hooks fail closed */
+};
+
+/*
+ * Capture ours from `envp` (the environment at load time). `self_path` is
+ * the library's path (dladdr); `preload_entry` the matching LD_PRELOAD
+ * entry, or NULL not to inject LD_PRELOAD. Not for the hook path.
+ */
+void eg_env_ours_capture(struct eg_env_ours *o, char *const *envp, const char *self_path,
+    const char *preload_entry, unsigned default_timeout);
+
+struct eg_env_need {
+	bool unchanged;  /* use the caller's envp as is */
+	size_t n_ptrs;   /* pointers to provide (NULL terminator included) */
+	size_t n_bytes;  /* bytes of text to provide (the new LD_PRELOAD entry) */
+};
+
+/* Pass 1: what would change, and how much storage the new envp needs. */
+void eg_env_measure(const struct eg_env_ours *o, char *const *envp, struct eg_env_need *need);
+
+/* Pass 2: build the new envp into ptrs[need->n_ptrs] and bytes[need->n_bytes].
+ * Returns ptrs (or envp itself when need->unchanged). */
+char *const *eg_env_build(const struct eg_env_ours *o, char *const *envp,
+    const struct eg_env_need *need, char **ptrs, char *bytes);
+
+/* Storage above which a hook refuses rather than use more stack. */
+#define EG_ENV_STACK_MAX (512u * 1024u)
+
+
+
+/*
+ * The opposite, for one case only (popen after the human approved the whole
+ * shell command in the caller): the environment without our LD_PRELOAD
+ * entry, so that shell is not asked about again. n_bytes/n_ptrs as above;
+ * unchanged when our entry is not there.
+ */
+void eg_env_strip_measure(const struct eg_env_ours *o, char *const *envp, struct eg_env_need *need);
+char *const *eg_env_strip_build(const struct eg_env_ours *o, char *const *envp,
+    const struct eg_env_need *need, char **ptrs, char *bytes);
+#endif

@@ -1,0 +1,111 @@
+/*
+ * The guard: decide one exec, ask the human when a rule says confirm, write
+ * the refusal message and the audit record. Shared by the preload library's
+ * hooks and by `execguard run` (which checks the command it starts itself).
+ *
+ * Hook-path code: no malloc, no stdio, no locks; stack buffers only (the
+ * check's scratch space lives in a frame that is only entered when a rule
+ * may apply); errno is preserved by eg_guard_decide.
+ */
+#ifndef EG_GUARD_H
+#define EG_GUARD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "execguard.h"
+
+#define EG_GUARD_PATH_MAX 4096
+#define EG_GUARD_DEFAULT_TIMEOUT 120u
+
+/* Process-wide configuration, filled once (preload constructor or CLI) and
+ * read-only afterwards. */
+struct eg_guard_config {
+	const struct eg_policy *policy; /* NULL: every exec is refused (fail closed) */
+	enum eg_fail load_fail;         /* EG_FAIL_NO_POLICY when policy is NULL */
+	char load_error[512];           /* why the policy could not be loaded ("" if none) */
+	unsigned prompt_timeout;        /* seconds; EXECGUARD_PROMPT_TIMEOUT, default 120 */
+	char audit_path[EG_GUARD_PATH_MAX]; /* "" = no audit log */
+};
+
+extern struct eg_guard_config eg_guard_cfg;
+
+/*
+ * Fill prompt_timeout and audit_path of eg_guard_cfg from `envp`
+ * (EXECGUARD_PROMPT_TIMEOUT, EXECGUARD_AUDIT_LOG, XDG_STATE_HOME, HOME).
+ * A garbage timeout is ignored (default 120). Not for the hook path.
+ */
+void eg_guard_config_from_env(char *const *envp);
+
+/* Which route a command arrived by: message wording and audit record. */
+enum eg_guard_route {
+	EG_ROUTE_EXEC = 0, /* execve and friends */
+	EG_ROUTE_SPAWN,    /* posix_spawn, posix_spawnp */
+	EG_ROUTE_SYSTEM,   /* system(3) */
+	EG_ROUTE_POPEN,    /* popen(3) */
+	EG_ROUTE_WORDEXP,  /* wordexp(3) command substitution */
+	EG_ROUTE_RUN,      /* execguard run */
+};
+
+enum {
+	/* A confirm that a human could be asked about is not asked here: the
+	 * verdict is EG_GUARD_DEFER (the command's own exec, in a guarded child,
+	 * will ask). Refusals that need no human (deny, fail-closed, no
+	 * terminal) are still decided and reported here. */
+	EG_GUARD_NO_ASK = 1u << 0,
+	/* Before refusing or asking, test that exe_path exists and is
+	 * executable (faccessat X_OK, AT_EACCESS). If not, the verdict is
+	 * EG_GUARD_NOEXEC with errno set as execve would set it, and nothing is
+	 * printed: no question is asked for a program that cannot run (PATH
+	 * loops in python and libuv try every directory with execve). */
+	EG_GUARD_CHECK_EXE = 1u << 1,
+	/* Show the whole top-level command in the question and the message, not
+	 * only the inner command that decided (popen's shell string). */
+	EG_GUARD_SHOW_TOP = 1u << 2,
+	/* A pre-check in the parent of a shell it is about to start (system,
+	 * popen, wordexp): a `log` decision is not recorded here, the shell's
+	 * own exec of the command records it. */
+	EG_GUARD_PRECHECK = 1u << 3,
+};
+
+struct eg_guard_req {
+	char *const *argv;    /* may be NULL or empty */
+	char *const *envp;    /* environment the program gets (env conditions) */
+	const char *exe_path; /* resolved executable, NULL if unknown */
+	unsigned check_flags; /* EG_CHECK_* passed to eg_check */
+	unsigned flags;       /* EG_GUARD_* */
+	enum eg_guard_route route;
+	/* Set when the command could not even be represented (execl with too
+	 * many arguments): refuse with this failure, no check. */
+	enum eg_fail pre_fail;
+	/* EG_GUARD_CHECK_EXE: test this path relative to check_dirfd instead of
+	 * exe_path (execveat with a directory fd). NULL = use exe_path. */
+	const char *check_path;
+	int check_dirfd;
+	/* Nonzero: the program could not be found (PATH search failed with this
+	 * errno). A rule that decides then gets EG_GUARD_NOEXEC with this errno,
+	 * as the real call would fail the same way. */
+	int missing_errno;
+	/* Set on return: the human was asked and approved (confirm + yes). */
+	bool *approved;
+};
+
+enum eg_guard_verdict {
+	EG_GUARD_GO = 0,  /* proceed with the real call (errno untouched) */
+	EG_GUARD_REFUSED, /* refused: message written, audited; caller fails with EACCES */
+	EG_GUARD_DEFER,   /* EG_GUARD_NO_ASK: a human must decide; let the child ask */
+	EG_GUARD_NOEXEC,  /* EG_GUARD_CHECK_EXE: not executable; errno says why */
+};
+
+/*
+ * Decide one command. Cheap when no rule can apply (a hash lookup through
+ * eg_check_may_apply). Preserves errno except for EG_GUARD_NOEXEC.
+ */
+enum eg_guard_verdict eg_guard_decide(const struct eg_guard_req *req);
+
+/* Helpers the hooks share (hook-path safe). */
+
+/* Value of NAME in envp (NULL if unset); no locks, no allocation. */
+const char *eg_env_get(char *const *envp, const char *name);
+
+#endif

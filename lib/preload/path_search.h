@@ -1,0 +1,30 @@
+/*
+ * PATH resolution as glibc's execvp/execvpe/posix_spawnp do it, without
+ * executing anything, so the engine sees the real executable. The real call
+ * still does its own search (and ENOEXEC script handling); this only tells
+ * the guard which file that search will find. Hook-path code.
+ */
+#ifndef EG_PATH_SEARCH_H
+#define EG_PATH_SEARCH_H
+
+#include <stddef.h>
+
+/*
+ * Resolve `file` with the search path `path` (the PATH value, NULL when
+ * unset: glibc then uses confstr(_CS_PATH), "/bin:/usr/bin"). A name with a
+ * '/' is taken as is; an empty PATH element means the current directory.
+ * Candidates that exist but cannot be executed (EACCES) are skipped and
+ * remembered, as glibc does. Returns 0 with the path in buf, or -1 with
+ * errno as the real search would leave it (ENOENT, EACCES, ENAMETOOLONG...).
+ */
+int eg_path_search(const char *file, const char *path, char *buf, size_t size);
+
+/*
+ * When the last component of `path` is a symbolic link, its fully resolved
+ * target (open O_PATH + readlink of /proc/self/fd/N, no allocation) in buf,
+ * so that `tf -> terraform` is checked as terraform. Otherwise, or when it
+ * cannot be resolved, `path` itself. errno preserved.
+ */
+const char *eg_exe_resolve(const char *path, char *buf, size_t size);
+
+#endif

@@ -1,0 +1,207 @@
+/*
+ * Unit checks of the guard's hook-path helpers (env re-injection, PATH
+ * search, audit line, refusal message), plain asserts so they also run under
+ * -Db_sanitize=address,undefined.
+ */
+#include <assert.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "audit.h"
+#include "env_inject.h"
+#include "path_search.h"
+#include "refuse.h"
+
+static struct eg_env_ours ours;
+static int failures;
+
+#define CHECK(c) do { if (!(c)) { fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #c); failures++; } } while (0)
+
+static char *const *inject(char *const *envp, char **ptrs, char *bytes, bool *unchanged)
+{
+	struct eg_env_need need;
+	eg_env_measure(&ours, envp, &need);
+	assert(need.n_ptrs <= 64 && need.n_bytes <= 4096);
+	*unchanged = need.unchanged;
+	return eg_env_build(&ours, envp, &need, ptrs, bytes);
+}
+
+static int count(char *const *env, const char *entry)
+{
+	int n = 0;
+	for (size_t i = 0; env && env[i]; i++)
+		n += strcmp(env[i], entry) == 0;
+	return n;
+}
+
+static size_t len(char *const *env)
+{
+	size_t n = 0;
+	while (env && env[n])
+		n++;
+	return n;
+}
+
+static void test_env(void)
+{
+	char *load_env[] = { "PATH=/bin", "LD_PRELOAD=/lib/eg.so", "EXECGUARD_PACKS_DIR=/p",
+		"EXECGUARD_PACKS_DIR=/second", "HOME=/h", NULL };
+	eg_env_ours_capture(&ours, load_env, "/lib/eg.so", "/lib/eg.so", 120);
+	CHECK(ours.n_vars == 1 && !ours.overflow);
+
+	char *ptrs[64];
+	char bytes[4096];
+	bool unchanged;
+
+	char *same[] = { "PATH=/bin", "EXECGUARD_PACKS_DIR=/p", "LD_PRELOAD=/lib/eg.so", NULL };
+	CHECK(inject(same, ptrs, bytes, &unchanged) == same && unchanged);
+
+	char *fresh[] = { "PATH=/bin", NULL };
+	char *const *e = inject(fresh, ptrs, bytes, &unchanged);
+	CHECK(!unchanged && len(e) == 3);
+	CHECK(count(e, "PATH=/bin") == 1 && count(e, "LD_PRELOAD=/lib/eg.so") == 1 &&
+	    count(e, "EXECGUARD_PACKS_DIR=/p") == 1);
+
+	e = inject(NULL, ptrs, bytes, &unchanged);
+	CHECK(len(e) == 2 && count(e, "LD_PRELOAD=/lib/eg.so") == 1);
+
+	char *tamper[] = { "LD_PRELOAD=/x.so /lib/eg.so:/lib/eg.so", "EXECGUARD_PACKS_DIR=/evil",
+		"EXECGUARD_PROMPT_TIMEOUT=5", "EXECGUARD_X=1", "A=b", NULL };
+	e = inject(tamper, ptrs, bytes, &unchanged);
+	CHECK(count(e, "LD_PRELOAD=/x.so:/lib/eg.so") == 1);
+	CHECK(count(e, "EXECGUARD_PACKS_DIR=/p") == 1 && count(e, "EXECGUARD_PACKS_DIR=/evil") == 0);
+	CHECK(count(e, "EXECGUARD_PROMPT_TIMEOUT=5") == 1 && count(e, "EXECGUARD_X=1") == 0);
+	CHECK(count(e, "A=b") == 1 && len(e) == 4);
+
+	char *loose[] = { "EXECGUARD_PROMPT_TIMEOUT=500", "EXECGUARD_PROMPT_TIMEOUT=0",
+		"EXECGUARD_PROMPT_TIMEOUT=x", "LD_PRELOAD=/other.so", NULL };
+	e = inject(loose, ptrs, bytes, &unchanged);
+	CHECK(len(e) == 2 && count(e, "LD_PRELOAD=/lib/eg.so:/other.so") == 1);
+
+	/* two LD_PRELOAD entries: ld.so uses the last; one is left */
+	char *two[] = { "LD_PRELOAD=/lib/eg.so", "EXECGUARD_PACKS_DIR=/p", "LD_PRELOAD=", NULL };
+	e = inject(two, ptrs, bytes, &unchanged);
+	CHECK(!unchanged && len(e) == 2 && count(e, "LD_PRELOAD=/lib/eg.so") == 1);
+
+	/* the self path counts as ours */
+	eg_env_ours_capture(&ours, load_env, "/abs/eg.so", "/lib/eg.so", 120);
+	char *self[] = { "LD_PRELOAD=/abs/eg.so", "EXECGUARD_PACKS_DIR=/p", NULL };
+	CHECK(inject(self, ptrs, bytes, &unchanged) == self && unchanged);
+
+	/* strip (popen after yes) */
+	struct eg_env_need need;
+	char *strip[] = { "LD_PRELOAD=/x.so:/lib/eg.so", "B=c", NULL };
+	eg_env_strip_measure(&ours, strip, &need);
+	e = eg_env_strip_build(&ours, strip, &need, ptrs, bytes);
+	CHECK(len(e) == 2 && count(e, "LD_PRELOAD=/x.so") == 1);
+	char *only[] = { "LD_PRELOAD=/lib/eg.so", "B=c", NULL };
+	eg_env_strip_measure(&ours, only, &need);
+	e = eg_env_strip_build(&ours, only, &need, ptrs, bytes);
+	CHECK(len(e) == 1 && count(e, "B=c") == 1);
+
+	/* ld.so.preload mode: LD_PRELOAD left alone */
+	eg_env_ours_capture(&ours, load_env, "/lib/eg.so", NULL, 120);
+	char *nold[] = { "EXECGUARD_PACKS_DIR=/p", NULL };
+	CHECK(inject(nold, ptrs, bytes, &unchanged) == nold && unchanged);
+}
+
+static void test_path(const char *tmp)
+{
+	char dir_a[512], dir_b[512], f[600], buf[4096];
+	snprintf(dir_a, sizeof dir_a, "%s/a", tmp);
+	snprintf(dir_b, sizeof dir_b, "%s/b", tmp);
+	mkdir(dir_a, 0755);
+	mkdir(dir_b, 0755);
+	snprintf(f, sizeof f, "%s/prog", dir_a); /* not executable */
+	fclose(fopen(f, "w"));
+	chmod(f, 0644);
+	snprintf(f, sizeof f, "%s/prog", dir_b);
+	fclose(fopen(f, "w"));
+	chmod(f, 0755);
+	char path[1200];
+	snprintf(path, sizeof path, "%s:%s", dir_a, dir_b);
+	CHECK(eg_path_search("prog", path, buf, sizeof buf) == 0 && strcmp(buf, f) == 0);
+	snprintf(path, sizeof path, "%s", dir_a);
+	errno = 0;
+	CHECK(eg_path_search("prog", path, buf, sizeof buf) == -1 && errno == EACCES);
+	CHECK(eg_path_search("nope-eg", path, buf, sizeof buf) == -1 && errno == ENOENT);
+	CHECK(eg_path_search("", path, buf, sizeof buf) == -1 && errno == ENOENT);
+	CHECK(eg_path_search("./x/y", path, buf, sizeof buf) == 0 && strcmp(buf, "./x/y") == 0);
+	CHECK(eg_path_search("sh", NULL, buf, sizeof buf) == 0 && strcmp(buf, "/bin/sh") == 0);
+	/* empty element = current directory */
+	char cwd[1024];
+	CHECK(getcwd(cwd, sizeof cwd) != NULL);
+	CHECK(chdir(dir_b) == 0);
+	CHECK(eg_path_search("prog", "/nonexistent-eg:", buf, sizeof buf) == 0 && strcmp(buf, "prog") == 0);
+	CHECK(chdir(cwd) == 0);
+	/* symlink resolution */
+	char link[600], rbuf[4096];
+	snprintf(link, sizeof link, "%s/tf", tmp);
+	CHECK(symlink(f, link) == 0);
+	CHECK(strcmp(eg_exe_resolve(link, rbuf, sizeof rbuf), f) == 0);
+	CHECK(strcmp(eg_exe_resolve(f, rbuf, sizeof rbuf), f) == 0);
+}
+
+static void test_audit(void)
+{
+	char buf[EG_AUDIT_LINE_MAX];
+	char *argv[] = { "a\"b", "c\\d\n\x01", "\xff\xc3\xa9", NULL };
+	struct eg_audit_rec r = { .argv = argv, .cwd = "/w", .rule_id = "x.y", .action = "deny",
+		.outcome = "refused", .why = "denied", .route = "exec" };
+	size_t n = eg_audit_format(buf, sizeof buf, &r);
+	CHECK(n > 0 && buf[n - 1] == '\n');
+	buf[n] = '\0';
+	CHECK(strstr(buf, "\"argv\":[\"a\\\"b\",\"c\\\\d\\n\\u0001\",\"\\u00ff\xc3\xa9\"]") != NULL);
+	CHECK(strstr(buf, "\"rule\":\"x.y\"") && strstr(buf, "\"outcome\":\"refused\""));
+	/* huge argv: truncated, still one line */
+	static char big[40000];
+	memset(big, 'x', sizeof big - 1);
+	char *bargv[] = { big, big, NULL };
+	r.argv = bargv;
+	n = eg_audit_format(buf, sizeof buf, &r);
+	CHECK(n <= sizeof buf && buf[n - 1] == '\n' && buf[n - 2] == '}');
+	buf[n] = '\0';
+	CHECK(strstr(buf, "\"truncated\":true") != NULL);
+}
+
+static void test_refuse(void)
+{
+	int p[2];
+	CHECK(pipe(p) == 0);
+	int saved = dup(2);
+	dup2(p[1], 2);
+	errno = 1234;
+	eg_refuse_message("rm -rf \x1b[2J /", "r.id", "f.rules:3", "Why.", EG_WHY_NO_TTY, NULL);
+	CHECK(errno == 1234);
+	dup2(saved, 2);
+	close(p[1]);
+	char buf[8192];
+	ssize_t n = read(p[0], buf, sizeof buf - 1);
+	CHECK(n > 0);
+	buf[n > 0 ? n : 0] = '\0';
+	CHECK(strncmp(buf, "execguard: blocked: rm -rf ?[2J /\n", 34) == 0);
+	CHECK(strstr(buf, "  rule: r.id (f.rules:3)\n") && strstr(buf, "  why: Why.\n"));
+	CHECK(strstr(buf, "no terminal") && strstr(buf, "ask the user to run the command themselves"));
+	CHECK(!strchr(buf, '\x1b'));
+}
+
+int main(void)
+{
+	char tmp[] = "/tmp/eg-unit.XXXXXX";
+	if (!mkdtemp(tmp))
+		return 99;
+	test_env();
+	test_path(tmp);
+	test_audit();
+	test_refuse();
+	char cmd[600];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
+	if (system(cmd) != 0)
+		failures++;
+	printf("%s\n", failures ? "FAILED" : "ok");
+	return failures ? 1 : 0;
+}
