@@ -85,7 +85,8 @@ int cmd_check(int argc, char **argv)
 	};
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+c:f:C:qh", longopts, NULL)) != -1) {
+	opterr = 0; /* our own messages, "execguard: check: ..." */
+	while ((c = getopt_long(argc, argv, "+:c:f:C:qh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			shell_line = optarg;
@@ -105,8 +106,18 @@ int cmd_check(int argc, char **argv)
 		case 'h':
 			fputs(check_usage, stdout);
 			return 0;
-		default:
+		case ':':
+			cli_error("check", "option '-%c' needs an argument", optopt);
 			fputs(check_usage, stderr);
+			free(extra);
+			return EX_USAGE;
+		default:
+			if (optopt != 0)
+				cli_error("check", "unknown option '-%c'", optopt);
+			else
+				cli_error("check", "unknown option '%s'", argv[optind - 1]);
+			fputs(check_usage, stderr);
+			free(extra);
 			return EX_USAGE;
 		}
 	}

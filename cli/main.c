@@ -1,4 +1,5 @@
 /* execguard: the command-line tool. One verb a file; this one dispatches. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -22,6 +23,17 @@ static const char usage[] =
     "\n"
     "Usage errors exit 64, configuration errors 78. See execguard(1).\n";
 
+/* Output that could not be written (a full disk, /dev/full, a closed pipe
+ * reader) is an error, not a silent success; a check decision (1, 2) or an
+ * error status is kept. */
+static int flush_stdout(const char *verb, int rc)
+{
+	if (fflush(stdout) == 0 && !ferror(stdout))
+		return rc;
+	cli_error(verb, "cannot write the output: %s", strerror(errno));
+	return rc == 0 ? EX_IOERR : rc;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -31,11 +43,11 @@ int main(int argc, char **argv)
 	const char *verb = argv[1];
 	if (strcmp(verb, "--help") == 0 || strcmp(verb, "-h") == 0 || strcmp(verb, "help") == 0) {
 		fputs(usage, stdout);
-		return 0;
+		return flush_stdout(NULL, 0);
 	}
 	if (strcmp(verb, "--version") == 0 || strcmp(verb, "-V") == 0) {
 		printf("execguard %s\n", EG_VERSION);
-		return 0;
+		return flush_stdout(NULL, 0);
 	}
 	static const struct {
 		const char *name;
@@ -49,7 +61,7 @@ int main(int argc, char **argv)
 	};
 	for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
 		if (strcmp(verb, verbs[i].name) == 0)
-			return verbs[i].fn(argc - 1, argv + 1);
+			return flush_stdout(verb, verbs[i].fn(argc - 1, argv + 1));
 	cli_error(NULL, "unknown verb '%s'", verb);
 	fputs(usage, stderr);
 	return EX_USAGE;

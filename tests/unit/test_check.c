@@ -319,3 +319,19 @@ Test(check, may_apply_prefilter)
 	cr_expect(eg_check_may_apply(pol, "sudo", NULL), "wrappers may hide a command");
 	cr_expect_not(eg_check_may_apply(pol, "ls", "/bin/ls"));
 }
+
+Test(check, big_shell_string_in_hook_mode_is_left_to_the_shell)
+{
+	load(terraform_rules);
+	size_t big = 200u * 1024u;
+	char *script = malloc(big + 1);
+	for (size_t i = 0; i < big; i++)
+		script[i] = (i % 64 == 63) ? '\n' : 'x';
+	script[big] = '\0';
+	cr_expect_eq(run(0, NULL, NULL, "/bin/bash", ARGV("bash", "-c", script)), EG_ACT_NONE,
+	    "a dynamic shell will be guarded itself: its script is not parsed here");
+	cr_expect_eq(run(EG_CHECK_UNWRAP_ALL, NULL, NULL, NULL, ARGV("bash", "-c", script)), EG_ACT_DENY,
+	    "execguard check cannot read it whole: refused, never allowed");
+	cr_expect_eq(res.fail, EG_FAIL_TOO_BIG);
+	free(script);
+}
