@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "load_internal.h"
 #include "policy_block.h"
 
 struct vec {
@@ -25,6 +26,24 @@ static int vec_put(struct vec *b, const void *data, size_t n)
 	memcpy(b->v + b->n, data, n);
 	b->n += n;
 	return 0;
+}
+
+/* Room for n more bytes, so that vec_put does not grow step by step. */
+static int vec_reserve(struct vec *b, size_t n)
+{
+	if (b->n + n <= b->cap)
+		return 0;
+	unsigned char *nv = realloc(b->v, b->n + n);
+	if (nv == NULL)
+		return -1;
+	b->v = nv;
+	b->cap = b->n + n;
+	return 0;
+}
+
+static size_t slen(const char *s)
+{
+	return s ? strlen(s) + 1 : 0;
 }
 
 struct builder {
@@ -71,10 +90,13 @@ static uint32_t add_regex_list(struct builder *b, const struct eg_pattern *pats,
 	return first;
 }
 
+/* A program name and the rules indexed under it (ascending, no repeats). */
 struct prog_entry {
 	const char *name;
-	uint32_t *rules;
-	size_t n, cap;
+	uint32_t *rules; /* into the shared array of build_programs */
+	uint32_t hash;   /* eg_name_hash(name) */
+	uint32_t n;
+	uint32_t last; /* the last rule counted, UINT32_MAX = none */
 };
 
 static int prog_cmp(const void *a, const void *b)
@@ -82,49 +104,86 @@ static int prog_cmp(const void *a, const void *b)
 	return strcmp(((const struct prog_entry *)a)->name, ((const struct prog_entry *)b)->name);
 }
 
-static int build_programs(const struct eg_ruleset *rs, struct prog_entry **out, size_t *n_out)
+/*
+ * Every program name with the rules naming it, sorted by name. A hash table
+ * finds a name's entry (no scan of the names seen so far); the rule lists
+ * share one array, *shared_out, which the caller frees with the entries.
+ */
+static int build_programs(const struct eg_ruleset *rs, struct prog_entry **out, size_t *n_out,
+    uint32_t **shared_out)
 {
-	size_t n = 0, cap = 0;
-	struct prog_entry *v = NULL;
+	size_t n_pairs = 0;
+	for (size_t r = 0; r < rs->n_rules; r++)
+		n_pairs += rs->rules[r].n_programs;
+	size_t n_slots = 16;
+	while (n_slots < n_pairs * 2)
+		n_slots *= 2;
+	uint32_t *slots = malloc(n_slots * sizeof *slots); /* entry index + 1, 0 = empty */
+	uint32_t *pair_entry = malloc((n_pairs ? n_pairs : 1) * sizeof *pair_entry);
+	struct prog_entry *v = malloc((n_pairs ? n_pairs : 1) * sizeof *v);
+	uint32_t *shared = NULL;
+	if (slots == NULL || pair_entry == NULL || v == NULL)
+		goto oom;
+	memset(slots, 0, n_slots * sizeof *slots);
+
+	/* Pass 1: an entry per distinct name, and how many rules it gets. */
+	size_t n = 0, k = 0, total = 0;
 	for (size_t r = 0; r < rs->n_rules; r++) {
-		for (size_t i = 0; i < rs->rules[r].n_programs; i++) {
+		for (size_t i = 0; i < rs->rules[r].n_programs; i++, k++) {
 			const char *name = rs->rules[r].programs[i];
-			size_t j;
-			for (j = 0; j < n; j++)
-				if (strcmp(v[j].name, name) == 0)
+			uint32_t h = eg_name_hash(name);
+			size_t slot = h & (n_slots - 1);
+			while (slots[slot] != 0) {
+				const struct prog_entry *e = &v[slots[slot] - 1];
+				if (e->hash == h && strcmp(e->name, name) == 0)
 					break;
-			if (j == n) {
-				if (n == cap) {
-					cap = cap ? cap * 2 : 64;
-					struct prog_entry *nv = reallocarray(v, cap, sizeof *v);
-					if (nv == NULL)
-						goto oom;
-					v = nv;
-				}
-				v[n++] = (struct prog_entry){ .name = name };
+				slot = (slot + 1) & (n_slots - 1);
 			}
-			struct prog_entry *e = &v[j];
-			if (e->n > 0 && e->rules[e->n - 1] == r)
+			if (slots[slot] == 0) {
+				v[n] = (struct prog_entry){ .name = name, .hash = h, .last = UINT32_MAX };
+				slots[slot] = (uint32_t)++n;
+			}
+			struct prog_entry *e = &v[slots[slot] - 1];
+			pair_entry[k] = slots[slot] - 1;
+			if (e->last == (uint32_t)r)
 				continue; /* the same name twice in one rule */
-			if (e->n == e->cap) {
-				e->cap = e->cap ? e->cap * 2 : 4;
-				uint32_t *nr = reallocarray(e->rules, e->cap, sizeof *nr);
-				if (nr == NULL)
-					goto oom;
-				e->rules = nr;
-			}
+			e->last = (uint32_t)r;
+			e->n++;
+			total++;
+		}
+	}
+	shared = malloc((total ? total : 1) * sizeof *shared);
+	if (shared == NULL)
+		goto oom;
+	size_t at = 0;
+	for (size_t j = 0; j < n; j++) {
+		v[j].rules = shared + at;
+		at += v[j].n;
+		v[j].n = 0;
+	}
+	/* Pass 2: fill the lists in rule order, so each is ascending. */
+	k = 0;
+	for (size_t r = 0; r < rs->n_rules; r++) {
+		for (size_t i = 0; i < rs->rules[r].n_programs; i++, k++) {
+			struct prog_entry *e = &v[pair_entry[k]];
+			if (e->n > 0 && e->rules[e->n - 1] == (uint32_t)r)
+				continue;
 			e->rules[e->n++] = (uint32_t)r;
 		}
 	}
 	if (n > 1)
 		qsort(v, n, sizeof *v, prog_cmp);
+	free(slots);
+	free(pair_entry);
 	*out = v;
 	*n_out = n;
+	*shared_out = shared;
 	return 0;
 oom:
-	for (size_t j = 0; j < n; j++)
-		free(v[j].rules);
+	free(slots);
+	free(pair_entry);
 	free(v);
+	free(shared);
 	return -1;
 }
 
@@ -136,12 +195,15 @@ static char *join_programs(const struct eg_rule *r)
 	char *s = malloc(len);
 	if (s == NULL)
 		return NULL;
-	s[0] = '\0';
+	size_t o = 0;
 	for (size_t i = 0; i < r->n_programs; i++) {
 		if (i)
-			strlcat(s, " ", len);
-		strlcat(s, r->programs[i], len);
+			s[o++] = ' ';
+		size_t l = strlen(r->programs[i]);
+		memcpy(s + o, r->programs[i], l);
+		o += l;
 	}
+	s[o] = '\0';
 	return s;
 }
 
@@ -150,21 +212,78 @@ static size_t align8(size_t n)
 	return (n + 7u) & ~(size_t)7u;
 }
 
+/* Copy a section to block + at and zero the padding after it (to the next
+ * multiple of 8, where the next section starts, or the block ends). */
+static void put_section(unsigned char *block, size_t at, const void *data, size_t n)
+{
+	if (n > 0)
+		memcpy(block + at, data, n);
+	memset(block + at + n, 0, align8(at + n) - (at + n));
+}
+
 struct eg_policy *eg_policy_build(const struct eg_ruleset *rs, struct eg_diags *d)
+{
+	return eg_policy_build_ex(rs, 0, d);
+}
+
+struct eg_policy *eg_policy_build_ex(const struct eg_ruleset *rs, unsigned flags,
+    struct eg_diags *d)
 {
 	struct builder b = { 0 };
 	struct prog_entry *progs = NULL;
+	uint32_t *prog_rules = NULL;
 	size_t n_progs = 0;
+	/* same_as[f]: the last file index with the name of file f (a rule's
+	 * file is the last file of its name, as a search of them all finds) */
+	uint32_t *same_as = malloc((rs->n_files ? rs->n_files : 1) * sizeof *same_as);
+	if (same_as == NULL)
+		b.oom = true;
+	for (size_t f = rs->n_files; same_as && f-- > 0;) {
+		same_as[f] = (uint32_t)f;
+		for (size_t g = f + 1; g < rs->n_files; g++)
+			if (strcmp(rs->files[g], rs->files[f]) == 0) {
+				same_as[f] = same_as[g];
+				break;
+			}
+	}
 	struct eg_policy *p = NULL;
 	unsigned char *block = NULL;
 
+	/* Every section at its full size up front (strings: an upper bound). */
+	size_t n_str = 1, n_re = 0, n_env = 0, n_pairs = 0;
+	for (size_t f = 0; f < rs->n_files; f++)
+		n_str += slen(rs->files[f]);
+	for (size_t r = 0; r < rs->n_rules; r++) {
+		const struct eg_rule *src = &rs->rules[r];
+		n_str += slen(src->id) + slen(src->reason) + 1;
+		for (size_t i = 0; i < src->n_programs; i++)
+			n_str += 2 * slen(src->programs[i]); /* joined, and a bucket name */
+		const struct eg_pattern *lists[] = { src->match, src->unless, src->cwd };
+		const size_t counts[] = { src->n_match, src->n_unless, src->n_cwd };
+		for (size_t l = 0; l < 3; l++)
+			for (size_t i = 0; i < counts[l]; i++)
+				n_str += slen(lists[l][i].re);
+		for (size_t i = 0; i < src->n_env; i++)
+			n_str += slen(src->env[i].name) + slen(src->env[i].re.re);
+		n_re += src->n_match + src->n_unless + src->n_cwd + src->n_env;
+		n_env += src->n_env;
+		n_pairs += src->n_programs;
+	}
+	/* u32 pool: regex ids, env pairs, bucket rule lists */
+	size_t n_u32 = n_re + n_env + n_pairs;
+	if (vec_reserve(&b.strings, n_str) < 0 ||
+	    vec_reserve(&b.regex, n_re * sizeof(struct eg_blk_regex)) < 0 ||
+	    vec_reserve(&b.u32, n_u32 * sizeof(uint32_t)) < 0 ||
+	    vec_reserve(&b.rules, rs->n_rules * sizeof(struct eg_blk_rule)) < 0 ||
+	    vec_reserve(&b.files, rs->n_files * sizeof(uint32_t)) < 0)
+		b.oom = true;
 	vec_put(&b.strings, "", 1); /* offset 0 is the empty string */
 	for (size_t f = 0; f < rs->n_files; f++) {
 		uint32_t off = add_str(&b, rs->files[f]);
 		if (vec_put(&b.files, &off, sizeof off) < 0)
 			b.oom = true;
 	}
-	for (size_t r = 0; r < rs->n_rules; r++) {
+	for (size_t r = 0; !b.oom && r < rs->n_rules; r++) {
 		const struct eg_rule *src = &rs->rules[r];
 		char *progs_joined = join_programs(src);
 		if (progs_joined == NULL) {
@@ -172,9 +291,14 @@ struct eg_policy *eg_policy_build(const struct eg_ruleset *rs, struct eg_diags *
 			break;
 		}
 		uint32_t file_idx = 0;
-		for (size_t f = 0; f < rs->n_files; f++)
-			if (src->file && strcmp(rs->files[f], src->file) == 0)
-				file_idx = (uint32_t)f;
+		if (src->file && src->file_order < rs->n_files &&
+		    strcmp(rs->files[src->file_order], src->file) == 0) {
+			file_idx = same_as[src->file_order];
+		} else {
+			for (size_t f = 0; f < rs->n_files; f++)
+				if (src->file && strcmp(rs->files[f], src->file) == 0)
+					file_idx = (uint32_t)f;
+		}
 		struct eg_blk_rule br = {
 			.id = add_str(&b, src->id),
 			.reason = add_str(&b, src->reason),
@@ -203,7 +327,7 @@ struct eg_policy *eg_policy_build(const struct eg_ruleset *rs, struct eg_diags *
 			b.oom = true;
 	}
 
-	if (build_programs(rs, &progs, &n_progs) < 0)
+	if (!b.oom && build_programs(rs, &progs, &n_progs, &prog_rules) < 0)
 		b.oom = true;
 	size_t n_buckets = 16;
 	while (n_buckets < n_progs * 2)
@@ -212,7 +336,7 @@ struct eg_policy *eg_policy_build(const struct eg_ruleset *rs, struct eg_diags *
 	if (buckets == NULL)
 		b.oom = true;
 	for (size_t i = 0; buckets && i < n_progs; i++) {
-		uint32_t h = eg_name_hash(progs[i].name);
+		uint32_t h = progs[i].hash;
 		size_t slot = h & (n_buckets - 1);
 		while (buckets[slot].name != 0)
 			slot = (slot + 1) & (n_buckets - 1);
@@ -253,18 +377,23 @@ struct eg_policy *eg_policy_build(const struct eg_ruleset *rs, struct eg_diags *
 	}
 	h.size = (uint32_t)off;
 
-	block = calloc(1, off);
+	/* Every byte is written once: the sections, then zeros up to the next
+	 * (no calloc of the whole block). */
+	block = malloc(off);
 	if (block == NULL)
 		goto oom;
-	memcpy(block + h.rules_off, b.rules.v, b.rules.n);
-	memcpy(block + h.regex_off, b.regex.v, b.regex.n);
-	memcpy(block + h.buckets_off, buckets, n_buckets * sizeof *buckets);
-	memcpy(block + h.u32_off, b.u32.v, b.u32.n);
-	memcpy(block + h.files_off, b.files.v, b.files.n);
-	memcpy(block + h.strings_off, b.strings.v, b.strings.n);
+	put_section(block, sizeof h, NULL, 0);
+	put_section(block, h.rules_off, b.rules.v, b.rules.n);
+	put_section(block, h.regex_off, b.regex.v, b.regex.n);
+	put_section(block, h.buckets_off, buckets, n_buckets * sizeof *buckets);
+	put_section(block, h.u32_off, b.u32.v, b.u32.n);
+	put_section(block, h.files_off, b.files.v, b.files.n);
+	put_section(block, h.strings_off, b.strings.v, b.strings.n);
 	memcpy(block, &h, sizeof h);
-	h.hash = eg_fnv64(block, off, 0);
-	memcpy(block, &h, sizeof h);
+	if (!(flags & EG_BUILD_NO_HASH)) {
+		h.hash = eg_fnv64(block, off, 0);
+		memcpy(block, &h, sizeof h);
+	}
 
 	p = eg_policy_from_block(block, off, false);
 	if (p == NULL) {
@@ -280,9 +409,9 @@ fail:
 	free(block);
 	p = NULL;
 done:
-	for (size_t j = 0; j < n_progs; j++)
-		free(progs[j].rules);
+	free(prog_rules);
 	free(progs);
+	free(same_as);
 	free(buckets);
 	free(b.strings.v);
 	free(b.rules.v);

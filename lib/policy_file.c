@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "load_internal.h"
 #include "policy_block.h"
 
 extern char **environ;
@@ -66,12 +67,31 @@ static int mkdir_p(char *path, mode_t mode)
 	return 0;
 }
 
-static bool same_content(const char *path, const void *block, size_t size)
+/* Is the file the block `hdr` + block[sizeof hdr ..size)? */
+static bool same_content(const char *path, const struct eg_blk_header *hdr, const void *block,
+    size_t size)
 {
 	struct eg_policy *p = eg_policy_map_file(path);
-	bool same = p != NULL && p->size == size && memcmp(p->base, block, size) == 0;
+	bool same = p != NULL && p->size == size && memcmp(p->base, hdr, sizeof *hdr) == 0 &&
+	    memcmp(p->base + sizeof *hdr, (const unsigned char *)block + sizeof *hdr,
+		size - sizeof *hdr) == 0;
 	eg_policy_free(p);
 	return same;
+}
+
+static int write_all(int fd, const void *data, size_t left)
+{
+	const unsigned char *b = data;
+	while (left > 0) {
+		ssize_t w = write(fd, b, left);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		b += w;
+		left -= (size_t)w;
+	}
+	return 0;
 }
 
 static int save_in(const char *dir, const struct eg_policy *p, char *path_out, size_t size)
@@ -86,8 +106,13 @@ static int save_in(const char *dir, const struct eg_policy *p, char *path_out, s
 		errno = EPERM;
 		return -1;
 	}
+	/* The file always carries the hash, also for a block built without it
+	 * (EG_BUILD_NO_HASH): the header is written from this copy. */
+	struct eg_blk_header hdr;
+	memcpy(&hdr, p->base, sizeof hdr);
+	hdr.hash = eg_policy_hash(p);
 	char final[PATH_MAX], tmp[PATH_MAX];
-	if (snprintf(final, sizeof final, "%s/policy-%016" PRIx64 ".bin", dirbuf, eg_policy_hash(p)) >=
+	if (snprintf(final, sizeof final, "%s/policy-%016" PRIx64 ".bin", dirbuf, hdr.hash) >=
 	        (int)sizeof final ||
 	    snprintf(tmp, sizeof tmp, "%s.%ld.tmp", final, (long)getpid()) >= (int)sizeof tmp) {
 		errno = ENAMETOOLONG;
@@ -97,26 +122,18 @@ static int save_in(const char *dir, const struct eg_policy *p, char *path_out, s
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	if (same_content(final, p->base, p->size))
+	if (same_content(final, &hdr, p->base, p->size))
 		return 0;
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
 	if (fd < 0)
 		return -1;
-	const unsigned char *b = p->base;
-	size_t left = p->size;
-	while (left > 0) {
-		ssize_t w = write(fd, b, left);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			int e = errno;
-			close(fd);
-			unlink(tmp);
-			errno = e ? e : EIO;
-			return -1;
-		}
-		b += w;
-		left -= (size_t)w;
+	if (write_all(fd, &hdr, sizeof hdr) < 0 ||
+	    write_all(fd, p->base + sizeof hdr, p->size - sizeof hdr) < 0) {
+		int e = errno;
+		close(fd);
+		unlink(tmp);
+		errno = e ? e : EIO;
+		return -1;
 	}
 	if (close(fd) < 0 || rename(tmp, final) < 0) {
 		int e = errno;
@@ -160,9 +177,11 @@ struct eg_policy *eg_policy_load_default(const char *self_path, char *const *env
 		eg_diags_add(d, NULL, 0, 0, "cannot determine where the rule files are");
 		goto out;
 	}
-	if (eg_ruleset_load(&rs, &src, d) < 0)
+	/* Only the rules in effect: no example lines, and the hash only if
+	 * someone asks for it (eg_policy_hash). */
+	if (eg_ruleset_load_ex(&rs, &src, EG_LOAD_NO_EXAMPLES, d) < 0)
 		goto out;
-	p = eg_policy_build(&rs, d);
+	p = eg_policy_build_ex(&rs, EG_BUILD_NO_HASH, d);
 out:
 	eg_ruleset_free(&rs);
 	eg_sources_free(&src);

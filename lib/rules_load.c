@@ -9,18 +9,14 @@
 #include <unistd.h>
 
 #include "execguard.h"
+#include "load_internal.h"
 
 #define RULE_FILE_MAX (4u * 1024u * 1024u)
 
-/*
- * Protected: neither the file nor its directory is writable by the real
- * user (access(2) checks with the real uid, as a setuid-unaware tool
- * should). For root both are writable, so nothing is protected.
- */
-static bool is_protected(const char *path)
+/* Is the directory of `path` writable by the real user? 1 yes, 0 no, -1 out
+ * of memory. */
+static int dir_writable(const char *path)
 {
-	if (access(path, W_OK) == 0)
-		return false;
 	const char *slash = strrchr(path, '/');
 	char *dir;
 	if (!slash)
@@ -30,13 +26,33 @@ static bool is_protected(const char *path)
 	else
 		dir = strndup(path, (size_t)(slash - path));
 	if (!dir)
-		return false;
-	bool prot = access(dir, W_OK) != 0;
+		return -1;
+	int w = access(dir, W_OK) == 0;
 	free(dir);
-	return prot;
+	return w;
 }
 
-int eg_ruleset_load_file(struct eg_ruleset *rs, const char *path, struct eg_diags *d)
+/*
+ * Protected: neither the file nor its directory is writable by the real
+ * user (access(2) checks with the real uid, as a setuid-unaware tool
+ * should). For root both are writable, so nothing is protected.
+ * *dir_w caches the directory's answer across the files of one directory
+ * (-1 = not known yet); dir_w may be NULL.
+ */
+static bool is_protected(const char *path, int *dir_w)
+{
+	if (access(path, W_OK) == 0)
+		return false;
+	int w = dir_w && *dir_w >= 0 ? *dir_w : dir_writable(path);
+	if (w < 0)
+		return false; /* out of memory: not protected, as before */
+	if (dir_w)
+		*dir_w = w;
+	return w == 0;
+}
+
+static int load_file(struct eg_ruleset *rs, const char *path, unsigned flags, int *dir_w,
+    struct eg_diags *d)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
@@ -100,13 +116,24 @@ int eg_ruleset_load_file(struct eg_ruleset *rs, const char *path, struct eg_diag
 		goto fail;
 	}
 	close(fd);
-	int rc = eg_ruleset_parse_text(rs, path, buf, len, is_protected(path), d);
+	int rc = eg_ruleset_parse_text_ex(rs, path, buf, len, is_protected(path, dir_w), flags, d);
 	free(buf);
 	return rc;
 fail:
 	free(buf);
 	close(fd);
 	return -1;
+}
+
+int eg_ruleset_load_file_ex(struct eg_ruleset *rs, const char *path, unsigned flags,
+    struct eg_diags *d)
+{
+	return load_file(rs, path, flags, NULL, d);
+}
+
+int eg_ruleset_load_file(struct eg_ruleset *rs, const char *path, struct eg_diags *d)
+{
+	return load_file(rs, path, 0, NULL, d);
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -120,7 +147,7 @@ static bool is_rules_name(const char *n)
 	return n[0] != '.' && l > 6 && strcmp(n + l - 6, ".rules") == 0;
 }
 
-static int load_dir(struct eg_ruleset *rs, const char *dir, struct eg_diags *d)
+static int load_dir(struct eg_ruleset *rs, const char *dir, unsigned flags, struct eg_diags *d)
 {
 	DIR *dh = opendir(dir);
 	if (!dh) {
@@ -158,8 +185,9 @@ static int load_dir(struct eg_ruleset *rs, const char *dir, struct eg_diags *d)
 	}
 	if (n > 1)
 		qsort(names, n, sizeof(*names), cmp_str);
+	int dir_w = -1; /* every file here is in the same directory */
 	for (size_t i = 0; i < n; i++)
-		if (eg_ruleset_load_file(rs, names[i], d) != 0)
+		if (load_file(rs, names[i], flags, &dir_w, d) != 0)
 			rc = -1;
 out:
 	for (size_t i = 0; i < n; i++)
@@ -169,15 +197,21 @@ out:
 	return rc;
 }
 
-int eg_ruleset_load(struct eg_ruleset *rs, const struct eg_sources *src, struct eg_diags *d)
+int eg_ruleset_load_ex(struct eg_ruleset *rs, const struct eg_sources *src, unsigned flags,
+    struct eg_diags *d)
 {
 	int rc = 0;
 	const char *dirs[] = { src->packs_dir, src->system_dir, src->user_dir };
 	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
-		if (dirs[i] && load_dir(rs, dirs[i], d) != 0)
+		if (dirs[i] && load_dir(rs, dirs[i], flags, d) != 0)
 			rc = -1;
 	for (size_t i = 0; i < src->n_files; i++)
-		if (eg_ruleset_load_file(rs, src->files[i], d) != 0)
+		if (load_file(rs, src->files[i], flags, NULL, d) != 0)
 			rc = -1;
 	return rc;
+}
+
+int eg_ruleset_load(struct eg_ruleset *rs, const struct eg_sources *src, struct eg_diags *d)
+{
+	return eg_ruleset_load_ex(rs, src, 0, d);
 }

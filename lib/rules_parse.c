@@ -8,8 +8,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "execguard.h"
+#include "load_internal.h"
 
 #define LINE_MAX_BYTES 4096
 #define ID_MAX 128
@@ -43,11 +47,43 @@ static const char *const key_names[K__COUNT] = {
 	[K_SAFE] = "safe",
 };
 
+/* Is s[0..n) the literal lit? (a constant length: the compiler inlines it) */
+#define IS(lit) (n == sizeof(lit) - 1 && memcmp(s, lit, sizeof(lit) - 1) == 0)
+
+/* The key whose name is s[0..n), or -1. The first byte picks the candidates. */
+static int find_key(const char *s, size_t n)
+{
+	switch (n ? s[0] : '\0') {
+	case 'p':
+		return IS("program") ? K_PROGRAM : -1;
+	case 'm':
+		return IS("match") ? K_MATCH : -1;
+	case 'u':
+		return IS("unless") ? K_UNLESS : -1;
+	case 'a':
+		return IS("action") ? K_ACTION : -1;
+	case 'r':
+		return IS("reason") ? K_REASON : -1;
+	case 's':
+		return IS("severity") ? K_SEVERITY : IS("safe") ? K_SAFE : -1;
+	case 'e':
+		return IS("env") ? K_ENV : IS("example") ? K_EXAMPLE : -1;
+	case 'c':
+		return IS("cwd") ? K_CWD : -1;
+	default:
+		return -1;
+	}
+}
+#undef IS
+
 struct parser {
 	struct eg_ruleset *rs;
 	struct eg_diags *d;
 	const char *name;
 	bool prot;
+	bool clean; /* the text has no NUL and no byte >= 0x80 (after a BOM) */
+	unsigned flags; /* EG_LOAD_* */
+	size_t rules_cap; /* room in rs->rules known to this call (we allocated it) */
 	unsigned file_order;
 	unsigned errors;
 	bool oom;
@@ -116,6 +152,27 @@ static bool grow_exact(struct parser *p, unsigned line, void **v, size_t n, size
 	return true;
 }
 
+/*
+ * Room for one more rule. The array may come from elsewhere with no room to
+ * spare, so only capacity this call allocated is trusted; within a file it
+ * grows geometrically (no realloc per rule).
+ */
+static bool grow_rules(struct parser *p, unsigned line)
+{
+	struct eg_ruleset *rs = p->rs;
+	if (rs->n_rules < p->rules_cap)
+		return true;
+	size_t cap = rs->n_rules < 8 ? 16 : rs->n_rules * 2;
+	void *nv = reallocarray(rs->rules, cap, sizeof(*rs->rules));
+	if (!nv) {
+		oom(p, line);
+		return false;
+	}
+	rs->rules = nv;
+	p->rules_cap = cap;
+	return true;
+}
+
 static void free_patterns(struct eg_pattern *v, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -176,10 +233,53 @@ static bool id_char(char c, bool first)
 
 static long find_rule(const struct eg_ruleset *rs, const char *id, size_t n)
 {
-	for (size_t i = 0; i < rs->n_rules; i++)
-		if (strlen(rs->rules[i].id) == n && memcmp(rs->rules[i].id, id, n) == 0)
+	/* n > 0; most ids differ in their first byte: test it before the call */
+	for (size_t i = 0; i < rs->n_rules; i++) {
+		const char *o = rs->rules[i].id;
+		if (o[0] == id[0] && strncmp(o, id, n) == 0 && o[n] == '\0')
 			return (long)i;
+	}
 	return -1;
+}
+
+/* Does s[0..n) hold only ASCII bytes other than NUL? */
+static bool ascii_clean(const char *s, size_t n)
+{
+	const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+	size_t i = 0;
+#ifdef __SSE2__
+	/* 64 bytes a round: high bits (bytes >= 0x80) and NUL bytes */
+	const __m128i zero = _mm_setzero_si128();
+	while (i + 64 <= n) {
+		__m128i a = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+		__m128i b = _mm_loadu_si128((const __m128i *)(const void *)(s + i + 16));
+		__m128i c = _mm_loadu_si128((const __m128i *)(const void *)(s + i + 32));
+		__m128i e = _mm_loadu_si128((const __m128i *)(const void *)(s + i + 48));
+		__m128i hi = _mm_or_si128(_mm_or_si128(a, b), _mm_or_si128(c, e));
+		__m128i nul = _mm_or_si128(
+		    _mm_or_si128(_mm_cmpeq_epi8(a, zero), _mm_cmpeq_epi8(b, zero)),
+		    _mm_or_si128(_mm_cmpeq_epi8(c, zero), _mm_cmpeq_epi8(e, zero)));
+		if (_mm_movemask_epi8(_mm_or_si128(hi, nul)) != 0)
+			return false;
+		i += 64;
+	}
+#endif
+	while (i + 64 <= n) {
+		/* a byte >= 0x80 sets its high bit in acc; so does a zero byte
+		 * (the test is exact for words with no byte >= 0x80) */
+		uint64_t acc = 0;
+		for (size_t end = i + 64; i < end; i += 8) {
+			uint64_t w;
+			memcpy(&w, s + i, sizeof w);
+			acc |= w | ((w - ones) & ~w);
+		}
+		if ((acc & highs) != 0)
+			return false;
+	}
+	for (; i < n; i++)
+		if ((unsigned char)s[i] >= 0x80 || s[i] == '\0')
+			return false;
+	return true;
 }
 
 /*
@@ -247,8 +347,7 @@ static void finish_stanza(struct parser *p)
 			eg_rule_free(&rs->rules[p->target]);
 			rs->rules[p->target] = *r;
 			memset(r, 0, sizeof(*r));
-		} else if (grow_exact(p, r->line, (void **)&rs->rules, rs->n_rules,
-			       sizeof(*rs->rules))) {
+		} else if (grow_rules(p, r->line)) {
 			rs->rules[rs->n_rules++] = *r;
 			memset(r, 0, sizeof(*r));
 		}
@@ -286,18 +385,17 @@ static void header_line(struct parser *p, unsigned ln, const char *s, size_t len
 	bool is_rule = w == 4 && memcmp(s, "rule", 4) == 0;
 	bool is_override = w == 8 && memcmp(s, "override", 8) == 0;
 	if (!is_rule && !is_override) {
-		for (int k = 0; k < K__COUNT; k++) {
-			if (strlen(key_names[k]) == w && memcmp(s, key_names[k], w) == 0) {
-				/* a field that lost its indent: the stanza goes on */
-				PERR(p, ln, 1,
-				    "field '%s' must be indented (a field line starts with a space or a tab)",
-				    key_names[k]);
-				if (p->in_stanza)
-					p->damaged = true;
-				else
-					p->skip = true;
-				return;
-			}
+		int k = find_key(s, w);
+		if (k >= 0) {
+			/* a field that lost its indent: the stanza goes on */
+			PERR(p, ln, 1,
+			    "field '%s' must be indented (a field line starts with a space or a tab)",
+			    key_names[k]);
+			if (p->in_stanza)
+				p->damaged = true;
+			else
+				p->skip = true;
+			return;
 		}
 		finish_stanza(p);
 		PERR(p, ln, 1, "expected 'rule ID' or 'override ID', found '%.*s'",
@@ -488,10 +586,7 @@ static void field_line(struct parser *p, unsigned ln, const char *s, size_t len,
 		p->skip = true;
 		return;
 	}
-	int key = -1;
-	for (int j = 0; j < K__COUNT; j++)
-		if (strlen(key_names[j]) == k - i && memcmp(s + i, key_names[j], k - i) == 0)
-			key = j;
+	int key = find_key(s + i, k - i);
 	if (key < 0) {
 		PERR(p, ln, kcol,
 		    "unknown key '%.*s' (expected program, match, unless, action, reason, severity, "
@@ -582,10 +677,12 @@ static void field_line(struct parser *p, unsigned ln, const char *s, size_t len,
 		field_env(p, ln, s, v, e);
 		break;
 	case K_EXAMPLE:
-		add_example(p, ln, &r->examples, &r->n_examples, val, vl, vcol);
+		if (!(p->flags & EG_LOAD_NO_EXAMPLES))
+			add_example(p, ln, &r->examples, &r->n_examples, val, vl, vcol);
 		break;
 	case K_SAFE:
-		add_example(p, ln, &r->safes, &r->n_safes, val, vl, vcol);
+		if (!(p->flags & EG_LOAD_NO_EXAMPLES))
+			add_example(p, ln, &r->safes, &r->n_safes, val, vl, vcol);
 		break;
 	case K__COUNT:
 		break;
@@ -622,9 +719,9 @@ static void parse_line(struct parser *p, unsigned ln, const char *s, size_t len)
 		    "line is %zu bytes long, at most %d are allowed", len, LINE_MAX_BYTES);
 		return;
 	}
-	const char *nul = memchr(s, '\0', len);
+	const char *nul = p->clean ? NULL : memchr(s, '\0', len);
 	size_t lim = nul ? (size_t)(nul - s) : len;
-	size_t bad = utf8_check((const unsigned char *)s, lim);
+	size_t bad = p->clean ? lim : utf8_check((const unsigned char *)s, lim);
 	if (bad < lim) {
 		drop_line(p, s, len);
 		p->errors++;
@@ -672,8 +769,14 @@ static void sort_diags(struct eg_diags *d, size_t from)
 int eg_ruleset_parse_text(struct eg_ruleset *rs, const char *name, const char *text, size_t len,
     bool protected_src, struct eg_diags *d)
 {
+	return eg_ruleset_parse_text_ex(rs, name, text, len, protected_src, 0, d);
+}
+
+int eg_ruleset_parse_text_ex(struct eg_ruleset *rs, const char *name, const char *text, size_t len,
+    bool protected_src, unsigned flags, struct eg_diags *d)
+{
 	struct parser p = { .rs = rs, .d = d, .name = name ? name : "<input>", .prot = protected_src,
-		.target = -1 };
+		.flags = flags, .target = -1 };
 
 	/* register the file */
 	if (!grow_exact(&p, 0, (void **)&rs->files, rs->n_files, sizeof(*rs->files)) ||
@@ -696,6 +799,8 @@ int eg_ruleset_parse_text(struct eg_ruleset *rs, const char *name, const char *t
 	/* a UTF-8 byte order mark is tolerated; columns count from after it */
 	if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
 		pos = 3;
+	/* the usual case: plain ASCII, no line needs the NUL and UTF-8 checks */
+	p.clean = ascii_clean(text + pos, len - pos);
 	while (pos < len) {
 		ln++;
 		const char *s = text + pos;

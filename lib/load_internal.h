@@ -1,0 +1,35 @@
+/*
+ * Internal variants of the loading functions, for callers that only need the
+ * rules in effect (the preload library's fallback path). Internal to lib/.
+ */
+#ifndef EG_LOAD_INTERNAL_H
+#define EG_LOAD_INTERNAL_H
+
+#include "execguard.h"
+
+enum {
+	/* Do not keep `example`/`safe` lines (they are still checked for a
+	 * value and counted as present): only lint runs them. Diagnostics are
+	 * the same as without the flag. */
+	EG_LOAD_NO_EXAMPLES = 1u << 0,
+};
+
+int eg_ruleset_parse_text_ex(struct eg_ruleset *rs, const char *name, const char *text, size_t len,
+    bool protected_src, unsigned flags, struct eg_diags *d);
+int eg_ruleset_load_file_ex(struct eg_ruleset *rs, const char *path, unsigned flags,
+    struct eg_diags *d);
+int eg_ruleset_load_ex(struct eg_ruleset *rs, const struct eg_sources *src, unsigned flags,
+    struct eg_diags *d);
+
+enum {
+	/* Leave the block's hash field zero: eg_policy_hash then computes the
+	 * same value on demand (the hash is of the block with that field zero),
+	 * and eg_policy_save still writes it into the file. For the preload
+	 * library, which never asks for it. */
+	EG_BUILD_NO_HASH = 1u << 0,
+};
+
+struct eg_policy *eg_policy_build_ex(const struct eg_ruleset *rs, unsigned flags,
+    struct eg_diags *d);
+
+#endif
