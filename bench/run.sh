@@ -8,6 +8,7 @@ n=${2:-2000}
 rounds=${3:-7}
 eg="$build/cli/execguard"
 fe="$build/bench/forkexec"
+empty="$(cd "$build/bench" && pwd)/empty_preload.so"
 [ -x "$eg" ] && [ -x "$fe" ] || { echo "build first: meson compile -C $build" >&2; exit 1; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -17,12 +18,16 @@ cp /bin/true "$tmp/git"
 
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-run_case() { # label mode program...
-  local label=$1 mode=$2; shift 2
+run_case() { # label wrapper mode program...   (wrapper: guard | empty)
+  local label=$1 wrapper=$2 mode=$3; shift 3
   : > "$tmp/base"; : > "$tmp/guard"
   for _ in $(seq "$rounds"); do
     "$fe" "$mode" "$n" "$@" >> "$tmp/base"
-    "$eg" run -- "$fe" "$mode" "$n" "$@" >> "$tmp/guard"
+    if [ "$wrapper" = guard ]; then
+      "$eg" run -- "$fe" "$mode" "$n" "$@" >> "$tmp/guard"
+    else
+      LD_PRELOAD="$empty" "$fe" "$mode" "$n" "$@" >> "$tmp/guard"
+    fi
   done
   local b g
   b=$(median < "$tmp/base"); g=$(median < "$tmp/guard")
@@ -32,6 +37,7 @@ run_case() { # label mode program...
 
 echo "fork+exec loop, $n children, median of $rounds interleaved rounds, $(nproc) cpus"
 echo "rules in effect: $("$eg" rules | tail -1)"
-run_case "posix_spawn /bin/true (no rule)" spawn /bin/true
-run_case "fork+execv  /bin/true (no rule)" fork /bin/true
-run_case "posix_spawn git status (indexed)" spawn "$tmp/git" status
+run_case "spawn /bin/true, empty preload" empty spawn /bin/true
+run_case "spawn /bin/true (no rule)" guard spawn /bin/true
+run_case "fork+execv /bin/true (no rule)" guard fork /bin/true
+run_case "spawn git status (indexed)" guard spawn "$tmp/git" status

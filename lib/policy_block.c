@@ -115,14 +115,23 @@ static bool validate(struct eg_policy *p)
 
 struct eg_policy *eg_policy_from_block(const void *block, size_t size, bool owned_mmap)
 {
-	struct eg_policy *p = calloc(1, sizeof *p);
-	if (p == NULL)
+	/* The policy lives at the start of its own compile arena (fresh,
+	 * zero-filled pages): no malloc when a guarded process starts. */
+	struct eg_arena arena;
+	if (((uintptr_t)block % 8) != 0 || eg_arena_map(&arena, EG_COMPILE_ARENA_SIZE) < 0)
 		return NULL;
+	struct eg_policy *p = eg_arena_alloc(&arena, sizeof *p);
+	if (p == NULL) {
+		eg_arena_unmap(&arena);
+		return NULL;
+	}
+	eg_arena_init(&p->compile_arena, arena.base, arena.size);
+	atomic_store(&p->compile_arena.used, atomic_load(&arena.used));
 	p->base = block;
 	p->size = size;
 	p->h = block;
-	if (((uintptr_t)block % 8) != 0 || !validate(p) || eg_regex_cache_init(p) < 0) {
-		free(p);
+	if (!validate(p) || eg_regex_cache_init(p) < 0) {
+		eg_arena_unmap(&arena);
 		return NULL;
 	}
 	p->owned_mmap = owned_mmap;
@@ -148,12 +157,13 @@ void eg_policy_free(struct eg_policy *p)
 {
 	if (p == NULL)
 		return;
-	eg_regex_cache_free(p);
+	/* Contexts, compiled codes and p itself live in the arena. */
+	struct eg_arena arena = { .base = p->compile_arena.base, .size = p->compile_arena.size };
 	if (p->owned_mmap)
 		munmap((void *)p->base, p->size);
 	else if (p->owned_heap)
 		free((void *)p->base);
-	free(p);
+	eg_arena_unmap(&arena);
 }
 
 size_t eg_policy_rule_count(const struct eg_policy *p)

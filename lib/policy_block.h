@@ -97,8 +97,10 @@ uint64_t eg_fnv64(const void *data, size_t len, uint64_t h);
 /* Compiled code for regex `id`, compiling on first use (hook-path safe:
  * memory from the policy's compile arena). NULL if it cannot compile. */
 pcre2_code *eg_regex_get(const struct eg_policy *p, uint32_t id);
-/* Set up the per-process lazy-compile state (may allocate; not hook path). */
+/* Address space reserved per policy for itself, its regex slots and the
+ * regexes compiled lazily; pages are touched only as they are used. */
+#define EG_COMPILE_ARENA_SIZE (32u * 1024u * 1024u)
+/* Set up the per-process lazy-compile state inside p->compile_arena. */
 int eg_regex_cache_init(struct eg_policy *p);
-void eg_regex_cache_free(struct eg_policy *p);
 
 #endif

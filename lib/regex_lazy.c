@@ -12,38 +12,23 @@
 
 #include "policy_block.h"
 
-/* Address space only: pages are touched as regexes are compiled. */
-#define EG_COMPILE_ARENA_SIZE (32u * 1024u * 1024u)
 #define EG_COMPILE_FLAGS (PCRE2_UTF | PCRE2_MATCH_INVALID_UTF)
 
+/* The slots and the PCRE2 contexts come from the compile arena, which the
+ * policy itself lives in (eg_policy_from_block): a guarded process's start
+ * costs no malloc. */
 int eg_regex_cache_init(struct eg_policy *p)
 {
-	p->slots = calloc(p->h->n_regex ? p->h->n_regex : 1, sizeof *p->slots);
+	p->slots = eg_arena_alloc(&p->compile_arena,
+	    (size_t)(p->h->n_regex ? p->h->n_regex : 1) * sizeof *p->slots);
 	if (p->slots == NULL)
 		return -1;
-	if (eg_arena_map(&p->compile_arena, EG_COMPILE_ARENA_SIZE) < 0)
-		goto fail;
 	p->compile_gctx = pcre2_general_context_create(eg_arena_pcre2_malloc, eg_arena_pcre2_free,
 	    &p->compile_arena);
 	if (p->compile_gctx == NULL)
-		goto fail;
+		return -1;
 	p->compile_ctx = pcre2_compile_context_create(p->compile_gctx);
-	if (p->compile_ctx == NULL)
-		goto fail;
-	return 0;
-fail:
-	eg_regex_cache_free(p);
-	return -1;
-}
-
-void eg_regex_cache_free(struct eg_policy *p)
-{
-	/* Contexts and codes live in the arena: unmapping frees them all. */
-	eg_arena_unmap(&p->compile_arena);
-	p->compile_gctx = NULL;
-	p->compile_ctx = NULL;
-	free(p->slots);
-	p->slots = NULL;
+	return p->compile_ctx == NULL ? -1 : 0;
 }
 
 pcre2_code *eg_regex_get(const struct eg_policy *p, uint32_t id)

@@ -64,8 +64,20 @@ static void resolve_real(void)
 	eg_real.wordexp = (int (*)(const char *, wordexp_t *, int))real_sym("wordexp");
 }
 
+/* Our path with symlinks resolved, computed only when an entry in
+ * LD_PRELOAD or /etc/ld.so.preload is not literally our path (realpath costs
+ * a readlink per path component, in every process). */
+static char self_real[PATH_MAX];
+
+static const char *self_resolved(void)
+{
+	if (self_real[0] == '\0' && !realpath(eg_self_path, self_real))
+		snprintf(self_real, sizeof self_real, "%s", eg_self_path);
+	return self_real;
+}
+
 /* Is the LD_PRELOAD-style token t (n bytes) this library? */
-static bool token_matches(const char *t, size_t n, const char *self_real, const char *self_base)
+static bool token_matches(const char *t, size_t n, const char *self_base)
 {
 	char tok[PATH_MAX];
 	if (n == 0 || n >= sizeof tok)
@@ -74,13 +86,15 @@ static bool token_matches(const char *t, size_t n, const char *self_real, const 
 	tok[n] = '\0';
 	if (!memchr(tok, '/', n))
 		return strcmp(tok, self_base) == 0; /* a bare name ld.so searched for */
+	if (strcmp(tok, eg_self_path) == 0)
+		return true;
 	char real[PATH_MAX];
-	return realpath(tok, real) && strcmp(real, self_real) == 0;
+	return realpath(tok, real) && strcmp(real, self_resolved()) == 0;
 }
 
 /* Find our entry in a list of paths separated by blanks or colons (the
  * LD_PRELOAD value or /etc/ld.so.preload). Copies it into out. */
-static bool find_entry(const char *list, const char *self_real, const char *self_base, char *out,
+static bool find_entry(const char *list, const char *self_base, char *out,
     size_t size)
 {
 	const char *v = list;
@@ -91,7 +105,7 @@ static bool find_entry(const char *list, const char *self_real, const char *self
 		while (*v && *v != ':' && *v != ' ' && *v != '\t' && *v != '\n')
 			v++;
 		size_t n = (size_t)(v - t);
-		if (n && token_matches(t, n, self_real, self_base)) {
+		if (n && token_matches(t, n, self_base)) {
 			if (n >= size)
 				return false;
 			memcpy(out, t, n);
@@ -102,7 +116,7 @@ static bool find_entry(const char *list, const char *self_real, const char *self
 	return false;
 }
 
-static bool in_ld_so_preload(const char *self_real, const char *self_base)
+static bool in_ld_so_preload(const char *self_base)
 {
 	char buf[8192];
 	int fd = open("/etc/ld.so.preload", O_RDONLY | O_CLOEXEC);
@@ -114,7 +128,7 @@ static bool in_ld_so_preload(const char *self_real, const char *self_base)
 		return false;
 	buf[n] = '\0';
 	char entry[PATH_MAX];
-	return find_entry(buf, self_real, self_base, entry, sizeof entry);
+	return find_entry(buf, self_base, entry, sizeof entry);
 }
 
 static void set_load_error(const char *a, const char *b, const char *c)
@@ -172,16 +186,12 @@ static void init(void)
 	resolve_real();
 
 	/* Our own path, absolute. */
-	char self_real[PATH_MAX] = "";
 	Dl_info info;
 	if (dladdr((void *)&init_state, &info) && info.dli_fname && info.dli_fname[0]) {
-		if (info.dli_fname[0] == '/') {
+		if (info.dli_fname[0] == '/')
 			snprintf(eg_self_path, sizeof eg_self_path, "%s", info.dli_fname);
-		} else if (realpath(info.dli_fname, self_real)) {
+		else if (realpath(info.dli_fname, self_real))
 			snprintf(eg_self_path, sizeof eg_self_path, "%s", self_real);
-		}
-		if (!realpath(info.dli_fname, self_real))
-			snprintf(self_real, sizeof self_real, "%s", eg_self_path);
 	}
 	const char *self_base = strrchr(eg_self_path, '/');
 	self_base = self_base ? self_base + 1 : eg_self_path;
@@ -193,9 +203,9 @@ static void init(void)
 	const char *preload_entry = NULL;
 	const char *ldp = eg_env_get(environ, "LD_PRELOAD");
 	if (eg_self_path[0]) {
-		if (ldp && find_entry(ldp, self_real, self_base, entry, sizeof entry))
+		if (ldp && find_entry(ldp, self_base, entry, sizeof entry))
 			preload_entry = entry[0] == '/' ? entry : eg_self_path;
-		else if (!in_ld_so_preload(self_real, self_base))
+		else if (!in_ld_so_preload(self_base))
 			preload_entry = eg_self_path;
 	}
 	eg_guard_config_from_env(environ);
