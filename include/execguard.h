@@ -173,7 +173,8 @@ struct eg_policy *eg_policy_load_default(const char *self_path, char *const *env
 /* Map a block written by eg_policy_save; NULL if missing or malformed. */
 struct eg_policy *eg_policy_map_file(const char *path);
 /* Write the block as <dir>/policy-<hash>.bin (mode 0444, atomic rename) in
- * $XDG_RUNTIME_DIR/execguard, else $XDG_CACHE_HOME/execguard (~/.cache).
+ * $XDG_CACHE_HOME/execguard (default ~/.cache/execguard), else
+ * $XDG_RUNTIME_DIR/execguard.
  * The path goes to path_out. Returns 0 or -1 with errno. */
 int eg_policy_save(const struct eg_policy *p, char *const *envp, char *path_out, size_t size);
 

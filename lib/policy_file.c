@@ -144,27 +144,30 @@ static int save_in(const char *dir, const struct eg_policy *p, char *path_out, s
 	return 0;
 }
 
+/* The cache directory first: it outlives the login session, and a guarded
+ * shell in tmux or screen keeps mapping its policy long after /run/user was
+ * cleaned at logout (a vanished policy file fails closed). The runtime
+ * directory is the fallback for a home without a writable cache. */
 int eg_policy_save(const struct eg_policy *p, char *const *envp, char *path_out, size_t size)
 {
 	char dir[PATH_MAX];
-	const char *runtime = env_get(envp, "XDG_RUNTIME_DIR");
-	if (runtime && runtime[0] == '/' &&
-	    snprintf(dir, sizeof dir, "%s/execguard", runtime) < (int)sizeof dir &&
-	    save_in(dir, p, path_out, size) == 0)
-		return 0;
 	const char *cache = env_get(envp, "XDG_CACHE_HOME");
 	const char *home = env_get(envp, "HOME");
-	if (cache && cache[0] == '/') {
-		if (snprintf(dir, sizeof dir, "%s/execguard", cache) >= (int)sizeof dir)
-			return -1;
-	} else if (home && home[0] == '/') {
-		if (snprintf(dir, sizeof dir, "%s/.cache/execguard", home) >= (int)sizeof dir)
-			return -1;
-	} else {
-		errno = ENOENT;
-		return -1;
-	}
-	return save_in(dir, p, path_out, size);
+	const char *runtime = env_get(envp, "XDG_RUNTIME_DIR");
+	if (cache && cache[0] == '/' &&
+	    snprintf(dir, sizeof dir, "%s/execguard", cache) < (int)sizeof dir &&
+	    save_in(dir, p, path_out, size) == 0)
+		return 0;
+	if ((!cache || cache[0] != '/') && home && home[0] == '/' &&
+	    snprintf(dir, sizeof dir, "%s/.cache/execguard", home) < (int)sizeof dir &&
+	    save_in(dir, p, path_out, size) == 0)
+		return 0;
+	if (runtime && runtime[0] == '/' &&
+	    snprintf(dir, sizeof dir, "%s/execguard", runtime) < (int)sizeof dir)
+		return save_in(dir, p, path_out, size);
+	if (!(cache && cache[0] == '/') && !(home && home[0] == '/'))
+		errno = ENOENT; /* nowhere to try; otherwise errno is the last failure */
+	return -1;
 }
 
 struct eg_policy *eg_policy_load_default(const char *self_path, char *const *envp,

@@ -148,22 +148,33 @@ class Session:
                 self.status = os.waitstatus_to_exitcode(st)
         return self.status is not None
 
+    @staticmethod
+    def _find_end(hay, pattern):
+        """End offset of the first match in hay, or -1."""
+        if hasattr(pattern, "search"):
+            m = pattern.search(hay)
+            return m.end() if m else -1
+        i = hay.find(pattern)
+        return i + len(pattern) if i >= 0 else -1
+
     def expect(self, pattern, timeout=WAIT, start=0):
-        """Wait until `pattern` (bytes or compiled regex) is in the output."""
+        """Wait until `pattern` (bytes or compiled regex) is in the output;
+        return the offset just past the match (data after it may already
+        have arrived in the same read)."""
         deadline = time.monotonic() + timeout
         while True:
-            hay = self.out[start:]
-            if (pattern.search(hay) if hasattr(pattern, "search") else pattern in hay):
-                return True
+            end = self._find_end(self.out[start:], pattern)
+            if end >= 0:
+                return start + end
             if time.monotonic() > deadline:
                 raise Fail("timed out waiting for %r; output so far:\n%s" % (pattern, self.text()))
             if not self._pump(0.05) and self._reap():
                 # drain what is left, then one last look
                 while self._pump(0.05):
                     pass
-                hay = self.out[start:]
-                if (pattern.search(hay) if hasattr(pattern, "search") else pattern in hay):
-                    return True
+                end = self._find_end(self.out[start:], pattern)
+                if end >= 0:
+                    return start + end
                 raise Fail("process ended (status %r) before %r; output:\n%s"
                            % (self.status, pattern, self.text()))
 
@@ -386,8 +397,7 @@ def t_critical_word(w):
         pos = len(s.out)
         s.send(b"yes\r")
         s.expect(b"execguard: refused (only 'orders' approves)", start=pos)
-        s.expect(b"rc=126", start=pos)
-        pos = len(s.out)
+        pos = s.expect(b"rc=126", start=pos)
         s.expect(b"Type the name 'orders' to run it: ", start=pos)
         s.send(b"orders\r")
         s.expect(b"execguard: approved", start=pos)
