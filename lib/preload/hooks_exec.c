@@ -54,27 +54,6 @@ EG_HIDDEN void eg_refuse_env_too_big(char *const argv[])
 	    "the environment is too large to re-inject the guard");
 }
 
-/* readlink of /proc/self/fd/N into buf; false if unknown. */
-static bool fd_path(int fd, char *buf, size_t size)
-{
-	char proc[40] = "/proc/self/fd/";
-	char num[16];
-	int n = 0;
-	unsigned v = (unsigned)fd;
-	do {
-		num[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	size_t l = strlen(proc);
-	while (n)
-		proc[l++] = num[--n];
-	proc[l] = '\0';
-	ssize_t r = readlink(proc, buf, size - 1);
-	if (r <= 0)
-		return false;
-	buf[r] = '\0';
-	return true;
-}
 
 static int call_real(const struct call *c, char *const *envp)
 {
@@ -131,7 +110,7 @@ static int guarded_exec(const struct call *c)
 			req.exe_path = c->path;
 			req.flags |= EG_GUARD_CHECK_EXE;
 		} else if (c->path && c->path[0] == '\0' && (c->flags & AT_EMPTY_PATH)) {
-			if (fd_path(c->fd, exe_buf, sizeof exe_buf))
+			if (eg_fd_path(c->fd, exe_buf, sizeof exe_buf))
 				req.exe_path = exe_buf;
 		} else if (c->path && c->fd == AT_FDCWD) {
 			req.exe_path = c->path;
@@ -140,7 +119,7 @@ static int guarded_exec(const struct call *c)
 			req.check_path = c->path;
 			req.check_dirfd = c->fd;
 			req.flags |= EG_GUARD_CHECK_EXE;
-			if (fd_path(c->fd, exe_buf, sizeof exe_buf)) {
+			if (eg_fd_path(c->fd, exe_buf, sizeof exe_buf)) {
 				size_t l = strlen(exe_buf), pl = strlen(c->path);
 				if (l + 1 + pl < sizeof exe_buf) {
 					exe_buf[l] = '/';
@@ -153,7 +132,7 @@ static int guarded_exec(const struct call *c)
 		}
 		break;
 	case K_FEXECVE:
-		if (fd_path(c->fd, exe_buf, sizeof exe_buf))
+		if (eg_fd_path(c->fd, exe_buf, sizeof exe_buf))
 			req.exe_path = exe_buf;
 		break;
 	}
@@ -243,6 +222,8 @@ static int too_many_args(const char *arg0)
 	return -1;
 }
 
+/* The execl family: count the arguments (bounded), then copy them into an
+ * argv on this stack frame. */
 #define COUNT_ARGS(arg, argc) do { \
 	va_list _ap; \
 	va_start(_ap, arg); \
@@ -251,6 +232,15 @@ static int too_many_args(const char *arg0)
 			break; \
 	va_end(_ap); \
 } while (0)
+
+/* Fill argv[0..argc] (NULL-terminated) from arg and ap; ap is left after
+ * the terminating NULL (where execle's envp is). */
+static void collect_args(char **argv, size_t argc, const char *arg, va_list *ap)
+{
+	argv[0] = (char *)arg;
+	for (size_t i = 1; i <= argc; i++)
+		argv[i] = va_arg(*ap, char *);
+}
 
 EG_EXPORT int execl(const char *path, const char *arg, ...)
 {
@@ -261,9 +251,7 @@ EG_EXPORT int execl(const char *path, const char *arg, ...)
 	char **argv = __builtin_alloca((argc + 1) * sizeof(char *));
 	va_list ap;
 	va_start(ap, arg);
-	argv[0] = (char *)arg;
-	for (size_t i = 1; i <= argc; i++)
-		argv[i] = va_arg(ap, char *);
+	collect_args(argv, argc, arg, &ap);
 	va_end(ap);
 	struct call c = { .kind = K_EXECVE, .path = path, .argv = argv, .envp = environ };
 	return guarded_exec(&c);
@@ -278,9 +266,7 @@ EG_EXPORT int execlp(const char *file, const char *arg, ...)
 	char **argv = __builtin_alloca((argc + 1) * sizeof(char *));
 	va_list ap;
 	va_start(ap, arg);
-	argv[0] = (char *)arg;
-	for (size_t i = 1; i <= argc; i++)
-		argv[i] = va_arg(ap, char *);
+	collect_args(argv, argc, arg, &ap);
 	va_end(ap);
 	struct call c = { .kind = K_EXECVPE, .path = file, .argv = argv, .envp = environ };
 	return guarded_exec(&c);
@@ -295,9 +281,7 @@ EG_EXPORT int execle(const char *path, const char *arg, ...)
 	char **argv = __builtin_alloca((argc + 1) * sizeof(char *));
 	va_list ap;
 	va_start(ap, arg);
-	argv[0] = (char *)arg;
-	for (size_t i = 1; i <= argc; i++)
-		argv[i] = va_arg(ap, char *);
+	collect_args(argv, argc, arg, &ap);
 	char *const *envp = va_arg(ap, char *const *);
 	va_end(ap);
 	struct call c = { .kind = K_EXECVE, .path = path, .argv = argv, .envp = envp };

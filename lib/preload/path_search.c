@@ -98,26 +98,32 @@ const char *eg_exe_resolve(const char *path, char *buf, size_t size)
 	if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
 		int fd = open(path, O_PATH | O_CLOEXEC);
 		if (fd >= 0) {
-			char proc[40] = "/proc/self/fd/";
-			char num[16];
-			int n = 0;
-			unsigned v = (unsigned)fd;
-			do {
-				num[n++] = (char)('0' + v % 10);
-				v /= 10;
-			} while (v);
-			size_t l = strlen(proc);
-			while (n)
-				proc[l++] = num[--n];
-			proc[l] = '\0';
-			ssize_t r = readlink(proc, buf, size - 1);
-			if (r > 0) {
-				buf[r] = '\0';
+			if (eg_fd_path(fd, buf, size))
 				out = buf;
-			}
 			close(fd);
 		}
 	}
 	errno = saved;
 	return out;
+}
+
+bool eg_fd_path(int fd, char *buf, size_t size)
+{
+	char proc[40] = "/proc/self/fd/";
+	char num[16];
+	int n = 0;
+	unsigned v = (unsigned)fd;
+	do {
+		num[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	size_t l = strlen(proc);
+	while (n)
+		proc[l++] = num[--n];
+	proc[l] = '\0';
+	ssize_t r = readlink(proc, buf, size - 1);
+	if (r <= 0)
+		return false;
+	buf[r] = '\0';
+	return true;
 }

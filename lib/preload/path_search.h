@@ -7,6 +7,7 @@
 #ifndef EG_PATH_SEARCH_H
 #define EG_PATH_SEARCH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /*
@@ -26,5 +27,9 @@ int eg_path_search(const char *file, const char *path, char *buf, size_t size);
  * cannot be resolved, `path` itself. errno preserved.
  */
 const char *eg_exe_resolve(const char *path, char *buf, size_t size);
+
+/* The path an open descriptor refers to (readlink of /proc/self/fd/N),
+ * into buf; false if unknown. Hook-path safe. */
+bool eg_fd_path(int fd, char *buf, size_t size);
 
 #endif
