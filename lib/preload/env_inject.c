@@ -131,19 +131,29 @@ static bool is_sep(char c)
 	return c == ':' || c == ' ';
 }
 
+/* Next entry of an LD_PRELOAD list at *v: its start and length; false at
+ * the end. Advances *v past it. */
+static bool next_entry(const char **v, const char **tok, size_t *len)
+{
+	while (is_sep(**v))
+		(*v)++;
+	if (**v == '\0')
+		return false;
+	*tok = *v;
+	while (**v && !is_sep(**v))
+		(*v)++;
+	*len = (size_t)(*v - *tok);
+	return true;
+}
+
 /* How many of the tokens of an LD_PRELOAD value are ours. */
 static size_t count_ours(const struct eg_env_ours *o, const char *v)
 {
-	size_t n = 0;
-	while (*v) {
-		while (is_sep(*v))
-			v++;
-		const char *s = v;
-		while (*v && !is_sep(*v))
-			v++;
-		if (v > s && token_is_ours(o, s, (size_t)(v - s)))
+	size_t n = 0, len;
+	const char *t;
+	while (next_entry(&v, &t, &len))
+		if (token_is_ours(o, t, len))
 			n++;
-	}
 	return n;
 }
 
@@ -232,15 +242,9 @@ static void build_ld(const struct eg_env_ours *o, const char *old, char *out)
 	}
 	bool placed = false;
 	const char *v = old ? old : "";
-	while (*v) {
-		while (is_sep(*v))
-			v++;
-		const char *t = v;
-		while (*v && !is_sep(*v))
-			v++;
-		size_t n = (size_t)(v - t);
-		if (!n)
-			continue;
+	const char *t;
+	size_t n;
+	while (next_entry(&v, &t, &n)) {
 		if (token_is_ours(o, t, n)) {
 			if (placed || !have)
 				continue;
@@ -330,14 +334,10 @@ char *const *eg_env_strip_build(const struct eg_env_ours *o, char *const *envp,
 		p += LDP_LEN;
 		bool first = true;
 		const char *v = e + LDP_LEN;
-		while (*v) {
-			while (is_sep(*v))
-				v++;
-			const char *t = v;
-			while (*v && !is_sep(*v))
-				v++;
-			size_t tn = (size_t)(v - t);
-			if (!tn || token_is_ours(o, t, tn))
+		const char *t;
+		size_t tn;
+		while (next_entry(&v, &t, &tn)) {
+			if (token_is_ours(o, t, tn))
 				continue;
 			if (!first)
 				*p++ = ':';
