@@ -20,6 +20,8 @@ static const char usage[] =
     "                             exit 0 clean, 1 problems\n"
     "  rules                      list the rules in effect, with their files\n"
     "  shell-init bash|zsh|fish   print the snippet that guards an interactive shell\n"
+    "  log [--since WHEN] [-n N] [--json]\n"
+    "                             show the audit log\n"
     "\n"
     "Usage errors exit 64, configuration errors 78. See execguard(1).\n";
 
@@ -58,6 +60,7 @@ int main(int argc, char **argv)
 		{ "lint", cmd_lint },
 		{ "rules", cmd_rules },
 		{ "shell-init", cmd_shell_init },
+		{ "log", cmd_log },
 	};
 	for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
 		if (strcmp(verb, verbs[i].name) == 0)

@@ -130,6 +130,23 @@ static void reset(struct eg_subject *s)
 	s->overflow = false;
 }
 
+/* Will eg_subj_process unwrap a top command with this argv[0] and
+ * executable? (The same test as there, for command 0.) */
+static bool top_unwraps(const char *argv0, const char *exe_path, unsigned flags)
+{
+	struct eg_cmd c = { .prog = prog_of(argv0) };
+	if (exe_path && *exe_path) {
+		const char *pe = eg_basename(exe_path);
+		if (*pe && strcmp(pe, c.prog) != 0)
+			c.prog_exe = pe;
+	}
+	enum eg_wkind k = cmd_kind(&c);
+	if (k == EG_WK_NONE)
+		return false;
+	return (flags & EG_SUBJ_UNWRAP_ALL) || eg_subj_kind_always(k) ||
+	    (exe_path && *exe_path && eg_exe_unseen(exe_path));
+}
+
 int eg_subject_build(struct eg_subject *s, char *const argv[], const char *exe_path, unsigned flags)
 {
 	int saved = errno;
@@ -141,10 +158,11 @@ int eg_subject_build(struct eg_subject *s, char *const argv[], const char *exe_p
 	size_t n = 0;
 	while (argv[n])
 		n++;
-	if (n > EG_SUBJ_MAX_WORDS / 2 && n <= UINT32_MAX && eg_subj_kind(prog_of(argv[0])) == EG_WK_NONE &&
-	    (!exe_path || eg_subj_kind(eg_basename(exe_path)) == EG_WK_NONE)) {
-		/* `xargs rm` with thousands of files: nothing to unwrap, so the
-		 * words are read from argv itself instead of being indexed. */
+	if (n > EG_SUBJ_MAX_WORDS / 2 && n <= UINT32_MAX && !top_unwraps(argv[0], exe_path, flags)) {
+		/* `xargs rm` with thousands of files, or `xargs sh -c '...' _ f1 f2
+		 * ...` where the library sees the shell's own execs: nothing to
+		 * unwrap, so the words are read from argv itself instead of being
+		 * indexed. */
 		s->cmds[0] = (struct eg_cmd){ .n_words = (uint32_t)n, .parent = -1, .via = EG_VIA_TOP,
 			.prog = prog_of(argv[0]), .argv = argv };
 		s->n_cmds = 1;

@@ -97,8 +97,16 @@ static void put_json(struct out *o, const char *str)
 {
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *s = (const unsigned char *)str;
+	if (o->full)
+		return; /* nothing opened, nothing to close */
 	put_c(o, '"');
 	while (*s && !o->full) {
+		/* An escape is written whole or not at all: stop while there is
+		 * room for the longest one (\u00XX) above put_c's reserve. */
+		if (o->len + 8 + 64 >= o->cap) {
+			o->full = true;
+			break;
+		}
 		unsigned char c = *s;
 		if (c == '"' || c == '\\') {
 			put_c(o, '\\');

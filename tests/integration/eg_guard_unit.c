@@ -146,6 +146,45 @@ static void test_path(const char *tmp)
 	CHECK(strcmp(eg_exe_resolve(f, rbuf, sizeof rbuf), f) == 0);
 }
 
+/* Just enough JSON syntax for our records: strings with their escapes,
+ * balanced brackets, the line ends with the object's closing brace. */
+static bool json_line_ok(const char *s, size_t n)
+{
+	int depth = 0;
+	bool in_str = false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (in_str) {
+			if (c == '\\') {
+				char e = s[++i];
+				if (e == 'u') {
+					for (int k = 1; k <= 4; k++)
+						if (!strchr("0123456789abcdef", s[i + k]))
+							return false;
+					i += 4;
+				} else if (!strchr("\"\\/bfnrt", e)) {
+					return false;
+				}
+			} else if (c == '"') {
+				in_str = false;
+				/* after a string: , : ] } only */
+				if (!strchr(",:]}", s[i + 1]))
+					return false;
+			}
+			continue;
+		}
+		if (c == '"')
+			in_str = true;
+		else if (c == '{' || c == '[')
+			depth++;
+		else if (c == '}' || c == ']')
+			depth--;
+		else if (c == '\n')
+			return i == n - 1 && depth == 0 && s[i - 1] == '}';
+	}
+	return false;
+}
+
 static void test_audit(void)
 {
 	char buf[EG_AUDIT_LINE_MAX];
@@ -166,6 +205,24 @@ static void test_audit(void)
 	CHECK(n <= sizeof buf && buf[n - 1] == '\n' && buf[n - 2] == '}');
 	buf[n] = '\0';
 	CHECK(strstr(buf, "\"truncated\":true") != NULL);
+	CHECK(json_line_ok(buf, n));
+	/* Filling the line at every offset, with plain words and with words of
+	 * escapes, never leaves a broken string behind. */
+	static char word[16];
+	static char *many[4200];
+	for (unsigned shape = 0; shape < 2; shape++) {
+		for (unsigned len = 1; len < 9; len++) {
+			memset(word, shape ? '"' : 'x', len);
+			word[len] = '\0';
+			for (size_t i = 0; i < 4199; i++)
+				many[i] = word;
+			many[4199] = NULL;
+			r.argv = many;
+			n = eg_audit_format(buf, sizeof buf, &r);
+			CHECK(n > 0 && n <= sizeof buf);
+			CHECK(json_line_ok(buf, n));
+		}
+	}
 }
 
 static void test_refuse(void)

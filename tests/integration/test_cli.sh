@@ -455,6 +455,41 @@ t "check -c '': no crash, allow (0)" rc_is 0
 eg check -c 'terraform destroy "unterminated'
 t "check -c with an unterminated quote: no crash" rc_in_012
 
+# ------------------------------------------------------------ log
+LOGF=$T/state/execguard/audit.jsonl
+eg log
+t "log with no audit log yet: exit 0, says nothing is recorded" eval 'rc_is 0 && err_has "nothing recorded" && [ ! -s "$T/out" ]'
+mkdir -p "$T/state/execguard"
+cat > "$LOGF" <<'EOF_LOG'
+{"time":"2026-01-02T03:04:05.000Z","pid":1,"ppid":0,"uid":0,"route":"exec","action":"confirm","outcome":"refused","why":"no-terminal","rule":"terraform.destroy","cwd":"/srv/old","exe":"/x/terraform","argv":["terraform","destroy"]}
+torn line that is not a record
+{"time":"2026-06-01T00:00:00.000Z","pid":2,"ppid":1,"uid":0,"route":"exec","action":"deny","outcome":"refused","why":"denied","rule":"disks.rm-root","cwd":"/","exe":"/bin/rm","argv":["rm","-rf","/"]}
+{"time":"2026-06-02T00:00:00.000Z","pid":3,"ppid":1,"uid":0,"route":"exec","action":"confirm","outcome":"approved","rule":"postgres.dropdb","cwd":"/w","exe":"/x/dropdb","argv":["dropdb","it's \"q\"\ttab"]}
+EOF_LOG
+eg log
+t "log prints every record, oldest first, skips a torn line" eval 'rc_is 0 && [ "$(grep -c "^2026-" "$T/out")" -eq 3 ] && head -1 "$T/out" | grep -q "terraform.destroy"'
+t "log shows outcome, rule, the shell-quoted command and cwd" eval \
+	'out_has "approved +confirm +postgres.dropdb +dropdb ..it" && out_has "rm -rf /" && out_has "in /srv/old"'
+eg log --json
+t "log --json prints the stored records" eval 'rc_is 0 && [ "$(wc -l < "$T/out")" -eq 3 ] && out_has "^\{\"time\":\"2026-01-02"'
+eg log --since 2026-06-01
+t "log --since DATE keeps later records" eval 'rc_is 0 && [ "$(grep -c "^2026-" "$T/out")" -eq 2 ] && ! out_has "terraform.destroy"'
+eg log -n 1 --json
+t "log -n 1 prints the last record" eval 'rc_is 0 && [ "$(wc -l < "$T/out")" -eq 1 ] && out_has "postgres.dropdb"'
+eg log --since 1h
+t "log --since 1h: none of these old records" eval 'rc_is 0 && [ ! -s "$T/out" ]'
+eg log --since yesterday
+t "log --since with an unreadable time exits 64" eval 'rc_is 64 && err_has "since"'
+eg log extra
+t "log with an extra argument exits 64" rc_is 64
+# A refusal by the library shows up in the log (fake terraform, no terminal).
+printf '#!/bin/sh\necho ran >> "%s/ran"\n' "$T" > "$T/bin/terraform"
+chmod +x "$T/bin/terraform"
+setsid -w "$EG" run -- sh -c 'terraform destroy' </dev/null >/dev/null 2>&1
+eg log -n 1
+t "a refused command run under the guard is in the log" eval \
+	'rc_is 0 && out_has "refused +confirm +terraform.destroy +terraform destroy" && [ ! -e "$T/ran" ]'
+
 echo "1..$n"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
