@@ -5,11 +5,15 @@
 #include <fcntl.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
 #define PT_INTERP_ 3u
+#define KERNEL_ST_VALID 0x0020 /* statfs f_flags are meaningful (Linux 2.6.36+) */
 #define PHDR_MAX 4096u /* program headers we are willing to look through */
 
 static uint64_t rd(const unsigned char *p, unsigned size, bool big)
@@ -78,6 +82,31 @@ static unsigned probe_fd(int fd)
 	return EG_EXE_STATIC;
 }
 
+/*
+ * Would exec'ing a file with these set-id bits change this process's ids
+ * (the kernel's is_setid test: the new euid against the old real uid, the
+ * new egid against the old real gid)? Only then is the exec secure and
+ * LD_PRELOAD dropped; root running a setuid-root sudo keeps the library.
+ * `fd` (may be -1) is the open file, for the nosuid mount test.
+ */
+static bool setid_is_secure(const struct stat *st, int fd)
+{
+	uid_t ruid = getuid();
+	gid_t rgid = getgid();
+	if (geteuid() != ruid || getegid() != rgid)
+		return true; /* ids differ already: every exec is secure */
+	if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1)
+		return false; /* set-id bits are ignored */
+	struct statfs sf;
+	if (fd >= 0 && fstatfs(fd, &sf) == 0 && (sf.f_flags & KERNEL_ST_VALID) && (sf.f_flags & ST_NOSUID))
+		return false; /* likewise */
+	if ((st->st_mode & S_ISUID) && st->st_uid != ruid)
+		return true;
+	if ((st->st_mode & S_ISGID) && st->st_gid != rgid)
+		return true;
+	return false;
+}
+
 unsigned eg_exe_probe(const char *path)
 {
 	int saved = errno;
@@ -100,6 +129,8 @@ unsigned eg_exe_probe(const char *path)
 	do
 		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	while (fd < 0 && errno == EINTR);
+	if ((r & EG_EXE_SETID) && setid_is_secure(&st, fd))
+		r |= EG_EXE_SETID_SECURE;
 	if (fd < 0) {
 		errno = saved;
 		return r | EG_EXE_UNREADABLE;
@@ -115,5 +146,5 @@ bool eg_exe_unseen(const char *path)
 	unsigned r = eg_exe_probe(path);
 	if (r & EG_EXE_SCRIPT)
 		return false; /* the kernel ignores set-id bits and caps on scripts */
-	return (r & (EG_EXE_SETID | EG_EXE_CAPS | EG_EXE_STATIC | EG_EXE_UNREADABLE)) != 0;
+	return (r & (EG_EXE_SETID_SECURE | EG_EXE_CAPS | EG_EXE_STATIC | EG_EXE_UNREADABLE)) != 0;
 }

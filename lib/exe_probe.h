@@ -2,7 +2,8 @@
  * What the kernel will do with an executable, as far as LD_PRELOAD goes:
  * setuid/setgid and file capabilities (the loader ignores LD_PRELOAD in
  * secure-execution mode) and static binaries (no loader at all).
- * Hook-path code: stat, getxattr, open/pread/close only; errno preserved.
+ * Hook-path code: stat, getxattr, open/pread/fstatfs/close, prctl and the
+ * get*id calls only; errno preserved.
  */
 #ifndef EG_EXE_PROBE_H
 #define EG_EXE_PROBE_H
@@ -18,6 +19,11 @@ enum {
 	EG_EXE_UNREADABLE = 1u << 5, /* exists but could not be read (e.g. mode 0111) */
 	EG_EXE_MISSING = 1u << 6, /* stat failed */
 	EG_EXE_OTHER = 1u << 7,   /* readable, neither ELF nor script (binfmt_misc, garbage) */
+	/* EG_EXE_SETID and the bits would change this process's ids, so the
+	 * kernel runs it in secure-execution mode (the loader drops
+	 * LD_PRELOAD). Not set for root running a setuid-root program, under
+	 * no_new_privs, or on a nosuid mount: the library loads there. */
+	EG_EXE_SETID_SECURE = 1u << 8,
 };
 
 /* Probe `path`; returns EG_EXE_* bits. */

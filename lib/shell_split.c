@@ -774,6 +774,16 @@ static void handle_word(struct lex *lx, struct cmdstate *cs, uint32_t wstart, co
 		cs->func_name = false;
 	} else if (cmdpos && wi->plain && cs->time_kw && (word_is(w, "-p") || word_is(w, "--"))) {
 		/* time -p */
+	} else if (cmdpos && wi->plain && cs->time_kw && w[0] == '-' && w[1] != '\0') {
+		/* time -v, time -o FILE ...: not the keyword's syntax; sh (dash)
+		 * runs the time program, whose command the wrapper unwraps */
+		cs->time_kw = false;
+		if (lx->emit) {
+			if (eg_subj_push_word(s, "time") < 0)
+				return;
+			cs->n_args++;
+		}
+		keep = true;
 	} else if (cmdpos && wi->plain) {
 		static const char *const skip_kw[] = { "if", "then", "else", "elif", "while", "until",
 			"do", "!", "{", "}", "fi", "done", "coproc", "begin", "and", "or", "not", "always",

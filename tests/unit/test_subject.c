@@ -839,13 +839,25 @@ Test(hook, setuid_copy)
 	char p[128];
 	snprintf(p, sizeof p, "%s/sudo", tmpdir);
 	copy_file("/bin/true", p, 04755);
+	/* root running a setuid-root program: no secure exec, the library
+	 * loads in it and decides its child itself (one question, not two) */
 	cr_assert(eg_exe_probe(p) & EG_EXE_SETID);
+	cr_assert(!(eg_exe_probe(p) & EG_EXE_SETID_SECURE));
+	cr_assert(!eg_exe_unseen(p));
+	build(ARGV("sudo", "terraform", "destroy"), p, 0);
+	ncmds(1);
+	/* owned by another user: the exec changes the euid, LD_PRELOAD is dropped */
+	cr_assert_eq(chown(p, 65534, 65534), 0);
+	cr_assert_eq(chmod(p, 04755), 0);
+	cr_assert(eg_exe_probe(p) & EG_EXE_SETID_SECURE);
 	build(ARGV("sudo", "env", "bash", "-c", "terraform -chdir=x destroy && echo ok"), p, 0);
 	ncmds(5);
 	has("terraform -chdir=x destroy");
 	has("echo ok");
 	snprintf(p, sizeof p, "%s/sg", tmpdir);
 	copy_file("/bin/true", p, 02755);
+	cr_assert_eq(chown(p, 0, 65534), 0);
+	cr_assert_eq(chmod(p, 02755), 0);
 	build(ARGV("doas", "dropdb", "x"), p, 0);
 	has("dropdb x");
 	/* a setuid program that is not a wrapper: nothing to unwrap */
@@ -1101,6 +1113,12 @@ Test(split, keywords)
 	has("dropdb z");
 	has("dropdb q");
 	has("dropdb w");
+	/* `time` with options other than -p is the time program (sh runs it) */
+	shell("time -v dropdb x; time -o out -a dropdb y");
+	has("time -v dropdb x");
+	has("dropdb x");
+	has("time -o out -a dropdb y");
+	has("dropdb y");
 	shell("[[ -f x && -d y ]] && dropdb x");
 	ncmds(1);
 	has("dropdb x");
