@@ -30,7 +30,7 @@ struct eg_policy *eg_policy_map_file(const char *path)
 		return NULL;
 	int saved = errno;
 	struct eg_policy *p = NULL;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
 		goto out;
 	struct stat st;

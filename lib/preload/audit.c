@@ -274,10 +274,10 @@ void eg_audit_write(const char *path, const struct eg_audit_rec *r)
 	size_t len = eg_audit_format(line, sizeof line, r);
 	if (len == 0)
 		goto out;
-	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0600);
 	if (fd < 0 && errno == ENOENT) {
 		make_parents(path);
-		fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
+		fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0600);
 	}
 	if (fd < 0)
 		goto out;

@@ -128,6 +128,13 @@ EG_EXPORT FILE *popen(const char *command, const char *mode)
 		struct eg_env_need need;
 		eg_env_strip_measure(&eg_ours, environ, &need);
 		char *const *env = environ;
+		if (!need.unchanged &&
+		    need.n_ptrs * sizeof(char *) + need.n_bytes > EG_ENV_STACK_MAX) {
+			char *argv[] = { (char *)"sh", (char *)"-c", (char *)command, NULL };
+			eg_refuse_env_too_big(argv);
+			errno = EACCES;
+			return NULL;
+		}
 		if (!need.unchanged) {
 			char **ptrs = __builtin_alloca(need.n_ptrs * sizeof(char *));
 			char *bytes = __builtin_alloca(need.n_bytes + 1);
