@@ -229,12 +229,24 @@ out=$(guarded env -i /usr/bin/env 2>&1)
 if [ "$(id -u)" = 0 ]; then
 	mkdir -p "$T/suid"
 	cp /usr/bin/env "$T/suid/sudo"
+	chown 65534:65534 "$T/suid/sudo"
 	chmod 4755 "$T/suid/sudo"
 	: > "$AUDIT"
 	expect_blocked setuid-sudo 126 "$T/suid/sudo" terraform destroy
 	# decided in the parent, before the setuid program ran
 	grep -q "\"argv\":\[\"$T/suid/sudo\",\"terraform\",\"destroy\"\]" "$AUDIT" &&
 		ok "setuid-sudo decided before sudo ran" || bad "setuid-sudo: $(cat "$AUDIT")"
+	# root running a setuid-root wrapper: no secure exec, the library
+	# loads in it, so the command is decided once, by the wrapper's exec
+	mkdir -p "$T/suid-root"
+	cp /usr/bin/env "$T/suid-root/sudo"
+	chmod 4755 "$T/suid-root/sudo"
+	: > "$AUDIT"
+	expect_blocked setuid-root-as-root 126 "$T/suid-root/sudo" terraform destroy
+	[ "$(grep -c '"outcome":"refused"' "$AUDIT")" = 1 ] &&
+		grep -q '"argv":\["terraform","destroy"\]' "$AUDIT" &&
+		ok "setuid-root wrapper run by root: decided once, in the wrapper" ||
+		bad "setuid-root as root: $(cat "$AUDIT")"
 elif command -v sudo > /dev/null; then
 	expect_blocked sudo - sudo -n terraform destroy
 else
@@ -286,6 +298,12 @@ for mode in execve execvp execvpe execl execlp fexecve execveat posix_spawn posi
 	same "missing-name-$mode" "$BIN/eg_exec_variants" $mode no-such-program-eg
 done
 same system-exit "$BIN/eg_exec_variants" system 'exit 5'
+# A dynamic wrapper or shell with thousands of arguments (xargs sh -c '...' _,
+# find -exec sh -c '...' sh {} +) is not unwrapped here, so nothing is too
+# large to check; the wrapped command is still decided at its own exec.
+same xargs-sh-many-args bash -c 'seq 5000 | xargs sh -c "echo \$#" _'
+same env-many-args env true $(seq 5000)
+expect_blocked env-many-args-destroy 126 env terraform destroy $(seq 5000)
 same popen-output "$BIN/eg_exec_variants" popen 'echo hello; exit 4'
 same not-executable "$BIN/eg_exec_variants" execve "$T/Makefile"
 if [ -n "$PY" ]; then
