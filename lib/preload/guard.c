@@ -25,6 +25,7 @@
 #include <string.h>
 #include <termios.h>
 #include <time.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "audit.h"
@@ -364,9 +365,27 @@ static size_t count_argv(char *const *argv)
 	return n;
 }
 
+/*
+ * The check's scratch space (192 KiB) comes from mmap, not the stack: a hook
+ * can run in a thread with a 64 KiB stack, and mmap is neither malloc nor a
+ * lock. It is unmapped before the real call, which matters in a vfork child:
+ * the mapping would otherwise stay in the parent's address space.
+ */
+static void check_off_stack(const struct eg_check_input *in, struct eg_check_result *res)
+{
+	struct eg_check_scratch *scratch = mmap(NULL, sizeof *scratch, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (scratch == MAP_FAILED) {
+		res->action = EG_ACT_DENY;
+		res->fail = EG_FAIL_TOO_BIG; /* no memory to check in: fail closed */
+		return;
+	}
+	eg_check(eg_guard_cfg.policy, in, scratch, res);
+	munmap(scratch, sizeof *scratch);
+}
+
 __attribute__((noinline)) static enum eg_guard_verdict decide_slow(const struct eg_guard_req *req)
 {
-	struct eg_check_scratch scratch;
 	struct eg_check_result res;
 	char cwd_buf[PATH_MAX];
 	char top_cmd[EG_CMDLINE_MAX];
@@ -392,7 +411,7 @@ __attribute__((noinline)) static enum eg_guard_verdict decide_slow(const struct 
 			.cwd = c.cwd,
 			.flags = req->check_flags,
 		};
-		eg_check(eg_guard_cfg.policy, &in, &scratch, &res);
+		check_off_stack(&in, &res);
 	}
 
 	if (res.fail == EG_FAIL_NONE &&

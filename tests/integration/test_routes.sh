@@ -305,6 +305,13 @@ same xargs-sh-many-args bash -c 'seq 5000 | xargs sh -c "echo \$#" _'
 same env-many-args env true $(seq 5000)
 expect_blocked env-many-args-destroy 126 env terraform destroy $(seq 5000)
 same popen-output "$BIN/eg_exec_variants" popen 'echo hello; exit 4'
+# A thread with a 64 KiB stack starts a shell: the checker's scratch space
+# must not come from that stack.
+for how in system spawn; do
+	out=$(guarded "$BIN/eg_small_stack" 64 $how 2>&1)
+	[ "$out" = "$how status 0" ] && ok "64 KiB thread stack: $how of a shell" ||
+		bad "64 KiB thread stack: $how: $out"
+done
 same not-executable "$BIN/eg_exec_variants" execve "$T/Makefile"
 if [ -n "$PY" ]; then
 	same py-missing "$PY" -c 'import os
