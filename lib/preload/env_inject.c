@@ -64,8 +64,8 @@ void eg_env_ours_capture(struct eg_env_ours *o, char *const *envp, const char *s
 		KEEP(o->preload_entry, preload_entry);
 	for (size_t i = 0; envp && envp[i]; i++) {
 		const char *e = envp[i];
-		if (!is_ours_var(e) || !strchr(e, '='))
-			continue;
+		if (!is_ours_var(e) || !strchr(e, '=') || same_name(e, EG_APPROVED_VAR "="))
+			continue; /* the popen approval is for this process only */
 		bool dup = false;
 		for (size_t j = 0; j < o->n_vars; j++)
 			if (same_name(o->vars[j], e))
@@ -302,54 +302,32 @@ char *const *eg_env_build(const struct eg_env_ours *o, char *const *envp,
 	return ptrs;
 }
 
-void eg_env_strip_measure(const struct eg_env_ours *o, char *const *envp, struct eg_env_need *need)
+uint64_t eg_approved_hash(uint64_t h, const void *data, size_t len)
 {
-	size_t n = 0, bytes = 0;
-	bool found = false;
-	for (size_t i = 0; envp && envp[i]; i++, n++) {
-		if (strncmp(envp[i], LDP, LDP_LEN) == 0 && count_ours(o, envp[i] + LDP_LEN) > 0) {
-			found = true;
-			bytes += strlen(envp[i]) + 1;
-		}
+	const unsigned char *p = data;
+	for (size_t i = 0; i < len; i++) {
+		h ^= p[i];
+		h *= 1099511628211ull;
 	}
-	need->unchanged = !found;
-	need->n_ptrs = n + 1;
-	need->n_bytes = bytes;
+	return h;
 }
 
-char *const *eg_env_strip_build(const struct eg_env_ours *o, char *const *envp,
-    const struct eg_env_need *need, char **ptrs, char *bytes)
+void eg_approved_format(char *buf, long pid, uint64_t hash)
 {
-	if (need->unchanged)
-		return envp;
-	size_t k = 0;
-	for (size_t i = 0; envp && envp[i]; i++) {
-		char *e = envp[i];
-		if (strncmp(e, LDP, LDP_LEN) != 0 || count_ours(o, e + LDP_LEN) == 0) {
-			ptrs[k++] = e;
-			continue;
-		}
-		char *start = bytes, *p = bytes;
-		memcpy(p, LDP, LDP_LEN);
-		p += LDP_LEN;
-		bool first = true;
-		const char *v = e + LDP_LEN;
-		const char *t;
-		size_t tn;
-		while (next_entry(&v, &t, &tn)) {
-			if (token_is_ours(o, t, tn))
-				continue;
-			if (!first)
-				*p++ = ':';
-			memcpy(p, t, tn);
-			p += tn;
-			first = false;
-		}
-		*p++ = '\0';
-		bytes = p;
-		if (!first)
-			ptrs[k++] = start; /* drop LD_PRELOAD entirely when only we were in it */
-	}
-	ptrs[k] = NULL;
-	return ptrs;
+	static const char hex[] = "0123456789abcdef";
+	char digits[24];
+	int n = 0;
+	unsigned long v = (unsigned long)pid;
+	size_t k = strlen(EG_APPROVED_VAR "=");
+	memcpy(buf, EG_APPROVED_VAR "=", k);
+	do {
+		digits[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	while (n)
+		buf[k++] = digits[--n];
+	buf[k++] = ':';
+	for (int i = 15; i >= 0; i--)
+		buf[k++] = hex[(hash >> (4 * i)) & 15];
+	buf[k] = '\0';
 }

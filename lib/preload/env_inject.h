@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define EG_ENV_MAX_OURS 32
 #define EG_ENV_OURS_TEXT 16384
@@ -58,18 +59,25 @@ void eg_env_measure(const struct eg_env_ours *o, char *const *envp, struct eg_en
 char *const *eg_env_build(const struct eg_env_ours *o, char *const *envp,
     const struct eg_env_need *need, char **ptrs, char *bytes);
 
+/*
+ * Set by our popen, after the human approved the whole shell command in the
+ * caller, in the environment of that one shell: "PID:HASH", the caller's pid
+ * and the FNV-1a 64 hash of the command string. The shell's library honours
+ * it (its confirm rules do not ask again) only if its parent is PID and its
+ * own argv is `sh -c COMMAND` with that hash. It is never captured as one of
+ * ours, so no exec passes it on: a program the shell runs is guarded fully.
+ * A caller cannot forge it: a guarded process's children get only the
+ * library's own EXECGUARD_* values.
+ */
+#define EG_APPROVED_VAR "EXECGUARD_APPROVED"
+#define EG_APPROVED_HASH_INIT 14695981039346656037ull
+
+/* FNV-1a 64, in steps (start from EG_APPROVED_HASH_INIT). */
+uint64_t eg_approved_hash(uint64_t h, const void *data, size_t len);
+/* "EXECGUARD_APPROVED=PID:HASH" into buf (at least 64 bytes). */
+void eg_approved_format(char *buf, long pid, uint64_t hash);
+
 /* Storage above which a hook refuses rather than use more stack. */
 #define EG_ENV_STACK_MAX (512u * 1024u)
 
-
-
-/*
- * The opposite, for one case only (popen after the human approved the whole
- * shell command in the caller): the environment without our LD_PRELOAD
- * entry, so that shell is not asked about again. n_bytes/n_ptrs as above;
- * unchanged when our entry is not there.
- */
-void eg_env_strip_measure(const struct eg_env_ours *o, char *const *envp, struct eg_env_need *need);
-char *const *eg_env_strip_build(const struct eg_env_ours *o, char *const *envp,
-    const struct eg_env_need *need, char **ptrs, char *bytes);
 #endif

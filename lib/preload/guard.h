@@ -26,6 +26,10 @@ struct eg_guard_config {
 	char load_error[512];           /* why the policy could not be loaded ("" if none) */
 	unsigned prompt_timeout;        /* seconds; EXECGUARD_PROMPT_TIMEOUT, default 120 */
 	char audit_path[EG_GUARD_PATH_MAX]; /* "" = no audit log */
+	/* This process is the shell our popen started after the human approved
+	 * its whole command in the caller (EG_APPROVED_VAR): confirm rules do
+	 * not ask again here. Deny rules and failures still refuse. */
+	bool approved_by_parent;
 };
 
 extern struct eg_guard_config eg_guard_cfg;

@@ -29,13 +29,11 @@
  *      126 ("Permission denied"), so system still returns 126.
  *    - popen: here, in the caller, showing the whole shell command, because
  *      popen must return NULL with EACCES when refused and the stream
- *      already exists once the shell runs. After "yes" that shell is
- *      started without our LD_PRELOAD entry, so it does not ask again: the
- *      human approved the whole string, which was checked with everything
- *      unwrapped (the same model as a setuid wrapper, decided in the
- *      parent). When the library is loaded from /etc/ld.so.preload the
- *      shell cannot be started without it, so popen falls back to letting
- *      the shell ask (then a "no" shows as exit status 126 at pclose).
+ *      already exists once the shell runs. After "yes" the shell is still
+ *      started guarded, with a marker (EG_APPROVED_VAR: our pid and the
+ *      command's hash) that its library honours for that one process only:
+ *      its confirm rules do not ask again, its deny rules still refuse, and
+ *      every program it execs gets no marker and is guarded as usual.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -43,6 +41,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "guard.h"
 #include "preload.h"
@@ -116,41 +115,33 @@ EG_EXPORT FILE *popen(const char *command, const char *mode)
 	if (!command)
 		return eg_real.popen(command, mode);
 	bool approved = false;
-	/* Without an LD_PRELOAD entry of ours (ld.so.preload) the shell cannot
-	 * be started unguarded: let it ask. */
-	unsigned flags = eg_ours.preload_entry ? EG_GUARD_SHOW_TOP : EG_GUARD_NO_ASK;
-	if (precheck(command, EG_ROUTE_POPEN, flags, &approved) == EG_GUARD_REFUSED) {
+	if (precheck(command, EG_ROUTE_POPEN, EG_GUARD_SHOW_TOP, &approved) == EG_GUARD_REFUSED) {
 		errno = EACCES;
 		return NULL;
 	}
-	FILE *fp;
-	if (approved) {
-		struct eg_env_need need;
-		eg_env_strip_measure(&eg_ours, environ, &need);
-		char *const *env = environ;
-		if (!need.unchanged &&
-		    need.n_ptrs * sizeof(char *) + need.n_bytes > EG_ENV_STACK_MAX) {
-			char *argv[] = { (char *)"sh", (char *)"-c", (char *)command, NULL };
-			eg_refuse_env_too_big(argv);
-			errno = EACCES;
-			return NULL;
-		}
-		if (!need.unchanged) {
-			char **ptrs = __builtin_alloca(need.n_ptrs * sizeof(char *));
-			char *bytes = __builtin_alloca(need.n_bytes + 1);
-			env = eg_env_strip_build(&eg_ours, environ, &need, ptrs, bytes);
-		}
-		WITH_ENVIRON(env, fp = eg_real.popen(command, mode));
-		return fp;
-	}
 	char *const *env;
 	EG_INJECT_ENV(environ, env);
-	if (!env) {
+	size_t n = 0;
+	while (env && env[n])
+		n++;
+	if (!env || (approved && (n + 2) * sizeof(char *) > EG_ENV_STACK_MAX)) {
 		char *argv[] = { (char *)"sh", (char *)"-c", (char *)command, NULL };
 		eg_refuse_env_too_big(argv);
 		errno = EACCES;
 		return NULL;
 	}
+	if (approved) {
+		/* The shell stays guarded; the marker (first, so it is the one
+		 * found) only keeps it from asking again what was just approved. */
+		char marker[sizeof EG_APPROVED_VAR + 64];
+		eg_approved_format(marker, (long)getpid(),
+		    eg_approved_hash(EG_APPROVED_HASH_INIT, command, strlen(command)));
+		char **with = __builtin_alloca((n + 2) * sizeof(char *));
+		with[0] = marker;
+		memcpy(with + 1, env, (n + 1) * sizeof(char *));
+		env = with;
+	}
+	FILE *fp;
 	WITH_ENVIRON(env, fp = eg_real.popen(command, mode));
 	return fp;
 }

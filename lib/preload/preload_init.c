@@ -179,6 +179,63 @@ static void load_policy(void)
 	eg_diags_free(&d);
 }
 
+/*
+ * Are we the shell our popen started after the human said yes in the
+ * caller? The marker must name our parent, and our own argv must be
+ * `sh -c COMMAND` with the approved command's hash (read from
+ * /proc/self/cmdline, only when the marker is there at all).
+ */
+static bool approved_by_parent(void)
+{
+	const char *v = eg_env_get(environ, EG_APPROVED_VAR);
+	if (v == NULL)
+		return false;
+	unsigned long pid = 0;
+	const char *p = v;
+	while (*p >= '0' && *p <= '9' && pid < 0x7fffffffUL)
+		pid = pid * 10 + (unsigned long)(*p++ - '0');
+	if (*p++ != ':' || p == v + 1 || pid != (unsigned long)getppid())
+		return false;
+	uint64_t want = 0;
+	for (int i = 0; i < 16; i++, p++) {
+		int d = (*p >= '0' && *p <= '9') ? *p - '0' : (*p >= 'a' && *p <= 'f') ? *p - 'a' + 10 : -1;
+		if (d < 0)
+			return false;
+		want = want << 4 | (uint64_t)d;
+	}
+	if (*p != '\0')
+		return false;
+
+	int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	char buf[4096];
+	unsigned field = 0;
+	size_t in_field = 0;
+	bool dash_c = false, ended = false;
+	uint64_t h = EG_APPROVED_HASH_INIT;
+	ssize_t n;
+	while (!ended && (n = read(fd, buf, sizeof buf)) > 0) {
+		for (ssize_t i = 0; i < n && !ended; i++) {
+			char c = buf[i];
+			if (field == 1)
+				dash_c = (in_field == 0 && c == '-') || (in_field == 1 && c == 'c' && dash_c) ||
+				    (in_field == 2 && c == '\0' && dash_c);
+			if (field == 2 && c != '\0')
+				h = eg_approved_hash(h, &c, 1);
+			if (c == '\0') {
+				ended = field == 2;
+				field++;
+				in_field = 0;
+			} else {
+				in_field++;
+			}
+		}
+	}
+	close(fd);
+	return ended && dash_c && h == want;
+}
+
 static void init(void)
 {
 	int saved = errno;
@@ -213,6 +270,7 @@ static void init(void)
 	    eg_guard_cfg.prompt_timeout);
 
 	load_policy();
+	eg_guard_cfg.approved_by_parent = approved_by_parent();
 	__atomic_store_n(&init_state, 2, __ATOMIC_RELEASE);
 	errno = saved;
 }

@@ -92,16 +92,14 @@ static void test_env(void)
 	char *self[] = { "LD_PRELOAD=/abs/eg.so", "EXECGUARD_PACKS_DIR=/p", NULL };
 	CHECK(inject(self, ptrs, bytes, &unchanged) == self && unchanged);
 
-	/* strip (popen after yes) */
-	struct eg_env_need need;
-	char *strip[] = { "LD_PRELOAD=/x.so:/lib/eg.so", "B=c", NULL };
-	eg_env_strip_measure(&ours, strip, &need);
-	e = eg_env_strip_build(&ours, strip, &need, ptrs, bytes);
-	CHECK(len(e) == 2 && count(e, "LD_PRELOAD=/x.so") == 1);
-	char *only[] = { "LD_PRELOAD=/lib/eg.so", "B=c", NULL };
-	eg_env_strip_measure(&ours, only, &need);
-	e = eg_env_strip_build(&ours, only, &need, ptrs, bytes);
-	CHECK(len(e) == 1 && count(e, "B=c") == 1);
+	/* the popen approval is never one of ours: no exec passes it on */
+	char *with_marker[] = { "EXECGUARD_APPROVED=1:00", "LD_PRELOAD=/lib/eg.so", NULL };
+	eg_env_ours_capture(&ours, with_marker, "/lib/eg.so", "/lib/eg.so", 120);
+	e = inject(with_marker, ptrs, bytes, &unchanged);
+	CHECK(count(e, "EXECGUARD_APPROVED=1:00") == 0 && count(e, "LD_PRELOAD=/lib/eg.so") == 1);
+	char marker[80];
+	eg_approved_format(marker, 42, 0x0123456789abcdefull);
+	CHECK(strcmp(marker, "EXECGUARD_APPROVED=42:0123456789abcdef") == 0);
 
 	/* ld.so.preload mode: LD_PRELOAD left alone */
 	eg_env_ours_capture(&ours, load_env, "/lib/eg.so", NULL, 120);

@@ -27,6 +27,7 @@ import time
 import traceback
 
 EXECGUARD = os.environ.get("EG_EXECGUARD", "")
+TEST_BIN = os.environ.get("EG_TEST_BIN", "")
 SOURCE_ROOT = os.environ.get("EG_SOURCE_ROOT", "")
 WAIT = 20.0  # upper bound for anything to appear
 
@@ -653,6 +654,31 @@ def t_benign_untouched(w):
         s.close()
 
 
+def t_popen_once(w):
+    """popen asks once, in the caller, for the whole line; the shell it
+    starts stays guarded: a script that shell runs is asked about anew."""
+    w.reset_log()
+    script = os.path.join(w.root, "cleanup.sh")
+    with open(script, "w") as f:
+        f.write("#!/bin/sh\ndropdb prod\necho cleanup-rc=$?\n")
+    os.chmod(script, 0o755)
+    driver = os.path.join(TEST_BIN, "eg_exec_variants")
+    s = Session(w, guarded(driver, "popen", "terraform destroy; '%s'" % script))
+    try:
+        pos = s.expect(QUESTION)
+        check(b"terraform destroy; " in s.out, "popen's whole line not shown:\n" + s.text())
+        s.send(b"yes\r")
+        pos = s.expect(b"Type the name 'prod' to run it: ", start=pos)
+        check(s.out.count(QUESTION) == 1, "terraform destroy asked twice:\n" + s.text())
+        s.send(b"no\r")
+        s.expect(b"popen: status", start=pos)
+        s.wait()
+        check(w.ran() == ["terraform destroy"], "ran: %r\n%s" % (w.ran(), s.text()))
+        check(b"cleanup-rc=126" in s.out, "the script's dropdb was not refused:\n" + s.text())
+    finally:
+        s.close()
+
+
 CASES = [
     ("yes approves, the tool runs once", t_yes),
     ("typed characters are echoed", t_yes_echoed),
@@ -684,6 +710,7 @@ CASES = [
     ("nested execguard run asks once", t_once_nested_run),
     ("python3 subprocess: asked in the vfork child, approved once", t_python_vfork_child),
     ("a harmless command is not asked about", t_benign_untouched),
+    ("popen: asked once in the caller, its shell's scripts still guarded", t_popen_once),
 ]
 
 
