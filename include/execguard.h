@@ -242,8 +242,9 @@ struct eg_check_result {
 	char confirm_word[EG_CONFIRM_WORD_MAX];
 };
 
-/* Opaque-sized scratch space; callers put it on their stack or in static
- * storage. The size is part of the ABI between lib/ and its callers only. */
+/* Opaque-sized scratch space, provided by the caller (the hooks mmap it: it
+ * is too large for a small thread stack). The size is part of the ABI
+ * between lib/ and its callers only. */
 #define EG_CHECK_SCRATCH_SIZE (192u * 1024u)
 struct eg_check_scratch {
 	_Alignas(16) unsigned char bytes[EG_CHECK_SCRATCH_SIZE];

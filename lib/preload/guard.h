@@ -3,9 +3,10 @@
  * the refusal message and the audit record. Shared by the preload library's
  * hooks and by `execguard run` (which checks the command it starts itself).
  *
- * Hook-path code: no malloc, no stdio, no locks; stack buffers only (the
- * check's scratch space lives in a frame that is only entered when a rule
- * may apply); errno is preserved by eg_guard_decide.
+ * Hook-path code: no malloc, no stdio, no locks; small stack buffers (the
+ * check's 192 KiB scratch space is mmap'd, and only when a rule may apply,
+ * so a thread with a small stack is safe); errno is preserved by
+ * eg_guard_decide.
  */
 #ifndef EG_GUARD_H
 #define EG_GUARD_H
