@@ -2,7 +2,10 @@
  * A shell lexer that finds every command in a shell string without running
  * anything: quotes, escapes, $'...', comments, operators, redirections and
  * here-documents, keywords, assignments, and command/process substitutions
- * (whose contents are commands too). Words keep $VAR and ~ as written.
+ * (whose contents are commands too). Words keep $VAR and ~ as written,
+ * except positional parameters ($0 $1 ${10} $@ $* $#) when the caller knows
+ * them (sh -c STRING NAME ARGS...): those are substituted, with word
+ * splitting on blanks when unquoted, as the shell would.
  *
  * Hook-path code: no malloc, no stdio; recursion is bounded by
  * EG_SUBJ_MAX_DEPTH. Words go into the subject's text buffer.
@@ -21,8 +24,12 @@ enum { SP_PAREN, SP_BACKTICK, SP_SCRIPT };
 struct span {
 	const char *b, *e;
 	int kind;
-	int32_t owner; /* SP_SCRIPT: the shell (or ssh) reading the here-document */
+	int32_t owner; /* SP_SCRIPT: the command whose stdin is the script */
+	bool remote;   /* SP_SCRIPT: the script runs remotely */
+	bool direct;   /* SP_SCRIPT: owner itself reads it (not through wrappers) */
 };
+
+struct cmdstate;
 
 struct heredoc {
 	uint16_t off, len;
@@ -42,6 +49,15 @@ struct lex {
 	struct heredoc hd[MAX_HD];
 	int n_hd;
 	int hd_cmd_from; /* here-documents of the current command start here */
+	/* here-strings of the current command (<<< WORD): their text in s->text */
+	uint32_t hs_off[MAX_HD], hs_len[MAX_HD];
+	int n_hs;
+	/* the word being read: substitutions may split it into fields */
+	struct cmdstate *cs; /* fields are handed to handle_word for this command */
+	bool fsplit;         /* unquoted substitutions are split into fields */
+	bool nosubst;        /* here-document delimiter: no substitution */
+	bool fhard;          /* the current field is kept even if empty (quotes) */
+	uint32_t fstart;     /* s->text offset of the current field */
 	char hd_text[HD_TEXT];
 	size_t hd_used;
 	/* substitutions met while reading the current command (emit mode) */
@@ -125,7 +141,7 @@ static void add_span(struct lex *lx, const char *b, const char *e, int kind)
 		eg_subj_fail(lx->s);
 		return;
 	}
-	lx->sp[lx->n_sp++] = (struct span){ b, e, kind, -1 };
+	lx->sp[lx->n_sp++] = (struct span){ b, e, kind, -1, false, false };
 }
 
 static void sub_init(struct lex *sub, const struct lex *lx, const char *b, const char *e, bool emit)
@@ -285,7 +301,273 @@ struct winfo {
 	bool plain;  /* no quoting, escapes or expansions: may be a keyword */
 	bool assign; /* NAME=value (or NAME+=, NAME[i]=) */
 	bool any;    /* something was read */
+	bool subst;  /* a positional parameter was substituted */
+	bool drop;   /* nothing is left of the word (unquoted empty expansion) */
+	uint32_t start; /* s->text offset of the (last) field */
 };
+
+static void handle_word(struct lex *lx, struct cmdstate *cs, uint32_t wstart, const struct winfo *wi);
+
+/* ------------------------------------------------------------ positional parameters */
+
+/*
+ * sh -c 'terraform "$1"' _ destroy runs `terraform destroy`: the rules must
+ * see the operands, so $0, $1..$9, ${N}, $@, $* and $# are replaced by them
+ * when the context knows them (ctx->pos_set). Unknown ones (past the known
+ * operands of an xargs or find -exec {} + command, or $0 of a shell we do
+ * not know) stay as written; other variables ($HOME) are never expanded.
+ * Unquoted results are split on blanks (IFS approximated as space, tab,
+ * newline); an unquoted expansion that yields nothing leaves no word.
+ */
+
+enum { PP_AT = -1, PP_STAR = -2, PP_COUNT = -3 };
+
+struct pref {
+	long which;     /* N for $N / ${N}, or PP_* */
+	size_t len;     /* bytes from the '$' */
+	char op;        /* ${N-w} ${N=w} ${N?w} ${N+w} (with colon: ${N:-w}...), 0 */
+	bool colon;
+	const char *wb, *we; /* the word w */
+};
+
+/* The '}' closing a ${ whose word starts at lx->p + k, or 0. */
+static size_t brace_end(const struct lex *lx, size_t k)
+{
+	int depth = 1;
+	char q = 0;
+	for (; lx->p + k < lx->end; k++) {
+		char c = lx->p[k];
+		if (q) {
+			if (c == q)
+				q = 0;
+			else if (c == '\\' && q == '"')
+				k++;
+		} else if (c == '\\') {
+			k++;
+		} else if (c == '\'' || c == '"') {
+			q = c;
+		} else if (c == '{') {
+			depth++;
+		} else if (c == '}' && --depth == 0) {
+			return k;
+		}
+	}
+	return 0;
+}
+
+/* A positional reference at lx->p ('$') that we substitute? */
+static bool pos_ref(const struct lex *lx, struct pref *r)
+{
+	if (!lx->emit || lx->nosubst || !lx->ctx->pos_set)
+		return false;
+	memset(r, 0, sizeof *r);
+	char c = at(lx, 1);
+	if (c >= '0' && c <= '9') {
+		r->which = c - '0';
+		r->len = 2;
+		return true;
+	}
+	if (c == '@' || c == '*' || c == '#') {
+		r->which = c == '@' ? PP_AT : c == '*' ? PP_STAR : PP_COUNT;
+		r->len = 2;
+		return true;
+	}
+	if (c != '{')
+		return false;
+	char d = at(lx, 2);
+	if ((d == '@' || d == '*' || d == '#') && at(lx, 3) == '}') {
+		r->which = d == '@' ? PP_AT : d == '*' ? PP_STAR : PP_COUNT;
+		r->len = 4;
+		return true;
+	}
+	size_t k = 2;
+	long v = 0;
+	while (k < 11 && at(lx, k) >= '0' && at(lx, k) <= '9')
+		v = v * 10 + (at(lx, k++) - '0');
+	if (k == 2)
+		return false; /* ${#1}, ${HOME}: as written */
+	r->which = v;
+	if (at(lx, k) == '}') {
+		r->len = k + 1;
+		return true;
+	}
+	/* ${1:-default} and friends: the word or the value */
+	if (at(lx, k) == ':') {
+		r->colon = true;
+		k++;
+	}
+	char op = at(lx, k);
+	if (op != '-' && op != '=' && op != '?' && op != '+')
+		return false; /* ${1#x}, ${1/a/b}, ...: as written */
+	size_t e = brace_end(lx, k + 1);
+	if (e == 0)
+		return false;
+	r->op = op;
+	r->wb = lx->p + k + 1;
+	r->we = lx->p + e;
+	r->len = e + 1;
+	return true;
+}
+
+/* Is the value of reference `which` known? */
+static bool pos_known(const struct eg_split_ctx *c, long which)
+{
+	if (which == 0)
+		return c->pos0 != NULL;
+	if (which < 0)
+		return !c->pos_open;
+	return (unsigned long)which <= c->npos || !c->pos_open;
+}
+
+static const char *pos_val(const struct eg_split_ctx *c, long which)
+{
+	if (which == 0)
+		return c->pos0;
+	return (unsigned long)which <= c->npos ? c->pos[which - 1] : "";
+}
+
+static bool pos_isset(const struct eg_split_ctx *c, long which)
+{
+	return which == 0 || (unsigned long)which <= c->npos;
+}
+
+static void put_num(struct lex *lx, uint32_t v)
+{
+	char b[12];
+	int n = 0;
+	do {
+		b[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v && n < 12);
+	while (n > 0)
+		put(lx, b[--n]);
+}
+
+/* End the current field: hand it to handle_word if it is not empty (or is
+ * quoted), and start the next. */
+static void field_break(struct lex *lx, struct winfo *wi)
+{
+	struct eg_subject *s = lx->s;
+	if (s->text_used > lx->fstart || lx->fhard) {
+		struct winfo f = *wi;
+		f.plain = false;
+		handle_word(lx, lx->cs, lx->fstart, &f);
+	} else {
+		s->text_used = lx->fstart;
+	}
+	lx->fstart = s->text_used;
+	lx->fhard = false;
+	wi->assign = false;
+}
+
+/* Fields are split only in a command's words, not in assignments (A=$1)
+ * nor redirection targets (here-strings are not split either). */
+static bool can_split(const struct lex *lx, const struct winfo *wi)
+{
+	return lx->fsplit && lx->cs && !wi->assign;
+}
+
+static void put_split(struct lex *lx, struct winfo *wi, const char *v)
+{
+	bool split = can_split(lx, wi);
+	for (; *v && !ovf(lx); v++) {
+		if (split && (*v == ' ' || *v == '\t' || *v == '\n'))
+			field_break(lx, wi);
+		else
+			put(lx, *v);
+	}
+}
+
+/* The word of ${N:-word}: quotes and backslashes removed, blanks outside
+ * quotes split when unquoted. Expansions inside it stay as written. */
+static void put_opword(struct lex *lx, struct winfo *wi, const char *b, const char *e, bool quoted)
+{
+	bool split = !quoted && can_split(lx, wi);
+	char q = 0;
+	for (; b < e && !ovf(lx); b++) {
+		char c = *b;
+		if (q) {
+			if (c == q)
+				q = 0;
+			else if (c == '\\' && q == '"' && b + 1 < e && strchr("$`\"\\", b[1]))
+				put(lx, *++b);
+			else
+				put(lx, c);
+		} else if (c == '\'' || c == '"') {
+			q = c;
+			lx->fhard = true;
+		} else if (c == '\\' && b + 1 < e) {
+			put(lx, *++b);
+		} else if (split && (c == ' ' || c == '\t' || c == '\n')) {
+			field_break(lx, wi);
+		} else {
+			put(lx, c);
+		}
+	}
+}
+
+/* lx->p at '$' of a known reference. */
+static void subst(struct lex *lx, struct winfo *wi, const struct pref *r, bool quoted)
+{
+	const struct eg_split_ctx *c = lx->ctx;
+	long which = r->which;
+	lx->p += r->len;
+	wi->subst = true;
+	wi->plain = false;
+	if (r->op) {
+		bool set = pos_isset(c, which) && !(r->colon && !*pos_val(c, which));
+		bool word = (r->op == '+') ? set : (r->op == '-' || r->op == '=') && !set;
+		if (word)
+			put_opword(lx, wi, r->wb, r->we, quoted);
+		else if (r->op != '+' && quoted)
+			put_raw(lx, pos_val(c, which), pos_val(c, which) + strlen(pos_val(c, which)));
+		else if (r->op != '+')
+			put_split(lx, wi, pos_val(c, which));
+		return;
+	}
+	if (which == PP_COUNT) {
+		put_num(lx, c->npos);
+	} else if (which >= 0) {
+		if (quoted)
+			put_raw(lx, pos_val(c, which), pos_val(c, which) + strlen(pos_val(c, which)));
+		else
+			put_split(lx, wi, pos_val(c, which));
+	} else if (quoted && which == PP_AT && can_split(lx, wi)) {
+		/* "$@": every operand a word of its own, even an empty one */
+		for (uint32_t k = 0; k < c->npos && !ovf(lx); k++) {
+			if (k) {
+				lx->fhard = true;
+				field_break(lx, wi);
+			}
+			put_raw(lx, c->pos[k], c->pos[k] + strlen(c->pos[k]));
+			lx->fhard = true;
+		}
+	} else {
+		/* "$*" (one word), unquoted $@ / $* (each operand split), or no
+		 * splitting here: operands joined by a space */
+		bool split = !quoted && can_split(lx, wi);
+		for (uint32_t k = 0; k < c->npos && !ovf(lx); k++) {
+			if (k) {
+				if (split)
+					field_break(lx, wi);
+				else
+					put(lx, ' ');
+			}
+			if (quoted)
+				put_raw(lx, c->pos[k], c->pos[k] + strlen(c->pos[k]));
+			else
+				put_split(lx, wi, c->pos[k]);
+		}
+	}
+}
+
+/* '$' followed by a special parameter we keep as written: both characters
+ * (so that $$1 is not read as $ and $1). */
+static bool special_param(char c)
+{
+	return c == '$' || c == '?' || c == '!' || c == '-' || c == '#' || c == '@' || c == '*'
+	    || (c >= '0' && c <= '9');
+}
 
 static void put_utf8(struct lex *lx, uint32_t cp)
 {
@@ -322,6 +604,7 @@ static int hexval(char c)
 /* $'...' with lx->p at the opening quote. */
 static void lex_ansi(struct lex *lx)
 {
+	lx->fhard = true;
 	lx->p++;
 	while (lx->p < lx->end && *lx->p != '\'' && !ovf(lx)) {
 		char c = *lx->p++;
@@ -383,12 +666,27 @@ static void lex_ansi(struct lex *lx)
 }
 
 /* "..." with lx->p at the opening quote. */
-static void lex_dquote(struct lex *lx)
+static void lex_dquote(struct lex *lx, struct winfo *wi)
 {
+	bool other = false, at_only = false; /* "$@" alone may leave no word */
 	lx->p++;
 	while (lx->p < lx->end && *lx->p != '"' && !ovf(lx)) {
 		char c = *lx->p;
-		if (c == '\\' && lx->p + 1 < lx->end) {
+		struct pref r;
+		if (c == '$' && pos_ref(lx, &r) && pos_known(lx->ctx, r.which)) {
+			if (r.which == PP_AT && !r.op)
+				at_only = true;
+			else
+				other = true;
+			subst(lx, wi, &r, true);
+			continue;
+		}
+		other = true;
+		if (c == '$' && special_param(at(lx, 1))) {
+			put(lx, c);
+			put(lx, at(lx, 1));
+			lx->p += 2;
+		} else if (c == '\\' && lx->p + 1 < lx->end) {
 			char n = lx->p[1];
 			if (n == '\n') {
 				lx->p += 2;
@@ -414,6 +712,8 @@ static void lex_dquote(struct lex *lx)
 	}
 	if (lx->p < lx->end)
 		lx->p++;
+	if (other || !at_only)
+		lx->fhard = true;
 }
 
 /* Copy "( ... )" as written, quotes respected, lx->p at '('. */
@@ -448,6 +748,10 @@ static void lex_word(struct lex *lx, struct winfo *wi)
 	wi->plain = true;
 	wi->assign = false;
 	wi->any = false;
+	wi->subst = false;
+	wi->drop = false;
+	lx->fstart = lx->s->text_used;
+	lx->fhard = false;
 	int name = 1; /* 1: reading NAME, 2: in [subscript], 0: no longer a name */
 	size_t nlen = 0;
 	while (lx->p < lx->end && !ovf(lx)) {
@@ -518,6 +822,7 @@ static void lex_word(struct lex *lx, struct winfo *wi)
 				name = 0;
 			const char *q = memchr(lx->p + 1, '\'', (size_t)(lx->end - lx->p - 1));
 			const char *e = q ? q : lx->end;
+			lx->fhard = true;
 			put_raw(lx, lx->p + 1, e);
 			lx->p = q ? q + 1 : lx->end;
 			break;
@@ -526,18 +831,25 @@ static void lex_word(struct lex *lx, struct winfo *wi)
 			wi->plain = false;
 			if (name == 1)
 				name = 0;
-			lex_dquote(lx);
+			lex_dquote(lx, wi);
 			break;
-		case '$':
+		case '$': {
 			wi->plain = false;
 			if (name == 1)
 				name = 0;
-			if (at(lx, 1) == '\'') {
+			struct pref r;
+			if (pos_ref(lx, &r) && pos_known(lx->ctx, r.which)) {
+				subst(lx, wi, &r, false);
+			} else if (special_param(at(lx, 1))) {
+				put(lx, '$');
+				put(lx, at(lx, 1));
+				lx->p += 2;
+			} else if (at(lx, 1) == '\'') {
 				lx->p++;
 				lex_ansi(lx);
 			} else if (at(lx, 1) == '"') {
 				lx->p++;
-				lex_dquote(lx);
+				lex_dquote(lx, wi);
 			} else if (at(lx, 1) == '(' || at(lx, 1) == '{') {
 				const char *st = lx->p;
 				scan_dollar(lx);
@@ -547,6 +859,7 @@ static void lex_word(struct lex *lx, struct winfo *wi)
 				lx->p++;
 			}
 			break;
+		}
 		case '`': {
 			wi->plain = false;
 			if (name == 1)
@@ -561,6 +874,8 @@ static void lex_word(struct lex *lx, struct winfo *wi)
 			lx->p++;
 		}
 	}
+	wi->start = lx->fstart;
+	wi->drop = wi->subst && lx->s->text_used == lx->fstart && !lx->fhard;
 }
 
 /* ------------------------------------------------------------ here-documents */
@@ -571,8 +886,9 @@ static void read_heredocs(struct lex *lx)
 		const struct heredoc *h = &lx->hd[i];
 		const char *d = lx->hd_text + h->off;
 		const char *body = lx->p, *body_end = lx->end;
+		bool remote = false, direct = false;
 		bool script = lx->emit && h->owner >= 0
-		    && eg_subj_reads_script(lx->s, (uint32_t)h->owner, NULL);
+		    && eg_subj_reads_script(lx->s, (uint32_t)h->owner, &remote, &direct);
 		while (lx->p < lx->end && !ovf(lx)) {
 			const char *line = lx->p;
 			const char *eol = memchr(line, '\n', (size_t)(lx->end - line));
@@ -616,8 +932,11 @@ static void read_heredocs(struct lex *lx)
 		if (script && !ovf(lx)) {
 			/* `bash <<EOF`, `ssh host <<EOF`: the body is a script */
 			add_span(lx, body, body_end, SP_SCRIPT);
-			if (lx->n_sp > 0)
+			if (lx->n_sp > 0) {
 				lx->sp[lx->n_sp - 1].owner = h->owner;
+				lx->sp[lx->n_sp - 1].remote = remote;
+				lx->sp[lx->n_sp - 1].direct = direct;
+			}
 		}
 	}
 	lx->n_hd = 0;
@@ -685,8 +1004,7 @@ static void flush_spans(struct lex *lx)
 		struct eg_split_ctx sctx;
 		if (sp->kind == SP_SCRIPT) {
 			const struct eg_cmd *o = &lx->s->cmds[sp->owner];
-			bool remote = false;
-			eg_subj_reads_script(lx->s, (uint32_t)sp->owner, &remote);
+			bool remote = sp->remote;
 			sctx = (struct eg_split_ctx){
 				.parent = sp->owner,
 				.via = remote ? EG_VIA_REMOTE : EG_VIA_SHELL,
@@ -700,6 +1018,10 @@ static void flush_spans(struct lex *lx)
 				eg_subj_fail(lx->s);
 				return;
 			}
+			/* `bash -s ARGS <<EOF`: the shell's operands; through
+			 * wrappers (`sudo bash -s x <<EOF`) they stay as written */
+			if (sp->direct)
+				eg_subj_positional(lx->s, sp->owner, &sctx);
 			sub.ctx = &sctx;
 		}
 		split_list(&sub, 0);
@@ -728,6 +1050,19 @@ static void end_cmd(struct lex *lx, struct cmdstate *cs)
 			int ci = eg_subj_add_cmd(s, &c);
 			for (int i = lx->hd_cmd_from; i < lx->n_hd; i++)
 				lx->hd[i].owner = ci;
+			/* `bash <<< WORD`, `ssh host <<< WORD`: the word is the script */
+			for (int i = 0; i < lx->n_hs && ci >= 0 && !ovf(lx); i++) {
+				bool remote = false, direct = false;
+				if (!eg_subj_reads_script(s, (uint32_t)ci, &remote, &direct))
+					continue;
+				const char *b = s->text + lx->hs_off[i];
+				add_span(lx, b, b + lx->hs_len[i], SP_SCRIPT);
+				if (lx->n_sp > 0) {
+					lx->sp[lx->n_sp - 1].owner = ci;
+					lx->sp[lx->n_sp - 1].remote = remote;
+					lx->sp[lx->n_sp - 1].direct = direct;
+				}
+			}
 		} else {
 			s->n_words = cs->start;
 			s->text_used = cs->text_mark;
@@ -735,6 +1070,7 @@ static void end_cmd(struct lex *lx, struct cmdstate *cs)
 		flush_spans(lx);
 	}
 	lx->hd_cmd_from = lx->n_hd;
+	lx->n_hs = 0;
 	begin_cmd(lx, cs);
 }
 
@@ -837,10 +1173,11 @@ static void handle_word(struct lex *lx, struct cmdstate *cs, uint32_t wstart, co
 static void redirection(struct lex *lx)
 {
 	struct eg_subject *s = lx->s;
-	bool heredoc = false, strip = false;
+	bool heredoc = false, strip = false, herestr = false;
 	if (*lx->p == '<') {
 		if (at(lx, 1) == '<') {
 			if (at(lx, 2) == '<') {
+				herestr = true;
 				lx->p += 3;
 			} else {
 				heredoc = true;
@@ -866,7 +1203,20 @@ static void redirection(struct lex *lx)
 		return;
 	uint32_t mark = s->text_used;
 	struct winfo wi;
+	lx->nosubst = heredoc; /* the delimiter is not expanded */
 	lex_word(lx, &wi);
+	lx->nosubst = false;
+	if (herestr && lx->emit && !ovf(lx)) {
+		/* keep the text: it is the script if the command reads one */
+		if (lx->n_hs >= MAX_HD) {
+			eg_subj_fail(s);
+			return;
+		}
+		lx->hs_off[lx->n_hs] = mark;
+		lx->hs_len[lx->n_hs++] = s->text_used - mark;
+		end_word(lx);
+		return;
+	}
 	if (heredoc && !ovf(lx)) {
 		size_t len = s->text_used - mark;
 		if (lx->n_hd >= MAX_HD || lx->hd_used + len + 1 > HD_TEXT) {
@@ -1108,13 +1458,20 @@ static int split_list(struct lex *lx, int term)
 		uint32_t wstart = s->text_used;
 		struct winfo wi;
 		const char *before = lx->p;
+		lx->cs = &cs;
+		lx->fsplit = true;
 		lex_word(lx, &wi);
+		lx->fsplit = false;
 		if (lx->p == before) {
 			lx->p++; /* cannot happen; never loop forever */
 			s->text_used = wstart;
 			continue;
 		}
-		handle_word(lx, &cs, wstart, &wi);
+		if (wi.drop) { /* `terraform $1` with no $1 */
+			s->text_used = wi.start;
+			continue;
+		}
+		handle_word(lx, &cs, wi.start, &wi);
 	}
 }
 

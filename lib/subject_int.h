@@ -73,9 +73,13 @@ int eg_subj_process(struct eg_subject *s, uint32_t from, int32_t root_parent, un
 /* wrappers.c: add the command(s) that command `idx` of kind `k` runs. */
 int eg_subj_unwrap(struct eg_subject *s, uint32_t idx, enum eg_wkind k);
 /* Does command `idx` read a script from its standard input (a shell without
- * -c or a script operand, ssh without a remote command)? *remote is set for
- * ssh. Used for `bash <<EOF` and `ssh host <<EOF`. */
-bool eg_subj_reads_script(const struct eg_subject *s, uint32_t idx, bool *remote);
+ * -c or a script operand, ssh without a remote command, sudo -i / su without
+ * a command), directly or through wrappers and container runners that pass
+ * their standard input on (`sudo bash`, `docker exec -i CTR sh`)? *remote is
+ * set when the script runs remotely, *direct when `idx` itself reads it (the
+ * wrappers are unwrapped tentatively to find out, then undone). Used for
+ * `bash <<EOF`, `ssh host <<EOF` and here-strings `bash <<< WORD`. */
+bool eg_subj_reads_script(struct eg_subject *s, uint32_t idx, bool *remote, bool *direct);
 
 /* shell_split.c */
 struct eg_split_ctx {
@@ -86,7 +90,22 @@ struct eg_split_ctx {
 	uint32_t inh_n;
 	bool cleared;
 	bool remote;
+	/* Positional parameters of the string (sh -c STRING NAME ARGS...):
+	 * $0 is pos0 (NULL: unknown, left as written), $1.. are pos[0..npos).
+	 * Without pos_set nothing is substituted. With pos_open more operands
+	 * follow that are not known here (xargs appends them from its input,
+	 * find -exec ... {} + appends file names): $N past npos, $@, $* and $#
+	 * are left as written. */
+	const char *pos0;
+	const char *const *pos;
+	uint32_t npos;
+	bool pos_set;
+	bool pos_open;
 };
+/* Positional parameters of the shell code command `idx` runs (its -c
+ * string, or the script it reads from stdin); eval and trap use those of
+ * the string they are in. Fills the pos* fields of ctx. */
+void eg_subj_positional(const struct eg_subject *s, int32_t idx, struct eg_split_ctx *ctx);
 /* Split a shell string; appends commands only (no unwrapping). */
 int eg_subj_split(struct eg_subject *s, const char *str, size_t len, const struct eg_split_ctx *ctx);
 /* Split a string into words the way `env -S` does; appends them to s->words

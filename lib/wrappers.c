@@ -97,6 +97,8 @@ struct uw {
 	bool shell;  /* sudo -s / -i: the command is a shell string */
 	bool nocmd;  /* the options say nothing is run */
 	bool remote; /* set by runners whose command is remote */
+	bool replace;     /* xargs -I / -i: no operands are appended */
+	bool interactive; /* docker exec -i: standard input is passed on */
 };
 
 static void uw_init(struct uw *u, struct eg_subject *s, uint32_t idx)
@@ -228,6 +230,7 @@ static int child_shell(struct uw *u, const char *str, size_t len, uint8_t via)
 		return eg_subj_fail(s);
 	if (child_assigns(u, remote, &ctx.inh_first, &ctx.inh_n) < 0)
 		return -1;
+	eg_subj_positional(s, (int32_t)u->idx, &ctx);
 	return eg_subj_split(s, str, len, &ctx);
 }
 
@@ -423,13 +426,19 @@ static int unwrap_doas(struct uw *u)
 
 /* su / runuser: options anywhere (getopt permutes), "-" means --login, the
  * first operand is the user, -c/--command is a shell string, and operands
- * after the user are handed to the user's shell. runuser -u USER CMD... runs
- * an argv. */
-static int unwrap_su(struct uw *u, bool runuser)
+ * after the user are handed to the user's shell (after -c STRING, as its $0,
+ * $1, ...). runuser -u USER CMD... runs an argv. */
+struct su_args {
+	const char *cmd;
+	uint32_t first_extra, n_extra;
+	bool u_mode;
+	bool info; /* --help / --version */
+};
+
+static void su_parse(struct uw *u, bool runuser, struct su_args *r)
 {
-	const char *cmd = NULL;
-	bool have_user = false, ddash = false, u_mode = false;
-	uint32_t first_extra = 0, n_extra = 0;
+	bool have_user = false, ddash = false;
+	memset(r, 0, sizeof *r);
 	for (uint32_t i = 1; i < u->n; i++) {
 		const char *a = u->w[i];
 		if (!ddash && a[0] == '-') {
@@ -439,9 +448,9 @@ static int unwrap_su(struct uw *u, bool runuser)
 			}
 			if (a[1] == '-' && a[2] == '\0') {
 				ddash = true;
-				if (u_mode) { /* runuser -u USER -- CMD */
-					first_extra = i + 1;
-					n_extra = u->n - i - 1;
+				if (r->u_mode) { /* runuser -u USER -- CMD */
+					r->first_extra = i + 1;
+					r->n_extra = u->n - i - 1;
 					break;
 				}
 				continue;
@@ -458,57 +467,76 @@ static int unwrap_su(struct uw *u, bool runuser)
 				if (takes && !eq && i + 1 < u->n)
 					arg = u->w[++i];
 				if (long_is(name, len, "command") || long_is(name, len, "session-command"))
-					cmd = arg;
+					r->cmd = arg;
 				else if (long_is(name, len, "login"))
 					u->cleared = true;
 				else if (runuser && long_is(name, len, "user"))
-					u_mode = true;
-				else if (long_is(name, len, "help") || long_is(name, len, "version"))
-					return 0;
+					r->u_mode = true;
+				else if (long_is(name, len, "help") || long_is(name, len, "version")) {
+					r->info = true;
+					return;
+				}
 				continue;
 			}
 			for (const char *p = a + 1; *p; p++) {
 				if (strchr("csgGwu", *p)) {
 					const char *arg = p[1] ? p + 1 : (i + 1 < u->n ? u->w[++i] : NULL);
 					if (*p == 'c')
-						cmd = arg;
+						r->cmd = arg;
 					if (*p == 'u' && runuser)
-						u_mode = true;
+						r->u_mode = true;
 					break;
 				}
 				if (*p == 'l')
 					u->cleared = true;
-				if (*p == 'h' || *p == 'V')
-					return 0;
+				if (*p == 'h' || *p == 'V') {
+					r->info = true;
+					return;
+				}
 			}
 			continue;
 		}
-		if (u_mode) { /* runuser -u USER CMD ARGS: stops at the command */
-			first_extra = i;
-			n_extra = u->n - i;
+		if (r->u_mode) { /* runuser -u USER CMD ARGS: stops at the command */
+			r->first_extra = i;
+			r->n_extra = u->n - i;
 			break;
 		}
 		if (!have_user) {
 			have_user = true;
 			continue;
 		}
-		if (n_extra == 0)
-			first_extra = i;
-		n_extra = i + 1 - first_extra;
+		if (r->n_extra == 0)
+			r->first_extra = i;
+		r->n_extra = i + 1 - r->first_extra;
 	}
-	if (u_mode)
-		return n_extra ? child_words(u, u->base + first_extra, n_extra, EG_VIA_WRAPPER) : 0;
-	if (cmd)
-		return child_shell(u, cmd, strlen(cmd), EG_VIA_SHELL);
-	if (n_extra == 0)
+}
+
+/* su USER -- -c STRING ...: the operands go to the shell, which takes -c. */
+static bool su_extra_c(const struct uw *u, const struct su_args *r)
+{
+	const char *e0 = u->w[r->first_extra];
+	return r->n_extra > 1 && e0[0] == '-' && e0[1] != '-' && strchr(e0, 'c');
+}
+
+static int unwrap_su(struct uw *u, bool runuser)
+{
+	struct su_args r;
+	su_parse(u, runuser, &r);
+	if (r.info)
 		return 0;
-	/* su USER -- -c STRING: the operands go to the shell */
-	const char *e0 = u->w[first_extra];
-	if (e0[0] == '-' && e0[1] != '-' && strchr(e0, 'c') && n_extra > 1)
-		return child_shell(u, u->w[first_extra + 1], strlen(u->w[first_extra + 1]), EG_VIA_SHELL);
-	if (e0[0] == '-')
+	if (r.u_mode)
+		return r.n_extra ? child_words(u, u->base + r.first_extra, r.n_extra, EG_VIA_WRAPPER) : 0;
+	if (r.cmd)
+		return child_shell(u, r.cmd, strlen(r.cmd), EG_VIA_SHELL);
+	if (r.n_extra == 0)
 		return 0;
-	return child_words(u, u->base + first_extra, n_extra, EG_VIA_WRAPPER);
+	if (su_extra_c(u, &r)) {
+		const char *str = u->w[r.first_extra + 1];
+		return child_shell(u, str, strlen(str), EG_VIA_SHELL);
+	}
+	if (u->w[r.first_extra][0] == '-')
+		return 0;
+	return child_words(u, u->base + r.first_extra, r.n_extra, EG_VIA_WRAPPER);
 }
 
 static int unwrap_pkexec(struct uw *u)
@@ -799,13 +827,25 @@ static int unwrap_flock(struct uw *u)
 	return child_argv(u, i + 1, EG_VIA_WRAPPER);
 }
 
-static int unwrap_xargs(struct uw *u)
+static int xargs_cb(struct uw *u, int c, const char *ln, size_t ll, const char *arg)
+{
+	if (c == 'I' || c == 'i' || (!c && long_is(ln, ll, "replace")))
+		u->replace = true;
+	return help_cb(u, c, ln, ll, arg);
+}
+
+static uint32_t xargs_parse(struct uw *u)
 {
 	static const char *const larg[] = { "arg-file", "delimiter", "max-args", "max-procs",
 		"max-chars", "process-slot-var", NULL };
 	static const char *const lopt[] = { "eof", "replace", "max-lines", NULL };
 	static const struct opts o = { "aEdILnPs", "eil", larg, lopt };
-	uint32_t i = parse_opts(u, 1, &o, help_cb);
+	return parse_opts(u, 1, &o, xargs_cb);
+}
+
+static int unwrap_xargs(struct uw *u)
+{
+	uint32_t i = xargs_parse(u);
 	if (u->nocmd)
 		return 0;
 	if (i >= u->n) {
@@ -920,10 +960,12 @@ static int unwrap_trap(struct uw *u)
 
 /* ------------------------------------------------------------------ shells */
 
-static int unwrap_sh(struct uw *u)
+/* A POSIX-like shell's options: returns the index of the first operand,
+ * or u->n + 1 for --help / --version. */
+static uint32_t sh_parse(const struct uw *u, bool *c_flag)
 {
-	bool c_flag = false;
 	uint32_t i = 1;
+	*c_flag = false;
 	while (i < u->n) {
 		const char *a = u->w[i];
 		if ((a[0] != '-' && a[0] != '+') || a[1] == '\0')
@@ -935,16 +977,23 @@ static int unwrap_sh(struct uw *u)
 			if (streq(a, "--rcfile") || streq(a, "--init-file"))
 				i++;
 			else if (streq(a, "--help") || streq(a, "--version"))
-				return 0;
+				return u->n + 1;
 			continue;
 		}
 		for (const char *p = a + 1; *p; p++) {
 			if (*p == 'c' && a[0] == '-')
-				c_flag = true;
+				*c_flag = true;
 			else if (*p == 'o' || *p == 'O')
 				i++; /* option name */
 		}
 	}
+	return i;
+}
+
+static int unwrap_sh(struct uw *u)
+{
+	bool c_flag;
+	uint32_t i = sh_parse(u, &c_flag);
 	if (!c_flag || i >= u->n)
 		return 0; /* a script file, stdin or interactive */
 	return child_shell(u, u->w[i], strlen(u->w[i]), EG_VIA_SHELL);
@@ -1041,44 +1090,12 @@ static int unwrap_ssh(struct uw *u)
 	return child_shell_join(u, i, EG_VIA_REMOTE);
 }
 
-bool eg_subj_reads_script(const struct eg_subject *s, uint32_t idx, bool *remote)
-{
-	if (remote)
-		*remote = false;
-	if (idx >= s->n_cmds)
-		return false;
-	const struct eg_cmd *c = &s->cmds[idx];
-	enum eg_wkind k = eg_subj_kind(c->prog);
-	if (k == EG_WK_SSH) {
-		struct uw u;
-		bool host;
-		uw_init(&u, (struct eg_subject *)s, idx);
-		uint32_t i = ssh_parse(&u, &host);
-		if (remote)
-			*remote = true;
-		return host && !u.nocmd && i >= u.n;
-	}
-	if (k != EG_WK_SH && k != EG_WK_FISH)
-		return false;
-	for (uint32_t j = 1; j < c->n_words; j++) {
-		const char *a = s->words[c->first_word + j];
-		if (streq(a, "-s") || streq(a, "--"))
-			return true;
-		if (a[0] == '-' && a[1] != '-' && strchr(a, 'c'))
-			return false;
-		if (a[0] == '-' && a[1] == '-' && (strncmp(a, "--command", 9) == 0
-		    || strncmp(a, "--rcfile", 8) == 0 || strncmp(a, "--init-file", 11) == 0))
-			return false;
-		if (a[0] != '-' && a[0] != '+')
-			return false; /* a script file (or an option's value: be quiet) */
-	}
-	return true;
-}
-
 static int docker_exec_cb(struct uw *u, int c, const char *ln, size_t ll, const char *arg)
 {
 	if ((c == 'e' || (!c && long_is(ln, ll, "env"))) && arg && is_assign(arg))
 		add_extra(u, arg);
+	if (c == 'i' || (!c && long_is(ln, ll, "interactive")))
+		u->interactive = !(arg && streq(arg, "false"));
 	return help_cb(u, c, ln, ll, arg);
 }
 
@@ -1123,7 +1140,7 @@ static int exec_in_container(struct uw *u, uint32_t i, bool compose)
 	static const char *const larg[] = { "env", "user", "workdir", "env-file", "detach-keys",
 		"index", NULL };
 	static const struct opts o = { "euw", NULL, larg, NULL };
-	(void)compose;
+	u->interactive = compose; /* compose exec keeps stdin open unless told not to */
 	i = parse_opts(u, i, &o, docker_exec_cb);
 	if (u->nocmd || i + 1 >= u->n)
 		return 0;
@@ -1176,6 +1193,20 @@ static int unwrap_kubectl(struct uw *u)
 	uint32_t i = find_subcmd(u, 1, "nsvcf", larg);
 	if (i >= u->n || !streq(u->w[i], "exec"))
 		return 0;
+	/* -i / --stdin (alone or in a cluster such as -it): stdin is passed on */
+	for (uint32_t j = i + 1; j < u->n && !streq(u->w[j], "--"); j++) {
+		const char *a = u->w[j];
+		if (streq(a, "--stdin") || streq(a, "--stdin=true"))
+			u->interactive = true;
+		else if (a[0] == '-' && a[1] != '-' && a[1] && strchr(a, 'i')) {
+			bool letters = true;
+			for (const char *q = a + 1; *q; q++)
+				if (!((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z')))
+					letters = false;
+			if (letters)
+				u->interactive = true;
+		}
+	}
 	/* everything after `--` is the argv */
 	for (uint32_t j = i + 1; j < u->n; j++)
 		if (streq(u->w[j], "--")) {
@@ -1195,52 +1226,300 @@ static int unwrap_kubectl(struct uw *u)
 
 /* ------------------------------------------------------------------ dispatch */
 
+static int unwrap_kind(struct uw *u, enum eg_wkind k)
+{
+	int r;
+	switch (k) {
+	case EG_WK_SH: r = unwrap_sh(u); break;
+	case EG_WK_FISH: r = unwrap_fish(u); break;
+	case EG_WK_SUDO: r = unwrap_sudo(u); break;
+	case EG_WK_SUDOEDIT: r = 0; break;
+	case EG_WK_DOAS: r = unwrap_doas(u); break;
+	case EG_WK_SU: r = unwrap_su(u, false); break;
+	case EG_WK_RUNUSER: r = unwrap_su(u, true); break;
+	case EG_WK_PKEXEC: r = unwrap_pkexec(u); break;
+	case EG_WK_RUN0: r = unwrap_run0(u); break;
+	case EG_WK_SYSTEMD_RUN: r = unwrap_systemd_run(u); break;
+	case EG_WK_ENV: r = unwrap_env(u); break;
+	case EG_WK_NICE: r = unwrap_nice(u); break;
+	case EG_WK_IONICE: r = unwrap_ionice(u); break;
+	case EG_WK_NOHUP: r = unwrap_nohup(u); break;
+	case EG_WK_TIMEOUT: r = unwrap_timeout(u); break;
+	case EG_WK_TIME: r = unwrap_time(u); break;
+	case EG_WK_STDBUF: r = unwrap_stdbuf(u); break;
+	case EG_WK_CHRT: r = unwrap_chrt(u); break;
+	case EG_WK_TASKSET: r = unwrap_taskset(u); break;
+	case EG_WK_SETSID: r = unwrap_setsid(u); break;
+	case EG_WK_FLOCK: r = unwrap_flock(u); break;
+	case EG_WK_XARGS: r = unwrap_xargs(u); break;
+	case EG_WK_WATCH: r = unwrap_watch(u); break;
+	case EG_WK_BUSYBOX: r = unwrap_busybox(u); break;
+	case EG_WK_FIND: r = unwrap_find(u); break;
+	case EG_WK_EXECGUARD: r = unwrap_execguard(u); break;
+	case EG_WK_COMMAND: r = unwrap_command(u); break;
+	case EG_WK_BUILTIN: r = child_argv(u, 1, EG_VIA_WRAPPER); break;
+	case EG_WK_EXEC: r = unwrap_exec(u); break;
+	case EG_WK_EVAL: r = unwrap_eval(u); break;
+	case EG_WK_TRAP: r = unwrap_trap(u); break;
+	case EG_WK_SSH: r = unwrap_ssh(u); break;
+	case EG_WK_DOCKER: r = unwrap_docker(u); break;
+	case EG_WK_COMPOSE: r = unwrap_compose(u); break;
+	case EG_WK_KUBECTL: r = unwrap_kubectl(u); break;
+	default: r = 0; break;
+	}
+	return r;
+}
+
 int eg_subj_unwrap(struct eg_subject *s, uint32_t idx, enum eg_wkind k)
 {
 	struct uw u;
 	if (idx >= s->n_cmds)
 		return eg_subj_fail(s);
 	uw_init(&u, s, idx);
-	int r;
-	switch (k) {
-	case EG_WK_SH: r = unwrap_sh(&u); break;
-	case EG_WK_FISH: r = unwrap_fish(&u); break;
-	case EG_WK_SUDO: r = unwrap_sudo(&u); break;
-	case EG_WK_SUDOEDIT: r = 0; break;
-	case EG_WK_DOAS: r = unwrap_doas(&u); break;
-	case EG_WK_SU: r = unwrap_su(&u, false); break;
-	case EG_WK_RUNUSER: r = unwrap_su(&u, true); break;
-	case EG_WK_PKEXEC: r = unwrap_pkexec(&u); break;
-	case EG_WK_RUN0: r = unwrap_run0(&u); break;
-	case EG_WK_SYSTEMD_RUN: r = unwrap_systemd_run(&u); break;
-	case EG_WK_ENV: r = unwrap_env(&u); break;
-	case EG_WK_NICE: r = unwrap_nice(&u); break;
-	case EG_WK_IONICE: r = unwrap_ionice(&u); break;
-	case EG_WK_NOHUP: r = unwrap_nohup(&u); break;
-	case EG_WK_TIMEOUT: r = unwrap_timeout(&u); break;
-	case EG_WK_TIME: r = unwrap_time(&u); break;
-	case EG_WK_STDBUF: r = unwrap_stdbuf(&u); break;
-	case EG_WK_CHRT: r = unwrap_chrt(&u); break;
-	case EG_WK_TASKSET: r = unwrap_taskset(&u); break;
-	case EG_WK_SETSID: r = unwrap_setsid(&u); break;
-	case EG_WK_FLOCK: r = unwrap_flock(&u); break;
-	case EG_WK_XARGS: r = unwrap_xargs(&u); break;
-	case EG_WK_WATCH: r = unwrap_watch(&u); break;
-	case EG_WK_BUSYBOX: r = unwrap_busybox(&u); break;
-	case EG_WK_FIND: r = unwrap_find(&u); break;
-	case EG_WK_EXECGUARD: r = unwrap_execguard(&u); break;
-	case EG_WK_COMMAND: r = unwrap_command(&u); break;
-	case EG_WK_BUILTIN: r = child_argv(&u, 1, EG_VIA_WRAPPER); break;
-	case EG_WK_EXEC: r = unwrap_exec(&u); break;
-	case EG_WK_EVAL: r = unwrap_eval(&u); break;
-	case EG_WK_TRAP: r = unwrap_trap(&u); break;
-	case EG_WK_SSH: r = unwrap_ssh(&u); break;
-	case EG_WK_DOCKER: r = unwrap_docker(&u); break;
-	case EG_WK_COMPOSE: r = unwrap_compose(&u); break;
-	case EG_WK_KUBECTL: r = unwrap_kubectl(&u); break;
-	default: r = 0; break;
-	}
-	if (r < 0 || s->overflow)
+	if (unwrap_kind(&u, k) < 0 || s->overflow)
 		return eg_subj_fail(s);
 	return 0;
+}
+
+/* ------------------------------------------------------------------ stdin scripts */
+
+/* Does command idx itself read a script from its standard input? */
+static bool reads_direct(struct eg_subject *s, uint32_t idx, bool *remote)
+{
+	const struct eg_cmd *c = &s->cmds[idx];
+	enum eg_wkind k = eg_subj_kind(c->prog);
+	struct uw u;
+	if (c->argv)
+		return false;
+	uw_init(&u, s, idx);
+	switch (k) {
+	case EG_WK_SSH: {
+		bool host;
+		uint32_t i = ssh_parse(&u, &host);
+		*remote = true;
+		return host && !u.nocmd && i >= u.n;
+	}
+	case EG_WK_SUDO: { /* sudo -i / sudo -s without a command: a shell */
+		static const struct opts o = { "ughpCDrtTUR", NULL, sudo_larg, sudo_lopt };
+		uint32_t i = take_assigns(&u, parse_opts(&u, 1, &o, sudo_cb));
+		return u.shell && !u.nocmd && i >= u.n;
+	}
+	case EG_WK_SU:
+	case EG_WK_RUNUSER: { /* su [-] [USER] without -c: the user's shell */
+		struct su_args r;
+		su_parse(&u, k == EG_WK_RUNUSER, &r);
+		return !r.info && !r.u_mode && !r.cmd && r.n_extra == 0;
+	}
+	case EG_WK_SH:
+	case EG_WK_FISH:
+		break;
+	default:
+		return false;
+	}
+	for (uint32_t j = 1; j < c->n_words; j++) {
+		const char *a = s->words[c->first_word + j];
+		if (streq(a, "-s") || streq(a, "--"))
+			return true;
+		if (a[0] == '-' && a[1] != '-' && strchr(a, 'c'))
+			return false;
+		if (a[0] == '-' && a[1] == '-' && (strncmp(a, "--command", 9) == 0
+		    || strncmp(a, "--rcfile", 8) == 0 || strncmp(a, "--init-file", 11) == 0))
+			return false;
+		if (a[0] != '-' && a[0] != '+')
+			return false; /* a script file (or an option's value: be quiet) */
+	}
+	return true;
+}
+
+/* Wrappers whose child gets their standard input. Not xargs (its input is
+ * the argument list), find, watch. */
+static bool passes_stdin(enum eg_wkind k)
+{
+	switch (k) {
+	case EG_WK_SUDO: case EG_WK_DOAS: case EG_WK_SU: case EG_WK_RUNUSER: case EG_WK_PKEXEC:
+	case EG_WK_RUN0: case EG_WK_ENV: case EG_WK_NICE: case EG_WK_IONICE: case EG_WK_NOHUP:
+	case EG_WK_TIMEOUT: case EG_WK_TIME: case EG_WK_STDBUF: case EG_WK_CHRT:
+	case EG_WK_TASKSET: case EG_WK_SETSID: case EG_WK_FLOCK: case EG_WK_BUSYBOX:
+	case EG_WK_EXECGUARD: case EG_WK_COMMAND: case EG_WK_BUILTIN: case EG_WK_EXEC:
+	case EG_WK_DOCKER: case EG_WK_COMPOSE: case EG_WK_KUBECTL:
+		return true;
+	default:
+		return false;
+	}
+}
+
+bool eg_subj_reads_script(struct eg_subject *s, uint32_t idx, bool *remote, bool *direct)
+{
+	bool r = false, found = false;
+	*remote = false;
+	if (direct)
+		*direct = false;
+	if (idx >= s->n_cmds)
+		return false;
+	if (reads_direct(s, idx, &r)) {
+		*remote = r;
+		if (direct)
+			*direct = true;
+		return true;
+	}
+	/* `sudo bash`, `docker exec -i CTR sh`: unwrap the argv wrappers for a
+	 * moment (the commands are only appended), look at the innermost one,
+	 * then drop what was appended; the unwrapping proper happens later. */
+	uint32_t n_cmds = s->n_cmds, n_words = s->n_words, text_used = s->text_used;
+	uint32_t cur = idx;
+	for (int d = 0; d < EG_SUBJ_MAX_DEPTH && !s->overflow; d++) {
+		enum eg_wkind k = eg_subj_kind(s->cmds[cur].prog);
+		if (!passes_stdin(k) || s->cmds[cur].argv)
+			break;
+		struct uw u;
+		uint32_t from = s->n_cmds;
+		uw_init(&u, s, cur);
+		if (unwrap_kind(&u, k) < 0 || s->overflow || s->n_cmds <= from)
+			break;
+		const struct eg_cmd *ch = &s->cmds[from];
+		if (ch->via == EG_VIA_SHELL)
+			break; /* sudo -s CMD, flock -c: the script does not come from stdin */
+		if ((k == EG_WK_DOCKER || k == EG_WK_COMPOSE || k == EG_WK_KUBECTL) && !u.interactive)
+			break; /* without -i the container gets no stdin */
+		r = false;
+		if (reads_direct(s, from, &r)) {
+			found = true;
+			*remote = r || ch->remote;
+			break;
+		}
+		cur = from;
+	}
+	s->n_cmds = n_cmds;
+	s->n_words = n_words;
+	s->text_used = text_used;
+	return found;
+}
+
+/* ------------------------------------------------------------------ positional parameters */
+
+/* xargs -I / -i: the input replaces {} instead of being appended. */
+static bool xargs_replaces(const struct eg_subject *s, uint32_t idx)
+{
+	struct uw u;
+	uw_init(&u, (struct eg_subject *)s, idx);
+	xargs_parse(&u);
+	return u.replace;
+}
+
+/* Do operands we cannot see get appended to command idx's argv? xargs
+ * appends its input (unless -I), find -exec ... {} + appends file names;
+ * plain wrappers between pass them on. */
+static bool argv_open(const struct eg_subject *s, uint32_t idx)
+{
+	for (int guard = 0; guard <= EG_SUBJ_MAX_DEPTH; guard++) {
+		const struct eg_cmd *c = &s->cmds[idx];
+		if (c->parent < 0 || c->via != EG_VIA_WRAPPER || c->argv)
+			return false;
+		const struct eg_cmd *p = &s->cmds[c->parent];
+		if (p->argv)
+			return false;
+		uint32_t c_end = c->first_word + c->n_words, p_end = p->first_word + p->n_words;
+		enum eg_wkind k = eg_subj_kind(p->prog);
+		if (c->first_word < p->first_word || c_end > p_end)
+			return false; /* not a part of the parent's argv (env -S) */
+		if (k == EG_WK_FIND)
+			return c_end < p_end && streq(s->words[c_end - 1], "{}") && streq(s->words[c_end], "+");
+		if (c_end != p_end)
+			return false;
+		if (k == EG_WK_XARGS)
+			return !xargs_replaces(s, (uint32_t)c->parent);
+		idx = (uint32_t)c->parent;
+	}
+	return false;
+}
+
+void eg_subj_positional(const struct eg_subject *s, int32_t idx, struct eg_split_ctx *ctx)
+{
+	ctx->pos_set = false;
+	ctx->pos_open = false;
+	ctx->pos0 = NULL;
+	ctx->pos = NULL;
+	ctx->npos = 0;
+	for (int guard = 0; idx >= 0 && (uint32_t)idx < s->n_cmds && guard <= EG_SUBJ_MAX_CMDS; guard++) {
+		const struct eg_cmd *c = &s->cmds[idx];
+		if (c->argv)
+			return;
+		enum eg_wkind k = eg_subj_kind(c->prog);
+		struct uw u;
+		uw_init(&u, (struct eg_subject *)s, (uint32_t)idx);
+		switch (k) {
+		case EG_WK_EVAL:
+		case EG_WK_TRAP:
+		case EG_WK_COMMAND:
+		case EG_WK_BUILTIN:
+			/* run in the shell whose string they are in */
+			idx = c->parent;
+			continue;
+		case EG_WK_SH: {
+			bool c_flag;
+			uint32_t i = sh_parse(&u, &c_flag);
+			if (i > u.n)
+				return;
+			bool csh = streq(c->prog, "csh") || streq(c->prog, "tcsh");
+			ctx->pos_set = true;
+			ctx->pos_open = argv_open(s, (uint32_t)idx);
+			if (!c_flag) { /* bash -s ARGS <<EOF: the script from stdin */
+				ctx->pos0 = u.w[0];
+				ctx->pos = u.w + i;
+				ctx->npos = u.n - i;
+				return;
+			}
+			if (i >= u.n)
+				return;
+			i++; /* the string */
+			if (csh) { /* csh -c STRING ARGS: $argv is ARGS, $0 the shell */
+				ctx->pos = u.w + i;
+				ctx->npos = u.n - i;
+				return;
+			}
+			/* sh -c STRING [NAME [ARGS...]]: $0 is NAME, else the shell */
+			ctx->pos0 = i < u.n ? u.w[i] : u.w[0];
+			if (i < u.n)
+				i++;
+			ctx->pos = u.w + i;
+			ctx->npos = u.n - i;
+			return;
+		}
+		case EG_WK_SU:
+		case EG_WK_RUNUSER: {
+			/* su -c STRING USER NAME ARGS...: the user's shell gets
+			 * `-c STRING NAME ARGS...` (util-linux); su USER -- -c STRING
+			 * NAME ARGS... likewise. $0 without NAME: the shell, unknown. */
+			struct su_args r;
+			su_parse(&u, k == EG_WK_RUNUSER, &r);
+			if (r.info || r.u_mode)
+				return;
+			uint32_t f = r.first_extra, n = r.n_extra;
+			if (!r.cmd && n > 0 && su_extra_c(&u, &r)) {
+				f += 2;
+				n -= 2;
+			} else if (!r.cmd) {
+				n = 0; /* a login shell reading stdin: no operands */
+			}
+			ctx->pos_set = true;
+			ctx->pos_open = argv_open(s, (uint32_t)idx);
+			if (n > 0) {
+				ctx->pos0 = u.w[f];
+				ctx->pos = u.w + f + 1;
+				ctx->npos = n - 1;
+			}
+			return;
+		}
+		case EG_WK_SUDO:
+		case EG_WK_FLOCK:
+		case EG_WK_WATCH:
+		case EG_WK_SSH:
+			/* `$SHELL -c STRING` (or a login shell reading stdin) with no
+			 * operands: $1... are empty, $0 is a shell we do not know */
+			ctx->pos_set = true;
+			return;
+		default:
+			return; /* fish ($argv), unknown: nothing is substituted */
+		}
+	}
 }

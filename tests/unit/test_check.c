@@ -128,6 +128,22 @@ Test(check, strictest_wins_across_commands)
 	cr_expect_str_eq(res.cmdline, "terraform -chdir=x destroy");
 }
 
+Test(check, shell_operands_and_here_strings)
+{
+	load(terraform_rules);
+	/* sudo is setuid: what it runs is decided here, operands substituted */
+	cr_expect_eq(CHECK("sudo", "sh", "-c", "terraform \"$1\"", "_", "destroy"), EG_ACT_CONFIRM);
+	cr_expect_str_eq(res.cmdline, "terraform destroy");
+	cr_expect_eq(CHECK("sudo", "sh", "-c", "terraform \"$1\"", "_", "plan"), EG_ACT_NONE);
+	cr_expect_eq(CHECK("bash", "-c", "dropdb \"$@\"", "sh", "prod"), EG_ACT_DENY);
+	cr_expect_eq(CHECK("sh", "-c", "$0 destroy", "terraform"), EG_ACT_CONFIRM);
+	/* a here-string is the script of a shell or remote runner reading stdin */
+	cr_expect_eq(CHECK("bash", "-c", "ssh host <<< 'dropdb prod'"), EG_ACT_DENY);
+	cr_expect_eq(CHECK("bash", "-c", "docker exec -i ctr sh <<< 'terraform destroy'"),
+	    EG_ACT_CONFIRM);
+	cr_expect_eq(CHECK("bash", "-c", "cat <<< 'dropdb prod'"), EG_ACT_NONE);
+}
+
 Test(check, hook_mode_leaves_dynamic_shells_to_the_next_exec)
 {
 	load(terraform_rules);

@@ -630,6 +630,299 @@ Test(shells, nested_sudo_env_bash)
 	cr_assert(has_assign(bash, "A=1"));
 }
 
+/* ------------------------------------------------------------------ positional parameters */
+
+/* Word j of command i. */
+static const char *word(int i, uint32_t j)
+{
+	cr_assert_lt(j, S.cmds[i].n_words, "%s", dump());
+	return S.words[S.cmds[i].first_word + j];
+}
+
+Test(positional, sh_c_operands)
+{
+	/* sudo is setuid: the library never sees what it runs, so $1 must be */
+	build(ARGV("sudo", "sh", "-c", "terraform \"$1\"", "_", "destroy"), NULL, ALL);
+	int i = has("terraform destroy");
+	cr_assert_eq(S.cmds[i].via, EG_VIA_SHELL);
+	hasnt("terraform $1");
+	build(ARGV("bash", "-c", "dropdb \"$@\"", "sh", "prod"), NULL, ALL);
+	has("dropdb prod");
+	build(ARGV("sh", "-c", "$0 destroy", "terraform"), NULL, ALL);
+	i = has("terraform destroy");
+	cr_assert_str_eq(S.cmds[i].prog, "terraform");
+	/* no NAME: $0 is the shell */
+	build(ARGV("/bin/sh", "-c", "echo $0 $1"), NULL, ALL);
+	has("echo /bin/sh");
+	build(ARGV("sh", "-c", "terraform ${1} ${2}", "_", "-chdir=x", "destroy"), NULL, ALL);
+	has("terraform -chdir=x destroy");
+	build(ARGV("sh", "-c", "x ${10} $10 $#", "_", "a", "b", "c", "d", "e", "f", "g", "h", "i", "j"),
+	    NULL, ALL);
+	has("x j a0 10");
+	/* substitutions in $(...) and eval see the same parameters */
+	build(ARGV("sh", "-c", "echo $(dropdb \"$1\")", "_", "prod"), NULL, ALL);
+	has("dropdb prod");
+	build(ARGV("sh", "-c", "eval \"terraform \\$1\"", "_", "destroy"), NULL, ALL);
+	has("terraform destroy");
+	build(ARGV("sh", "-c", "command eval 'terraform $1'", "_", "destroy"), NULL, ALL);
+	has("terraform destroy");
+	/* a substituted word is never a keyword or an assignment */
+	build(ARGV("sh", "-c", "$1 dropdb x", "_", "if"), NULL, ALL);
+	has("if dropdb x");
+	build(ARGV("sh", "-c", "$1 dropdb x", "_", "A=1"), NULL, ALL);
+	i = has("A=1 dropdb x");
+	cr_assert_eq(S.cmds[i].n_assign, 0);
+}
+
+Test(positional, quoting_and_splitting)
+{
+	/* unquoted: split on blanks; quoted: one word */
+	build(ARGV("sh", "-c", "x $1", "_", " a  b\tc "), NULL, ALL);
+	int i = has("x a b c");
+	cr_assert_eq(S.cmds[i].n_words, 4);
+	build(ARGV("sh", "-c", "x \"$1\"", "_", "a  b"), NULL, ALL);
+	i = has("x a  b");
+	cr_assert_eq(S.cmds[i].n_words, 2);
+	/* field splitting keeps the text around the expansion */
+	build(ARGV("sh", "-c", "x pre$1post", "_", "a b"), NULL, ALL);
+	i = has("x prea bpost");
+	cr_assert_eq(S.cmds[i].n_words, 3);
+	build(ARGV("sh", "-c", "x \"\"$1", "_", " a"), NULL, ALL);
+	i = find("x  a");
+	cr_assert(i >= 0, "%s", dump());
+	cr_assert_str_eq(word(i, 1), "");
+	/* parameters not given: unquoted they vanish, quoted they are empty */
+	build(ARGV("sh", "-c", "terraform $1 $2 destroy", "_"), NULL, ALL);
+	i = has("terraform destroy");
+	cr_assert_eq(S.cmds[i].n_words, 2);
+	build(ARGV("sh", "-c", "x \"$1\" y", "_"), NULL, ALL);
+	i = has("x  y");
+	cr_assert_eq(S.cmds[i].n_words, 3);
+	build(ARGV("sh", "-c", "$1 $2"), NULL, ALL);
+	ncmds(1); /* nothing is left of the command */
+	/* "$@": every operand a word, none if there are none */
+	build(ARGV("sh", "-c", "x \"$@\"", "_", "a", "b c", ""), NULL, ALL);
+	i = has("x a b c ");
+	cr_assert_eq(S.cmds[i].n_words, 4);
+	cr_assert_str_eq(word(i, 2), "b c");
+	cr_assert_str_eq(word(i, 3), "");
+	build(ARGV("sh", "-c", "x \"$@\" y", "_"), NULL, ALL);
+	i = has("x y");
+	cr_assert_eq(S.cmds[i].n_words, 2);
+	build(ARGV("sh", "-c", "x \"<$@>\"", "_", "a", "b"), NULL, ALL);
+	i = has("x <a b>");
+	cr_assert_eq(S.cmds[i].n_words, 3);
+	cr_assert_str_eq(word(i, 1), "<a");
+	/* $* and "$*": joined by a space; unquoted, split again */
+	build(ARGV("sh", "-c", "x \"$*\"", "_", "a", "b c"), NULL, ALL);
+	i = has("x a b c");
+	cr_assert_eq(S.cmds[i].n_words, 2);
+	build(ARGV("sh", "-c", "x $* ${@}", "_", "a", "b c"), NULL, ALL);
+	i = has("x a b c a b c");
+	cr_assert_eq(S.cmds[i].n_words, 7);
+	build(ARGV("sh", "-c", "x $# ${#}", "_", "a", "b"), NULL, ALL);
+	has("x 2 2");
+	/* assignments are not split */
+	build(ARGV("sh", "-c", "A=$1 B=\"$@\" dropdb x", "_", "p q", "r"), NULL, ALL);
+	i = has("dropdb x");
+	cr_assert(has_assign(i, "A=p q"), "%s", dump());
+	cr_assert(has_assign(i, "B=p q r"), "%s", dump());
+}
+
+Test(positional, default_values)
+{
+	build(ARGV("sudo", "sh", "-c", "terraform ${1:-destroy}"), NULL, ALL);
+	has("terraform destroy");
+	build(ARGV("sh", "-c", "terraform ${1:-destroy}", "_", "plan"), NULL, ALL);
+	has("terraform plan");
+	build(ARGV("sh", "-c", "terraform ${1:+destroy} ${2+x}", "_", "plan"), NULL, ALL);
+	has("terraform destroy");
+	/* as bash: x ${1:-"a b"} ${1:-a b} ${2-x} ${2:-y} ${3+z} ${1:+w} "${3:-p q}" */
+	build(ARGV("sh", "-c", "x ${1:-\"a b\"} ${1:-a b} ${2-x} ${2:-y} ${3+z} ${1:+w} \"${3:-p q}\"",
+	    "_", "", ""), NULL, ALL);
+	int i = has("x a b a b y p q");
+	cr_assert_eq(S.cmds[i].n_words, 6, "%s", dump());
+	cr_assert_str_eq(word(i, 1), "a b");
+	cr_assert_str_eq(word(i, 5), "p q");
+	/* other operators, and unknown operands, stay as written */
+	build(ARGV("sh", "-c", "x ${1#a} ${1/a/b} ${1:2}", "_", "abc"), NULL, ALL);
+	has("x ${1#a} ${1/a/b} ${1:2}");
+	build(ARGV("xargs", "sh", "-c", "x ${1:-a} ${2:-b}", "_", "p"), NULL, ALL);
+	has("x p ${2:-b}");
+}
+
+Test(positional, other_variables_stay)
+{
+	build(ARGV("sh", "-c", "x $HOME ${HOME} $$ $$1 $? $! $- ${#1} '$1' \\$1 ${HOME:-$1}", "_", "a"),
+	    NULL, ALL);
+	has("x $HOME ${HOME} $$ $$1 $? $! $- ${#1} $1 $1 ${HOME:-$1}");
+	/* without a shell's operands (a bare string) nothing is substituted */
+	shell("terraform \"$1\" $@");
+	has("terraform $1 $@");
+	/* the here-document delimiter is not expanded */
+	build(ARGV("sh", "-c", "cat <<$1\ndropdb x\n$1\nls", "_", "E"), NULL, ALL);
+	has("cat");
+	has("ls");
+	hasnt("dropdb x");
+	/* fish has $argv, not $1 */
+	build(ARGV("fish", "-c", "x $1", "a", "b"), NULL, ALL);
+	has("x $1");
+}
+
+Test(positional, wrappers)
+{
+	/* su -c STRING USER NAME ARGS: the shell gets -c STRING NAME ARGS */
+	build(ARGV("su", "-c", "terraform \"$1\"", "root", "_", "destroy"), NULL, ALL);
+	has("terraform destroy");
+	build(ARGV("su", "root", "-c", "dropdb $1", "x", "prod"), NULL, ALL);
+	has("dropdb prod");
+	build(ARGV("su", "-", "root", "--", "-c", "dropdb $1", "x", "prod"), NULL, ALL);
+	has("dropdb prod");
+	build(ARGV("su", "-c", "terraform $1 destroy", "root"), NULL, ALL);
+	has("terraform destroy");
+	/* flock -c, sudo -s, watch, ssh: `$SHELL -c STRING` without operands */
+	build(ARGV("flock", "f", "-c", "terraform $1 destroy \"$2\" $0"), NULL, ALL);
+	has("terraform destroy  $0");
+	build(ARGV("sudo", "-s", "terraform", "$1", "destroy"), NULL, ALL);
+	has("terraform destroy");
+	build(ARGV("ssh", "host", "dropdb", "$1", "prod"), NULL, ALL);
+	has("dropdb prod");
+	/* csh: the operands after the string are $argv, $1 the first */
+	build(ARGV("tcsh", "-c", "dropdb $1", "prod"), NULL, ALL);
+	has("dropdb prod");
+	/* find -exec ... {} \; gives one operand, literally {} here */
+	build(ARGV("find", ".", "-exec", "sh", "-c", "rm -rf \"$1\" \"$2\"", "_", "{}", ";"), NULL, ALL);
+	has("rm -rf {} ");
+}
+
+/*
+ * Operands appended where we cannot see them: xargs (its input) and
+ * find -exec ... {} + (the file names). The known ones are substituted; the
+ * rest, and $@, $*, $#, stay as written, so the rule sees `terraform $1`.
+ * That is all a static check can know (as for `echo destroy | xargs
+ * terraform`, where the rule sees only `terraform`): the input is data the
+ * guard does not read. Under the hooks the library sees the real argv when
+ * the shell is exec'd, unless everything runs behind a setuid wrapper
+ * (`sudo xargs sh -c ...`), where it stays unseen.
+ */
+Test(positional, operands_unknown)
+{
+	build(ARGV("xargs", "sh", "-c", "terraform \"$1\"", "_"), NULL, ALL);
+	has("terraform $1");
+	build(ARGV("xargs", "-0", "sh", "-c", "terraform \"$1\" \"$2\" \"$@\" $# $0", "_", "destroy"),
+	    NULL, ALL);
+	has("terraform destroy $2 $@ $# _");
+	build(ARGV("xargs", "sudo", "sh", "-c", "terraform $1 $2", "_", "destroy"), NULL, ALL);
+	has("terraform destroy $2");
+	build(ARGV("find", ".", "-exec", "sh", "-c", "rm \"$1\" \"$2\"", "_", "{}", "+"), NULL, ALL);
+	has("rm {} $2");
+	/* xargs -I replaces {} instead of appending: the operands are known */
+	build(ARGV("xargs", "-I{}", "sh", "-c", "dropdb \"$1\" $2", "_", "{}"), NULL, ALL);
+	has("dropdb {}");
+	build(ARGV("xargs", "-i", "sh", "-c", "dropdb $1 $2", "_", "{}"), NULL, ALL);
+	has("dropdb {}");
+}
+
+Test(positional, text_is_bounded)
+{
+	static char big[8192];
+	memset(big, 'a', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	int r = eg_subject_build(&S, ARGV("sh", "-c", "x \"$@\" \"$@\" \"$@\" \"$@\" \"$@\" \"$@\"",
+	    "_", big, big), NULL, ALL);
+	cr_assert_eq(r, -1, "%s", dump());
+	cr_assert(S.overflow);
+	build(ARGV("sh", "-c", "x \"$@\" $1", "_", big), NULL, ALL);
+	ncmds(2);
+}
+
+/* ------------------------------------------------------------------ here-strings */
+
+Test(herestring, shells_and_runners_read_it)
+{
+	shell("bash <<< 'dropdb x'");
+	int i = has("dropdb x");
+	cr_assert_eq(S.cmds[i].parent, has("bash"));
+	cr_assert_eq(S.cmds[i].via, EG_VIA_SHELL);
+	cr_assert(!S.cmds[i].remote);
+	shell("ssh host <<< 'dropdb prod; rm -rf /srv'");
+	i = has("dropdb prod");
+	cr_assert(S.cmds[i].remote);
+	cr_assert_eq(S.cmds[i].via, EG_VIA_REMOTE);
+	has("rm -rf /srv");
+	shell("sh -s <<<\"dropdb $(echo y)\"");
+	has("dropdb $(echo y)");
+	has("echo y");
+	shell("sh <<< \"$cmd\"");
+	has("$cmd");
+	/* not a script */
+	shell("cat <<< 'dropdb x'");
+	ncmds(1);
+	shell("bash script.sh <<< 'dropdb x'");
+	ncmds(1);
+	shell("bash -c 'ls' <<< 'dropdb x'");
+	hasnt("dropdb x");
+	shell("ssh host uptime <<< 'dropdb x'");
+	hasnt("dropdb x");
+	shell("xargs bash <<< 'dropdb x'");
+	hasnt("dropdb x");
+	/* substituted from a shell's operands */
+	build(ARGV("sh", "-c", "bash <<< \"$1\"", "_", "dropdb prod"), NULL, ALL);
+	has("dropdb prod");
+}
+
+Test(herestring, through_wrappers_and_containers)
+{
+	shell("sudo bash <<< 'dropdb x'");
+	int i = has("dropdb x");
+	cr_assert_eq(S.cmds[i].parent, has("sudo bash"));
+	has("bash");
+	ncmds(3); /* the look through sudo left nothing behind */
+	shell("sudo -i <<< 'dropdb x'");
+	has("dropdb x");
+	shell("su - root <<< 'dropdb x'");
+	has("dropdb x");
+	shell("timeout 5 env A=1 sh <<< 'dropdb x'");
+	has("dropdb x");
+	shell("docker exec -i ctr sh <<< 'dropdb x'");
+	i = has("dropdb x");
+	cr_assert(S.cmds[i].remote);
+	cr_assert_eq(S.cmds[i].via, EG_VIA_REMOTE);
+	shell("podman exec -it ctr bash -s <<< 'dropdb x'");
+	has("dropdb x");
+	shell("docker compose exec db sh <<< 'dropdb x'");
+	has("dropdb x");
+	shell("kubectl exec -i pod -- sh <<< 'dropdb x'");
+	cr_assert(S.cmds[has("dropdb x")].remote);
+	shell("kubectl exec --stdin pod -- sh <<< 'dropdb x'");
+	has("dropdb x");
+	/* without -i the container gets no stdin */
+	shell("docker exec ctr sh <<< 'dropdb x'");
+	hasnt("dropdb x");
+	shell("kubectl exec pod -- sh <<< 'dropdb x'");
+	hasnt("dropdb x");
+	shell("sudo sh -c ls <<< 'dropdb x'");
+	hasnt("dropdb x");
+}
+
+Test(herestring, heredocs_into_containers)
+{
+	shell("docker exec -i ctr sh <<EOF\ndropdb prod\nEOF\nls");
+	int i = has("dropdb prod");
+	cr_assert(S.cmds[i].remote);
+	cr_assert_eq(S.cmds[i].via, EG_VIA_REMOTE);
+	has("ls");
+	shell("docker exec ctr sh <<EOF\ndropdb prod\nEOF");
+	hasnt("dropdb prod");
+	shell("sudo bash <<'EOF'\nterraform destroy\nEOF");
+	has("terraform destroy");
+	/* bash -s ARGS: the script's $1... */
+	shell("bash -s destroy <<'EOF'\nterraform \"$1\"\nEOF");
+	has("terraform destroy");
+	shell("bash <<'EOF'\nterraform $1 destroy\nEOF");
+	has("terraform destroy");
+}
+
 /* ------------------------------------------------------------------ remote */
 
 Test(remote, ssh)
@@ -1299,6 +1592,43 @@ Test(limits, fuzz_no_crash)
 		eg_subject_build(&S, argv, NULL, ALL);
 		char *argv2[] = { "ssh", buf, buf, buf, NULL };
 		eg_subject_build(&S, argv2, NULL, ALL);
+		/* positional parameters, here-strings, looks through wrappers */
+		char *argv3[] = { "sudo", "sh", "-c", buf, "_", " a b", "", buf, NULL };
+		eg_subject_build(&S, argv3, NULL, ALL);
+		char *argv4[] = { "xargs", "bash", "-c", buf, "$@", NULL };
+		eg_subject_build(&S, argv4, NULL, ALL);
+		for (uint32_t i = 0; i < S.n_cmds; i++) {
+			cr_assert(S.cmds[i].first_word + S.cmds[i].n_words <= S.n_words);
+			cr_assert(S.cmds[i].n_words > 0);
+			cr_assert(S.cmds[i].parent < (int32_t)i);
+		}
+	}
+}
+
+Test(limits, fuzz_positional_and_here_strings)
+{
+	const char alpha[] = "ab ;|()<<<>'\"\\$$@*#{}1230\n-sudocker exec -i sh";
+	char buf[96];
+	unsigned x = 54321;
+	for (int it = 0; it < 20000; it++) {
+		size_t len = 0;
+		x = x * 1103515245u + 12345u;
+		size_t want = (x >> 16) % (sizeof buf - 1);
+		for (; len < want; len++) {
+			x = x * 1103515245u + 12345u;
+			buf[len] = alpha[(x >> 16) % (sizeof alpha - 1)];
+		}
+		buf[len] = 0;
+		char *argv[] = { "bash", "-c", buf, "n", "p q", "", "\t", NULL };
+		eg_subject_build(&S, argv, NULL, ALL);
+		cr_assert(S.n_cmds <= EG_SUBJ_MAX_CMDS);
+		cr_assert(S.text_used <= EG_SUBJ_TEXT);
+		for (uint32_t i = 0; i < S.n_cmds; i++) {
+			cr_assert(S.cmds[i].first_word + S.cmds[i].n_words <= S.n_words);
+			cr_assert(S.cmds[i].n_words > 0);
+			cr_assert_not_null(S.cmds[i].prog);
+			cr_assert(S.cmds[i].parent < (int32_t)i);
+		}
 	}
 }
 
