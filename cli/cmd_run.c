@@ -161,6 +161,8 @@ int cmd_run(int argc, char **argv)
 		eg_policy_free(p);
 		return e == ENOENT ? 127 : 126;
 	}
+	char resolved[PATH_MAX];
+	const char *exe_real = eg_exe_resolve(exe, resolved, sizeof resolved);
 	bool hooked = library_loaded_here();
 	if (!hooked) {
 		eg_guard_config_from_env(environ);
@@ -170,7 +172,7 @@ int cmd_run(int argc, char **argv)
 		struct eg_guard_req req = {
 			.argv = cmd,
 			.envp = environ,
-			.exe_path = exe,
+			.exe_path = exe_real, /* symlinks resolved, as the hooks pass it */
 			.check_flags = 0, /* hook mode: what the library will see again is left to it */
 			.flags = EG_GUARD_CHECK_EXE,
 			.route = EG_ROUTE_RUN,

@@ -258,7 +258,9 @@ enum eg_action eg_check(const struct eg_policy *p, const struct eg_check_input *
     struct eg_check_scratch *scratch, struct eg_check_result *out);
 
 /* Cheap pre-filter used by the hooks: could any rule or any unwrapping apply
- * to a program with these names? false means eg_check would return NONE. */
+ * to a program with these names? false means eg_check would return NONE,
+ * provided exe_path has its symlinks resolved (the hooks do that; this
+ * function makes no system call). */
 bool eg_check_may_apply(const struct eg_policy *p, const char *argv0, const char *exe_path);
 
 /* Shell-quote `argv` (n words) into buf; truncates with "…". Returns length. */

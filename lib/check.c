@@ -573,9 +573,10 @@ bool eg_check_may_apply(const struct eg_policy *p, const char *argv0, const char
 {
 	if (p == NULL)
 		return true;
-	char resolved[PATH_MAX], tmp[PATH_MAX];
-	const char *r = resolve_exe(exe_path, resolved, tmp);
-	return may_apply(p, argv0, exe_path, r ? eg_basename(r) : NULL);
+	/* No readlink here: this runs on every exec, and the hooks pass the
+	 * executable with its symlinks already resolved (eg_check resolves
+	 * again for callers that do not). */
+	return may_apply(p, argv0, exe_path, NULL);
 }
 
 /* ------------------------------------------------------------ lint support */

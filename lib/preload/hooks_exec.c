@@ -222,68 +222,51 @@ static int too_many_args(const char *arg0)
 	return -1;
 }
 
-/* The execl family: count the arguments (bounded), then copy them into an
- * argv on this stack frame. */
-#define COUNT_ARGS(arg, argc) do { \
-	va_list _ap; \
-	va_start(_ap, arg); \
-	for ((argc) = 1; va_arg(_ap, const char *); (argc)++) \
-		if ((argc) > EXECL_MAX_ARGS) \
-			break; \
-	va_end(_ap); \
-} while (0)
-
-/* Fill argv[0..argc] (NULL-terminated) from arg and ap; ap is left after
- * the terminating NULL (where execle's envp is). */
-static void collect_args(char **argv, size_t argc, const char *arg, va_list *ap)
+/* The execl family: count the arguments (bounded), copy them into an argv
+ * on this stack frame, and take execle's envp from after the NULL. */
+static int execl_common(enum kind kind, const char *path, const char *arg, va_list ap,
+    bool has_envp)
 {
+	va_list count;
+	va_copy(count, ap);
+	size_t argc = 1;
+	while (va_arg(count, const char *) != NULL && argc <= EXECL_MAX_ARGS)
+		argc++;
+	va_end(count);
+	if (argc > EXECL_MAX_ARGS)
+		return too_many_args(arg);
+	char **argv = __builtin_alloca((argc + 1) * sizeof(char *));
 	argv[0] = (char *)arg;
 	for (size_t i = 1; i <= argc; i++)
-		argv[i] = va_arg(*ap, char *);
+		argv[i] = va_arg(ap, char *);
+	char *const *envp = has_envp ? va_arg(ap, char *const *) : environ;
+	struct call c = { .kind = kind, .path = path, .argv = argv, .envp = envp };
+	return guarded_exec(&c);
 }
 
 EG_EXPORT int execl(const char *path, const char *arg, ...)
 {
-	size_t argc;
-	COUNT_ARGS(arg, argc);
-	if (argc > EXECL_MAX_ARGS)
-		return too_many_args(arg);
-	char **argv = __builtin_alloca((argc + 1) * sizeof(char *));
 	va_list ap;
 	va_start(ap, arg);
-	collect_args(argv, argc, arg, &ap);
+	int r = execl_common(K_EXECVE, path, arg, ap, false);
 	va_end(ap);
-	struct call c = { .kind = K_EXECVE, .path = path, .argv = argv, .envp = environ };
-	return guarded_exec(&c);
+	return r;
 }
 
 EG_EXPORT int execlp(const char *file, const char *arg, ...)
 {
-	size_t argc;
-	COUNT_ARGS(arg, argc);
-	if (argc > EXECL_MAX_ARGS)
-		return too_many_args(arg);
-	char **argv = __builtin_alloca((argc + 1) * sizeof(char *));
 	va_list ap;
 	va_start(ap, arg);
-	collect_args(argv, argc, arg, &ap);
+	int r = execl_common(K_EXECVPE, file, arg, ap, false);
 	va_end(ap);
-	struct call c = { .kind = K_EXECVPE, .path = file, .argv = argv, .envp = environ };
-	return guarded_exec(&c);
+	return r;
 }
 
 EG_EXPORT int execle(const char *path, const char *arg, ...)
 {
-	size_t argc;
-	COUNT_ARGS(arg, argc);
-	if (argc > EXECL_MAX_ARGS)
-		return too_many_args(arg);
-	char **argv = __builtin_alloca((argc + 1) * sizeof(char *));
 	va_list ap;
 	va_start(ap, arg);
-	collect_args(argv, argc, arg, &ap);
-	char *const *envp = va_arg(ap, char *const *);
+	int r = execl_common(K_EXECVE, path, arg, ap, true);
 	va_end(ap);
-	struct call c = { .kind = K_EXECVE, .path = path, .argv = argv, .envp = envp };
-	return guarded_exec(&c);
+	return r;
 }
