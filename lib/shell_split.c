@@ -12,6 +12,7 @@
  */
 #include <string.h>
 
+#include "fmt.h"
 #include "subject.h"
 #include "subject_int.h"
 
@@ -433,14 +434,9 @@ static bool pos_isset(const struct eg_split_ctx *c, long which)
 
 static void put_num(struct lex *lx, uint32_t v)
 {
-	char b[12];
-	int n = 0;
-	do {
-		b[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v && n < 12);
-	while (n > 0)
-		put(lx, b[--n]);
+	char digits[EG_FMT_UINT_MAX];
+	for (size_t i = 0, n = eg_fmt_uint(digits, v); i < n; i++)
+		put(lx, digits[i]);
 }
 
 /* End the current field: hand it to handle_word if it is not empty (or is

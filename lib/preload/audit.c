@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include "fmt.h"
 
 struct out {
 	char *p;
@@ -34,14 +35,9 @@ static void put_s(struct out *o, const char *s)
 
 static void put_u(struct out *o, uint64_t v)
 {
-	char tmp[24];
-	int n = 0;
-	do {
-		tmp[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	while (n)
-		put_c(o, tmp[--n]);
+	char digits[EG_FMT_UINT_MAX];
+	eg_fmt_uint(digits, (unsigned long)v);
+	put_s(o, digits);
 }
 
 static void put_i(struct out *o, int64_t v)

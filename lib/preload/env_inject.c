@@ -3,6 +3,7 @@
 
 #include <stdint.h>
 #include <string.h>
+#include "fmt.h"
 
 #define LDP "LD_PRELOAD="
 #define LDP_LEN (sizeof LDP - 1)
@@ -315,17 +316,9 @@ uint64_t eg_approved_hash(uint64_t h, const void *data, size_t len)
 void eg_approved_format(char *buf, long pid, uint64_t hash)
 {
 	static const char hex[] = "0123456789abcdef";
-	char digits[24];
-	int n = 0;
-	unsigned long v = (unsigned long)pid;
 	size_t k = strlen(EG_APPROVED_VAR "=");
 	memcpy(buf, EG_APPROVED_VAR "=", k);
-	do {
-		digits[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	while (n)
-		buf[k++] = digits[--n];
+	k += eg_fmt_uint(buf + k, (unsigned long)pid);
 	buf[k++] = ':';
 	for (int i = 15; i >= 0; i--)
 		buf[k++] = hex[(hash >> (4 * i)) & 15];

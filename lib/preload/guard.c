@@ -31,6 +31,7 @@
 #include "audit.h"
 #include "prompt.h"
 #include "refuse.h"
+#include "fmt.h"
 
 struct eg_guard_config eg_guard_cfg = {
 	.policy = NULL,
@@ -124,18 +125,6 @@ static ssize_t read_small(const char *path, char *buf, size_t size)
 	return n;
 }
 
-static void fmt_uint(char *out, unsigned long v)
-{
-	char tmp[24];
-	int n = 0;
-	do {
-		tmp[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	while (n)
-		*out++ = tmp[--n];
-	*out = '\0';
-}
 
 /* /proc/self/comm without the newline. */
 static void self_comm(char *out, size_t size)
@@ -157,7 +146,7 @@ static void parent_chain(char *out, size_t size)
 	pid_t pid = getppid();
 	for (int depth = 0; depth < 3 && pid > 1; depth++) {
 		char path[64] = "/proc/";
-		fmt_uint(path + 6, (unsigned long)pid);
+		eg_fmt_uint(path + 6, (unsigned long)pid);
 		strcat(path, "/stat");
 		char st[512];
 		if (read_small(path, st, sizeof st) < 0)
@@ -167,7 +156,7 @@ static void parent_chain(char *out, size_t size)
 		if (!open_p || !close_p || close_p < open_p || close_p[1] != ' ')
 			break;
 		char num[24];
-		fmt_uint(num, (unsigned long)pid);
+		eg_fmt_uint(num, (unsigned long)pid);
 		size_t clen = (size_t)(close_p - open_p - 1);
 		size_t need = (len ? 3 : 0) + clen + strlen(num) + 3;
 		if (len + need >= size)
@@ -433,7 +422,7 @@ __attribute__((noinline)) static enum eg_guard_verdict decide_slow(const struct 
 		c.rule_line = info.line;
 		if (info.file) {
 			char num[24];
-			fmt_uint(num, info.line);
+			eg_fmt_uint(num, info.line);
 			size_t lf = strlen(info.file);
 			if (lf + strlen(num) + 2 <= sizeof c.where) {
 				memcpy(c.where, info.file, lf);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "fmt.h"
 
 /* glibc's _CS_PATH on Linux */
 #define DEFAULT_PATH "/bin:/usr/bin"
@@ -110,17 +111,7 @@ const char *eg_exe_resolve(const char *path, char *buf, size_t size)
 bool eg_fd_path(int fd, char *buf, size_t size)
 {
 	char proc[40] = "/proc/self/fd/";
-	char num[16];
-	int n = 0;
-	unsigned v = (unsigned)fd;
-	do {
-		num[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	size_t l = strlen(proc);
-	while (n)
-		proc[l++] = num[--n];
-	proc[l] = '\0';
+	eg_fmt_uint(proc + strlen(proc), (unsigned)fd);
 	ssize_t r = readlink(proc, buf, size - 1);
 	if (r <= 0)
 		return false;

@@ -72,6 +72,7 @@
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
+#include "fmt.h"
 
 #define ANSWER_MAX 256
 #define LOCK_SLEEP_MS 50
@@ -109,13 +110,9 @@ static void ob_str(struct obuf *o, const char *s)
 
 static void ob_uint(struct obuf *o, unsigned long v)
 {
-	char t[24];
-	size_t i = sizeof t;
-	do {
-		t[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v && i);
-	ob_mem(o, t + i, sizeof t - i);
+	char digits[EG_FMT_UINT_MAX];
+	eg_fmt_uint(digits, v);
+	ob_str(o, digits);
 }
 
 static const char hexd[] = "0123456789abcdef";

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fmt.h"
 #include "audit.h"
 #include "env_inject.h"
 #include "path_search.h"
@@ -97,6 +98,10 @@ static void test_env(void)
 	eg_env_ours_capture(&ours, with_marker, "/lib/eg.so", "/lib/eg.so", 120);
 	e = inject(with_marker, ptrs, bytes, &unchanged);
 	CHECK(count(e, "EXECGUARD_APPROVED=1:00") == 0 && count(e, "LD_PRELOAD=/lib/eg.so") == 1);
+	char digits[EG_FMT_UINT_MAX];
+	CHECK(eg_fmt_uint(digits, 0) == 1 && strcmp(digits, "0") == 0);
+	CHECK(eg_fmt_uint(digits, 18446744073709551615ul) == 20 &&
+	    strcmp(digits, "18446744073709551615") == 0);
 	char marker[80];
 	eg_approved_format(marker, 42, 0x0123456789abcdefull);
 	CHECK(strcmp(marker, "EXECGUARD_APPROVED=42:0123456789abcdef") == 0);

@@ -1,0 +1,12 @@
+/* Number formatting for the hook path, where snprintf is off limits. */
+#ifndef EG_FMT_H
+#define EG_FMT_H
+
+#include <stddef.h>
+
+#define EG_FMT_UINT_MAX 21 /* digits of 2^64-1, plus the NUL */
+
+/* Decimal digits of v into out (NUL-terminated); returns their count. */
+size_t eg_fmt_uint(char out[EG_FMT_UINT_MAX], unsigned long v);
+
+#endif
