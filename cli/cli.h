@@ -16,7 +16,8 @@ int cmd_log(int argc, char **argv);
 
 /* Absolute path of the running execguard binary (from /proc/self/exe). */
 const char *cli_self_path(void);
-/* Path of libexecguard.so to preload: beside a build-tree binary, else installed. */
+/* Path of libexecguard.so to preload: the build's for a build-tree binary, else
+ * the one installed with this binary (see lib/install_dirs.h). */
 const char *cli_library_path(void);
 /* Load the rules in effect (defaults + `extra` files), report diagnostics on
  * stderr. Returns NULL on configuration error (caller exits EX_CONFIG). */

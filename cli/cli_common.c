@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "eg_config.h"
+#include "install_dirs.h"
 
 void cli_error(const char *verb, const char *fmt, ...)
 {
@@ -31,17 +32,10 @@ const char *cli_self_path(void)
 	return path;
 }
 
-static bool in_build_tree(const char *path)
-{
-	size_t n = strlen(EG_BUILD_ROOT);
-	return strncmp(path, EG_BUILD_ROOT, n) == 0 && path[n] == '/';
-}
-
 const char *cli_library_path(void)
 {
-	if (in_build_tree(cli_self_path()))
-		return EG_BUILD_LIBRARY;
-	return EG_LIBDIR "/libexecguard.so";
+	static char path[PATH_MAX];
+	return eg_library_for(cli_self_path(), path, sizeof path);
 }
 
 static bool already_loaded(const struct eg_ruleset *rs, const char *path)

@@ -1,5 +1,6 @@
 /* Where rule files come from: packs, system and user directories. */
 #include <errno.h>
+#include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 
 #include "eg_config.h"
 #include "execguard.h"
+#include "install_dirs.h"
 
 extern char **environ;
 
@@ -19,15 +21,6 @@ static const char *env_get(char *const *envp, const char *name)
 		if (strncmp(*e, name, n) == 0 && (*e)[n] == '=')
 			return (*e)[n + 1] ? *e + n + 1 : NULL;
 	return NULL;
-}
-
-/* Does `path` lie inside directory `root` (or equal it)? */
-static bool path_under(const char *path, const char *root)
-{
-	size_t n = strlen(root);
-	while (n > 1 && root[n - 1] == '/')
-		n--;
-	return strncmp(path, root, n) == 0 && (path[n] == '/' || path[n] == '\0');
 }
 
 static char *home_dir(char *const *envp)
@@ -56,10 +49,10 @@ int eg_sources_default(struct eg_sources *s, const char *self_path, char *const 
 	if (!envp)
 		envp = environ;
 
+	char packs[PATH_MAX];
 	const char *v = env_get(envp, "EXECGUARD_PACKS_DIR");
 	if (!v)
-		v = (self_path && path_under(self_path, EG_BUILD_ROOT)) ? EG_SOURCE_PACKS_DIR
-									 : EG_PACKS_DIR;
+		v = eg_packs_dir_for(self_path, packs, sizeof packs);
 	if (!(s->packs_dir = strdup(v)))
 		goto oom;
 

@@ -11,6 +11,7 @@
 
 #include "eg_config.h"
 #include "execguard.h"
+#include "install_dirs.h"
 
 /* ------------------------------------------------------------------ helpers */
 
@@ -844,7 +845,12 @@ Test(sources, defaults)
 {
 	char *envp[] = { "HOME=/home/u", "XDG_CONFIG_HOME=relative", "EXECGUARD_PACKS_DIR=", NULL };
 	struct eg_sources s;
-	cr_assert_eq(eg_sources_default(&s, "/usr/bin/execguard", envp), 0);
+	/* an install prefix without packs falls back to the configured ones */
+	cr_assert_eq(eg_sources_default(&s, "/nonexistent-eg-prefix/" EG_BINDIR_REL "/execguard",
+	    envp), 0);
+	cr_assert_str_eq(s.packs_dir, EG_PACKS_DIR);
+	eg_sources_free(&s);
+	cr_assert_eq(eg_sources_default(&s, "/nonexistent-eg-prefix/elsewhere/execguard", envp), 0);
 	cr_assert_str_eq(s.packs_dir, EG_PACKS_DIR);
 	cr_assert_str_eq(s.system_dir, EG_SYSTEM_RULES_DIR);
 	cr_assert_str_eq(s.user_dir, "/home/u/.config/execguard");
@@ -858,6 +864,67 @@ Test(sources, defaults)
 	cr_assert_eq(eg_sources_default(&s, EG_BUILD_ROOT "x/cli/execguard", envp), 0);
 	cr_assert_str_eq(s.packs_dir, EG_PACKS_DIR);
 	eg_sources_free(&s);
+}
+
+/* mkdir -p */
+static void make_dirs(const char *path)
+{
+	char buf[4096];
+	snprintf(buf, sizeof buf, "%s", path);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p == '/') {
+			*p = '\0';
+			mkdir(buf, 0755);
+			*p = '/';
+		}
+	}
+	cr_assert(mkdir(buf, 0755) == 0 || errno == EEXIST, "mkdir %s: %s", buf, strerror(errno));
+}
+
+/* An install moved to another prefix (meson install --destdir, an unpacked
+ * .deb) finds its own packs and library, from the tool and from the library. */
+Test(sources, relocated_install)
+{
+	char root[] = "/tmp/eg-reloc.XXXXXX";
+	cr_assert_not_null(mkdtemp(root));
+	char bin[4096], lib[4096], packs[4096], libfile[4096], buf[4096];
+	snprintf(bin, sizeof bin, "%s/%s/execguard", root, EG_BINDIR_REL);
+	snprintf(libfile, sizeof libfile, "%s/%s/" EG_LIBRARY_NAME, root, EG_LIBDIR_REL);
+	snprintf(lib, sizeof lib, "%s/%s", root, EG_LIBDIR_REL);
+	snprintf(packs, sizeof packs, "%s/%s/execguard/patterns", root, EG_DATADIR_REL);
+	char *envp[] = { "HOME=/home/u", NULL };
+	struct eg_sources s;
+
+	/* nothing there yet: the configured places */
+	cr_assert_str_eq(eg_library_for(bin, buf, sizeof buf), EG_LIBDIR "/" EG_LIBRARY_NAME);
+	cr_assert_eq(eg_sources_default(&s, bin, envp), 0);
+	cr_assert_str_eq(s.packs_dir, EG_PACKS_DIR);
+	eg_sources_free(&s);
+
+	make_dirs(packs);
+	make_dirs(lib);
+	int fd = open(libfile, O_CREAT | O_WRONLY, 0644);
+	cr_assert_geq(fd, 0);
+	close(fd);
+	cr_assert_eq(eg_sources_default(&s, bin, envp), 0);
+	cr_assert_str_eq(s.packs_dir, packs);
+	eg_sources_free(&s);
+	cr_assert_eq(eg_sources_default(&s, libfile, envp), 0);
+	cr_assert_str_eq(s.packs_dir, packs);
+	eg_sources_free(&s);
+	cr_assert_str_eq(eg_library_for(bin, buf, sizeof buf), libfile);
+	cr_assert(eg_install_prefix(libfile, buf, sizeof buf));
+	cr_assert_str_eq(buf, root);
+	/* a prefix that does not fit is no prefix */
+	cr_assert_not(eg_install_prefix(libfile, buf, 4));
+	/* the build tree wins over everything */
+	cr_assert_str_eq(eg_library_for(EG_BUILD_ROOT "/cli/execguard", buf, sizeof buf),
+	    EG_BUILD_LIBRARY);
+
+	unlink(libfile);
+	char cmd[4200];
+	snprintf(cmd, sizeof cmd, "rm -rf -- '%s'", root);
+	cr_assert_eq(system(cmd), 0);
 }
 
 Test(sources, no_home_uses_passwd)
