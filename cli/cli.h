@@ -13,6 +13,8 @@ int cmd_rules(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_shell_init(int argc, char **argv);
 int cmd_log(int argc, char **argv);
+int cmd_doctor(int argc, char **argv);
+int cmd_status(int argc, char **argv);
 
 /* Absolute path of the running execguard binary (from /proc/self/exe). */
 const char *cli_self_path(void);
@@ -23,6 +25,9 @@ const char *cli_library_path(void);
  * stderr. Returns NULL on configuration error (caller exits EX_CONFIG). */
 struct eg_policy *cli_load_policy(struct eg_ruleset *rs_out, char **extra, size_t n_extra,
     bool lint_examples, size_t *n_problems);
+/* The same, with the packs an execguard binary or library at self_path uses. */
+struct eg_policy *cli_load_policy_from(const char *self_path, struct eg_ruleset *rs_out,
+    char **extra, size_t n_extra, bool lint_examples, size_t *n_problems);
 /* Print "execguard: <verb>: msg" to stderr. */
 void cli_error(const char *verb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

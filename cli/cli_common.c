@@ -52,12 +52,18 @@ static bool already_loaded(const struct eg_ruleset *rs, const char *path)
 struct eg_policy *cli_load_policy(struct eg_ruleset *rs, char **extra, size_t n_extra,
     bool lint_examples, size_t *n_problems)
 {
+	return cli_load_policy_from(cli_self_path(), rs, extra, n_extra, lint_examples, n_problems);
+}
+
+struct eg_policy *cli_load_policy_from(const char *self_path, struct eg_ruleset *rs, char **extra,
+    size_t n_extra, bool lint_examples, size_t *n_problems)
+{
 	struct eg_sources src = { 0 };
 	struct eg_diags d = { 0 };
 	struct eg_policy *p = NULL;
 	int rc = 0;
 
-	if (eg_sources_default(&src, cli_self_path(), NULL) < 0) {
+	if (eg_sources_default(&src, self_path, NULL) < 0) {
 		cli_error(NULL, "cannot determine where the rule files are");
 		return NULL;
 	}

@@ -16,7 +16,6 @@
  * Exit: 64 usage, 78 configuration error, 126 refused or not executable,
  * 127 not found; otherwise CMD replaces us.
  */
-#include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdbool.h>
@@ -27,6 +26,7 @@
 
 #include "cli.h"
 #include "guard.h"
+#include "guard_state.h"
 #include "path_search.h"
 
 extern char **environ;
@@ -47,13 +47,7 @@ static const char run_usage[] =
  * (LD_PRELOAD or /etc/ld.so.preload)? */
 static bool library_loaded_here(void)
 {
-	void *sym = dlsym(RTLD_DEFAULT, "execve");
-	Dl_info info;
-	if (sym == NULL || dladdr(sym, &info) == 0 || info.dli_fname == NULL)
-		return false;
-	const char *base = strrchr(info.dli_fname, '/');
-	base = base ? base + 1 : info.dli_fname;
-	return strncmp(base, "libexecguard", 12) == 0;
+	return guard_library_loaded(NULL, 0);
 }
 
 /* LD_PRELOAD = our library first, then the caller's other entries (ours
@@ -146,7 +140,8 @@ int cmd_run(int argc, char **argv)
 		eg_policy_free(p);
 		return EX_CONFIG;
 	}
-	if (set_preload(lib) != 0 || setenv("EXECGUARD_POLICY", policy_path, 1) != 0) {
+	if (set_preload(lib) != 0 || setenv("EXECGUARD_POLICY", policy_path, 1) != 0 ||
+	    setenv(GUARD_MODE_VAR, "run", 1) != 0) {
 		cli_error("run", "cannot set up the environment: %s", strerror(errno));
 		eg_policy_free(p);
 		return EX_OSERR;

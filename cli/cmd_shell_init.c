@@ -100,6 +100,7 @@ static void print_posix(FILE *f, const char *shell, const char *lib, const char 
 	      "    else\n"
 	      "      export LD_PRELOAD=\"$__execguard_lib${LD_PRELOAD:+:$LD_PRELOAD}\"\n"
 	      "      export EXECGUARD_POLICY=\"$__execguard_policy\"\n"
+	      "      export EXECGUARD_MODE=shell-init\n"
 	      "      export __execguard_reexec=$$\n",
 	    f);
 	if (strcmp(shell, "bash") == 0) {
@@ -146,6 +147,7 @@ static void print_fish(FILE *f, const char *lib, const char *policy)
 	      "                set -gx LD_PRELOAD $__execguard_lib\n"
 	      "            end\n"
 	      "            set -gx EXECGUARD_POLICY $__execguard_policy\n"
+	      "            set -gx EXECGUARD_MODE shell-init\n"
 	      "            set -gx __execguard_reexec $fish_pid\n"
 	      "            history save 2>/dev/null\n"
 	      "            set -l __execguard_fish (status fish-path 2>/dev/null)\n"

@@ -22,6 +22,8 @@ static const char usage[] =
     "  shell-init bash|zsh|fish   print the snippet that guards an interactive shell\n"
     "  log [--since WHEN] [-n N] [--json]\n"
     "                             show the audit log\n"
+    "  doctor                     is the guard on here, and is everything in order\n"
+    "  status                     one line for a shell prompt: on, off or broken\n"
     "\n"
     "Usage errors exit 64, configuration errors 78. See execguard(1).\n";
 
@@ -61,6 +63,8 @@ int main(int argc, char **argv)
 		{ "rules", cmd_rules },
 		{ "shell-init", cmd_shell_init },
 		{ "log", cmd_log },
+		{ "doctor", cmd_doctor },
+		{ "status", cmd_status },
 	};
 	for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
 		if (strcmp(verb, verbs[i].name) == 0)
