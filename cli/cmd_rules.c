@@ -32,9 +32,15 @@ int cmd_rules(int argc, char **argv)
 				printf(" %s", r->programs[k]);
 			putchar('\n');
 		}
+		for (size_t i = 0; i < rs.n_settings; i++) {
+			const struct eg_setting *st = &rs.settings[i];
+			if (strcmp(st->file, rs.files[f]) == 0)
+				printf("  set %-36s %s (line %u)\n", st->key, st->value, st->line);
+		}
 	}
-	printf("%zu rules in %zu files ('!' = critical: the human types a word from the command)\n",
-	    rs.n_rules, rs.n_files);
+	printf("%zu rules and %zu settings in %zu files ('!' = critical: the human types a word "
+	       "from the command)\n",
+	    rs.n_rules, rs.n_settings, rs.n_files);
 	eg_policy_free(p);
 	eg_ruleset_free(&rs);
 	return 0;

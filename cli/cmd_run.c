@@ -164,6 +164,9 @@ int cmd_run(int argc, char **argv)
 		eg_guard_cfg.policy = p;
 		eg_guard_cfg.load_fail = EG_FAIL_NONE;
 		eg_guard_cfg.load_error[0] = '\0';
+		unsigned st = eg_policy_setting_seconds(p, "prompt-timeout", 0);
+		if (st && !getenv("EXECGUARD_PROMPT_TIMEOUT"))
+			eg_guard_cfg.prompt_timeout = st;
 		struct eg_guard_req req = {
 			.argv = cmd,
 			.envp = environ,

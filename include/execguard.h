@@ -124,9 +124,20 @@ struct eg_rule {
 	size_t n_safes;
 };
 
+/* A `set KEY VALUE` line (see docs/rules.md, "Settings"). */
+struct eg_setting {
+	char *key;
+	char *value;
+	char *file;
+	unsigned line, col; /* of the value */
+	bool protected_src;
+};
+
 struct eg_ruleset {
 	struct eg_rule *rules; /* in effect, load order; overrides replaced in place */
 	size_t n_rules;
+	struct eg_setting *settings; /* in effect: one per key, the last one loaded */
+	size_t n_settings;
 	char **files; /* every file loaded, in load order */
 	bool *files_protected;
 	size_t n_files;
@@ -193,6 +204,26 @@ struct eg_rule_info {
 	const char *programs; /* space-separated */
 };
 int eg_policy_rule_info(const struct eg_policy *p, uint32_t rule, struct eg_rule_info *out);
+
+/* ---------------------------------------------------------------- settings */
+
+/* Names of the known setting keys; returns how many there are. */
+size_t eg_setting_keys(const char **names, size_t max);
+/* The value of setting `key` in effect, NULL if no file sets it.
+ * Hook-path safe (no allocation, no system call). */
+const char *eg_policy_setting(const struct eg_policy *p, const char *key);
+/* `on` is true, `off` false; unset gives `dflt`. Hook-path safe. */
+bool eg_policy_setting_bool(const struct eg_policy *p, const char *key, bool dflt);
+/* A seconds setting; unset gives `dflt`. Hook-path safe. */
+unsigned eg_policy_setting_seconds(const struct eg_policy *p, const char *key, unsigned dflt);
+struct eg_setting_info {
+	const char *key, *value, *file;
+	unsigned line;
+	bool protected_src;
+};
+size_t eg_policy_setting_count(const struct eg_policy *p);
+/* Setting i (0 .. count-1) of the block, in load order. */
+int eg_policy_setting_info(const struct eg_policy *p, size_t i, struct eg_setting_info *out);
 
 /* ---------------------------------------------------------------- checking */
 

@@ -63,6 +63,7 @@ static bool validate(struct eg_policy *p)
 	    !range_ok(h->buckets_off, h->n_buckets, sizeof(struct eg_blk_bucket), size) ||
 	    !range_ok(h->u32_off, h->n_u32, sizeof(uint32_t), size) ||
 	    !range_ok(h->files_off, h->n_files, sizeof(uint32_t), size) ||
+	    !range_ok(h->settings_off, h->n_settings, sizeof(struct eg_blk_setting), size) ||
 	    (uint64_t)h->strings_off + h->strings_len > size || h->strings_len == 0)
 		return false;
 	if (h->n_buckets == 0 || (h->n_buckets & (h->n_buckets - 1)) != 0)
@@ -72,12 +73,19 @@ static bool validate(struct eg_policy *p)
 	p->buckets = (const void *)(p->base + h->buckets_off);
 	p->u32 = (const void *)(p->base + h->u32_off);
 	p->files = (const void *)(p->base + h->files_off);
+	p->settings = (const void *)(p->base + h->settings_off);
 	p->strings = (const char *)(p->base + h->strings_off);
 	if (p->strings[h->strings_len - 1] != '\0' || p->strings[0] != '\0')
 		return false;
 	for (uint32_t i = 0; i < h->n_files; i++)
 		if (!str_ok(p, p->files[i]))
 			return false;
+	for (uint32_t i = 0; i < h->n_settings; i++) {
+		const struct eg_blk_setting *st = &p->settings[i];
+		if (!str_ok(p, st->key) || !str_ok(p, st->value) ||
+		    (h->n_files ? st->file >= h->n_files : st->file != 0))
+			return false;
+	}
 	for (uint32_t i = 0; i < h->n_regex; i++) {
 		const struct eg_blk_regex *r = &p->regex[i];
 		if (!str_ok(p, r->src) || (uint64_t)r->src + r->len >= h->strings_len)

@@ -19,7 +19,7 @@
 #include "execguard.h"
 
 #define EG_BLOCK_MAGIC "EXECGRD"
-#define EG_BLOCK_VERSION 1u
+#define EG_BLOCK_VERSION 2u
 #define EG_BLOCK_MAX_SIZE (64u * 1024u * 1024u)
 
 struct eg_blk_header {
@@ -32,7 +32,7 @@ struct eg_blk_header {
 	uint32_t n_u32, u32_off;         /* pool of u32 lists */
 	uint32_t strings_len, strings_off;
 	uint32_t n_files, files_off;     /* u32 string offsets */
-	uint32_t reserved;
+	uint32_t n_settings, settings_off; /* struct eg_blk_setting */
 	uint64_t hash; /* FNV-1a 64 of the block with this field zero */
 };
 
@@ -51,6 +51,13 @@ struct eg_blk_rule {
 	uint32_t unless_first, n_unless; /* u32 pool: regex ids */
 	uint32_t env_first, n_env;       /* u32 pool: pairs (name string, regex id) */
 	uint32_t cwd_first, n_cwd;       /* u32 pool: regex ids */
+};
+
+struct eg_blk_setting {
+	uint32_t key, value; /* string offsets */
+	uint32_t file;       /* index into files */
+	uint32_t line;
+	uint32_t protected_src;
 };
 
 struct eg_blk_bucket {
@@ -75,6 +82,7 @@ struct eg_policy {
 	const uint32_t *u32;
 	const char *strings;
 	const uint32_t *files;
+	const struct eg_blk_setting *settings;
 	bool owned_mmap; /* munmap on free */
 	bool owned_heap; /* free on free */
 

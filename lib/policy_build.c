@@ -47,7 +47,7 @@ static size_t slen(const char *s)
 }
 
 struct builder {
-	struct vec strings, rules, regex, u32, files;
+	struct vec strings, rules, regex, u32, files, settings;
 	bool oom;
 };
 
@@ -226,6 +226,22 @@ struct eg_policy *eg_policy_build(const struct eg_ruleset *rs, struct eg_diags *
 	return eg_policy_build_ex(rs, 0, d);
 }
 
+/* The block's file index for a rule or setting from `file`: the last file of
+ * that name, as a search of them all finds (file_order is a hint). */
+static uint32_t file_index(const struct eg_ruleset *rs, const uint32_t *same_as, const char *file,
+    size_t file_order)
+{
+	if (!file)
+		return 0;
+	if (file_order < rs->n_files && strcmp(rs->files[file_order], file) == 0)
+		return same_as[file_order];
+	uint32_t idx = 0;
+	for (size_t f = 0; f < rs->n_files; f++)
+		if (strcmp(rs->files[f], file) == 0)
+			idx = (uint32_t)f;
+	return idx;
+}
+
 struct eg_policy *eg_policy_build_ex(const struct eg_ruleset *rs, unsigned flags,
     struct eg_diags *d)
 {
@@ -253,6 +269,8 @@ struct eg_policy *eg_policy_build_ex(const struct eg_ruleset *rs, unsigned flags
 	size_t n_str = 1, n_re = 0, n_env = 0, n_pairs = 0;
 	for (size_t f = 0; f < rs->n_files; f++)
 		n_str += slen(rs->files[f]);
+	for (size_t i = 0; i < rs->n_settings; i++)
+		n_str += slen(rs->settings[i].key) + slen(rs->settings[i].value);
 	for (size_t r = 0; r < rs->n_rules; r++) {
 		const struct eg_rule *src = &rs->rules[r];
 		n_str += slen(src->id) + slen(src->reason) + 1;
@@ -275,12 +293,23 @@ struct eg_policy *eg_policy_build_ex(const struct eg_ruleset *rs, unsigned flags
 	    vec_reserve(&b.regex, n_re * sizeof(struct eg_blk_regex)) < 0 ||
 	    vec_reserve(&b.u32, n_u32 * sizeof(uint32_t)) < 0 ||
 	    vec_reserve(&b.rules, rs->n_rules * sizeof(struct eg_blk_rule)) < 0 ||
-	    vec_reserve(&b.files, rs->n_files * sizeof(uint32_t)) < 0)
+	    vec_reserve(&b.files, rs->n_files * sizeof(uint32_t)) < 0 ||
+	    vec_reserve(&b.settings, rs->n_settings * sizeof(struct eg_blk_setting)) < 0)
 		b.oom = true;
 	vec_put(&b.strings, "", 1); /* offset 0 is the empty string */
 	for (size_t f = 0; f < rs->n_files; f++) {
 		uint32_t off = add_str(&b, rs->files[f]);
 		if (vec_put(&b.files, &off, sizeof off) < 0)
+			b.oom = true;
+	}
+	for (size_t i = 0; !b.oom && i < rs->n_settings; i++) {
+		const struct eg_setting *st = &rs->settings[i];
+		struct eg_blk_setting bs = { .key = add_str(&b, st->key),
+			.value = add_str(&b, st->value),
+			.file = file_index(rs, same_as, st->file, UINT32_MAX),
+			.line = st->line,
+			.protected_src = st->protected_src };
+		if (vec_put(&b.settings, &bs, sizeof bs) < 0)
 			b.oom = true;
 	}
 	for (size_t r = 0; !b.oom && r < rs->n_rules; r++) {
@@ -290,15 +319,7 @@ struct eg_policy *eg_policy_build_ex(const struct eg_ruleset *rs, unsigned flags
 			b.oom = true;
 			break;
 		}
-		uint32_t file_idx = 0;
-		if (src->file && src->file_order < rs->n_files &&
-		    strcmp(rs->files[src->file_order], src->file) == 0) {
-			file_idx = same_as[src->file_order];
-		} else {
-			for (size_t f = 0; f < rs->n_files; f++)
-				if (src->file && strcmp(rs->files[f], src->file) == 0)
-					file_idx = (uint32_t)f;
-		}
+		uint32_t file_idx = file_index(rs, same_as, src->file, src->file_order);
 		struct eg_blk_rule br = {
 			.id = add_str(&b, src->id),
 			.reason = add_str(&b, src->reason),
@@ -368,6 +389,9 @@ struct eg_policy *eg_policy_build_ex(const struct eg_ruleset *rs, unsigned flags
 	h.n_files = (uint32_t)rs->n_files;
 	h.files_off = (uint32_t)off;
 	off = align8(off + b.files.n);
+	h.n_settings = (uint32_t)rs->n_settings;
+	h.settings_off = (uint32_t)off;
+	off = align8(off + b.settings.n);
 	h.strings_len = (uint32_t)b.strings.n;
 	h.strings_off = (uint32_t)off;
 	off = align8(off + b.strings.n);
@@ -388,6 +412,7 @@ struct eg_policy *eg_policy_build_ex(const struct eg_ruleset *rs, unsigned flags
 	put_section(block, h.buckets_off, buckets, n_buckets * sizeof *buckets);
 	put_section(block, h.u32_off, b.u32.v, b.u32.n);
 	put_section(block, h.files_off, b.files.v, b.files.n);
+	put_section(block, h.settings_off, b.settings.v, b.settings.n);
 	put_section(block, h.strings_off, b.strings.v, b.strings.n);
 	memcpy(block, &h, sizeof h);
 	if (!(flags & EG_BUILD_NO_HASH)) {
@@ -418,5 +443,6 @@ done:
 	free(b.regex.v);
 	free(b.u32.v);
 	free(b.files.v);
+	free(b.settings.v);
 	return p;
 }

@@ -14,6 +14,7 @@
 
 #include "execguard.h"
 #include "load_internal.h"
+#include "settings.h"
 
 #define LINE_MAX_BYTES 4096
 #define ID_MAX 128
@@ -377,6 +378,100 @@ static void start_stanza(struct parser *p, unsigned lineno, bool is_override)
 		oom(p, lineno);
 }
 
+static void free_setting(struct eg_setting *st)
+{
+	free(st->key);
+	free(st->value);
+	free(st->file);
+}
+
+/*
+ * `set KEY VALUE`: one line, outside any stanza. A later file replaces an
+ * earlier file's value, except that a file the user can write cannot change
+ * what a protected file set (as with `override`).
+ */
+static void set_line(struct parser *p, unsigned ln, const char *s, size_t len)
+{
+	finish_stanza(p);
+	p->skip = true; /* indented lines after a `set` belong to no stanza */
+	size_t a = 3;
+	while (a < len && is_blank(s[a]))
+		a++;
+	size_t b = a;
+	while (b < len && !is_blank(s[b]))
+		b++;
+	if (a == b) {
+		p->errors++;
+		eg_diags_add(p->d, p->name, ln, (unsigned)len + 1, "missing setting name after 'set'");
+		return;
+	}
+	const struct eg_setting_key *k = eg_setting_key_find(s + a, b - a);
+	if (!k) {
+		p->errors++;
+		eg_diags_add(p->d, p->name, ln, (unsigned)a + 1,
+		    "unknown setting '%.*s' (see docs/rules.md, \"Settings\")", clip(s + a, b - a, 64),
+		    s + a);
+		return;
+	}
+	size_t c = b;
+	while (c < len && is_blank(s[c]))
+		c++;
+	size_t e = len;
+	while (e > c && is_blank(s[e - 1]))
+		e--;
+	char *value = dupn(p, ln, s + c, e - c);
+	if (!value)
+		return;
+	const char *why = eg_setting_value_problem(k, value);
+	if (why) {
+		p->errors++;
+		eg_diags_add(p->d, p->name, ln, (unsigned)c + 1, "setting '%s': %s, found '%.*s'",
+		    k->name, why, clip(value, e - c, 64), value);
+		free(value);
+		return;
+	}
+
+	struct eg_ruleset *rs = p->rs;
+	struct eg_setting *prev = NULL;
+	for (size_t i = 0; i < rs->n_settings; i++)
+		if (strcmp(rs->settings[i].key, k->name) == 0)
+			prev = &rs->settings[i];
+	if (prev && strcmp(prev->file, p->name) == 0 && prev->line < ln) {
+		p->errors++;
+		eg_diags_add(p->d, p->name, ln, (unsigned)a + 1,
+		    "setting '%s' is already set at line %u of this file", k->name, prev->line);
+		free(value);
+		return;
+	}
+	if (prev && prev->protected_src && !p->prot) {
+		p->errors++;
+		eg_diags_add(p->d, p->name, ln, (unsigned)a + 1,
+		    "cannot change setting '%s' set in %s:%u from a file you can write", k->name,
+		    prev->file, prev->line);
+		free(value);
+		return;
+	}
+	struct eg_setting st = { .value = value, .line = ln, .col = (unsigned)c + 1,
+		.protected_src = p->prot };
+	st.key = strdup(k->name);
+	st.file = strdup(p->name);
+	if (!st.key || !st.file) {
+		free_setting(&st);
+		oom(p, ln);
+		return;
+	}
+	if (prev) {
+		free_setting(prev);
+		*prev = st;
+		return;
+	}
+	if (!grow_exact(p, ln, (void **)&rs->settings, rs->n_settings, sizeof *rs->settings)) {
+		free_setting(&st);
+		return;
+	}
+	rs->settings[rs->n_settings++] = st;
+}
+
 static void header_line(struct parser *p, unsigned ln, const char *s, size_t len)
 {
 	size_t w = 0;
@@ -384,6 +479,10 @@ static void header_line(struct parser *p, unsigned ln, const char *s, size_t len
 		w++;
 	bool is_rule = w == 4 && memcmp(s, "rule", 4) == 0;
 	bool is_override = w == 8 && memcmp(s, "override", 8) == 0;
+	if (w == 3 && memcmp(s, "set", 3) == 0) {
+		set_line(p, ln, s, len);
+		return;
+	}
 	if (!is_rule && !is_override) {
 		int k = find_key(s, w);
 		if (k >= 0) {
@@ -398,7 +497,7 @@ static void header_line(struct parser *p, unsigned ln, const char *s, size_t len
 			return;
 		}
 		finish_stanza(p);
-		PERR(p, ln, 1, "expected 'rule ID' or 'override ID', found '%.*s'",
+		PERR(p, ln, 1, "expected 'rule ID', 'override ID' or 'set KEY VALUE', found '%.*s'",
 		    clip(s, w, 64), s);
 		p->skip = true;
 		return;
@@ -831,6 +930,9 @@ void eg_ruleset_free(struct eg_ruleset *rs)
 	for (size_t i = 0; i < rs->n_rules; i++)
 		eg_rule_free(&rs->rules[i]);
 	free(rs->rules);
+	for (size_t i = 0; i < rs->n_settings; i++)
+		free_setting(&rs->settings[i]);
+	free(rs->settings);
 	for (size_t i = 0; i < rs->n_files; i++)
 		free(rs->files[i]);
 	free(rs->files);

@@ -270,6 +270,10 @@ static void init(void)
 	    eg_guard_cfg.prompt_timeout);
 
 	load_policy();
+	/* `set prompt-timeout` replaces the default; the variable still wins */
+	unsigned st = eg_policy_setting_seconds(eg_guard_cfg.policy, "prompt-timeout", 0);
+	if (st && !eg_env_get(environ, "EXECGUARD_PROMPT_TIMEOUT"))
+		eg_guard_cfg.prompt_timeout = eg_ours.prompt_timeout = st;
 	eg_guard_cfg.approved_by_parent = approved_by_parent();
 	__atomic_store_n(&init_state, 2, __ATOMIC_RELEASE);
 	errno = saved;

@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "fmt.h"
@@ -16,6 +18,7 @@
 #include "env_inject.h"
 #include "path_search.h"
 #include "refuse.h"
+#include "subprocess.h"
 
 static struct eg_env_ours ours;
 static int failures;
@@ -249,6 +252,74 @@ static void test_refuse(void)
 	CHECK(!strchr(buf, '\x1b'));
 }
 
+static bool file_is(const char *path, const char *want)
+{
+	char buf[256];
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return false;
+	size_t n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	return strcmp(buf, want) == 0;
+}
+
+/* A killed process whose new parent has not reaped it yet is a zombie. */
+static bool gone_or_zombie(pid_t pid)
+{
+	for (int i = 0; i < 50; i++) {
+		char path[64], buf[512];
+		snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+		FILE *f = fopen(path, "r");
+		if (!f)
+			return true;
+		size_t n = fread(buf, 1, sizeof buf - 1, f);
+		fclose(f);
+		buf[n] = '\0';
+		const char *p = strrchr(buf, ')');
+		if (p && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X'))
+			return true;
+		usleep(20000);
+	}
+	return false;
+}
+
+static void test_subprocess(const char *tmp)
+{
+	extern char **environ;
+	char cmd[1200], out[300];
+	snprintf(out, sizeof out, "%s/sub-out", tmp);
+
+	/* waited: the data arrives on stdin, the exit status comes back */
+	snprintf(cmd, sizeof cmd, "cat > '%s'; exit 3", out);
+	errno = 1234;
+	CHECK(eg_subprocess_wait(cmd, "{\"a\":1}\n", 8, environ, 5000) == 3);
+	CHECK(errno == 1234);
+	CHECK(file_is(out, "{\"a\":1}\n"));
+	CHECK(eg_subprocess_wait("exit 0", "", 0, environ, 5000) == 0);
+	/* a command that outlives the timeout is killed, with what it started */
+	snprintf(cmd, sizeof cmd, "sleep 30 & echo $! > '%s'; wait", out);
+	CHECK(eg_subprocess_wait(cmd, "", 0, environ, 300) == -1);
+	FILE *f = fopen(out, "r");
+	long bg = 0;
+	if (f) {
+		CHECK(fscanf(f, "%ld", &bg) == 1);
+		fclose(f);
+	}
+	CHECK(bg > 0 && gone_or_zombie((pid_t)bg));
+	/* a killed command is not a yes */
+	CHECK(eg_subprocess_wait("kill -9 $$", "", 0, environ, 5000) == -1);
+
+	/* detached: not our child any more, and it still gets its stdin */
+	snprintf(cmd, sizeof cmd, "sleep 0.2; cat > '%s.tmp' && mv '%s.tmp' '%s'", out, out, out);
+	unlink(out);
+	CHECK(eg_subprocess_detached(cmd, "alert\n", 6, environ) == 0);
+	CHECK(waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD);
+	for (int i = 0; i < 100 && access(out, F_OK) != 0; i++)
+		usleep(50000);
+	CHECK(file_is(out, "alert\n"));
+}
+
 int main(void)
 {
 	char tmp[] = "/tmp/eg-unit.XXXXXX";
@@ -258,6 +329,7 @@ int main(void)
 	test_path(tmp);
 	test_audit();
 	test_refuse();
+	test_subprocess(tmp);
 	char cmd[600];
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
 	if (system(cmd) != 0)

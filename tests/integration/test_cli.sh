@@ -402,9 +402,10 @@ else
 fi
 t "rules: a critical rule is marked '!'" eval 'out_has "^  aws\.rds\.delete-db-instance +confirm !"'
 nfiles=$(grep -c '^/' "$T/out")
-nrules=$(grep -c '^  [A-Za-z0-9]' "$T/out")
-t "rules: ends with a count line matching what it listed ($nrules rules in $nfiles files)" eval \
-	'tail -n 1 "$T/out" | grep -Eq "^$nrules rules in $nfiles files( |$)" && [ "$nfiles" -eq $((npacks + 1)) ]'
+nrules=$(grep '^  [A-Za-z0-9]' "$T/out" | grep -vc '^  set ')
+nsettings=$(grep -c '^  set ' "$T/out")
+t "rules: ends with a count line matching what it listed ($nrules rules, $nsettings settings in $nfiles files)" eval \
+	'tail -n 1 "$T/out" | grep -Eq "^$nrules rules and $nsettings settings in $nfiles files( |$)" && [ "$nfiles" -eq $((npacks + 1)) ]'
 rm -f "$USERDIR/mine.rules"
 
 # ------------------------------------------------- bad input to check

@@ -347,6 +347,26 @@ def t_timeout(w):
         s.close()
 
 
+def t_timeout_setting(w):
+    # `set prompt-timeout` in a rule file replaces the default of 120 s
+    w.reset_log()
+    d = w.env["EXECGUARD_SYSTEM_DIR"]
+    os.makedirs(d, exist_ok=True)
+    conf = os.path.join(d, "settings.rules")
+    with open(conf, "w") as f:
+        f.write("set prompt-timeout 2\n")
+    s = Session(w, bash_c("terraform destroy; echo rc=$?"))
+    try:
+        s.expect(QUESTION)
+        s.expect(b"execguard: refused (no answer within 2 s)")
+        s.expect(b"rc=126")
+        s.wait()
+        check(w.ran() == [], "ran after a timeout")
+    finally:
+        s.close()
+        os.unlink(conf)
+
+
 def t_typed_ahead(w):
     """`yes` typed before the question appeared is thrown away."""
     w.reset_log()
@@ -694,6 +714,7 @@ CASES = [
     ("Ctrl-D refuses", t_ctrl_d),
     ("Ctrl-Z refuses without stopping the host", t_ctrl_z),
     ("timeout refuses (EXECGUARD_PROMPT_TIMEOUT=2)", t_timeout),
+    ("timeout from `set prompt-timeout 2` in a rule file", t_timeout_setting),
     ("a yes typed ahead is flushed", t_typed_ahead),
     ("the question shows command, cwd, rule, file:line, reason, pid", t_shows_everything),
     ("a critical rule asks for its word", t_critical_word),

@@ -288,7 +288,7 @@ Test(errors, unindented_field)
 
 Test(errors, unknown_header)
 {
-	expect_error("rules a\n  program p\n", 1, 1, "expected 'rule ID' or 'override ID', found 'rules'");
+	expect_error("rules a\n  program p\n", 1, 1, "expected 'rule ID', 'override ID' or 'set KEY VALUE', found 'rules'");
 }
 
 Test(errors, missing_required_fields)
@@ -1046,4 +1046,113 @@ Test(errors, diagnostics_in_line_order)
 	cr_assert_eq(d.v[1].col, 11);
 	eg_ruleset_free(&rs);
 	eg_diags_free(&d);
+}
+
+/* ------------------------------------------------------------------ settings */
+
+Test(settings, set_lines_parse_and_reach_the_block)
+{
+	struct eg_ruleset rs = { 0 };
+	struct eg_diags d = { 0 };
+	cr_assert_eq(parse(&rs, &d,
+			 "set syslog on\n" STANZA("a") "set alert   /usr/bin/logger -t eg  \n"
+						      "set allow-once 60\n"),
+	    0, "%s", dump(&d));
+	cr_assert_eq(rs.n_rules, 1, "a set line ends no stanza wrongly");
+	cr_assert_eq(rs.n_settings, 3);
+	cr_assert_str_eq(rs.settings[1].value, "/usr/bin/logger -t eg", "trailing blanks go");
+	struct eg_policy *p = eg_policy_build(&rs, &d);
+	cr_assert_not_null(p, "%s", dump(&d));
+	cr_assert_str_eq(eg_policy_setting(p, "alert"), "/usr/bin/logger -t eg");
+	cr_assert(eg_policy_setting_bool(p, "syslog", false));
+	cr_assert_eq(eg_policy_setting_seconds(p, "allow-once", 0), 60);
+	cr_assert_null(eg_policy_setting(p, "approver"));
+	cr_assert_eq(eg_policy_setting_seconds(p, "refuse-cooldown", 7), 7, "unset gives default");
+	cr_assert_eq(eg_policy_setting_count(p), 3);
+	struct eg_setting_info si;
+	cr_assert_eq(eg_policy_setting_info(p, 0, &si), 0);
+	cr_assert_str_eq(si.key, "syslog");
+	cr_assert_str_eq(si.file, "t.rules");
+	cr_assert_eq(si.line, 1);
+	cr_assert_eq(eg_policy_setting_info(p, 3, &si), -1);
+
+	/* the block survives a copy (what a mapped file is) */
+	size_t sz;
+	const void *blk = eg_policy_block(p, &sz);
+	void *copy = aligned_alloc(8, (sz + 7) / 8 * 8);
+	memcpy(copy, blk, sz);
+	struct eg_policy *q = eg_policy_from_block(copy, sz, false);
+	cr_assert_not_null(q);
+	cr_assert_str_eq(eg_policy_setting(q, "alert"), "/usr/bin/logger -t eg");
+	eg_policy_free(q);
+	free(copy);
+	eg_policy_free(p);
+	eg_ruleset_free(&rs);
+	eg_diags_free(&d);
+}
+
+Test(settings, errors_have_positions)
+{
+	struct eg_ruleset rs = { 0 };
+	struct eg_diags d = { 0 };
+	cr_assert_eq(parse(&rs, &d,
+			 "set\n"
+			 "set colour on\n"
+			 "set syslog maybe\n"
+			 "set allow-once 90000\n"
+			 "set allow-once 1m\n"
+			 "set alert\n"
+			 "set syslog on\n"
+			 "set syslog off\n"),
+	    -1);
+	expect_diag(&d, 1, 4, "missing setting name");
+	expect_diag(&d, 2, 5, "unknown setting 'colour'");
+	expect_diag(&d, 3, 12, "expected 'on' or 'off', found 'maybe'");
+	expect_diag(&d, 4, 16, "at most 86400 seconds");
+	expect_diag(&d, 5, 16, "digits only");
+	expect_diag(&d, 6, 10, "expected a command");
+	expect_diag(&d, 8, 5, "already set at line 7");
+	eg_ruleset_free(&rs);
+	eg_diags_free(&d);
+}
+
+Test(settings, later_file_wins_but_not_over_a_protected_one)
+{
+	struct eg_ruleset rs = { 0 };
+	struct eg_diags d = { 0 };
+	cr_assert_eq(parse_as(&rs, &d, "a.rules", "set allow-once 10\n", false), 0);
+	cr_assert_eq(parse_as(&rs, &d, "b.rules", "set allow-once 20\n", false), 0, "%s", dump(&d));
+	cr_assert_eq(rs.n_settings, 1);
+	cr_assert_str_eq(rs.settings[0].value, "20");
+	cr_assert_str_eq(rs.settings[0].file, "b.rules");
+	cr_assert_eq(parse_as(&rs, &d, "sys.rules", "set approver /bin/false\n", true), 0);
+	cr_assert_eq(parse_as(&rs, &d, "user.rules", "set approver /bin/true\n", false), -1);
+	cr_assert(has_diag(&d, "user.rules", 1, 5,
+	    "cannot change setting 'approver' set in sys.rules:1 from a file you can write"),
+	    "%s", dump(&d));
+	cr_assert_str_eq(rs.settings[1].value, "/bin/false");
+	cr_assert_eq(parse_as(&rs, &d, "sys2.rules", "set approver /bin/echo\n", true), 0,
+	    "a protected file may change a protected setting");
+	cr_assert_str_eq(rs.settings[1].value, "/bin/echo");
+	eg_ruleset_free(&rs);
+	eg_diags_free(&d);
+}
+
+Test(settings, every_key_is_known_and_documented)
+{
+	const char *names[32];
+	size_t n = eg_setting_keys(names, 32);
+	cr_assert(n > 0 && n <= 32);
+	FILE *f = fopen(EG_SOURCE_DIR "/docs/rules.md", "r");
+	cr_assert_not_null(f);
+	static char doc[1 << 16];
+	size_t len = fread(doc, 1, sizeof doc - 1, f);
+	fclose(f);
+	doc[len] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		char want[80];
+		snprintf(want, sizeof want, "| `%s` |", names[i]);
+		cr_assert(strstr(doc, want), "docs/rules.md has no table row for setting '%s'",
+		    names[i]);
+	}
 }
