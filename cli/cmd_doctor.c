@@ -191,11 +191,38 @@ static void terminal_line(void)
 	close(fd);
 }
 
-/* Where a confirm goes. Today a human at the terminal is the only channel. */
-static const char *approval_channel(const struct eg_policy *p)
+/* Which file set `key` (for the approval line), or NULL. */
+static const char *setting_file(const struct eg_policy *p, const char *key)
 {
-	(void)p;
-	return "terminal (/dev/tty)";
+	struct eg_setting_info si;
+	const char *file = NULL;
+	for (size_t i = 0; i < eg_policy_setting_count(p); i++)
+		if (eg_policy_setting_info(p, i, &si) == 0 && strcmp(si.key, key) == 0)
+			file = si.file; /* the last one is in effect */
+	return file;
+}
+
+/* Where a confirm goes: the `approver` and `approve-elsewhere` settings of
+ * the rules in effect, else the terminal. */
+static void approval_line(const struct eg_policy *p)
+{
+	const char *approver = p ? eg_policy_setting(p, "approver") : NULL;
+	bool elsewhere = p && eg_policy_setting_bool(p, "approve-elsewhere", false);
+	/* as the library takes it: the variable, else the setting, else 120 */
+	eg_guard_config_from_env(environ);
+	unsigned timeout = eg_guard_cfg.prompt_timeout;
+	unsigned set = p ? eg_policy_setting_seconds(p, "prompt-timeout", 0) : 0;
+	if (set && !getenv("EXECGUARD_PROMPT_TIMEOUT"))
+		timeout = set;
+	if (approver != NULL)
+		say(false, "approval:", "the approver command %s (set in %s), instead of the terminal",
+		    approver, setting_file(p, "approver"));
+	else if (elsewhere)
+		say(false, "approval:", "terminal (/dev/tty), or `execguard approve CODE` from "
+		    "another terminal (set in %s)", setting_file(p, "approve-elsewhere"));
+	else
+		say(false, "approval:", "terminal (/dev/tty)");
+	more("a question waits %u s for an answer", timeout);
 }
 
 static void audit_lines(void)
@@ -255,7 +282,7 @@ int cmd_doctor(int argc, char **argv)
 	rule_files_lines(&st, &now);
 	policy_line(&st, now);
 	terminal_line();
-	say(false, "approval:", "%s", approval_channel(st.policy ? st.policy : now));
+	approval_line(st.policy ? st.policy : now);
 	char strict[512];
 	int bad = doctor_strict_line(strict, sizeof strict);
 	say(bad != 0, "strict mode:", "%s", strict);

@@ -27,7 +27,8 @@ export HOME="$T/home" XDG_CONFIG_HOME="$T/config" XDG_STATE_HOME="$T/state"
 export XDG_CACHE_HOME="$T/cache" XDG_RUNTIME_DIR="$T/run"
 export EXECGUARD_SYSTEM_DIR="$T/sysrules" EXECGUARD_PACKS_DIR="$SRC/patterns"
 unset LD_PRELOAD EXECGUARD_POLICY EXECGUARD_MODE EXECGUARD_AUDIT_LOG
-N_RULES=$("$EG" rules | sed -n 's/^\([0-9]*\) rules in .*/\1/p')
+N_RULES=$("$EG" rules | sed -n 's/^\([0-9]*\) rules[ ,].*/\1/p')
+rc=0
 
 n=0
 failed=0
@@ -134,6 +135,22 @@ g env LD_PRELOAD="$LIB" "$EG" status
 t "status with a bare LD_PRELOAD and a rule file that does not parse: BROKEN, exit 2" eval \
 	'[ $rc -eq 2 ] && out_has "^execguard: BROKEN \\(LD_PRELOAD: the rule files do not load"'
 rm -f "$T/config/execguard/broken.rules"
+
+# ------------------------------------------------------------------ settings
+printf 'set approve-elsewhere on\nset prompt-timeout 60\n' >"$T/sysrules/settings.rules"
+g "$EG" doctor
+t "doctor: approve-elsewhere and prompt-timeout from a settings file" eval \
+	'out_line "approval: +terminal \(/dev/tty\), or .execguard approve CODE. from another terminal \(set in $T/sysrules/settings.rules\)" &&
+	 out_has "a question waits 60 s for an answer"'
+g env EXECGUARD_PROMPT_TIMEOUT=7 "$EG" doctor
+t "doctor: EXECGUARD_PROMPT_TIMEOUT wins over the setting, as in the library" eval \
+	'out_has "a question waits 7 s for an answer"'
+printf 'set approver /opt/approve --json\n' >"$T/sysrules/settings.rules"
+g "$EG" run -- "$EG" doctor
+t "doctor in a session: the approver command from the session's policy" eval \
+	'out_line "approval: +the approver command /opt/approve --json \(set in $T/sysrules/settings.rules\)" &&
+	 out_has "a question waits 120 s"'
+rm -f "$T/sysrules/settings.rules"
 
 # ------------------------------------------------------------------ usage
 g "$EG" doctor extra
