@@ -22,6 +22,16 @@ const char *cli_library_path(void);
  * stderr. Returns NULL on configuration error (caller exits EX_CONFIG). */
 struct eg_policy *cli_load_policy(struct eg_ruleset *rs_out, char **extra, size_t n_extra,
     bool lint_examples, size_t *n_problems);
+/* A setting given on the command line (`execguard run --approver CMD`):
+ * applied after the rule files as if from a protected file named `source`.
+ * It never comes from the environment. */
+struct cli_setting {
+	const char *source; /* "execguard run --approver" */
+	const char *key, *value;
+};
+/* cli_load_policy, then `sets` applied before the block is built. */
+struct eg_policy *cli_load_policy_set(struct eg_ruleset *rs_out, char **extra, size_t n_extra,
+    bool lint_examples, size_t *n_problems, const struct cli_setting *sets, size_t n_sets);
 /* Print "execguard: <verb>: msg" to stderr. */
 void cli_error(const char *verb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

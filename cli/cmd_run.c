@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -32,11 +33,15 @@
 extern char **environ;
 
 static const char run_usage[] =
-    "usage: execguard run [--] CMD [ARG...]\n"
+    "usage: execguard run [--approver CMD] [--] CMD [ARG...]\n"
     "\n"
     "Run CMD with the guard on: CMD and every program it starts are checked\n"
     "against the rules before they run; a dangerous command waits for a human\n"
     "to type 'yes' on the terminal. CMD itself is checked before it starts.\n"
+    "\n"
+    "  --approver CMD  ask this program instead of the terminal: it gets the\n"
+    "                  request as JSON on stdin; exit status 0 means yes\n"
+    "                  (same as `set approver CMD` in a rule file)\n"
     "\n"
     "Example: execguard run -- claude\n"
     "\n"
@@ -93,12 +98,51 @@ static int set_preload(const char *lib)
 	return rc;
 }
 
+/* EXECGUARD_SESSION: names the session's approval memory (allow-once,
+ * refuse-cooldown). A nested run stays in its session; a new one starts a
+ * new session. Not a secret: it only says where the memory is. */
+static int set_session(bool nested)
+{
+	if (nested && getenv("EXECGUARD_SESSION"))
+		return 0;
+	unsigned char rnd[8];
+	if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
+		return -1;
+	char hex[2 * sizeof rnd + 1];
+	for (size_t k = 0; k < sizeof rnd; k++)
+		snprintf(hex + 2 * k, 3, "%02x", rnd[k]);
+	return setenv("EXECGUARD_SESSION", hex, 1);
+}
+
 int cmd_run(int argc, char **argv)
 {
 	int i = 1;
 	if (i < argc && (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)) {
 		fputs(run_usage, stdout);
 		return 0;
+	}
+	const char *approver = NULL;
+	while (i < argc && strncmp(argv[i], "--approver", 10) == 0) {
+		if (argv[i][10] == '=') {
+			approver = argv[i] + 11;
+		} else if (argv[i][10] == '\0' && i + 1 < argc) {
+			approver = argv[++i];
+		} else {
+			break;
+		}
+		i++;
+		if (!*approver) {
+			cli_error("run", "--approver needs a command");
+			return EX_USAGE;
+		}
+	}
+	bool hooked = library_loaded_here();
+	if (approver && (hooked || getenv("EXECGUARD_POLICY"))) {
+		/* A program inside a guarded session would otherwise name its own
+		 * approver (`--approver true`) and approve itself. */
+		cli_error("run", "--approver cannot be given inside a guarded session; "
+		    "the approver is chosen where the session starts");
+		return EX_USAGE;
 	}
 	if (i < argc && strcmp(argv[i], "--") == 0) {
 		i++;
@@ -117,7 +161,10 @@ int cmd_run(int argc, char **argv)
 
 	/* 1. the rules: a broken file stops everything before CMD starts */
 	struct eg_ruleset rs = { 0 };
-	struct eg_policy *p = cli_load_policy(&rs, NULL, 0, false, NULL);
+	struct cli_setting sets[] = {
+		{ "execguard run --approver", "approver", approver },
+	};
+	struct eg_policy *p = cli_load_policy_set(&rs, NULL, 0, false, NULL, sets, approver ? 1 : 0);
 	if (p == NULL) {
 		cli_error("run", "not starting '%s': the rule files above must be fixed first", cmd[0]);
 		eg_ruleset_free(&rs);
@@ -146,7 +193,8 @@ int cmd_run(int argc, char **argv)
 		eg_policy_free(p);
 		return EX_CONFIG;
 	}
-	if (set_preload(lib) != 0 || setenv("EXECGUARD_POLICY", policy_path, 1) != 0) {
+	if (set_preload(lib) != 0 || setenv("EXECGUARD_POLICY", policy_path, 1) != 0 ||
+	    set_session(hooked) != 0) {
 		cli_error("run", "cannot set up the environment: %s", strerror(errno));
 		eg_policy_free(p);
 		return EX_OSERR;
@@ -163,7 +211,6 @@ int cmd_run(int argc, char **argv)
 	}
 	char resolved[PATH_MAX];
 	const char *exe_real = eg_exe_resolve(exe, resolved, sizeof resolved);
-	bool hooked = library_loaded_here();
 	if (!hooked) {
 		eg_guard_config_from_env(environ);
 		eg_guard_cfg.policy = p;

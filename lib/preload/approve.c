@@ -1,0 +1,178 @@
+/* Asking the human through the configured channel. See approve.h. */
+#include "approve.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "approval_memory.h"
+#include "approval_request.h"
+#include "guard.h"
+#include "subprocess.h"
+
+#define REQUEST_MAX (256u * 1024u)
+#define APPROVER_ENV_MAX 24
+
+const char *eg_approval_channel_name(enum eg_approval_channel c)
+{
+	switch (c) {
+	case EG_CHANNEL_TERMINAL: return "terminal";
+	case EG_CHANNEL_APPROVER: return "approver";
+	case EG_CHANNEL_ELSEWHERE: return "elsewhere";
+	case EG_CHANNEL_MEMORY: return "memory";
+	}
+	return "terminal";
+}
+
+static bool elsewhere_on(const struct eg_policy *p)
+{
+	return eg_policy_setting_bool(p, "approve-elsewhere", false);
+}
+
+static const char *approver_of(const struct eg_policy *p)
+{
+	const char *a = eg_policy_setting(p, "approver");
+	return a && *a ? a : NULL;
+}
+
+/* A controlling terminal whose foreground group is ours (the prompt's own
+ * first tests, without touching the terminal). */
+static enum eg_prompt_outcome terminal_reachable(void)
+{
+	int fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return EG_PROMPT_NO_TTY;
+	pid_t fg = tcgetpgrp(fd);
+	close(fd);
+	if (fg < 0)
+		return EG_PROMPT_NO_TTY;
+	if (fg != getpgrp())
+		return EG_PROMPT_BACKGROUND;
+	return EG_PROMPT_YES;
+}
+
+enum eg_prompt_outcome eg_approval_reachable(const struct eg_policy *p)
+{
+	if (elsewhere_on(p))
+		return EG_PROMPT_ERROR; /* no broker in this build: the child could not ask either */
+	if (approver_of(p))
+		return EG_PROMPT_YES; /* a program answers, terminal or not */
+	return terminal_reachable();
+}
+
+static enum eg_refuse_why why_of_prompt(enum eg_prompt_outcome o)
+{
+	switch (o) {
+	case EG_PROMPT_YES: break;
+	case EG_PROMPT_NO: return EG_WHY_SAID_NO;
+	case EG_PROMPT_TIMEOUT: return EG_WHY_TIMEOUT;
+	case EG_PROMPT_NO_TTY: return EG_WHY_NO_TTY;
+	case EG_PROMPT_BACKGROUND: return EG_WHY_BACKGROUND;
+	case EG_PROMPT_ERROR: return EG_WHY_PROMPT_ERROR;
+	}
+	return EG_WHY_SAID_NO;
+}
+
+/*
+ * The approver's environment is not the host's: the host is the agent, and
+ * an agent that could put its own `zenity` or `curl` first in PATH, or set
+ * BASH_ENV, would answer for the human. A fixed PATH and a short list of
+ * what a desktop dialog or a network client needs; nothing else, and no
+ * LD_PRELOAD (the approver is the human's program, not the agent's).
+ */
+static const char approver_path[] = "PATH=/usr/local/bin:/usr/bin:/bin";
+static const char *const approver_keep[] = {
+	"HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "LC_CTYPE", "LC_MESSAGES", "TZ",
+	"DISPLAY", "WAYLAND_DISPLAY", "XAUTHORITY", "DBUS_SESSION_BUS_ADDRESS",
+	"XDG_RUNTIME_DIR", "EXECGUARD_SESSION",
+};
+
+static void approver_env(char *const *envp, char **out)
+{
+	size_t n = 0;
+	out[n++] = (char *)approver_path;
+	for (size_t k = 0; k < sizeof approver_keep / sizeof approver_keep[0]; k++) {
+		size_t len = strlen(approver_keep[k]);
+		for (size_t i = 0; envp && envp[i]; i++)
+			if (strncmp(envp[i], approver_keep[k], len) == 0 && envp[i][len] == '=') {
+				out[n++] = envp[i];
+				break;
+			}
+	}
+	out[n] = NULL;
+}
+
+static void ask_approver(const struct eg_approval_req *r, const char *cmd, struct eg_approval *out)
+{
+	out->channel = EG_CHANNEL_APPROVER;
+	out->why = EG_WHY_APPROVER_FAILED;
+	/* The request can hold a long argv: mmap'd, not on a hook's stack. */
+	char *buf = mmap(NULL, REQUEST_MAX, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (buf == MAP_FAILED)
+		return;
+	size_t len = eg_approval_json(buf, REQUEST_MAX, r, eg_env_get(r->envp, "EXECGUARD_SESSION"));
+	if (len == 0) {
+		out->why = EG_WHY_TOO_BIG;
+	} else {
+		char *env[APPROVER_ENV_MAX];
+		approver_env(r->envp, env);
+		unsigned t = r->q->timeout_sec ? r->q->timeout_sec : EG_GUARD_DEFAULT_TIMEOUT;
+		int st = eg_subprocess_wait(cmd, buf, len, env, t * 1000u);
+		if (st == 0)
+			out->approved = true;
+		else if (st > 0)
+			out->why = EG_WHY_APPROVER_NO;
+		/* -1: could not start, killed, or timed out: EG_WHY_APPROVER_FAILED */
+	}
+	munmap(buf, REQUEST_MAX);
+}
+
+void eg_approval_ask(const struct eg_approval_req *r, struct eg_approval *out)
+{
+	int saved = errno;
+	memset(out, 0, sizeof *out);
+	out->why = EG_WHY_PROMPT_ERROR;
+	const struct eg_policy *p = r->policy;
+	unsigned cooldown = eg_policy_setting_seconds(p, "refuse-cooldown", EG_REFUSE_COOLDOWN_DEFAULT);
+	unsigned once = eg_policy_setting_seconds(p, "allow-once", 0);
+	uint64_t refused_key = eg_memory_key(r->argv, NULL);
+	uint64_t approved_key = eg_memory_key(r->argv, r->q->cwd);
+
+	/* A refusal first: of the two memories, the one that refuses wins. */
+	if (cooldown &&
+	    eg_memory_recall(r->envp, EG_MEMORY_REFUSED, refused_key, &out->age_sec)) {
+		out->channel = EG_CHANNEL_MEMORY;
+		out->why = EG_WHY_COOLDOWN;
+		goto done;
+	}
+	if (once && eg_memory_recall(r->envp, EG_MEMORY_APPROVED, approved_key, &out->age_sec)) {
+		out->channel = EG_CHANNEL_MEMORY;
+		out->approved = true;
+		goto done;
+	}
+
+	const char *approver = approver_of(p);
+	if (elsewhere_on(p)) {
+		out->channel = EG_CHANNEL_ELSEWHERE;
+		out->why = EG_WHY_NO_BROKER;
+	} else if (approver) {
+		ask_approver(r, approver, out);
+	} else {
+		out->channel = EG_CHANNEL_TERMINAL;
+		enum eg_prompt_outcome o = eg_prompt_ask(r->q);
+		out->approved = o == EG_PROMPT_YES;
+		out->why = why_of_prompt(o);
+	}
+
+	/* Only an answer a human gave is remembered: a timeout or a missing
+	 * terminal says nothing about the command. */
+	if (out->approved)
+		eg_memory_store(r->envp, EG_MEMORY_APPROVED, approved_key, once);
+	else if (out->why == EG_WHY_SAID_NO || out->why == EG_WHY_APPROVER_NO)
+		eg_memory_store(r->envp, EG_MEMORY_REFUSED, refused_key, cooldown);
+done:
+	errno = saved;
+}
