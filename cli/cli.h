@@ -13,6 +13,13 @@ int cmd_rules(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_shell_init(int argc, char **argv);
 int cmd_log(int argc, char **argv);
+int cmd_hook(int argc, char **argv);
+
+/* The decision `execguard check` prints, for argv `cmd` (every wrapper and
+ * shell string unwrapped), judged in `cwd` (NULL: the current directory).
+ * Runs nothing. Out of memory is a failure (deny). */
+enum eg_action cli_check_command(const struct eg_policy *p, char **cmd, const char *cwd,
+    struct eg_check_result *res);
 
 /* Absolute path of the running execguard binary (from /proc/self/exe). */
 const char *cli_self_path(void);

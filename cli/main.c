@@ -22,6 +22,7 @@ static const char usage[] =
     "  shell-init bash|zsh|fish   print the snippet that guards an interactive shell\n"
     "  log [--since WHEN] [-n N] [--json]\n"
     "                             show the audit log\n"
+    "  hook claude-code           answer an agent's pre-tool hook (JSON on stdin)\n"
     "\n"
     "Usage errors exit 64, configuration errors 78. See execguard(1).\n";
 
@@ -61,6 +62,7 @@ int main(int argc, char **argv)
 		{ "rules", cmd_rules },
 		{ "shell-init", cmd_shell_init },
 		{ "log", cmd_log },
+		{ "hook", cmd_hook },
 	};
 	for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
 		if (strcmp(verb, verbs[i].name) == 0)

@@ -359,6 +359,87 @@ def t_memory_file_private(w):
     check(r.returncode == 126, "status %r" % r.returncode)
 
 
+# ------------------------------------------------------------ agent hooks
+
+def claude_hook(w, request):
+    data = request if isinstance(request, (bytes, str)) else json.dumps(request)
+    if isinstance(data, str):
+        data = data.encode()
+    r = run_plain(w, [EXECGUARD, "hook", "claude-code"], stdin=data)
+    check(r.returncode == 0, "hook exit %r: %r" % (r.returncode, r.stderr))
+    out = r.stdout.decode()
+    if not out.strip():
+        return None
+    answer = json.loads(out)
+    h = answer["hookSpecificOutput"]
+    check(h["hookEventName"] == "PreToolUse", "event %r" % h)
+    check(set(h) == {"hookEventName", "permissionDecision", "permissionDecisionReason"},
+          "fields %r" % h)
+    return h
+
+
+def bash_request(command, **more):
+    req = {"session_id": "abc", "transcript_path": "/dev/null", "cwd": "/tmp",
+           "hook_event_name": "PreToolUse", "tool_name": "Bash",
+           "tool_input": {"command": command, "description": "test"}}
+    req.update(more)
+    return req
+
+
+def t_hook_ask(w):
+    h = claude_hook(w, bash_request("cd infra && terraform destroy -auto-approve"))
+    check(h and h["permissionDecision"] == "ask", "answer %r" % h)
+    check("terraform.destroy" in h["permissionDecisionReason"], "reason %r" % h)
+    h = claude_hook(w, bash_request("bash -c 'dropdb orders'"))
+    check(h and h["permissionDecision"] == "ask", "answer %r" % h)
+    check("postgres.dropdb" in h["permissionDecisionReason"], "reason %r" % h)
+    check(w.ran() == [], "the hook ran something: %r" % w.ran())
+
+
+def t_hook_allow_is_silent(w):
+    for cmd in ("ls -la", "terraform plan", "git status && make -j4"):
+        h = claude_hook(w, bash_request(cmd))
+        check(h is None, "answered %r for %r" % (h, cmd))
+    h = claude_hook(w, {"tool_name": "Read", "tool_input": {"file_path": "/etc/hosts"}})
+    check(h is None, "answered %r for a Read" % h)
+
+
+def t_hook_deny(w):
+    settings(w, "rule test.never\n  program   eg-fake-never\n  match     now\n  action    deny\n"
+                "  reason    Never from an agent.\n  example   eg-fake-never now\n")
+    try:
+        h = claude_hook(w, bash_request("sudo eg-fake-never now"))
+    finally:
+        unset_settings(w)
+    check(h and h["permissionDecision"] == "deny", "answer %r" % h)
+    check("test.never" in h["permissionDecisionReason"] and
+          "Never from an agent." in h["permissionDecisionReason"], "reason %r" % h)
+
+
+def t_hook_fails_closed(w):
+    for bad in (b"", b"{", b'{"tool_name":"Bash","tool_input":{"command":"ls"},}',
+                b'{"tool_name":"Bash","tool_input":{"command":"ls","command":"x"}}',
+                b'{"tool_name":"Bash","tool_input":{}}',
+                b'{"tool_name":"Bash","tool_input":{"command":["ls"]}}'):
+        h = claude_hook(w, bad)
+        check(h and h["permissionDecision"] == "deny", "answer %r for %r" % (h, bad))
+    settings(w, "rule broken\n  program x\n  match (\n  action deny\n")
+    try:
+        h = claude_hook(w, bash_request("ls"))
+    finally:
+        unset_settings(w)
+    check(h and h["permissionDecision"] == "deny", "broken rules: answer %r" % h)
+
+
+def t_hook_usage(w):
+    r = run_plain(w, [EXECGUARD, "hook", "codex"])
+    check(r.returncode == 64, "status %r" % r.returncode)
+    r = run_plain(w, [EXECGUARD, "hook"])
+    check(r.returncode == 64, "status %r" % r.returncode)
+    r = run_plain(w, [EXECGUARD, "hook", "--help"])
+    check(r.returncode == 0 and b"PreToolUse" in r.stdout, "help %r" % r.stdout)
+
+
 CASES = [
     ("approver: exit 0 approves; the JSON request carries everything", t_approver_yes),
     ("approver: non-zero exit refuses", t_approver_no),
@@ -375,6 +456,11 @@ CASES = [
     ("memory: allow-once runs the same argv in the same cwd again", t_allow_once_window),
     ("memory: allow-once with an approver", t_allow_once_approver),
     ("memory: the memory file is private", t_memory_file_private),
+    ("hook claude-code: ask for a confirm rule, with its reason", t_hook_ask),
+    ("hook claude-code: nothing for allowed commands and other tools", t_hook_allow_is_silent),
+    ("hook claude-code: deny for a deny rule", t_hook_deny),
+    ("hook claude-code: bad requests and broken rules are denied", t_hook_fails_closed),
+    ("hook: usage", t_hook_usage),
 ]
 
 
