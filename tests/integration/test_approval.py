@@ -20,6 +20,7 @@ import subprocess
 import sys
 import threading
 import traceback
+import urllib.error
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from test_prompt import (EXECGUARD, QUESTION, SOURCE_ROOT, Fail, Session, World,  # noqa: E402
@@ -440,6 +441,255 @@ def t_hook_usage(w):
     check(r.returncode == 0 and b"PreToolUse" in r.stdout, "help %r" % r.stdout)
 
 
+# ------------------------------------------------------------ the shipped approvers
+
+DESKTOP = os.path.join(APPROVERS, "execguard-approve-desktop")
+WEBHOOK = os.path.join(APPROVERS, "execguard-approve-webhook")
+RELAY = os.path.join(APPROVERS, "execguard-slack-relay")
+
+
+def fake_dialog(w, name, status, prints=""):
+    """A fake zenity/kdialog first in a private PATH: records its argv."""
+    d = os.path.join(w.root, "dialogbin")
+    os.makedirs(d, exist_ok=True)
+    rec = os.path.join(w.root, name + ".args")
+    if os.path.exists(rec):
+        os.unlink(rec)
+    write(os.path.join(d, name),
+          "#!/bin/sh\nfor a in \"$@\"; do printf '%%s\\n' \"$a\"; done >> '%s'\n"
+          "printf '%s'\nexit %d\n" % (rec, prints, status), 0o755)
+    return d, rec
+
+
+def sample_request(**more):
+    req = {"version": 1, "command": "terraform destroy", "argv": ["terraform", "destroy"],
+           "cwd": "/srv/infra", "rule": "terraform.destroy", "reason": "Destroys everything.",
+           "rule_file": "/x/terraform.rules:3", "required": "yes", "pid": 42,
+           "program": "bash", "parents": "claude(40)", "session": "00", "timeout": 30}
+    req.update(more)
+    return json.dumps(req).encode()
+
+
+def run_desktop(w, dialog_dir, request, display=True):
+    env = {"PATH": dialog_dir + ":/usr/bin:/bin", "HOME": w.env["HOME"]}
+    if display:
+        env["DISPLAY"] = ":99"
+    return subprocess.run([sys.executable, DESKTOP], input=request, env=env,
+                          capture_output=True, timeout=60)
+
+
+def t_desktop_zenity(w):
+    d, rec = fake_dialog(w, "zenity", 0)
+    r = run_desktop(w, d, sample_request())
+    check(r.returncode == 0, "Run it clicked, exit %r %r" % (r.returncode, r.stderr))
+    with open(rec) as f:
+        args = f.read()
+    check("--question" in args and "terraform destroy" in args and "/srv/infra" in args
+          and "Destroys everything." in args and "--no-markup" in args, "dialog: %r" % args)
+    check("--default-cancel" in args, "Refuse is not the default: %r" % args)
+    d, rec = fake_dialog(w, "zenity", 1)
+    r = run_desktop(w, d, sample_request())
+    check(r.returncode == 1, "Refuse clicked, exit %r" % r.returncode)
+    d, rec = fake_dialog(w, "zenity", 5)  # zenity's timeout status
+    check(run_desktop(w, d, sample_request()).returncode == 1, "timeout approved")
+
+
+def t_desktop_word_and_fallbacks(w):
+    d, rec = fake_dialog(w, "zenity", 0, prints="orders\n")
+    r = run_desktop(w, d, sample_request(required="orders"))
+    check(r.returncode == 0, "the right word refused: %r" % r.stderr)
+    d, rec = fake_dialog(w, "zenity", 0, prints="yes\n")
+    check(run_desktop(w, d, sample_request(required="orders")).returncode == 1,
+          "the wrong word approved")
+    d, rec = fake_dialog(w, "zenity", 0)
+    r = run_desktop(w, d, sample_request(), display=False)
+    check(r.returncode == 1 and not os.path.exists(rec), "no display, yet asked/approved")
+    check(run_desktop(w, d, b"{not json").returncode == 1, "garbage approved")
+    check(run_desktop(w, d, sample_request(version=2)).returncode == 1, "version 2 approved")
+    os.unlink(os.path.join(d, "zenity"))
+    d, rec = fake_dialog(w, "kdialog", 0)
+    r = run_desktop(w, d, sample_request())
+    check(r.returncode == 0 and os.path.exists(rec), "kdialog not used: %r" % r.stderr)
+    os.unlink(os.path.join(d, "kdialog"))
+    r = run_desktop(w, d, sample_request())
+    check(r.returncode == 1 and b"neither zenity nor kdialog" in r.stderr, "no dialog: %r" % r.stderr)
+
+
+def t_desktop_through_the_guard(w):
+    """End to end: the guard runs the desktop approver, which runs the fake
+    zenity; DISPLAY reaches it, the agent's PATH does not."""
+    w.reset_log()
+    d, rec = fake_dialog(w, "zenity", 0)
+    approver = "PATH=%s:/usr/bin:/bin %s" % (d, DESKTOP)
+    r = run_plain(w, [EXECGUARD, "run", "--approver", approver, "--",
+                      "bash", "-c", "terraform destroy; echo rc=$?"], env={"DISPLAY": ":99"})
+    check(b"rc=0" in r.stdout, "not approved: %r %r" % (r.stdout, r.stderr))
+    check(w.ran() == ["terraform destroy"], "ran: %r" % w.ran())
+    check(os.path.exists(rec), "zenity was not asked")
+
+
+class FakeSlack:
+    """Stands in for Slack's incoming webhook: keeps the messages posted."""
+
+    def __init__(self):
+        self.messages = []
+        outer = self
+
+        class H(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *a):
+                pass
+
+            def do_POST(self):
+                n = int(self.headers.get("Content-Length") or 0)
+                outer.messages.append(json.loads(self.rfile.read(n))["text"])
+                self.send_response(200)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+        self.url = "http://127.0.0.1:%d/hook" % self.httpd.server_address[1]
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def wait_code(self, n, timeout=20):
+        import time
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if len(self.messages) >= n:
+                m = re.search(r"/approve (\d{6})", self.messages[n - 1])
+                check(m, "no code in the message: %r" % self.messages[n - 1])
+                return m.group(1)
+            time.sleep(0.05)
+        raise Fail("nothing posted to Slack")
+
+    def close(self):
+        self.httpd.shutdown()
+
+
+class RelayWorld:
+    def __init__(self, w):
+        import time
+        self.secret = "s3cret-signing"
+        d = os.path.join(w.root, "relay")
+        os.makedirs(d, exist_ok=True)
+        self.slack = FakeSlack()
+        files = {}
+        for name, text in (("webhook", self.slack.url), ("signing", self.secret),
+                           ("token", "relay-token")):
+            files[name] = os.path.join(d, name)
+            write(files[name], text + "\n", 0o600)
+        self.token_file = files["token"]
+        self.proc = subprocess.Popen(
+            [sys.executable, RELAY, "--listen", "127.0.0.1:0", "--slack-webhook-file",
+             files["webhook"], "--signing-secret-file", files["signing"], "--token-file",
+             files["token"], "--allow-user", "U1", "--allow-user", "U2"],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        line = self.proc.stdout.readline().decode()
+        m = re.search(r"http://127\.0\.0\.1:(\d+)", line)
+        check(m, "relay did not start: %r" % line)
+        self.base = "http://127.0.0.1:%s" % m.group(1)
+        self.time = time
+
+    def slash(self, command, code, user="U1", secret=None, ts=None):
+        """What Slack sends for `/approve CODE`, signed like Slack signs it."""
+        import hashlib
+        import hmac
+        import urllib.parse
+        import urllib.request
+        body = urllib.parse.urlencode({"command": command, "text": code, "user_id": user}).encode()
+        ts = str(int(self.time.time()) if ts is None else ts)
+        sig = "v0=" + hmac.new((secret or self.secret).encode(), b"v0:" + ts.encode() + b":" + body,
+                               hashlib.sha256).hexdigest()
+        req = urllib.request.Request(self.base + "/slack/command", data=body, headers={
+            "X-Slack-Request-Timestamp": ts, "X-Slack-Signature": sig,
+            "Content-Type": "application/x-www-form-urlencoded"})
+        try:
+            with urllib.request.urlopen(req, timeout=10) as r:
+                return r.status, json.loads(r.read())
+        except urllib.error.HTTPError as e:
+            return e.code, None
+
+    def approver(self):
+        return "%s %s/requests --token-file %s" % (WEBHOOK, self.base, self.token_file)
+
+    def close(self):
+        self.proc.kill()
+        self.proc.wait()
+        self.slack.close()
+
+
+def t_webhook_slack_flow(w):
+    """The README's Slack flow, with a local stand-in for Slack: the request
+    is posted to the channel with a code; a forged, a wrongly signed, an
+    unlisted user's and a wrong code do nothing; `/approve CODE` approves."""
+    import urllib.error  # noqa: F401 (used by RelayWorld.slash)
+    w.reset_log()
+    rw = RelayWorld(w)
+    try:
+        agent = subprocess.Popen(
+            [EXECGUARD, "run", "--approver", rw.approver(), "--",
+             "bash", "-c", "terraform destroy -target=db; echo rc=$?"],
+            env=dict(w.env), cwd=w.work, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            start_new_session=True)
+        try:
+            code = rw.slack.wait_code(1)
+            msg = rw.slack.messages[0]
+            check("terraform destroy -target=db" in msg and "terraform.destroy" in msg,
+                  "message: %r" % msg)
+            wrong = "%06d" % ((int(code) + 1) % 1000000)
+            st, ans = rw.slash("/approve", wrong)
+            check(st == 200 and "No waiting request" in ans["text"], "wrong code: %r" % ans)
+            st, _ = rw.slash("/approve", code, secret="not-the-secret")
+            check(st == 401, "a badly signed command was accepted: %r" % st)
+            st, _ = rw.slash("/approve", code, ts=1)
+            check(st == 401, "a replayed command was accepted: %r" % st)
+            st, ans = rw.slash("/approve", code, user="U9")
+            check(st == 200 and "not allowed" in ans["text"], "unlisted user: %r" % ans)
+            check(agent.poll() is None and w.ran() == [], "ran before the approval")
+            st, ans = rw.slash("/approve", code, user="U2")
+            check(st == 200 and "approved" in ans["text"], "approve: %r" % ans)
+            out, err = agent.communicate(timeout=30)
+        finally:
+            if agent.poll() is None:
+                agent.kill()
+                agent.wait()
+        check(b"rc=0" in out, "not approved: %r %r" % (out, err))
+        check(w.ran() == ["terraform destroy -target=db"], "ran: %r" % w.ran())
+        st, ans = rw.slash("/approve", code)
+        check("No waiting request" in ans["text"], "a code worked twice: %r" % ans)
+    finally:
+        rw.close()
+
+
+def t_webhook_deny_and_dead_relay(w):
+    w.reset_log()
+    rw = RelayWorld(w)
+    try:
+        agent = subprocess.Popen(
+            [EXECGUARD, "run", "--approver", rw.approver(), "--",
+             "bash", "-c", "terraform destroy; echo rc=$?"],
+            env=dict(w.env), cwd=w.work, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            start_new_session=True)
+        try:
+            code = rw.slack.wait_code(1)
+            st, ans = rw.slash("/deny", code)
+            check(st == 200 and "refused" in ans["text"], "deny: %r" % ans)
+            out, err = agent.communicate(timeout=30)
+        finally:
+            if agent.poll() is None:
+                agent.kill()
+                agent.wait()
+        check(b"rc=126" in out and b"approver said no" in err, "not refused: %r %r" % (out, err))
+        approver = rw.approver()
+    finally:
+        rw.close()
+    # the relay is gone: refused at once, nothing runs
+    r = run_plain(w, [EXECGUARD, "run", "--approver", approver, "--",
+                      "bash", "-c", "terraform destroy; echo rc=$?"])
+    check(b"rc=126" in r.stdout, "approved without a relay: %r" % r.stdout)
+    check(w.ran() == [], "ran: %r" % w.ran())
+
+
 CASES = [
     ("approver: exit 0 approves; the JSON request carries everything", t_approver_yes),
     ("approver: non-zero exit refuses", t_approver_no),
@@ -461,6 +711,12 @@ CASES = [
     ("hook claude-code: deny for a deny rule", t_hook_deny),
     ("hook claude-code: bad requests and broken rules are denied", t_hook_fails_closed),
     ("hook: usage", t_hook_usage),
+    ("desktop approver: zenity's answer, Refuse by default", t_desktop_zenity),
+    ("desktop approver: critical word, no display, kdialog, no dialog", t_desktop_word_and_fallbacks),
+    ("desktop approver: end to end through the guard", t_desktop_through_the_guard),
+    ("webhook approver: the Slack /approve flow, with wrong and forged answers",
+     t_webhook_slack_flow),
+    ("webhook approver: /deny refuses; a dead relay refuses", t_webhook_deny_and_dead_relay),
 ]
 
 
