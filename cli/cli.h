@@ -14,6 +14,7 @@ int cmd_run(int argc, char **argv);
 int cmd_shell_init(int argc, char **argv);
 int cmd_log(int argc, char **argv);
 int cmd_hook(int argc, char **argv);
+int cmd_approve(int argc, char **argv); /* pending, approve, deny */
 
 /* The decision `execguard check` prints, for argv `cmd` (every wrapper and
  * shell string unwrapped), judged in `cwd` (NULL: the current directory).

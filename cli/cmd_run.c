@@ -23,9 +23,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/random.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include "broker.h"
 #include "cli.h"
 #include "guard.h"
 #include "path_search.h"
@@ -33,7 +36,7 @@
 extern char **environ;
 
 static const char run_usage[] =
-    "usage: execguard run [--approver CMD] [--] CMD [ARG...]\n"
+    "usage: execguard run [--approver CMD | --approve-elsewhere] [--] CMD [ARG...]\n"
     "\n"
     "Run CMD with the guard on: CMD and every program it starts are checked\n"
     "against the rules before they run; a dangerous command waits for a human\n"
@@ -42,6 +45,10 @@ static const char run_usage[] =
     "  --approver CMD  ask this program instead of the terminal: it gets the\n"
     "                  request as JSON on stdin; exit status 0 means yes\n"
     "                  (same as `set approver CMD` in a rule file)\n"
+    "  --approve-elsewhere\n"
+    "                  a command that needs approval waits; its one-time code is\n"
+    "                  shown on this terminal, and `execguard approve CODE` in\n"
+    "                  another terminal runs it (same as `set approve-elsewhere on`)\n"
     "\n"
     "Example: execguard run -- claude\n"
     "\n"
@@ -114,6 +121,58 @@ static int set_session(bool nested)
 	return setenv("EXECGUARD_SESSION", hex, 1);
 }
 
+/* The guard's configuration in this process, for the check of CMD (and the
+ * broker's timeout): the policy just built and the environment CMD gets. */
+static void setup_guard(const struct eg_policy *p)
+{
+	eg_guard_config_from_env(environ);
+	eg_guard_cfg.policy = p;
+	eg_guard_cfg.load_fail = EG_FAIL_NONE;
+	eg_guard_cfg.load_error[0] = '\0';
+	unsigned st = eg_policy_setting_seconds(p, "prompt-timeout", 0);
+	if (st && !getenv("EXECGUARD_PROMPT_TIMEOUT"))
+		eg_guard_cfg.prompt_timeout = st;
+}
+
+/* Steps 3 and 4: check CMD as the hook would (unless the library is loaded
+ * here and will do it itself), then exec it. Returns only on failure. */
+static int start_cmd(char **cmd, const char *exe_real, bool hooked)
+{
+	if (!hooked) {
+		struct eg_guard_req req = {
+			.argv = cmd,
+			.envp = environ,
+			.exe_path = exe_real, /* symlinks resolved, as the hooks pass it */
+			.check_flags = 0, /* hook mode: what the library will see again is left to it */
+			.flags = EG_GUARD_CHECK_EXE,
+			.route = EG_ROUTE_RUN,
+			.pre_fail = EG_FAIL_NONE,
+		};
+		fflush(NULL);
+		switch (eg_guard_decide(&req)) {
+		case EG_GUARD_GO:
+			break;
+		case EG_GUARD_NOEXEC: {
+			int e = errno;
+			cli_error("run", "%s: %s", cmd[0], strerror(e));
+			return e == ENOENT ? 127 : 126;
+		}
+		case EG_GUARD_REFUSED:
+		case EG_GUARD_DEFER: /* not asked for: treat as refused */
+		default:
+			return 126; /* the guard wrote the message */
+		}
+	}
+
+	/* 4. run it (the same PATH search as above) */
+	fflush(NULL);
+	execvp(cmd[0], cmd);
+	int e = errno;
+	if (!(hooked && e == EACCES)) /* a hooked refusal already said why */
+		cli_error("run", "%s: %s", cmd[0], e == ENOENT ? "command not found" : strerror(e));
+	return e == ENOENT ? 127 : 126;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	int i = 1;
@@ -122,7 +181,15 @@ int cmd_run(int argc, char **argv)
 		return 0;
 	}
 	const char *approver = NULL;
-	while (i < argc && strncmp(argv[i], "--approver", 10) == 0) {
+	bool elsewhere_opt = false;
+	while (i < argc) {
+		if (strcmp(argv[i], "--approve-elsewhere") == 0) {
+			elsewhere_opt = true;
+			i++;
+			continue;
+		}
+		if (strncmp(argv[i], "--approver", 10) != 0)
+			break;
 		if (argv[i][10] == '=') {
 			approver = argv[i] + 11;
 		} else if (argv[i][10] == '\0' && i + 1 < argc) {
@@ -137,11 +204,13 @@ int cmd_run(int argc, char **argv)
 		}
 	}
 	bool hooked = library_loaded_here();
-	if (approver && (hooked || getenv("EXECGUARD_POLICY"))) {
+	if ((approver || elsewhere_opt) && (hooked || getenv("EXECGUARD_POLICY"))) {
 		/* A program inside a guarded session would otherwise name its own
-		 * approver (`--approver true`) and approve itself. */
-		cli_error("run", "--approver cannot be given inside a guarded session; "
-		    "the approver is chosen where the session starts");
+		 * approver (`--approver true`), or start a broker that shows its
+		 * codes on a terminal the program reads, and approve itself. */
+		cli_error("run", "%s cannot be given inside a guarded session; "
+		    "the approval channel is chosen where the session starts",
+		    approver ? "--approver" : "--approve-elsewhere");
 		return EX_USAGE;
 	}
 	if (i < argc && strcmp(argv[i], "--") == 0) {
@@ -161,10 +230,14 @@ int cmd_run(int argc, char **argv)
 
 	/* 1. the rules: a broken file stops everything before CMD starts */
 	struct eg_ruleset rs = { 0 };
-	struct cli_setting sets[] = {
-		{ "execguard run --approver", "approver", approver },
-	};
-	struct eg_policy *p = cli_load_policy_set(&rs, NULL, 0, false, NULL, sets, approver ? 1 : 0);
+	struct cli_setting sets[2];
+	size_t n_sets = 0;
+	if (approver)
+		sets[n_sets++] = (struct cli_setting){ "execguard run --approver", "approver", approver };
+	if (elsewhere_opt)
+		sets[n_sets++] = (struct cli_setting){ "execguard run --approve-elsewhere",
+			"approve-elsewhere", "on" };
+	struct eg_policy *p = cli_load_policy_set(&rs, NULL, 0, false, NULL, sets, n_sets);
 	if (p == NULL) {
 		cli_error("run", "not starting '%s': the rule files above must be fixed first", cmd[0]);
 		eg_ruleset_free(&rs);
@@ -211,44 +284,41 @@ int cmd_run(int argc, char **argv)
 	}
 	char resolved[PATH_MAX];
 	const char *exe_real = eg_exe_resolve(exe, resolved, sizeof resolved);
-	if (!hooked) {
-		eg_guard_config_from_env(environ);
-		eg_guard_cfg.policy = p;
-		eg_guard_cfg.load_fail = EG_FAIL_NONE;
-		eg_guard_cfg.load_error[0] = '\0';
-		unsigned st = eg_policy_setting_seconds(p, "prompt-timeout", 0);
-		if (st && !getenv("EXECGUARD_PROMPT_TIMEOUT"))
-			eg_guard_cfg.prompt_timeout = st;
-		struct eg_guard_req req = {
-			.argv = cmd,
-			.envp = environ,
-			.exe_path = exe_real, /* symlinks resolved, as the hooks pass it */
-			.check_flags = 0, /* hook mode: what the library will see again is left to it */
-			.flags = EG_GUARD_CHECK_EXE,
-			.route = EG_ROUTE_RUN,
-			.pre_fail = EG_FAIL_NONE,
-		};
-		fflush(NULL);
-		switch (eg_guard_decide(&req)) {
-		case EG_GUARD_GO:
-			break;
-		case EG_GUARD_NOEXEC: {
-			int e = errno;
-			cli_error("run", "%s: %s", cmd[0], strerror(e));
-			return e == ENOENT ? 127 : 126;
-		}
-		case EG_GUARD_REFUSED:
-		case EG_GUARD_DEFER: /* not asked for: treat as refused */
-		default:
-			return 126; /* the guard wrote the message */
-		}
-	}
+	if (!hooked)
+		setup_guard(p);
 
-	/* 4. run it (the same PATH search as above) */
-	fflush(NULL);
-	execvp(cmd[0], cmd);
-	int e = errno;
-	if (!(hooked && e == EACCES)) /* a hooked refusal already said why */
-		cli_error("run", "%s: %s", cmd[0], e == ENOENT ? "command not found" : strerror(e));
-	return e == ENOENT ? 127 : 126;
+	/* approve-elsewhere: this process stays, as the session's broker, and
+	 * CMD runs in a child (checked there: the broker must be up to ask). */
+	if (!hooked && eg_policy_setting_bool(p, "approve-elsewhere", false)) {
+		char spec[PATH_MAX + 32];
+		struct broker *b = broker_open(getenv("EXECGUARD_SESSION"), eg_guard_cfg.prompt_timeout,
+		    spec, sizeof spec);
+		if (b == NULL || setenv("EXECGUARD_BROKER", spec, 1) != 0) {
+			cli_error("run", "not starting '%s' without its approval broker", cmd[0]);
+			return EX_UNAVAILABLE;
+		}
+		eg_guard_config_from_env(environ); /* the broker, for the check of CMD */
+		fflush(NULL);
+		pid_t child = fork();
+		if (child < 0) {
+			cli_error("run", "cannot start '%s': %s", cmd[0], strerror(errno));
+			return EX_OSERR;
+		}
+		if (child == 0) {
+			broker_forget(b);
+			exit(start_cmd(cmd, exe_real, hooked));
+		}
+		int st = broker_serve(b, child);
+		eg_policy_free(p);
+		if (WIFSIGNALED(st)) {
+			/* die the way the agent died, so the shell reports it */
+			signal(WTERMSIG(st), SIG_DFL);
+			raise(WTERMSIG(st));
+			return 128 + WTERMSIG(st);
+		}
+		return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
+	}
+	if (!hooked)
+		unsetenv("EXECGUARD_BROKER"); /* none in this session */
+	return start_cmd(cmd, exe_real, hooked);
 }

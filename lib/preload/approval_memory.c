@@ -69,11 +69,11 @@ static bool session_ok(const char *s)
 }
 
 /* Map the session's page (created if `create`); NULL if there is none. */
-static struct page *map_page(char *const *envp, bool create)
+static struct page *map_page(bool create)
 {
-	const char *session = eg_env_get(envp, "EXECGUARD_SESSION");
-	const char *runtime = eg_env_get(envp, "XDG_RUNTIME_DIR");
-	if (!session || !session_ok(session) || !runtime || runtime[0] != '/')
+	const char *session = eg_guard_cfg.session;
+	const char *runtime = eg_guard_cfg.runtime_dir;
+	if (!session_ok(session) || runtime[0] != '/')
 		return NULL;
 	char path[EG_GUARD_PATH_MAX];
 	size_t lr = strlen(runtime), ls = strlen(session);
@@ -106,11 +106,10 @@ static struct page *map_page(char *const *envp, bool create)
 	return m == MAP_FAILED ? NULL : m;
 }
 
-bool eg_memory_recall(char *const *envp, enum eg_memory_kind kind, uint64_t key,
-    unsigned *age_sec)
+bool eg_memory_recall(enum eg_memory_kind kind, uint64_t key, unsigned *age_sec)
 {
 	int saved = errno;
-	struct page *pg = map_page(envp, false);
+	struct page *pg = map_page(false);
 	bool found = false;
 	if (pg) {
 		uint64_t now = now_ns();
@@ -136,12 +135,12 @@ bool eg_memory_recall(char *const *envp, enum eg_memory_kind kind, uint64_t key,
 	return found;
 }
 
-void eg_memory_store(char *const *envp, enum eg_memory_kind kind, uint64_t key, unsigned seconds)
+void eg_memory_store(enum eg_memory_kind kind, uint64_t key, unsigned seconds)
 {
 	if (seconds == 0)
 		return;
 	int saved = errno;
-	struct page *pg = map_page(envp, true);
+	struct page *pg = map_page(true);
 	if (pg) {
 		uint64_t now = now_ns();
 		/* the slot of the same key and kind, else the one that ends first */

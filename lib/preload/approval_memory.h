@@ -6,7 +6,8 @@
  * an agent that retries in a new process does not nag the human).
  *
  * Where: one page, $XDG_RUNTIME_DIR/execguard/memory-<session>, mode 0600,
- * mapped shared; <session> is EXECGUARD_SESSION, which `execguard run` sets.
+ * mapped shared; <session> is EXECGUARD_SESSION, which `execguard run` sets
+ * (both as the process started: eg_guard_cfg).
  * No session or no runtime directory: no memory (every request is asked).
  *
  * RESIDUAL RISK, stated plainly: the file belongs to the user the agent runs
@@ -36,11 +37,9 @@ enum eg_memory_kind {
 EG_HIDDEN uint64_t eg_memory_key(char *const *argv, const char *cwd);
 
 /* A live entry of `kind` for `key`? `*age_sec` (may be NULL) gets its age. */
-EG_HIDDEN bool eg_memory_recall(char *const *envp, enum eg_memory_kind kind, uint64_t key,
-    unsigned *age_sec);
+EG_HIDDEN bool eg_memory_recall(enum eg_memory_kind kind, uint64_t key, unsigned *age_sec);
 
 /* Remember `key` as `kind` for `seconds` (0: nothing). Silent on failure. */
-EG_HIDDEN void eg_memory_store(char *const *envp, enum eg_memory_kind kind, uint64_t key,
-    unsigned seconds);
+EG_HIDDEN void eg_memory_store(enum eg_memory_kind kind, uint64_t key, unsigned seconds);
 
 #endif

@@ -10,6 +10,7 @@
 
 #include "approval_memory.h"
 #include "approval_request.h"
+#include "approve_elsewhere.h"
 #include "guard.h"
 #include "subprocess.h"
 
@@ -56,10 +57,10 @@ static enum eg_prompt_outcome terminal_reachable(void)
 
 enum eg_prompt_outcome eg_approval_reachable(const struct eg_policy *p)
 {
-	if (elsewhere_on(p))
-		return EG_PROMPT_ERROR; /* no broker in this build: the child could not ask either */
 	if (approver_of(p))
 		return EG_PROMPT_YES; /* a program answers, terminal or not */
+	if (elsewhere_on(p)) /* the broker answers, if this session has one */
+		return eg_elsewhere_configured() ? EG_PROMPT_YES : EG_PROMPT_ERROR;
 	return terminal_reachable();
 }
 
@@ -105,22 +106,29 @@ static void approver_env(char *const *envp, char **out)
 	out[n] = NULL;
 }
 
-static void ask_approver(const struct eg_approval_req *r, const char *cmd, struct eg_approval *out)
+/* The approver and the broker both get the JSON request; it can hold a
+ * long argv, so it is built in an mmap'd buffer, not on a hook's stack. The
+ * first 4 bytes are left for the broker's "ASK ". */
+static void ask_with_request(const struct eg_approval_req *r, const char *approver,
+    struct eg_approval *out)
 {
-	out->channel = EG_CHANNEL_APPROVER;
-	out->why = EG_WHY_APPROVER_FAILED;
-	/* The request can hold a long argv: mmap'd, not on a hook's stack. */
+	out->channel = approver ? EG_CHANNEL_APPROVER : EG_CHANNEL_ELSEWHERE;
+	out->why = approver ? EG_WHY_APPROVER_FAILED : EG_WHY_NO_BROKER;
 	char *buf = mmap(NULL, REQUEST_MAX, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (buf == MAP_FAILED)
 		return;
-	size_t len = eg_approval_json(buf, REQUEST_MAX, r, eg_env_get(r->envp, "EXECGUARD_SESSION"));
+	size_t len = eg_approval_json(buf + 4, REQUEST_MAX - 4, r,
+	    eg_guard_cfg.session[0] ? eg_guard_cfg.session : NULL);
+	unsigned t = r->q->timeout_sec ? r->q->timeout_sec : EG_GUARD_DEFAULT_TIMEOUT;
 	if (len == 0) {
 		out->why = EG_WHY_TOO_BIG;
+	} else if (!approver) {
+		memcpy(buf, "ASK ", 4);
+		eg_elsewhere_ask(buf, len + 4, t, out);
 	} else {
 		char *env[APPROVER_ENV_MAX];
 		approver_env(r->envp, env);
-		unsigned t = r->q->timeout_sec ? r->q->timeout_sec : EG_GUARD_DEFAULT_TIMEOUT;
-		int st = eg_subprocess_wait(cmd, buf, len, env, t * 1000u);
+		int st = eg_subprocess_wait(approver, buf + 4, len, env, t * 1000u);
 		if (st == 0)
 			out->approved = true;
 		else if (st > 0)
@@ -143,23 +151,21 @@ void eg_approval_ask(const struct eg_approval_req *r, struct eg_approval *out)
 
 	/* A refusal first: of the two memories, the one that refuses wins. */
 	if (cooldown &&
-	    eg_memory_recall(r->envp, EG_MEMORY_REFUSED, refused_key, &out->age_sec)) {
+	    eg_memory_recall(EG_MEMORY_REFUSED, refused_key, &out->age_sec)) {
 		out->channel = EG_CHANNEL_MEMORY;
 		out->why = EG_WHY_COOLDOWN;
 		goto done;
 	}
-	if (once && eg_memory_recall(r->envp, EG_MEMORY_APPROVED, approved_key, &out->age_sec)) {
+	if (once && eg_memory_recall(EG_MEMORY_APPROVED, approved_key, &out->age_sec)) {
 		out->channel = EG_CHANNEL_MEMORY;
 		out->approved = true;
 		goto done;
 	}
 
 	const char *approver = approver_of(p);
-	if (elsewhere_on(p)) {
-		out->channel = EG_CHANNEL_ELSEWHERE;
-		out->why = EG_WHY_NO_BROKER;
-	} else if (approver) {
-		ask_approver(r, approver, out);
+	if (approver || elsewhere_on(p)) {
+		/* an approver program wins: it is the stronger channel */
+		ask_with_request(r, approver, out);
 	} else {
 		out->channel = EG_CHANNEL_TERMINAL;
 		enum eg_prompt_outcome o = eg_prompt_ask(r->q);
@@ -170,9 +176,9 @@ void eg_approval_ask(const struct eg_approval_req *r, struct eg_approval *out)
 	/* Only an answer a human gave is remembered: a timeout or a missing
 	 * terminal says nothing about the command. */
 	if (out->approved)
-		eg_memory_store(r->envp, EG_MEMORY_APPROVED, approved_key, once);
+		eg_memory_store(EG_MEMORY_APPROVED, approved_key, once);
 	else if (out->why == EG_WHY_SAID_NO || out->why == EG_WHY_APPROVER_NO)
-		eg_memory_store(r->envp, EG_MEMORY_REFUSED, refused_key, cooldown);
+		eg_memory_store(EG_MEMORY_REFUSED, refused_key, cooldown);
 done:
 	errno = saved;
 }

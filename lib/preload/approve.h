@@ -3,8 +3,11 @@
  *
  *   set approver CMD          CMD is run with a JSON request on stdin
  *                             (approval_request.h); exit 0 = yes
- *   set approve-elsewhere on  the session's broker (not built yet: such a
- *                             request is refused, fail closed)
+ *   set approve-elsewhere on  the session's broker (`execguard run`, see
+ *                             broker_proto.h): the human approves with a
+ *                             one-time code from another terminal; no
+ *                             broker = refused
+ * (an approver wins over approve-elsewhere when both are set)
  *   (neither)                 the controlling terminal (prompt.c)
  *
  * Around the channel, the session's memory (approval_memory.h): a request

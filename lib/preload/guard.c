@@ -98,6 +98,14 @@ void eg_guard_config_from_env(char *const *envp)
 		join_path(out, size, state, "/execguard/audit.jsonl");
 	else if (home && home[0] == '/')
 		join_path(out, size, home, "/.local/state/execguard/audit.jsonl");
+
+	const char *session = eg_env_get(envp, "EXECGUARD_SESSION");
+	const char *broker = eg_env_get(envp, "EXECGUARD_BROKER");
+	const char *runtime = eg_env_get(envp, "XDG_RUNTIME_DIR");
+	join_path(eg_guard_cfg.session, sizeof eg_guard_cfg.session, session ? session : "", "");
+	join_path(eg_guard_cfg.broker, sizeof eg_guard_cfg.broker, broker ? broker : "", "");
+	join_path(eg_guard_cfg.runtime_dir, sizeof eg_guard_cfg.runtime_dir,
+	    runtime && runtime[0] == '/' ? runtime : "", "");
 }
 
 static const char *route_name(enum eg_guard_route r)

@@ -54,6 +54,7 @@ const char *eg_refuse_why_word(enum eg_refuse_why why)
 	case EG_WHY_APPROVER_FAILED: return "approver-failed";
 	case EG_WHY_COOLDOWN: return "refused-recently";
 	case EG_WHY_NO_BROKER: return "no-broker";
+	case EG_WHY_BAD_CODES: return "wrong-codes";
 	}
 	return "refused";
 }
@@ -87,6 +88,8 @@ static const char *what_happened(enum eg_refuse_why why)
 		return "The human refused this same command a moment ago, so it is refused again without asking. Stop retrying it, in this or any other form.";
 	case EG_WHY_NO_BROKER:
 		return "This command needs a human's approval from another terminal and the approval service of this session is not running, so it is refused.";
+	case EG_WHY_BAD_CODES:
+		return "Wrong approval codes were tried in this session, so every waiting request was refused.";
 	}
 	return "Refused.";
 }

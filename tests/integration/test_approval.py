@@ -690,6 +690,282 @@ def t_webhook_deny_and_dead_relay(w):
     check(w.ran() == [], "ran: %r" % w.ran())
 
 
+# ------------------------------------------------------------ approve from another terminal
+
+CODE_RE = re.compile(rb"execguard approve ([a-z2-9]{4}-[a-z2-9]{4})")
+ID_RE = re.compile(rb"execguard deny ([a-z2-9]{4}-\d+)")
+
+
+def elsewhere(*cmd):
+    return [EXECGUARD, "run", "--approve-elsewhere", "--"] + list(cmd)
+
+
+def eg(w, *args):
+    """`execguard ARGS` from another process: no terminal, like a second
+    terminal's shell (it shares only the user's runtime directory)."""
+    return run_plain(w, [EXECGUARD] + list(args))
+
+
+def next_code(s, start=0):
+    """The next request shown on the session's terminal: its code and id."""
+    s.expect(CODE_RE, start=start)
+    m = CODE_RE.search(s.out, start)
+    s.expect(ID_RE, start=m.end())
+    ids = ID_RE.search(s.out, m.end())
+    return m.group(1).decode(), ids.group(1).decode(), ids.end()
+
+
+def t_elsewhere_approve(w):
+    """The code is read from the session's terminal (not from the agent's
+    pipes) and approved from a second process."""
+    w.reset_log()
+    out = os.path.join(w.root, "agent-output")
+    s = Session(w, elsewhere("bash", "-c", "terraform destroy >'%s' 2>&1; echo rc=$? >>'%s'; "
+                             "echo finished" % (out, out)))
+    try:
+        code, rid, pos = next_code(s)
+        check(w.ran() == [], "ran before the approval")
+        check(QUESTION not in s.out, "asked on the terminal as well:\n" + s.text())
+        r = eg(w, "pending")
+        listing = r.stdout.decode()
+        check(r.returncode == 0 and rid in listing and "terraform destroy" in listing,
+              "pending: %r %r" % (listing, r.stderr))
+        check(code not in listing and code.replace("-", "") not in listing,
+              "pending shows the code: %r" % listing)
+        r = eg(w, "approve", code)
+        check(r.returncode == 0 and b"approved" in r.stdout, "approve: %r %r" % (r.stdout, r.stderr))
+        s.expect(b"approved from another terminal", start=pos)
+        s.expect(b"finished", start=pos)
+        s.wait()
+        check(s.status == 0, "status %r" % s.status)
+        check(w.ran() == ["terraform destroy"], "ran: %r" % w.ran())
+        with open(out) as f:
+            agent_saw = f.read()
+        check("rc=0" in agent_saw, "agent output: %r" % agent_saw)
+        check(code not in agent_saw and code.replace("-", "") not in agent_saw,
+              "the agent's output holds the code: %r" % agent_saw)
+        r = eg(w, "approve", code)
+        check(r.returncode != 0, "a code worked after its session ended")
+    finally:
+        s.close()
+    recs = [x for x in audit_records(w) if x.get("outcome") == "approved"]
+    check(recs and recs[-1].get("why") == "elsewhere", "audit: %r" % recs[-1:])
+
+
+def t_elsewhere_wrong_code_then_right(w):
+    w.reset_log()
+    s = Session(w, elsewhere("bash", "-c", "terraform destroy; echo rc=$?"))
+    try:
+        code, rid, pos = next_code(s)
+        wrong = ("2" if code[-1] != "2" else "3")
+        wrong = code[:-1] + wrong
+        r = eg(w, "approve", wrong)
+        check(r.returncode == 1 and b"no waiting request has that code" in r.stderr,
+              "wrong code: %r %r" % (r.returncode, r.stderr))
+        s.expect(b"a wrong approval code was tried", start=pos)
+        check(w.ran() == [], "a wrong code ran it")
+        r = eg(w, "approve", "not-even-close")
+        check(r.returncode == 1, "garbage code: %r" % r.returncode)
+        r = eg(w, "approve", code.upper().replace("-", ""))  # as typed in a hurry
+        check(r.returncode == 0, "right code refused: %r %r" % (r.stdout, r.stderr))
+        s.expect(b"rc=0", start=pos)
+        s.wait()
+        check(w.ran() == ["terraform destroy"], "ran: %r" % w.ran())
+    finally:
+        s.close()
+
+
+def t_elsewhere_guessing_refuses_all(w):
+    w.reset_log()
+    s = Session(w, elsewhere("bash", "-c", "terraform destroy; echo rc=$?"))
+    try:
+        code, rid, pos = next_code(s)
+        for k in range(5):
+            eg(w, "approve", code[:2] + "zz-zzz" + str(k + 2))
+        s.expect(b"wrong approval codes were tried; every waiting request is refused", start=pos)
+        s.expect(b"rc=126", start=pos)
+        check(b"Wrong approval codes were tried" in s.out, "message:\n" + s.text())
+        r = eg(w, "approve", code)
+        check(r.returncode != 0, "the code still worked after the lock-out")
+        s.wait()
+        check(w.ran() == [], "ran: %r" % w.ran())
+    finally:
+        s.close()
+
+
+def t_elsewhere_expired(w):
+    w.reset_log()
+    settings(w, "set prompt-timeout 2\n")
+    s = Session(w, elsewhere("bash", "-c", "terraform destroy; echo rc=$?; read x; echo bye"))
+    try:
+        code, rid, pos = next_code(s)
+        s.expect(b"refused: no approval within 2 s", start=pos)
+        s.expect(b"rc=126", start=pos)
+        r = eg(w, "approve", code)  # the broker still runs: `read x` waits
+        check(r.returncode == 1, "an expired code: %r %r" % (r.stdout, r.stderr))
+        s.send(b"\r")
+        s.expect(b"bye", start=pos)
+        s.wait()
+        check(w.ran() == [], "ran: %r" % w.ran())
+    finally:
+        s.close()
+        unset_settings(w)
+
+
+def t_elsewhere_deny(w):
+    w.reset_log()
+    s = Session(w, elsewhere("bash", "-c", "terraform destroy; echo rc=$?"))
+    try:
+        code, rid, pos = next_code(s)
+        r = eg(w, "deny", rid)
+        check(r.returncode == 0 and b"refused" in r.stdout, "deny: %r %r" % (r.stdout, r.stderr))
+        s.expect(b"rc=126", start=pos)
+        check(b"The human at the terminal said no" in s.out or b"said no" in s.out,
+              "message:\n" + s.text())
+        s.wait()
+        check(w.ran() == [], "ran: %r" % w.ran())
+        r = eg(w, "deny", rid)
+        check(r.returncode != 0, "denied twice")
+    finally:
+        s.close()
+
+
+def t_elsewhere_broker_dies(w):
+    """The broker is killed while a request waits: refused, nothing runs.
+    (It is started by a shell here, as a person would: were it the pty's
+    session leader, its death would hang up the whole terminal.)"""
+    w.reset_log()
+    inner = "terraform destroy; echo rc=$?; terraform destroy; echo rc2=$?"
+    s = Session(w, ["bash", "-c", "'%s' run --approve-elsewhere -- bash -c '%s'; sleep 5"
+                    % (EXECGUARD, inner)])
+    try:
+        code, rid, pos = next_code(s)
+        m = re.search(rb"execguard\((\d+)\)", s.out)
+        check(m, "no broker pid in the chain:\n" + s.text())
+        os.kill(int(m.group(1)), 9)  # the `execguard run` process is the broker
+        s.expect(b"rc=126", start=pos)
+        s.expect(b"rc2=126", start=pos)
+        check(b"approval service of this session is not running" in s.out,
+              "message:\n" + s.text())
+        check(w.ran() == [], "ran: %r" % w.ran())
+        r = eg(w, "approve", code)
+        check(r.returncode != 0, "approved with no broker")
+    finally:
+        s.close()
+
+
+FAKE_BROKER = """
+import os, socket, sys
+path = os.environ["EXECGUARD_BROKER"].split(":", 1)[1]
+os.unlink(path)
+srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+srv.bind(path)
+srv.listen(8)
+open(sys.argv[1], "w").close()
+while True:
+    c, _ = srv.accept()
+    c.recv(1 << 20)
+    c.sendall(b"YES\\n")
+    c.close()
+"""
+
+
+def t_elsewhere_fake_broker(w):
+    """The agent replaces the broker's socket with its own that says YES:
+    the hooks see the peer is not the session's broker and refuse."""
+    w.reset_log()
+    fake = os.path.join(w.root, "fakebroker.py")
+    ready = os.path.join(w.root, "fake-ready")
+    write(fake, FAKE_BROKER)
+    if os.path.exists(ready):
+        os.unlink(ready)
+    s = Session(w, elsewhere("bash", "-c",
+                             "python3 '%s' '%s' & f=$!; while [ ! -e '%s' ]; do sleep 0.05; done; "
+                             "terraform destroy; echo rc=$?; kill $f" % (fake, ready, ready)))
+    try:
+        s.expect(b"rc=", timeout=30)
+        s.wait()
+        check(b"rc=126" in s.out, "the fake broker approved:\n" + s.text())
+        check(w.ran() == [], "ran: %r" % w.ran())
+    finally:
+        s.close()
+
+
+def t_elsewhere_two_agents(w):
+    """Two sessions and two requests in one session, interleaved: each code
+    approves its own request only; a request is refused by id."""
+    w.reset_log()
+    a = Session(w, elsewhere("bash", "-c", "terraform destroy -target=a1 & "
+                             "sleep 0.5; terraform destroy -target=a2; wait; echo a-done"))
+    b = Session(w, elsewhere("bash", "-c", "dropdb orders_b; echo b-rc=$?"))
+    try:
+        a_code1, a_id1, pa = next_code(a)
+        a_code2, a_id2, pa = next_code(a, start=pa)
+        b_code, b_id, pb = next_code(b)
+        check(len({a_code1, a_code2, b_code}) == 3, "codes repeat")
+        r = eg(w, "pending")
+        lst = r.stdout.decode()
+        for i in (a_id1, a_id2, b_id):
+            check(i in lst, "%s not pending: %r" % (i, lst))
+        check(eg(w, "approve", b_code).returncode == 0, "b's code")
+        b.expect(b"b-rc=0", start=pb)
+        check(w.ran() == ["dropdb orders_b"], "ran: %r" % w.ran())
+        # b's code again, in a's session: nothing
+        check(eg(w, "approve", b_code).returncode != 0, "b's code reused")
+        # which of a's requests has which code: the terminal says, by id
+        m1 = re.search(rb"\[(%s)\][\r\n]+  command:  terraform destroy -target=(a\d)" % a_id1.encode(), a.out)
+        check(m1, "request %s not on the terminal:\n%s" % (a_id1, a.text()))
+        target1 = m1.group(2).decode()
+        check(eg(w, "deny", a_id2).returncode == 0, "deny a2")
+        check(eg(w, "approve", a_code1).returncode == 0, "approve a1")
+        a.expect(b"a-done", start=pa)
+        a.wait()
+        b.wait()
+        ran = sorted(w.ran())
+        check(ran == sorted(["dropdb orders_b", "terraform destroy -target=%s" % target1]),
+              "ran: %r (a1 is %s)" % (ran, target1))
+    finally:
+        a.close()
+        b.close()
+
+
+def t_elsewhere_no_terminal(w):
+    w.reset_log()
+    r = run_plain(w, elsewhere("bash", "-c", "terraform destroy; echo rc=$?"))
+    check(b"rc=126" in r.stdout, "approved with no terminal: %r" % r.stdout)
+    check(b"no terminal" in r.stderr, "message: %r" % r.stderr)
+    check(w.ran() == [], "ran: %r" % w.ran())
+
+
+def t_elsewhere_not_from_inside(w):
+    r = run_plain(w, guarded("bash", "-c",
+                             EXECGUARD + " run --approve-elsewhere -- true; echo rc=$?"))
+    check(b"rc=64" in r.stdout, "nested --approve-elsewhere accepted: %r %r" % (r.stdout, r.stderr))
+
+
+def t_elsewhere_no_broker(w):
+    """`set approve-elsewhere on` in a session without a broker (shell-init,
+    ld.so.preload, a sandbox): refused, fail closed."""
+    w.reset_log()
+    settings(w, "set approve-elsewhere on\n")
+    try:
+        env = dict(w.env)
+        env["LD_PRELOAD"] = os.environ.get("EG_LIBRARY", "")
+        r = subprocess.run(["bash", "-c", "terraform destroy; echo rc=$?"], env=env, cwd=w.work,
+                           capture_output=True, timeout=60, start_new_session=True)
+    finally:
+        unset_settings(w)
+    check(b"rc=126" in r.stdout, "not refused: %r %r" % (r.stdout, r.stderr))
+    check(w.ran() == [], "ran: %r" % w.ran())
+
+
+def t_approve_usage(w):
+    check(eg(w, "approve").returncode == 64, "approve without a code")
+    check(eg(w, "deny", "a", "b").returncode == 64, "deny with two")
+    r = eg(w, "pending")
+    check(r.returncode in (0, 69), "pending: %r" % r.returncode)
+
+
 CASES = [
     ("approver: exit 0 approves; the JSON request carries everything", t_approver_yes),
     ("approver: non-zero exit refuses", t_approver_no),
@@ -717,6 +993,18 @@ CASES = [
     ("webhook approver: the Slack /approve flow, with wrong and forged answers",
      t_webhook_slack_flow),
     ("webhook approver: /deny refuses; a dead relay refuses", t_webhook_deny_and_dead_relay),
+    ("elsewhere: code read from the pty, approved from a second process", t_elsewhere_approve),
+    ("elsewhere: a wrong code does nothing, the right one approves", t_elsewhere_wrong_code_then_right),
+    ("elsewhere: guessing codes refuses every waiting request", t_elsewhere_guessing_refuses_all),
+    ("elsewhere: an expired code approves nothing", t_elsewhere_expired),
+    ("elsewhere: deny ID refuses", t_elsewhere_deny),
+    ("elsewhere: the broker dies: refused (fail closed)", t_elsewhere_broker_dies),
+    ("elsewhere: a fake broker on the socket path is not believed", t_elsewhere_fake_broker),
+    ("elsewhere: two agents' requests interleaved", t_elsewhere_two_agents),
+    ("elsewhere: no terminal for the code: refused", t_elsewhere_no_terminal),
+    ("elsewhere: not from inside a guarded session", t_elsewhere_not_from_inside),
+    ("elsewhere: set without a broker: refused", t_elsewhere_no_broker),
+    ("pending/approve/deny: usage", t_approve_usage),
 ]
 
 
