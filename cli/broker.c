@@ -508,6 +508,7 @@ int broker_serve(struct broker *b, pid_t child)
 	signal(SIGINT, SIG_IGN);
 	signal(SIGQUIT, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
+	signal(SIGTTOU, SIG_IGN); /* the code is written even to a terminal with `tostop` */
 
 	int status = 0;
 	for (;;) {

@@ -929,6 +929,29 @@ def t_elsewhere_two_agents(w):
         b.close()
 
 
+def t_elsewhere_run_cmd_itself(w):
+    """`execguard run --approve-elsewhere -- terraform destroy`: CMD itself
+    waits for the broker, which is already up."""
+    w.reset_log()
+    s = Session(w, elsewhere("terraform", "destroy"))
+    try:
+        code, rid, pos = next_code(s)
+        check(eg(w, "approve", code).returncode == 0, "approve")
+        s.wait()
+        check(s.status == 0, "status %r" % s.status)
+        check(w.ran() == ["terraform destroy"], "ran: %r" % w.ran())
+    finally:
+        s.close()
+    s = Session(w, elsewhere("terraform", "destroy"))
+    try:
+        code, rid, pos = next_code(s)
+        check(eg(w, "deny", rid).returncode == 0, "deny")
+        s.wait()
+        check(s.status == 126, "status %r" % s.status)
+    finally:
+        s.close()
+
+
 def t_elsewhere_no_terminal(w):
     w.reset_log()
     r = run_plain(w, elsewhere("bash", "-c", "terraform destroy; echo rc=$?"))
@@ -1001,6 +1024,7 @@ CASES = [
     ("elsewhere: the broker dies: refused (fail closed)", t_elsewhere_broker_dies),
     ("elsewhere: a fake broker on the socket path is not believed", t_elsewhere_fake_broker),
     ("elsewhere: two agents' requests interleaved", t_elsewhere_two_agents),
+    ("elsewhere: execguard run's own CMD waits for the broker", t_elsewhere_run_cmd_itself),
     ("elsewhere: no terminal for the code: refused", t_elsewhere_no_terminal),
     ("elsewhere: not from inside a guarded session", t_elsewhere_not_from_inside),
     ("elsewhere: set without a broker: refused", t_elsewhere_no_broker),
