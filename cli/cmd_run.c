@@ -30,6 +30,7 @@
 
 #include "broker.h"
 #include "cli.h"
+#include "approve.h"
 #include "guard.h"
 #include "path_search.h"
 
@@ -101,6 +102,30 @@ static int set_preload(const char *lib)
 		v[n] = '\0';
 	}
 	int rc = setenv("LD_PRELOAD", v, 1);
+	free(v);
+	return rc;
+}
+
+/* EXECGUARD_APPROVER_ENV: the desktop and locale variables as the session
+ * starts ("NAME=value" lines), for approver programs. The library keeps
+ * every EXECGUARD_ value as its session set it, so an agent that later
+ * points DISPLAY at a screen of its own does not move the dialog there. */
+static int set_approver_env(void)
+{
+	size_t n_names, len = 0;
+	const char *const *names = eg_approver_env_names(&n_names);
+	char *v = NULL;
+	FILE *f = open_memstream(&v, &len);
+	if (f == NULL)
+		return -1;
+	for (size_t k = 0; k < n_names; k++) {
+		const char *val = getenv(names[k]);
+		if (val && !strchr(val, '\n'))
+			fprintf(f, "%s=%s\n", names[k], val);
+	}
+	if (fclose(f) != 0)
+		return -1;
+	int rc = setenv("EXECGUARD_APPROVER_ENV", v, 1);
 	free(v);
 	return rc;
 }
@@ -267,7 +292,7 @@ int cmd_run(int argc, char **argv)
 		return EX_CONFIG;
 	}
 	if (set_preload(lib) != 0 || setenv("EXECGUARD_POLICY", policy_path, 1) != 0 ||
-	    set_session(hooked) != 0) {
+	    set_session(hooked) != 0 || (!hooked && set_approver_env() != 0)) {
 		cli_error("run", "cannot set up the environment: %s", strerror(errno));
 		eg_policy_free(p);
 		return EX_OSERR;

@@ -79,29 +79,64 @@ static enum eg_refuse_why why_of_prompt(enum eg_prompt_outcome o)
 
 /*
  * The approver's environment is not the host's: the host is the agent, and
- * an agent that could put its own `zenity` or `curl` first in PATH, or set
- * BASH_ENV, would answer for the human. A fixed PATH and a short list of
- * what a desktop dialog or a network client needs; nothing else, and no
- * LD_PRELOAD (the approver is the human's program, not the agent's).
+ * an agent that could put its own `zenity` or `curl` first in PATH, set
+ * BASH_ENV, or point DISPLAY at a screen it controls would answer for the
+ * human. A fixed PATH; the desktop and locale variables as the session
+ * started (`execguard run` records them in EXECGUARD_APPROVER_ENV, which a
+ * guarded program cannot change; without it, the caller's own); the
+ * session; nothing else, and no LD_PRELOAD (the approver is the human's
+ * program, not the agent's).
  */
 static const char approver_path[] = "PATH=/usr/local/bin:/usr/bin:/bin";
 static const char *const approver_keep[] = {
 	"HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "LC_CTYPE", "LC_MESSAGES", "TZ",
-	"DISPLAY", "WAYLAND_DISPLAY", "XAUTHORITY", "DBUS_SESSION_BUS_ADDRESS",
-	"XDG_RUNTIME_DIR", "EXECGUARD_SESSION",
+	"DISPLAY", "WAYLAND_DISPLAY", "XAUTHORITY", "DBUS_SESSION_BUS_ADDRESS", "XDG_RUNTIME_DIR",
 };
+#define N_KEEP (sizeof approver_keep / sizeof approver_keep[0])
 
-static void approver_env(char *const *envp, char **out)
+const char *const *eg_approver_env_names(size_t *n)
 {
-	size_t n = 0;
-	out[n++] = (char *)approver_path;
-	for (size_t k = 0; k < sizeof approver_keep / sizeof approver_keep[0]; k++) {
+	*n = N_KEEP;
+	return approver_keep;
+}
+
+static bool kept_name(const char *e, size_t *name_len)
+{
+	for (size_t k = 0; k < N_KEEP; k++) {
 		size_t len = strlen(approver_keep[k]);
-		for (size_t i = 0; envp && envp[i]; i++)
-			if (strncmp(envp[i], approver_keep[k], len) == 0 && envp[i][len] == '=') {
-				out[n++] = envp[i];
-				break;
+		if (strncmp(e, approver_keep[k], len) == 0 && e[len] == '=') {
+			*name_len = len;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* out: room for APPROVER_ENV_MAX pointers; session: room for the
+ * "EXECGUARD_SESSION=..." entry. */
+static void approver_env(char *const *envp, char **out, char *session, size_t session_size)
+{
+	size_t n = 0, len;
+	out[n++] = (char *)approver_path;
+	if (eg_guard_cfg.approver_env_set) {
+		for (char *e = eg_guard_cfg.approver_env; *e && n < N_KEEP + 1; e += strlen(e) + 1)
+			if (kept_name(e, &len))
+				out[n++] = e;
+	} else {
+		for (size_t i = 0; envp && envp[i] && n < N_KEEP + 1; i++)
+			if (kept_name(envp[i], &len)) {
+				bool dup = false; /* getenv sees the first one only */
+				for (size_t j = 1; j < n; j++)
+					dup |= strncmp(out[j], envp[i], len + 1) == 0;
+				if (!dup)
+					out[n++] = envp[i];
 			}
+	}
+	static const char sv[] = "EXECGUARD_SESSION=";
+	if (eg_guard_cfg.session[0] && sizeof sv + strlen(eg_guard_cfg.session) <= session_size) {
+		memcpy(session, sv, sizeof sv - 1);
+		strcpy(session + sizeof sv - 1, eg_guard_cfg.session);
+		out[n++] = session;
 	}
 	out[n] = NULL;
 }
@@ -126,8 +161,8 @@ static void ask_with_request(const struct eg_approval_req *r, const char *approv
 		memcpy(buf, "ASK ", 4);
 		eg_elsewhere_ask(buf, len + 4, t, out);
 	} else {
-		char *env[APPROVER_ENV_MAX];
-		approver_env(r->envp, env);
+		char *env[APPROVER_ENV_MAX], session[96];
+		approver_env(r->envp, env, session, sizeof session);
 		int st = eg_subprocess_wait(approver, buf + 4, len, env, t * 1000u);
 		if (st == 0)
 			out->approved = true;

@@ -60,6 +60,10 @@ EG_HIDDEN void eg_approval_ask(const struct eg_approval_req *r, struct eg_approv
  * why not (for the callers that defer the question to a child). */
 EG_HIDDEN enum eg_prompt_outcome eg_approval_reachable(const struct eg_policy *p);
 
+/* The variables an approver gets besides PATH (HOME, DISPLAY, ...): what
+ * `execguard run` records in EXECGUARD_APPROVER_ENV at the session's start. */
+EG_HIDDEN const char *const *eg_approver_env_names(size_t *n);
+
 /* "terminal", "approver", "elsewhere", "memory". */
 EG_HIDDEN const char *eg_approval_channel_name(enum eg_approval_channel c);
 

@@ -106,6 +106,21 @@ void eg_guard_config_from_env(char *const *envp)
 	join_path(eg_guard_cfg.broker, sizeof eg_guard_cfg.broker, broker ? broker : "", "");
 	join_path(eg_guard_cfg.runtime_dir, sizeof eg_guard_cfg.runtime_dir,
 	    runtime && runtime[0] == '/' ? runtime : "", "");
+
+	/* "A=1\nB=2\n" -> "A=1\0B=2\0\0"; too long: none (the approver then
+	 * gets nothing of the desktop, and a dialog approver says no) */
+	const char *ae = eg_env_get(envp, "EXECGUARD_APPROVER_ENV");
+	char *dst = eg_guard_cfg.approver_env;
+	size_t n = ae ? strlen(ae) : 0;
+	eg_guard_cfg.approver_env_set = ae != NULL;
+	memset(dst, 0, 2);
+	if (ae && n + 2 <= sizeof eg_guard_cfg.approver_env) {
+		memcpy(dst, ae, n);
+		dst[n] = dst[n + 1] = '\0';
+		for (size_t i = 0; i < n; i++)
+			if (dst[i] == '\n')
+				dst[i] = '\0';
+	}
 }
 
 static const char *route_name(enum eg_guard_route r)

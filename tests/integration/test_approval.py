@@ -187,11 +187,15 @@ def t_approver_env_is_not_the_agents(w):
         check("rc=126" in r.stdout.decode(), "approved through the agent's PATH: %r"
               % r.stdout)
         check(w.ran() == [], "ran: %r" % w.ran())
-        # and what the real approver sees: fixed PATH, no preload, no agent variables
+        # and what the real approver sees: fixed PATH, no preload, no agent
+        # variables, and the display the session started with, not the one
+        # the agent points at later
         run_plain(w, [EXECGUARD, "run", "--approver", a.path, "--",
-                      "bash", "-c", "terraform destroy"],
-                  env={"AGENT_SECRET": "x", "BASH_ENV": "/dev/null"})
+                      "bash", "-c", "export DISPLAY=:55 XAUTHORITY=/agent; terraform destroy"],
+                  env={"AGENT_SECRET": "x", "BASH_ENV": "/dev/null", "DISPLAY": ":99"})
         e = a.env()
+        check(e.get("DISPLAY") == ":99" and "XAUTHORITY" not in e,
+              "the agent moved the approver's display: %r" % e)
         check(e.get("PATH") == "/usr/local/bin:/usr/bin:/bin", "PATH %r" % e.get("PATH"))
         check("LD_PRELOAD" not in e and "AGENT_SECRET" not in e and "BASH_ENV" not in e,
               "agent environment leaked: %r" % sorted(e))
