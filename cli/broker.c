@@ -185,6 +185,12 @@ struct broker *broker_open(const char *session, unsigned timeout_sec, char *spec
 	/* The human's terminal: where the codes go. Without one, every
 	 * request is refused (nobody could read a code). */
 	b->tty_fd = open("/dev/tty", O_WRONLY | O_NOCTTY | O_CLOEXEC);
+	if (b->tty_fd < 0)
+		cli_error("run", "no terminal to show approval codes on: every command that "
+		    "needs approval will be refused");
+	else
+		tty_say(b, "execguard: approvals of this session come from another terminal: "
+		    "codes appear here, `execguard pending` lists what waits\n");
 	snprintf(spec, size, "%ld:%s", (long)getpid(), b->path);
 	return b;
 }
