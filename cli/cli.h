@@ -15,6 +15,14 @@ int cmd_shell_init(int argc, char **argv);
 int cmd_log(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
 int cmd_status(int argc, char **argv);
+int cmd_hook(int argc, char **argv);
+int cmd_approve(int argc, char **argv); /* pending, approve, deny */
+
+/* The decision `execguard check` prints, for argv `cmd` (every wrapper and
+ * shell string unwrapped), judged in `cwd` (NULL: the current directory).
+ * Runs nothing. Out of memory is a failure (deny). */
+enum eg_action cli_check_command(const struct eg_policy *p, char **cmd, const char *cwd,
+    struct eg_check_result *res);
 
 /* Absolute path of the running execguard binary (from /proc/self/exe). */
 const char *cli_self_path(void);
@@ -28,6 +36,20 @@ struct eg_policy *cli_load_policy(struct eg_ruleset *rs_out, char **extra, size_
 /* The same, with the packs an execguard binary or library at self_path uses. */
 struct eg_policy *cli_load_policy_from(const char *self_path, struct eg_ruleset *rs_out,
     char **extra, size_t n_extra, bool lint_examples, size_t *n_problems);
+/* A setting given on the command line (`execguard run --approver CMD`):
+ * applied after the rule files as if from a protected file named `source`.
+ * It never comes from the environment. */
+struct cli_setting {
+	const char *source; /* "execguard run --approver" */
+	const char *key, *value;
+};
+/* cli_load_policy, then `sets` applied before the block is built. */
+struct eg_policy *cli_load_policy_set(struct eg_ruleset *rs_out, char **extra, size_t n_extra,
+    bool lint_examples, size_t *n_problems, const struct cli_setting *sets, size_t n_sets);
+/* Both: the packs of self_path, and settings from the command line. */
+struct eg_policy *cli_load_policy_full(const char *self_path, struct eg_ruleset *rs_out,
+    char **extra, size_t n_extra, bool lint_examples, size_t *n_problems,
+    const struct cli_setting *sets, size_t n_sets);
 /* Print "execguard: <verb>: msg" to stderr. */
 void cli_error(const char *verb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

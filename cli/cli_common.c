@@ -49,14 +49,55 @@ static bool already_loaded(const struct eg_ruleset *rs, const char *path)
 	return false;
 }
 
+/* One `set KEY VALUE` from the command line, as if from a protected file
+ * named after the option; a protected file's own value is not replaced. */
+static int add_cli_setting(struct eg_ruleset *rs, const struct cli_setting *s, struct eg_diags *d)
+{
+	for (size_t i = 0; i < rs->n_settings; i++)
+		if (strcmp(rs->settings[i].key, s->key) == 0 && rs->settings[i].protected_src) {
+			eg_diags_add(d, s->source, 0, 0,
+			    "setting '%s' is already set in %s:%u, a file you cannot write; "
+			    "it is not changed from the command line",
+			    s->key, rs->settings[i].file, rs->settings[i].line);
+			return -1;
+		}
+	if (strpbrk(s->value, "\n\r") != NULL) {
+		eg_diags_add(d, s->source, 0, 0, "the value of '%s' must be one line", s->key);
+		return -1;
+	}
+	char *text = NULL;
+	int n = asprintf(&text, "set %s %s\n", s->key, s->value);
+	if (n < 0)
+		return -1;
+	int rc = eg_ruleset_parse_text(rs, s->source, text, (size_t)n, true, d);
+	free(text);
+	return rc;
+}
+
 struct eg_policy *cli_load_policy(struct eg_ruleset *rs, char **extra, size_t n_extra,
     bool lint_examples, size_t *n_problems)
 {
-	return cli_load_policy_from(cli_self_path(), rs, extra, n_extra, lint_examples, n_problems);
+	return cli_load_policy_full(cli_self_path(), rs, extra, n_extra, lint_examples, n_problems,
+	    NULL, 0);
 }
 
 struct eg_policy *cli_load_policy_from(const char *self_path, struct eg_ruleset *rs, char **extra,
     size_t n_extra, bool lint_examples, size_t *n_problems)
+{
+	return cli_load_policy_full(self_path, rs, extra, n_extra, lint_examples, n_problems, NULL,
+	    0);
+}
+
+struct eg_policy *cli_load_policy_set(struct eg_ruleset *rs, char **extra, size_t n_extra,
+    bool lint_examples, size_t *n_problems, const struct cli_setting *sets, size_t n_sets)
+{
+	return cli_load_policy_full(cli_self_path(), rs, extra, n_extra, lint_examples, n_problems,
+	    sets, n_sets);
+}
+
+struct eg_policy *cli_load_policy_full(const char *self_path, struct eg_ruleset *rs,
+    char **extra, size_t n_extra, bool lint_examples, size_t *n_problems,
+    const struct cli_setting *sets, size_t n_sets)
 {
 	struct eg_sources src = { 0 };
 	struct eg_diags d = { 0 };
@@ -71,6 +112,9 @@ struct eg_policy *cli_load_policy_from(const char *self_path, struct eg_ruleset 
 		rc = -1;
 	for (size_t i = 0; i < n_extra; i++)
 		if (!already_loaded(rs, extra[i]) && eg_ruleset_load_file(rs, extra[i], &d) < 0)
+			rc = -1;
+	for (size_t i = 0; rc == 0 && i < n_sets; i++)
+		if (add_cli_setting(rs, &sets[i], &d) < 0)
 			rc = -1;
 	if (eg_ruleset_validate_regex(rs, &d) < 0)
 		rc = -1;

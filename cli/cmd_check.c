@@ -73,6 +73,29 @@ static const char *fail_text(enum eg_fail f)
 	return "";
 }
 
+enum eg_action cli_check_command(const struct eg_policy *p, char **cmd, const char *cwd_arg,
+    struct eg_check_result *res)
+{
+	char exe[PATH_MAX], cwd[PATH_MAX];
+	struct eg_check_input in = {
+		.argv = cmd,
+		.envp = environ,
+		.exe_path = find_in_path(cmd[0], exe, sizeof exe) ? exe : NULL,
+		.cwd = cwd_arg ? cwd_arg : getcwd(cwd, sizeof cwd),
+		.flags = EG_CHECK_UNWRAP_ALL,
+	};
+	struct eg_check_scratch *scratch = malloc(sizeof *scratch);
+	if (scratch == NULL) {
+		memset(res, 0, sizeof *res);
+		res->rule = EG_NO_RULE;
+		res->fail = EG_FAIL_TOO_BIG; /* no room to check in: refused */
+		return EG_ACT_DENY;
+	}
+	enum eg_action act = eg_check(p, &in, scratch, res);
+	free(scratch);
+	return act;
+}
+
 int cmd_check(int argc, char **argv)
 {
 	char **extra = NULL;
@@ -143,21 +166,12 @@ int cmd_check(int argc, char **argv)
 		return EX_CONFIG;
 	}
 
-	char exe[PATH_MAX], cwd[PATH_MAX];
-	struct eg_check_input in = {
-		.argv = cmd,
-		.envp = environ,
-		.exe_path = find_in_path(cmd[0], exe, sizeof exe) ? exe : NULL,
-		.cwd = cwd_arg ? cwd_arg : getcwd(cwd, sizeof cwd),
-		.flags = EG_CHECK_UNWRAP_ALL,
-	};
-	struct eg_check_scratch *scratch = malloc(sizeof *scratch);
 	struct eg_check_result *res = malloc(sizeof *res);
-	if (scratch == NULL || res == NULL) {
+	if (res == NULL) {
 		cli_error("check", "out of memory");
 		return EX_OSERR;
 	}
-	enum eg_action act = eg_check(p, &in, scratch, res);
+	enum eg_action act = cli_check_command(p, cmd, cwd_arg, res);
 
 	if (!quiet) {
 		char whole[EG_CMDLINE_MAX];
@@ -179,7 +193,6 @@ int cmd_check(int argc, char **argv)
 		if (act >= EG_ACT_CONFIRM && res->confirm_word[0] != '\0' && res->fail == EG_FAIL_NONE)
 			printf("  critical: the human must type '%s' to approve\n", res->confirm_word);
 	}
-	free(scratch);
 	free(res);
 	eg_policy_free(p);
 	eg_ruleset_free(&rs);

@@ -22,9 +22,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/random.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include "broker.h"
 #include "cli.h"
+#include "approve.h"
 #include "guard.h"
 #include "guard_state.h"
 #include "path_search.h"
@@ -32,11 +37,19 @@
 extern char **environ;
 
 static const char run_usage[] =
-    "usage: execguard run [--] CMD [ARG...]\n"
+    "usage: execguard run [--approver CMD | --approve-elsewhere] [--] CMD [ARG...]\n"
     "\n"
     "Run CMD with the guard on: CMD and every program it starts are checked\n"
     "against the rules before they run; a dangerous command waits for a human\n"
     "to type 'yes' on the terminal. CMD itself is checked before it starts.\n"
+    "\n"
+    "  --approver CMD  ask this program instead of the terminal: it gets the\n"
+    "                  request as JSON on stdin; exit status 0 means yes\n"
+    "                  (same as `set approver CMD` in a rule file)\n"
+    "  --approve-elsewhere\n"
+    "                  a command that needs approval waits; its one-time code is\n"
+    "                  shown on this terminal, and `execguard approve CODE` in\n"
+    "                  another terminal runs it (same as `set approve-elsewhere on`)\n"
     "\n"
     "Example: execguard run -- claude\n"
     "\n"
@@ -87,86 +100,64 @@ static int set_preload(const char *lib)
 	return rc;
 }
 
-int cmd_run(int argc, char **argv)
+/* EXECGUARD_APPROVER_ENV: the desktop and locale variables as the session
+ * starts ("NAME=value" lines), for approver programs. The library keeps
+ * every EXECGUARD_ value as its session set it, so an agent that later
+ * points DISPLAY at a screen of its own does not move the dialog there. */
+static int set_approver_env(void)
 {
-	int i = 1;
-	if (i < argc && (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)) {
-		fputs(run_usage, stdout);
+	size_t n_names, len = 0;
+	const char *const *names = eg_approver_env_names(&n_names);
+	char *v = NULL;
+	FILE *f = open_memstream(&v, &len);
+	if (f == NULL)
+		return -1;
+	for (size_t k = 0; k < n_names; k++) {
+		const char *val = getenv(names[k]);
+		if (val && !strchr(val, '\n'))
+			fprintf(f, "%s=%s\n", names[k], val);
+	}
+	if (fclose(f) != 0)
+		return -1;
+	int rc = setenv("EXECGUARD_APPROVER_ENV", v, 1);
+	free(v);
+	return rc;
+}
+
+/* EXECGUARD_SESSION: names the session's approval memory (allow-once,
+ * refuse-cooldown). A nested run stays in its session; a new one starts a
+ * new session. Not a secret: it only says where the memory is. */
+static int set_session(bool nested)
+{
+	if (nested && getenv("EXECGUARD_SESSION"))
 		return 0;
-	}
-	if (i < argc && strcmp(argv[i], "--") == 0) {
-		i++;
-	} else if (i < argc && argv[i][0] == '-') {
-		cli_error("run", "unknown option '%s' (put '--' before a command that starts with '-')",
-		    argv[i]);
-		fputs(run_usage, stderr);
-		return EX_USAGE;
-	}
-	if (i >= argc) {
-		cli_error("run", "no command given");
-		fputs(run_usage, stderr);
-		return EX_USAGE;
-	}
-	char **cmd = argv + i;
+	unsigned char rnd[8];
+	if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
+		return -1;
+	char hex[2 * sizeof rnd + 1];
+	for (size_t k = 0; k < sizeof rnd; k++)
+		snprintf(hex + 2 * k, 3, "%02x", rnd[k]);
+	return setenv("EXECGUARD_SESSION", hex, 1);
+}
 
-	/* 1. the rules: a broken file stops everything before CMD starts */
-	struct eg_ruleset rs = { 0 };
-	struct eg_policy *p = cli_load_policy(&rs, NULL, 0, false, NULL);
-	if (p == NULL) {
-		cli_error("run", "not starting '%s': the rule files above must be fixed first", cmd[0]);
-		eg_ruleset_free(&rs);
-		return EX_CONFIG;
-	}
-	eg_ruleset_free(&rs);
+/* The guard's configuration in this process, for the check of CMD (and the
+ * broker's timeout): the policy just built and the environment CMD gets. */
+static void setup_guard(const struct eg_policy *p)
+{
+	eg_guard_config_from_env(environ);
+	eg_guard_cfg.policy = p;
+	eg_guard_cfg.load_fail = EG_FAIL_NONE;
+	eg_guard_cfg.load_error[0] = '\0';
+	unsigned st = eg_policy_setting_seconds(p, "prompt-timeout", 0);
+	if (st && !getenv("EXECGUARD_PROMPT_TIMEOUT"))
+		eg_guard_cfg.prompt_timeout = st;
+}
 
-	/* 2. the environment CMD gets */
-	const char *lib = cli_library_path();
-	if (access(lib, R_OK) != 0) {
-		cli_error("run", "the preload library %s cannot be read (%s); not starting '%s' unguarded",
-		    lib, strerror(errno), cmd[0]);
-		eg_policy_free(p);
-		return EX_CONFIG;
-	}
-	if (lib[0] != '/' || strpbrk(lib, ": \t\n") != NULL) {
-		cli_error("run", "the preload library path '%s' cannot be used in LD_PRELOAD "
-		    "(it must be absolute, without ':' or blanks)", lib);
-		eg_policy_free(p);
-		return EX_CONFIG;
-	}
-	char policy_path[PATH_MAX];
-	if (eg_policy_save(p, environ, policy_path, sizeof policy_path) != 0) {
-		cli_error("run", "cannot write the policy file (%s); not starting '%s'",
-		    strerror(errno), cmd[0]);
-		eg_policy_free(p);
-		return EX_CONFIG;
-	}
-	if (set_preload(lib) != 0 || setenv("EXECGUARD_POLICY", policy_path, 1) != 0 ||
-	    setenv(GUARD_MODE_VAR, "run", 1) != 0) {
-		cli_error("run", "cannot set up the environment: %s", strerror(errno));
-		eg_policy_free(p);
-		return EX_OSERR;
-	}
-
-	/* 3. CMD itself: resolved as execvp will, then checked as the hook
-	 * would check it (unless the hook is here and will do it itself). */
-	char exe[PATH_MAX];
-	if (eg_path_search(cmd[0], getenv("PATH"), exe, sizeof exe) != 0) {
-		int e = errno;
-		cli_error("run", "%s: %s", cmd[0], e == ENOENT ? "command not found" : strerror(e));
-		eg_policy_free(p);
-		return e == ENOENT ? 127 : 126;
-	}
-	char resolved[PATH_MAX];
-	const char *exe_real = eg_exe_resolve(exe, resolved, sizeof resolved);
-	bool hooked = library_loaded_here();
+/* Steps 3 and 4: check CMD as the hook would (unless the library is loaded
+ * here and will do it itself), then exec it. Returns only on failure. */
+static int start_cmd(char **cmd, const char *exe_real, bool hooked)
+{
 	if (!hooked) {
-		eg_guard_config_from_env(environ);
-		eg_guard_cfg.policy = p;
-		eg_guard_cfg.load_fail = EG_FAIL_NONE;
-		eg_guard_cfg.load_error[0] = '\0';
-		unsigned st = eg_policy_setting_seconds(p, "prompt-timeout", 0);
-		if (st && !getenv("EXECGUARD_PROMPT_TIMEOUT"))
-			eg_guard_cfg.prompt_timeout = st;
 		struct eg_guard_req req = {
 			.argv = cmd,
 			.envp = environ,
@@ -199,4 +190,154 @@ int cmd_run(int argc, char **argv)
 	if (!(hooked && e == EACCES)) /* a hooked refusal already said why */
 		cli_error("run", "%s: %s", cmd[0], e == ENOENT ? "command not found" : strerror(e));
 	return e == ENOENT ? 127 : 126;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	int i = 1;
+	if (i < argc && (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)) {
+		fputs(run_usage, stdout);
+		return 0;
+	}
+	const char *approver = NULL;
+	bool elsewhere_opt = false;
+	while (i < argc) {
+		if (strcmp(argv[i], "--approve-elsewhere") == 0) {
+			elsewhere_opt = true;
+			i++;
+			continue;
+		}
+		if (strncmp(argv[i], "--approver", 10) != 0)
+			break;
+		if (argv[i][10] == '=') {
+			approver = argv[i] + 11;
+		} else if (argv[i][10] == '\0' && i + 1 < argc) {
+			approver = argv[++i];
+		} else {
+			break;
+		}
+		i++;
+		if (!*approver) {
+			cli_error("run", "--approver needs a command");
+			return EX_USAGE;
+		}
+	}
+	bool hooked = library_loaded_here();
+	if ((approver || elsewhere_opt) && (hooked || getenv("EXECGUARD_POLICY"))) {
+		/* A program inside a guarded session would otherwise name its own
+		 * approver (`--approver true`), or start a broker that shows its
+		 * codes on a terminal the program reads, and approve itself. */
+		cli_error("run", "%s cannot be given inside a guarded session; "
+		    "the approval channel is chosen where the session starts",
+		    approver ? "--approver" : "--approve-elsewhere");
+		return EX_USAGE;
+	}
+	if (i < argc && strcmp(argv[i], "--") == 0) {
+		i++;
+	} else if (i < argc && argv[i][0] == '-') {
+		cli_error("run", "unknown option '%s' (put '--' before a command that starts with '-')",
+		    argv[i]);
+		fputs(run_usage, stderr);
+		return EX_USAGE;
+	}
+	if (i >= argc) {
+		cli_error("run", "no command given");
+		fputs(run_usage, stderr);
+		return EX_USAGE;
+	}
+	char **cmd = argv + i;
+
+	/* 1. the rules: a broken file stops everything before CMD starts */
+	struct eg_ruleset rs = { 0 };
+	struct cli_setting sets[2];
+	size_t n_sets = 0;
+	if (approver)
+		sets[n_sets++] = (struct cli_setting){ "execguard run --approver", "approver", approver };
+	if (elsewhere_opt)
+		sets[n_sets++] = (struct cli_setting){ "execguard run --approve-elsewhere",
+			"approve-elsewhere", "on" };
+	struct eg_policy *p = cli_load_policy_set(&rs, NULL, 0, false, NULL, sets, n_sets);
+	if (p == NULL) {
+		cli_error("run", "not starting '%s': the rule files above must be fixed first", cmd[0]);
+		eg_ruleset_free(&rs);
+		return EX_CONFIG;
+	}
+	eg_ruleset_free(&rs);
+
+	/* 2. the environment CMD gets */
+	const char *lib = cli_library_path();
+	if (access(lib, R_OK) != 0) {
+		cli_error("run", "the preload library %s cannot be read (%s); not starting '%s' unguarded",
+		    lib, strerror(errno), cmd[0]);
+		eg_policy_free(p);
+		return EX_CONFIG;
+	}
+	if (lib[0] != '/' || strpbrk(lib, ": \t\n") != NULL) {
+		cli_error("run", "the preload library path '%s' cannot be used in LD_PRELOAD "
+		    "(it must be absolute, without ':' or blanks)", lib);
+		eg_policy_free(p);
+		return EX_CONFIG;
+	}
+	char policy_path[PATH_MAX];
+	if (eg_policy_save(p, environ, policy_path, sizeof policy_path) != 0) {
+		cli_error("run", "cannot write the policy file (%s); not starting '%s'",
+		    strerror(errno), cmd[0]);
+		eg_policy_free(p);
+		return EX_CONFIG;
+	}
+	if (set_preload(lib) != 0 || setenv("EXECGUARD_POLICY", policy_path, 1) != 0 ||
+	    setenv(GUARD_MODE_VAR, "run", 1) != 0 || set_session(hooked) != 0 || (!hooked && set_approver_env() != 0)) {
+		cli_error("run", "cannot set up the environment: %s", strerror(errno));
+		eg_policy_free(p);
+		return EX_OSERR;
+	}
+
+	/* 3. CMD itself: resolved as execvp will, then checked as the hook
+	 * would check it (unless the hook is here and will do it itself). */
+	char exe[PATH_MAX];
+	if (eg_path_search(cmd[0], getenv("PATH"), exe, sizeof exe) != 0) {
+		int e = errno;
+		cli_error("run", "%s: %s", cmd[0], e == ENOENT ? "command not found" : strerror(e));
+		eg_policy_free(p);
+		return e == ENOENT ? 127 : 126;
+	}
+	char resolved[PATH_MAX];
+	const char *exe_real = eg_exe_resolve(exe, resolved, sizeof resolved);
+	if (!hooked)
+		setup_guard(p);
+
+	/* approve-elsewhere: this process stays, as the session's broker, and
+	 * CMD runs in a child (checked there: the broker must be up to ask). */
+	if (!hooked && eg_policy_setting_bool(p, "approve-elsewhere", false)) {
+		char spec[PATH_MAX + 32];
+		struct broker *b = broker_open(getenv("EXECGUARD_SESSION"), eg_guard_cfg.prompt_timeout,
+		    spec, sizeof spec);
+		if (b == NULL || setenv("EXECGUARD_BROKER", spec, 1) != 0) {
+			cli_error("run", "not starting '%s' without its approval broker", cmd[0]);
+			return EX_UNAVAILABLE;
+		}
+		eg_guard_config_from_env(environ); /* the broker, for the check of CMD */
+		fflush(NULL);
+		pid_t child = fork();
+		if (child < 0) {
+			cli_error("run", "cannot start '%s': %s", cmd[0], strerror(errno));
+			return EX_OSERR;
+		}
+		if (child == 0) {
+			broker_forget(b);
+			exit(start_cmd(cmd, exe_real, hooked));
+		}
+		int st = broker_serve(b, child);
+		eg_policy_free(p);
+		if (WIFSIGNALED(st)) {
+			/* die the way the agent died, so the shell reports it */
+			signal(WTERMSIG(st), SIG_DFL);
+			raise(WTERMSIG(st));
+			return 128 + WTERMSIG(st);
+		}
+		return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
+	}
+	if (!hooked)
+		unsetenv("EXECGUARD_BROKER"); /* none in this session */
+	return start_cmd(cmd, exe_real, hooked);
 }

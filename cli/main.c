@@ -12,7 +12,8 @@ static const char usage[] =
     "Ask a human before an AI agent (or anything) runs a destructive command.\n"
     "\n"
     "verbs:\n"
-    "  run [--] CMD...            run CMD with the guard on (LD_PRELOAD)\n"
+    "  run [--approver CMD | --approve-elsewhere] [--] CMD...\n"
+    "                             run CMD with the guard on (LD_PRELOAD)\n"
     "  check [-c STRING | [--] CMD...]\n"
     "                             print the decision for CMD, run nothing;\n"
     "                             exit 0 allow/log, 1 confirm, 2 deny\n"
@@ -24,6 +25,9 @@ static const char usage[] =
     "                             show the audit log\n"
     "  doctor                     is the guard on here, and is everything in order\n"
     "  status                     one line for a shell prompt: on, off or broken\n"
+    "  hook claude-code           answer an agent's pre-tool hook (JSON on stdin)\n"
+    "  pending                    list commands waiting for approval from another terminal\n"
+    "  approve CODE | deny ID     answer one (sessions run with --approve-elsewhere)\n"
     "\n"
     "Usage errors exit 64, configuration errors 78. See execguard(1).\n";
 
@@ -65,6 +69,10 @@ int main(int argc, char **argv)
 		{ "log", cmd_log },
 		{ "doctor", cmd_doctor },
 		{ "status", cmd_status },
+		{ "hook", cmd_hook },
+		{ "pending", cmd_approve },
+		{ "approve", cmd_approve },
+		{ "deny", cmd_approve },
 	};
 	for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
 		if (strcmp(verb, verbs[i].name) == 0)

@@ -915,7 +915,7 @@ static int unwrap_execguard(struct uw *u)
 			i++;
 			break;
 		}
-		i++;
+		i += streq(u->w[i], "--approver") ? 2 : 1; /* the option's argument */
 	}
 	return child_argv(u, i, EG_VIA_WRAPPER);
 }

@@ -5,8 +5,10 @@
  *   eg_check (scratch on the stack)
  *     NONE / ALLOW          --> proceed
  *     LOG                   --> audit, proceed
- *     CONFIRM               --> ask the human (eg_prompt_ask): "yes" (or the
- *                               critical rule's word) --> audit, proceed;
+ *     CONFIRM               --> ask the human through the configured
+ *                               channel (approve.c: the terminal, an
+ *                               approver program, the session's memory):
+ *                               approved --> audit, proceed;
  *                               anything else --> refuse
  *     DENY, or a failure    --> refuse
  *   refuse = one message on stderr (refuse.c), an audit record, and the
@@ -28,10 +30,13 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "approve.h"
 #include "audit.h"
 #include "prompt.h"
 #include "refuse.h"
 #include "fmt.h"
+
+extern char **environ;
 
 struct eg_guard_config eg_guard_cfg = {
 	.policy = NULL,
@@ -93,6 +98,29 @@ void eg_guard_config_from_env(char *const *envp)
 		join_path(out, size, state, "/execguard/audit.jsonl");
 	else if (home && home[0] == '/')
 		join_path(out, size, home, "/.local/state/execguard/audit.jsonl");
+
+	const char *session = eg_env_get(envp, "EXECGUARD_SESSION");
+	const char *broker = eg_env_get(envp, "EXECGUARD_BROKER");
+	const char *runtime = eg_env_get(envp, "XDG_RUNTIME_DIR");
+	join_path(eg_guard_cfg.session, sizeof eg_guard_cfg.session, session ? session : "", "");
+	join_path(eg_guard_cfg.broker, sizeof eg_guard_cfg.broker, broker ? broker : "", "");
+	join_path(eg_guard_cfg.runtime_dir, sizeof eg_guard_cfg.runtime_dir,
+	    runtime && runtime[0] == '/' ? runtime : "", "");
+
+	/* "A=1\nB=2\n" -> "A=1\0B=2\0\0"; too long: none (the approver then
+	 * gets nothing of the desktop, and a dialog approver says no) */
+	const char *ae = eg_env_get(envp, "EXECGUARD_APPROVER_ENV");
+	char *dst = eg_guard_cfg.approver_env;
+	size_t n = ae ? strlen(ae) : 0;
+	eg_guard_cfg.approver_env_set = ae != NULL;
+	memset(dst, 0, 2);
+	if (ae && n + 2 <= sizeof eg_guard_cfg.approver_env) {
+		memcpy(dst, ae, n);
+		dst[n] = dst[n + 1] = '\0';
+		for (size_t i = 0; i < n; i++)
+			if (dst[i] == '\n')
+				dst[i] = '\0';
+	}
 }
 
 static const char *route_name(enum eg_guard_route r)
@@ -185,22 +213,6 @@ static void parent_chain(char *out, size_t size)
 	}
 }
 
-/* Could a human be asked right now? Same tests as the prompt's first steps:
- * a controlling terminal whose foreground group is ours. */
-static enum eg_prompt_outcome human_reachable(void)
-{
-	int fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0)
-		return EG_PROMPT_NO_TTY;
-	pid_t fg = tcgetpgrp(fd);
-	close(fd);
-	if (fg < 0)
-		return EG_PROMPT_NO_TTY;
-	if (fg != getpgrp())
-		return EG_PROMPT_BACKGROUND;
-	return EG_PROMPT_YES;
-}
-
 /* ------------------------------------------------- repeated refusals
  *
  * Python's subprocess and libuv try every PATH directory with execve, and
@@ -277,19 +289,6 @@ static enum eg_refuse_why why_of_fail(enum eg_fail f)
 	return EG_WHY_TOO_BIG;
 }
 
-static enum eg_refuse_why why_of_prompt(enum eg_prompt_outcome o)
-{
-	switch (o) {
-	case EG_PROMPT_YES: break;
-	case EG_PROMPT_NO: return EG_WHY_SAID_NO;
-	case EG_PROMPT_TIMEOUT: return EG_WHY_TIMEOUT;
-	case EG_PROMPT_NO_TTY: return EG_WHY_NO_TTY;
-	case EG_PROMPT_BACKGROUND: return EG_WHY_BACKGROUND;
-	case EG_PROMPT_ERROR: return EG_WHY_PROMPT_ERROR;
-	}
-	return EG_WHY_SAID_NO;
-}
-
 struct ctx {
 	const struct eg_guard_req *req;
 	const char *cwd;
@@ -317,10 +316,9 @@ static void audit(const struct ctx *c, const char *outcome, const char *why)
 	eg_audit_write(eg_guard_cfg.audit_path, &r);
 }
 
-static enum eg_guard_verdict refuse(const struct ctx *c, enum eg_refuse_why why,
-    uint64_t key, int32_t pid)
+static enum eg_guard_verdict refuse_detail(const struct ctx *c, enum eg_refuse_why why,
+    const char *detail, uint64_t key, int32_t pid)
 {
-	const char *detail = NULL;
 	if (why == EG_WHY_NO_POLICY && eg_guard_cfg.load_error[0])
 		detail = eg_guard_cfg.load_error;
 	eg_refuse_message(c->cmdline, c->rule_id, c->where[0] ? c->where : NULL, c->reason, why,
@@ -328,6 +326,12 @@ static enum eg_guard_verdict refuse(const struct ctx *c, enum eg_refuse_why why,
 	audit(c, "refused", eg_refuse_why_word(why));
 	remember_refusal(key, pid);
 	return EG_GUARD_REFUSED;
+}
+
+static enum eg_guard_verdict refuse(const struct ctx *c, enum eg_refuse_why why,
+    uint64_t key, int32_t pid)
+{
+	return refuse_detail(c, why, NULL, key, pid);
 }
 
 /* Not executable at all: let the caller fail as the real call would. */
@@ -371,6 +375,56 @@ static void check_off_stack(const struct eg_check_input *in, struct eg_check_res
 	}
 	eg_check(eg_guard_cfg.policy, in, scratch, res);
 	munmap(scratch, sizeof *scratch);
+}
+
+/* The confirm: ask through the configured channel (approve.c), then
+ * record and answer. Kept apart from the check so the approval channels
+ * stay in one place. */
+static enum eg_guard_verdict ask_human(const struct ctx *c, const struct eg_check_result *res,
+    uint64_t key, int32_t pid)
+{
+	char comm[64], parents[512];
+	self_comm(comm, sizeof comm);
+	parent_chain(parents, sizeof parents);
+	struct eg_prompt_req pr = {
+		.cmdline = c->cmdline,
+		.cwd = c->cwd ? c->cwd : "?",
+		.rule_id = c->rule_id ? c->rule_id : "?",
+		.reason = c->reason ? c->reason : "",
+		.rule_file = c->rule_file,
+		.rule_line = c->rule_line,
+		.required = (res->severity == EG_SEV_CRITICAL && res->confirm_word[0])
+		    ? res->confirm_word
+		    : "yes",
+		.timeout_sec = eg_guard_cfg.prompt_timeout ? eg_guard_cfg.prompt_timeout
+							     : EG_GUARD_DEFAULT_TIMEOUT,
+		.pid = getpid(),
+		.progname = comm,
+		.parents = parents,
+	};
+	struct eg_approval_req ar = {
+		.q = &pr,
+		.argv = c->req->argv,
+		.envp = environ,
+		.policy = eg_guard_cfg.policy,
+	};
+	struct eg_approval a;
+	eg_approval_ask(&ar, &a);
+	if (a.approved) {
+		audit(c, "approved", a.channel == EG_CHANNEL_TERMINAL ? NULL
+		    : a.channel == EG_CHANNEL_MEMORY		     ? "allow-once"
+								     : eg_approval_channel_name(a.channel));
+		if (c->req->approved)
+			*c->req->approved = true;
+		return EG_GUARD_GO;
+	}
+	if (a.why == EG_WHY_COOLDOWN) {
+		char ago[64] = "refused ";
+		eg_fmt_uint(ago + strlen(ago), a.age_sec);
+		strcat(ago, " s ago");
+		return refuse_detail(c, a.why, ago, key, pid);
+	}
+	return refuse(c, a.why, key, pid);
 }
 
 __attribute__((noinline)) static enum eg_guard_verdict decide_slow(const struct eg_guard_req *req)
@@ -462,38 +516,14 @@ __attribute__((noinline)) static enum eg_guard_verdict decide_slow(const struct 
 		return EG_GUARD_GO;
 	}
 	if (req->flags & EG_GUARD_NO_ASK) {
-		enum eg_prompt_outcome o = human_reachable();
-		if (o != EG_PROMPT_YES)
-			return refuse(&c, why_of_prompt(o), key, pid);
-		return EG_GUARD_DEFER;
+		enum eg_prompt_outcome o = eg_approval_reachable(eg_guard_cfg.policy);
+		if (o == EG_PROMPT_YES)
+			return EG_GUARD_DEFER;
+		return refuse(&c, o == EG_PROMPT_ERROR ? EG_WHY_NO_BROKER
+			: o == EG_PROMPT_BACKGROUND  ? EG_WHY_BACKGROUND
+						     : EG_WHY_NO_TTY, key, pid);
 	}
-
-	char comm[64], parents[512];
-	self_comm(comm, sizeof comm);
-	parent_chain(parents, sizeof parents);
-	struct eg_prompt_req pr = {
-		.cmdline = c.cmdline,
-		.cwd = c.cwd ? c.cwd : "?",
-		.rule_id = c.rule_id ? c.rule_id : "?",
-		.reason = c.reason ? c.reason : "",
-		.rule_file = c.rule_file,
-		.rule_line = c.rule_line,
-		.required = (res.severity == EG_SEV_CRITICAL && res.confirm_word[0]) ? res.confirm_word
-										    : "yes",
-		.timeout_sec = eg_guard_cfg.prompt_timeout ? eg_guard_cfg.prompt_timeout
-							     : EG_GUARD_DEFAULT_TIMEOUT,
-		.pid = getpid(),
-		.progname = comm,
-		.parents = parents,
-	};
-	enum eg_prompt_outcome o = eg_prompt_ask(&pr);
-	if (o == EG_PROMPT_YES) {
-		audit(&c, "approved", NULL);
-		if (req->approved)
-			*req->approved = true;
-		return EG_GUARD_GO;
-	}
-	return refuse(&c, why_of_prompt(o), key, pid);
+	return ask_human(&c, &res, key, pid);
 }
 
 enum eg_guard_verdict eg_guard_decide(const struct eg_guard_req *req)

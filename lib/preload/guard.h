@@ -31,13 +31,29 @@ struct eg_guard_config {
 	 * its whole command in the caller (EG_APPROVED_VAR): confirm rules do
 	 * not ask again here. Deny rules and failures still refuse. */
 	bool approved_by_parent;
+	/* The approval session, as the process started (EXECGUARD_SESSION,
+	 * EXECGUARD_BROKER, XDG_RUNTIME_DIR): read once, so a process that
+	 * changes its own environment later cannot point its hooks at another
+	 * session's memory or at a broker of its own. "" = none. */
+	char session[72];
+	char broker[EG_GUARD_PATH_MAX + 32]; /* "PID:SOCKET-PATH" */
+	char runtime_dir[EG_GUARD_PATH_MAX];
+	/* The desktop and locale variables an approver gets, as the session
+	 * started (EXECGUARD_APPROVER_ENV, set by `execguard run`): "NAME=value"
+	 * strings one after the other, each NUL-terminated, "" at the end. An
+	 * agent that points DISPLAY at a screen of its own later does not move
+	 * the approver's dialog there. approver_env_set false: none recorded. */
+	char approver_env[2048];
+	bool approver_env_set;
 };
 
 extern struct eg_guard_config eg_guard_cfg;
 
 /*
- * Fill prompt_timeout and audit_path of eg_guard_cfg from `envp`
- * (EXECGUARD_PROMPT_TIMEOUT, EXECGUARD_AUDIT_LOG, XDG_STATE_HOME, HOME).
+ * Fill prompt_timeout, audit_path and the session fields of eg_guard_cfg
+ * from `envp` (EXECGUARD_PROMPT_TIMEOUT, EXECGUARD_AUDIT_LOG, XDG_STATE_HOME,
+ * HOME, EXECGUARD_SESSION, EXECGUARD_BROKER, XDG_RUNTIME_DIR,
+ * EXECGUARD_APPROVER_ENV).
  * A garbage timeout is ignored (default 120). Not for the hook path.
  */
 void eg_guard_config_from_env(char *const *envp);

@@ -50,6 +50,11 @@ const char *eg_refuse_why_word(enum eg_refuse_why why)
 	case EG_WHY_TOO_BIG: return "too-big";
 	case EG_WHY_REGEX: return "regex-error";
 	case EG_WHY_NO_POLICY: return "no-policy";
+	case EG_WHY_APPROVER_NO: return "approver-said-no";
+	case EG_WHY_APPROVER_FAILED: return "approver-failed";
+	case EG_WHY_COOLDOWN: return "refused-recently";
+	case EG_WHY_NO_BROKER: return "no-broker";
+	case EG_WHY_BAD_CODES: return "wrong-codes";
 	}
 	return "refused";
 }
@@ -75,6 +80,16 @@ static const char *what_happened(enum eg_refuse_why why)
 		return "It could not be checked: a rule's pattern failed while matching, so it is refused.";
 	case EG_WHY_NO_POLICY:
 		return "It could not be checked: the execguard rules could not be loaded, so every command is refused.";
+	case EG_WHY_APPROVER_NO:
+		return "The human's approver said no.";
+	case EG_WHY_APPROVER_FAILED:
+		return "The human's approver gave no answer (it failed, was stopped or timed out), which counts as no.";
+	case EG_WHY_COOLDOWN:
+		return "The human refused this same command a moment ago, so it is refused again without asking. Stop retrying it, in this or any other form.";
+	case EG_WHY_NO_BROKER:
+		return "This command needs a human's approval from another terminal and the approval service of this session is not running, so it is refused.";
+	case EG_WHY_BAD_CODES:
+		return "Wrong approval codes were tried in this session, so every waiting request was refused.";
 	}
 	return "Refused.";
 }
@@ -114,6 +129,8 @@ void eg_refuse_message(const char *cmdline, const char *rule_id, const char *whe
 	put_raw(&b, "\n");
 	if (why == EG_WHY_NO_POLICY)
 		put_raw(&b, "  The user can see what is wrong with `execguard lint` and must fix it.\n");
+	if (why == EG_WHY_COOLDOWN)
+		put_raw(&b, "  Tell the user what you wanted to run and why, and let them decide.\n");
 	put_raw(&b, "  Do not retry or work around this; ask the user to run the command themselves if it is really needed.\n");
 
 	/* Always end on a newline even when truncated. */

@@ -16,6 +16,12 @@ enum eg_refuse_why {
 	EG_WHY_TOO_BIG,
 	EG_WHY_REGEX,
 	EG_WHY_NO_POLICY,
+	/* approval channels (approve.c) */
+	EG_WHY_APPROVER_NO,     /* the approver program exited non-zero */
+	EG_WHY_APPROVER_FAILED, /* it could not start, was killed or timed out */
+	EG_WHY_COOLDOWN,        /* the same request was refused a moment ago */
+	EG_WHY_NO_BROKER,       /* approve-elsewhere, and no broker answers */
+	EG_WHY_BAD_CODES,       /* the broker refused all: too many wrong codes */
 };
 
 /* Short machine word for the audit log ("said-no", "deny", ...). */

@@ -14,7 +14,10 @@
 #include <unistd.h>
 
 #include "fmt.h"
+#include "approval_memory.h"
+#include "approval_request.h"
 #include "audit.h"
+#include "guard.h"
 #include "env_inject.h"
 #include "path_search.h"
 #include "refuse.h"
@@ -320,6 +323,76 @@ static void test_subprocess(const char *tmp)
 	CHECK(file_is(out, "alert\n"));
 }
 
+/* The approver's JSON request: escapes, invalid UTF-8, a buffer too small. */
+static void test_approval_json(void)
+{
+	struct eg_prompt_req q = {
+		.cmdline = "psql -c 'DROP \"t\"'",
+		.cwd = "/w\x1b[2J",
+		.rule_id = "postgres.drop",
+		.reason = "caf\xc3\xa9 \xff",
+		.rule_file = "/p/db.rules",
+		.rule_line = 12,
+		.required = "orders",
+		.timeout_sec = 30,
+		.pid = 77,
+		.progname = "bash",
+		.parents = "claude(1)",
+	};
+	char *argv[] = { "psql", "-c", "DROP \"t\"", NULL };
+	struct eg_approval_req r = { .q = &q, .argv = argv, .envp = NULL, .policy = NULL };
+	char buf[2048];
+	size_t n = eg_approval_json(buf, sizeof buf, &r, "abc");
+	CHECK(n > 0 && n == strlen(buf) && buf[n - 1] == '\n');
+	CHECK(strstr(buf, "\"command\":\"psql -c 'DROP \\\"t\\\"'\"") != NULL);
+	CHECK(strstr(buf, "\"argv\":[\"psql\",\"-c\",\"DROP \\\"t\\\"\"]") != NULL);
+	CHECK(strstr(buf, "\"cwd\":\"/w\\u001b[2J\"") != NULL);
+	CHECK(strstr(buf, "\"reason\":\"caf\xc3\xa9 \\ufffd\"") != NULL);
+	CHECK(strstr(buf, "\"rule_file\":\"/p/db.rules:12\"") != NULL);
+	CHECK(strstr(buf, "\"required\":\"orders\",\"pid\":77,") != NULL);
+	CHECK(strstr(buf, "\"session\":\"abc\",\"timeout\":30}") != NULL);
+	CHECK(eg_approval_json(buf, 40, &r, NULL) == 0); /* cut short: refused, not sent */
+	q.rule_file = NULL;
+	n = eg_approval_json(buf, sizeof buf, &r, NULL);
+	CHECK(strstr(buf, "\"rule_file\":null") != NULL && strstr(buf, "\"session\":null") != NULL);
+}
+
+/* The session memory: kinds and keys kept apart, a foreign file ignored. */
+static void test_memory(const char *tmp)
+{
+	snprintf(eg_guard_cfg.runtime_dir, sizeof eg_guard_cfg.runtime_dir, "%s", tmp);
+	snprintf(eg_guard_cfg.session, sizeof eg_guard_cfg.session, "unit1");
+	char *a[] = { "terraform", "destroy", NULL };
+	char *b[] = { "terraform", "destroy", "x", NULL };
+	char *c[] = { "terraform", "destroyx", NULL };
+	uint64_t ka = eg_memory_key(a, "/w"), kb = eg_memory_key(b, "/w"), kc = eg_memory_key(c, "/w");
+	CHECK(ka != kb && ka != kc && ka != eg_memory_key(a, "/v") && ka != eg_memory_key(a, NULL));
+	CHECK(!eg_memory_recall(EG_MEMORY_APPROVED, ka, NULL)); /* no file yet */
+	eg_memory_store(EG_MEMORY_APPROVED, ka, 600);
+	unsigned age = 99;
+	CHECK(eg_memory_recall(EG_MEMORY_APPROVED, ka, &age) && age < 99);
+	CHECK(!eg_memory_recall(EG_MEMORY_REFUSED, ka, NULL));
+	CHECK(!eg_memory_recall(EG_MEMORY_APPROVED, kb, NULL));
+	eg_memory_store(EG_MEMORY_REFUSED, kc, 0); /* 0 s: nothing */
+	CHECK(!eg_memory_recall(EG_MEMORY_REFUSED, kc, NULL));
+	for (uint64_t k = 1; k < 300; k++) /* more than the slots: the oldest go */
+		eg_memory_store(EG_MEMORY_REFUSED, k * 7919u, 600);
+	CHECK(eg_memory_recall(EG_MEMORY_REFUSED, 299u * 7919u, NULL));
+
+	char path[600];
+	snprintf(path, sizeof path, "%s/execguard/memory-unit1", tmp);
+	struct stat st;
+	CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600);
+	eg_memory_store(EG_MEMORY_APPROVED, ka, 600);
+	chmod(path, 0644); /* not private any more: not believed */
+	CHECK(!eg_memory_recall(EG_MEMORY_APPROVED, ka, NULL));
+	snprintf(eg_guard_cfg.session, sizeof eg_guard_cfg.session, "../x");
+	eg_memory_store(EG_MEMORY_APPROVED, ka, 600); /* not a file name: no memory */
+	CHECK(!eg_memory_recall(EG_MEMORY_APPROVED, ka, NULL));
+	eg_guard_cfg.session[0] = '\0';
+	CHECK(!eg_memory_recall(EG_MEMORY_APPROVED, ka, NULL));
+}
+
 int main(void)
 {
 	char tmp[] = "/tmp/eg-unit.XXXXXX";
@@ -330,6 +403,8 @@ int main(void)
 	test_audit();
 	test_refuse();
 	test_subprocess(tmp);
+	test_approval_json();
+	test_memory(tmp);
 	char cmd[600];
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
 	if (system(cmd) != 0)

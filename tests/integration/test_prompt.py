@@ -411,6 +411,11 @@ def t_shows_everything(w):
 
 def t_critical_word(w):
     w.reset_log()
+    # The wrong word is a refusal, and a refusal is remembered for the
+    # session (refuse-cooldown): switched off to see the second question.
+    conf = os.path.join(w.env["EXECGUARD_SYSTEM_DIR"], "settings.rules")
+    with open(conf, "w") as f:
+        f.write("set refuse-cooldown 0\n")
     s = Session(w, bash_c("dropdb orders; echo rc=$?; dropdb orders; echo rc=$?"))
     try:
         s.expect(b"Type the name 'orders' to run it: ")
@@ -426,6 +431,7 @@ def t_critical_word(w):
         check(w.ran() == ["dropdb orders"], "dropdb should have run once: %r" % w.ran())
     finally:
         s.close()
+        os.unlink(conf)
 
 
 def t_background(w):

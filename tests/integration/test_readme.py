@@ -193,7 +193,10 @@ class Sandbox:
             "LANG": "C.UTF-8",
             "TERM": "xterm",
             "EXECGUARD_SYSTEM_DIR": os.path.join(root, "sysrules"),
+            # a login session's private runtime directory, as systemd-logind makes it
+            "XDG_RUNTIME_DIR": os.path.join(root, "xdg-run"),
         }
+        os.makedirs(self.env["XDG_RUNTIME_DIR"], mode=0o700, exist_ok=True)
 
     def ran(self):
         if not os.path.exists(self.log):
