@@ -13,6 +13,9 @@
  *      asking twice for one command is forbidden.
  *   4. execvp CMD.
  *
+ * Every run has a session id (EXECGUARD_SESSION, 16 hex digits, kept from
+ * an outer run) that the audit records of everything it starts carry.
+ *
  * Exit: 64 usage, 78 configuration error, 126 refused or not executable,
  * 127 not found; otherwise CMD replaces us.
  */
@@ -23,8 +26,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <unistd.h>
 
+#include "audit_emit.h"
 #include "cli.h"
 #include "guard.h"
 #include "path_search.h"
@@ -93,6 +98,23 @@ static int set_preload(const char *lib)
 	return rc;
 }
 
+/* The session id every audit record of this run carries: 16 random hex
+ * digits. A nested `execguard run` keeps the outer one (a guarded process's
+ * children get the library's EXECGUARD_* values anyway), so one agent
+ * session is one id however it starts helpers. */
+static int ensure_session(void)
+{
+	if (eg_session_id_ok(getenv(EG_SESSION_VAR)))
+		return 0;
+	unsigned char r[8];
+	if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r)
+		return -1;
+	char hex[2 * sizeof r + 1];
+	for (size_t i = 0; i < sizeof r; i++)
+		snprintf(hex + 2 * i, 3, "%02x", r[i]);
+	return setenv(EG_SESSION_VAR, hex, 1);
+}
+
 int cmd_run(int argc, char **argv)
 {
 	int i = 1;
@@ -146,7 +168,8 @@ int cmd_run(int argc, char **argv)
 		eg_policy_free(p);
 		return EX_CONFIG;
 	}
-	if (set_preload(lib) != 0 || setenv("EXECGUARD_POLICY", policy_path, 1) != 0) {
+	if (set_preload(lib) != 0 || setenv("EXECGUARD_POLICY", policy_path, 1) != 0 ||
+	    ensure_session() != 0) {
 		cli_error("run", "cannot set up the environment: %s", strerror(errno));
 		eg_policy_free(p);
 		return EX_OSERR;
@@ -172,6 +195,7 @@ int cmd_run(int argc, char **argv)
 		unsigned st = eg_policy_setting_seconds(p, "prompt-timeout", 0);
 		if (st && !getenv("EXECGUARD_PROMPT_TIMEOUT"))
 			eg_guard_cfg.prompt_timeout = st;
+		eg_audit_configure(p, environ, false, NULL);
 		struct eg_guard_req req = {
 			.argv = cmd,
 			.envp = environ,

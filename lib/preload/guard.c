@@ -29,6 +29,8 @@
 #include <unistd.h>
 
 #include "audit.h"
+#include "audit_emit.h"
+#include "proc_stat.h"
 #include "prompt.h"
 #include "refuse.h"
 #include "fmt.h"
@@ -145,43 +147,28 @@ static void parent_chain(char *out, size_t size)
 	out[0] = '\0';
 	pid_t pid = getppid();
 	for (int depth = 0; depth < 3 && pid > 1; depth++) {
-		char path[64] = "/proc/";
-		eg_fmt_uint(path + 6, (unsigned long)pid);
-		strcat(path, "/stat");
-		char st[512];
-		if (read_small(path, st, sizeof st) < 0)
+		char comm[64];
+		pid_t ppid = 0;
+		if (eg_proc_stat(pid, comm, sizeof comm, &ppid) != 0)
 			break;
-		char *open_p = strchr(st, '(');
-		char *close_p = strrchr(st, ')');
-		if (!open_p || !close_p || close_p < open_p || close_p[1] != ' ')
-			break;
-		char num[24];
+		char num[EG_FMT_UINT_MAX];
 		eg_fmt_uint(num, (unsigned long)pid);
-		size_t clen = (size_t)(close_p - open_p - 1);
-		size_t need = (len ? 3 : 0) + clen + strlen(num) + 3;
+		size_t clen = strlen(comm), nlen = strlen(num);
+		size_t need = (len ? 3 : 0) + clen + nlen + 3;
 		if (len + need >= size)
 			break;
 		if (len) {
 			memcpy(out + len, " < ", 3);
 			len += 3;
 		}
-		memcpy(out + len, open_p + 1, clen);
+		memcpy(out + len, comm, clen);
 		len += clen;
 		out[len++] = '(';
-		memcpy(out + len, num, strlen(num));
-		len += strlen(num);
+		memcpy(out + len, num, nlen);
+		len += nlen;
 		out[len++] = ')';
 		out[len] = '\0';
-		/* fields after the comm: " S PPID ..." */
-		const char *p = close_p + 2;
-		while (*p && *p != ' ')
-			p++;
-		while (*p == ' ')
-			p++;
-		long ppid = 0;
-		while (*p >= '0' && *p <= '9')
-			ppid = ppid * 10 + (*p++ - '0');
-		pid = (pid_t)ppid;
+		pid = ppid;
 	}
 }
 
@@ -300,10 +287,14 @@ struct ctx {
 	unsigned rule_line;
 	char where[EG_GUARD_PATH_MAX + 16];
 	const char *action; /* for the audit */
+	enum eg_audit_channel channel; /* who answered (audit); NONE until asked */
 };
 
 static void audit(const struct ctx *c, const char *outcome, const char *why)
 {
+	char names[EG_AUDIT_PARENTS_MAX * 17];
+	const char *parents[EG_AUDIT_PARENTS_MAX + 1];
+	eg_audit_parents(names, sizeof names, parents, EG_AUDIT_PARENTS_MAX);
 	struct eg_audit_rec r = {
 		.argv = c->req->argv,
 		.exe = c->req->exe_path,
@@ -313,8 +304,26 @@ static void audit(const struct ctx *c, const char *outcome, const char *why)
 		.outcome = outcome,
 		.why = why,
 		.route = route_name(c->req->route),
+		.rule_file = c->rule_file,
+		.rule_line = c->rule_line,
+		.channel = c->channel,
+		.parents = parents,
 	};
-	eg_audit_write(eg_guard_cfg.audit_path, &r);
+	eg_audit_emit(eg_guard_cfg.audit_path, &r);
+}
+
+/* `set audit-execs on`: a record for an exec no rule decided. Out of line,
+ * so the fast path's frame stays small when the setting is off. */
+__attribute__((noinline)) static void audit_exec(const struct eg_guard_req *req,
+    const char *cwd)
+{
+	char cwd_buf[PATH_MAX];
+	struct ctx c;
+	memset(&c, 0, sizeof c);
+	c.req = req;
+	c.cwd = cwd ? cwd : getcwd(cwd_buf, sizeof cwd_buf);
+	c.action = "exec";
+	audit(&c, "ran", NULL);
 }
 
 static enum eg_guard_verdict refuse(const struct ctx *c, enum eg_refuse_why why,
@@ -404,8 +413,11 @@ __attribute__((noinline)) static enum eg_guard_verdict decide_slow(const struct 
 	}
 
 	if (res.fail == EG_FAIL_NONE &&
-	    (res.action == EG_ACT_NONE || res.action == EG_ACT_ALLOW))
+	    (res.action == EG_ACT_NONE || res.action == EG_ACT_ALLOW)) {
+		if (eg_audit_cfg.execs)
+			audit_exec(req, c.cwd);
 		return EG_GUARD_GO;
+	}
 
 	/* Something decides: gather what the message, prompt and audit show. */
 	size_t n = count_argv(req->argv);
@@ -456,6 +468,7 @@ __attribute__((noinline)) static enum eg_guard_verdict decide_slow(const struct 
 
 	/* confirm */
 	if (eg_guard_cfg.approved_by_parent) {
+		c.channel = EG_CHANNEL_PARENT;
 		audit(&c, "approved", "approved-in-parent");
 		if (req->approved)
 			*req->approved = true;
@@ -486,7 +499,10 @@ __attribute__((noinline)) static enum eg_guard_verdict decide_slow(const struct 
 		.progname = comm,
 		.parents = parents,
 	};
+	c.channel = EG_CHANNEL_TERMINAL;
 	enum eg_prompt_outcome o = eg_prompt_ask(&pr);
+	if (o == EG_PROMPT_NO_TTY || o == EG_PROMPT_BACKGROUND || o == EG_PROMPT_ERROR)
+		c.channel = EG_CHANNEL_NONE; /* nobody answered */
 	if (o == EG_PROMPT_YES) {
 		audit(&c, "approved", NULL);
 		if (req->approved)
@@ -501,8 +517,13 @@ enum eg_guard_verdict eg_guard_decide(const struct eg_guard_req *req)
 	int saved = errno;
 	if (req->pre_fail == EG_FAIL_NONE && eg_guard_cfg.policy) {
 		const char *argv0 = (req->argv && req->argv[0]) ? req->argv[0] : "";
-		if (!eg_check_may_apply(eg_guard_cfg.policy, argv0, req->exe_path))
+		if (!eg_check_may_apply(eg_guard_cfg.policy, argv0, req->exe_path)) {
+			if (__builtin_expect(eg_audit_cfg.execs, 0)) {
+				audit_exec(req, NULL);
+				errno = saved;
+			}
 			return EG_GUARD_GO;
+		}
 	}
 	enum eg_guard_verdict v = decide_slow(req);
 	if (v != EG_GUARD_NOEXEC)
