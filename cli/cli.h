@@ -22,6 +22,8 @@ const char *cli_library_path(void);
  * stderr. Returns NULL on configuration error (caller exits EX_CONFIG). */
 struct eg_policy *cli_load_policy(struct eg_ruleset *rs_out, char **extra, size_t n_extra,
     bool lint_examples, size_t *n_problems);
+/* A new audit session id: 16 random hex digits into out. 0, or -1 (errno). */
+int cli_new_session_id(char out[17]);
 /* Print "execguard: <verb>: msg" to stderr. */
 void cli_error(const char *verb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

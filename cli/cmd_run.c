@@ -26,7 +26,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <unistd.h>
 
 #include "audit_emit.h"
@@ -106,13 +105,8 @@ static int ensure_session(void)
 {
 	if (eg_session_id_ok(getenv(EG_SESSION_VAR)))
 		return 0;
-	unsigned char r[8];
-	if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r)
-		return -1;
-	char hex[2 * sizeof r + 1];
-	for (size_t i = 0; i < sizeof r; i++)
-		snprintf(hex + 2 * i, 3, "%02x", r[i]);
-	return setenv(EG_SESSION_VAR, hex, 1);
+	char id[17];
+	return cli_new_session_id(id) == 0 ? setenv(EG_SESSION_VAR, id, 1) : -1;
 }
 
 int cmd_run(int argc, char **argv)

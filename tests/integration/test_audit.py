@@ -266,6 +266,24 @@ def case_session(w):
     check(recs[1]["route"] == "run", "route %r" % recs[1]["route"])
 
 
+def case_shell_init_session(w):
+    """shell-init: a guarded interactive shell records its own session id"""
+    bash = shutil.which("bash")
+    if not bash:
+        raise Skip("bash not installed")
+    rc = os.path.join(w.env["HOME"], ".bashrc")  # the re-exec'd shell reads it again
+    with open(rc, "w") as f:
+        f.write('eval "$(\'%s\' shell-init bash)"\ndropdb from-shell\nexit\n' % EXECGUARD)
+    env = dict(w.env)
+    env["TERM"] = "dumb"
+    status, out = on_pty([bash, "-i"], env, w.work)
+    recs = wait_for(w.records, "the shell's refusal in the log: %r" % out[-600:])
+    check(recs[0]["argv"] == ["dropdb", "from-shell"] and recs[0]["outcome"] == "refused",
+          "record %r" % recs)
+    check(SESSION_RE.match(recs[0]["session"] or ""), "session %r" % recs[0]["session"])
+    check(w.ran() == [], "dropdb did not run")
+
+
 def case_concurrent(w):
     """80 processes at once, big records, vfork children: whole lines only"""
     pad = "p" * 3000
@@ -661,6 +679,7 @@ def case_log_follow(w):
 CASES = [
     case_record_fields,
     case_session,
+    case_shell_init_session,
     case_concurrent,
     case_audit_execs,
     case_syslog,
