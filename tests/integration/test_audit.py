@@ -387,12 +387,19 @@ def case_syslog_system_wide(w):
     """loaded from /etc/ld.so.preload: syslog is on without a setting"""
     s = Syslog(w)
     try:
-        r = in_ld_so_preload(w, ["sh", "-c", "dropdb system-wide"],
-                             {"EXECGUARD_SYSLOG_SOCKET": s.path})
+        r = in_ld_so_preload(w, ["sh", "-c", 'dropdb system-wide; "$1" run -- sh -c "dropdb under-run"',
+                                 "sh", EXECGUARD], {"EXECGUARD_SYSLOG_SOCKET": s.path})
         check("blocked: dropdb system-wide" in r.stderr, "refused: %r" % r.stderr)
         pri, _, rec = parse_syslog(s.recv())
         check(rec["argv"] == ["dropdb", "system-wide"] and pri == 84, "datagram %r" % rec)
         check(rec["session"] is None, "no execguard run, no session")
+        # under an `execguard run` there, LD_PRELOAD names the library too;
+        # the run's own EXECGUARD_* values (policy, session) give way to the
+        # library's, as everywhere in a guarded process: no session
+        check("blocked: dropdb under-run" in r.stderr, "refused: %r" % r.stderr)
+        pri, _, rec = parse_syslog(s.recv())
+        check(rec["argv"] == ["dropdb", "under-run"] and pri == 84 and rec["session"] is None,
+              "datagram under run %r" % rec)
     finally:
         s.close()
 
