@@ -332,14 +332,15 @@ int cmd_log(int argc, char **argv)
 		cli_error("log", "no audit log path (set HOME, XDG_STATE_HOME or EXECGUARD_AUDIT_LOG)");
 		return follow_on ? EX_USAGE : 0;
 	}
-	if (!pr.json && isatty(STDOUT_FILENO))
-		log_print_header(stdout, &pr.style);
 	FILE *f = fopen(path, "re");
+	int open_errno = errno;
 	bool have_file = f != NULL;
+	if (!pr.json && isatty(STDOUT_FILENO) && (have_file || follow_on))
+		log_print_header(stdout, &pr.style);
 	off_t offset = 0;
 	if (f == NULL) {
-		if (errno != ENOENT) {
-			cli_error("log", "cannot read %s: %s", path, strerror(errno));
+		if (open_errno != ENOENT) {
+			cli_error("log", "cannot read %s: %s", path, strerror(open_errno));
 			return EX_NOINPUT;
 		}
 		if (!follow_on) {
