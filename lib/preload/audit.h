@@ -45,8 +45,10 @@ struct eg_audit_rec {
 	const char *const *parents;
 };
 
-/* Append one record to `path` ("" or NULL: do nothing). errno preserved.
- * Returns 0, or the errno of the failure (open, write, short write). */
+/* Append one record to `path` only ("" or NULL: do nothing); the guard
+ * uses eg_audit_emit (audit_emit.h), which also feeds syslog and the alert.
+ * errno preserved. Returns 0, or the errno of the failure (open, write,
+ * short write). */
 int eg_audit_write(const char *path, const struct eg_audit_rec *r);
 /* Append an already formatted line (eg_audit_format) the same way. */
 int eg_audit_append(const char *path, const char *line, unsigned long len);
