@@ -2,6 +2,7 @@
 #include "audit_emit.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -34,6 +35,7 @@ void eg_audit_configure(const struct eg_policy *p, char *const *envp, bool syste
 	struct eg_audit_cfg *c = &eg_audit_cfg;
 	memset(c, 0, sizeof *c);
 	c->syslog = eg_policy_setting_bool(p, "syslog", system_wide);
+	c->syslog_probe = !system_wide && ours && !eg_policy_setting(p, "syslog");
 	c->execs = eg_policy_setting_bool(p, "audit-execs", false);
 	const char *alert = eg_policy_setting(p, "alert");
 	c->alert = (alert && *alert) ? alert : NULL;
@@ -145,13 +147,35 @@ static bool wants_alert(const struct eg_audit_rec *r)
 
 /* --------------------------------------------------------------- emit */
 
+/* Does /etc/ld.so.preload preload an execguard library (a system-wide
+ * install)? Any entry naming libexecguard counts. */
+static bool ld_so_preload_names_us(void)
+{
+	char buf[4096];
+	int fd = open("/etc/ld.so.preload", O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return false;
+	ssize_t n;
+	do {
+		n = read(fd, buf, sizeof buf);
+	} while (n < 0 && errno == EINTR);
+	close(fd);
+	return n > 0 && memmem(buf, (size_t)n, "libexecguard", 12) != NULL;
+}
+
 void eg_audit_emit(const char *path, const struct eg_audit_rec *rec)
 {
+	int saved = errno;
+	if (__atomic_load_n(&eg_audit_cfg.syslog_probe, __ATOMIC_ACQUIRE)) {
+		/* racing threads compute the same answer */
+		__atomic_store_n(&eg_audit_cfg.syslog, ld_so_preload_names_us(), __ATOMIC_RELAXED);
+		__atomic_store_n(&eg_audit_cfg.syslog_probe, false, __ATOMIC_RELEASE);
+	}
 	bool to_file = path && *path;
 	bool alert = wants_alert(rec);
-	if (!to_file && !eg_audit_cfg.syslog && !alert)
-		return;
-	int saved = errno;
+	bool syslog = __atomic_load_n(&eg_audit_cfg.syslog, __ATOMIC_RELAXED);
+	if (!to_file && !syslog && !alert)
+		goto out;
 	struct eg_audit_rec r = *rec;
 	if (!r.session && eg_audit_cfg.session[0])
 		r.session = eg_audit_cfg.session;
@@ -164,7 +188,7 @@ void eg_audit_emit(const char *path, const struct eg_audit_rec *rec)
 		if (err)
 			report_once(&said_file, "cannot write the audit log ", path, err);
 	}
-	if (eg_audit_cfg.syslog) {
+	if (syslog) {
 		int err = eg_syslog_send(eg_audit_cfg.syslog_socket, &r, line, len);
 		if (err)
 			report_once(&said_syslog, "cannot send the audit record to syslog at ",

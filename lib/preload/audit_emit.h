@@ -34,6 +34,10 @@
 
 struct eg_audit_cfg {
 	bool syslog;       /* `set syslog`; default on when loaded from /etc/ld.so.preload */
+	/* No `set syslog`, loaded by LD_PRELOAD: whether /etc/ld.so.preload
+	 * names the library too (then syslog is on) is looked up at the first
+	 * record, so that a process that records nothing pays nothing. */
+	bool syslog_probe;
 	bool execs;        /* `set audit-execs`: every exec is recorded */
 	const char *alert; /* `set alert` command (points into the policy), or NULL */
 	bool in_alert;     /* EG_IN_ALERT_VAR was set: no alerts from here */
@@ -50,7 +54,9 @@ extern struct eg_audit_cfg eg_audit_cfg;
 /*
  * Fill eg_audit_cfg from the policy's settings and `envp`. `system_wide`:
  * the library was loaded from /etc/ld.so.preload (syslog's default is then
- * on). Not for the hook path.
+ * on). `ours`: the library's values (NULL in the CLI); with them and without
+ * `set syslog`, a library not known to be system-wide looks at
+ * /etc/ld.so.preload when it first records. Not for the hook path.
  */
 void eg_audit_configure(const struct eg_policy *p, char *const *envp, bool system_wide,
     const struct eg_env_ours *ours);

@@ -277,13 +277,11 @@ static void init(void)
 		eg_guard_cfg.prompt_timeout = eg_ours.prompt_timeout = st;
 	eg_guard_cfg.approved_by_parent = approved_by_parent();
 	/* audit sinks; syslog is on by default when every process on the
-	 * machine loads us (/etc/ld.so.preload: a system-wide install), also
-	 * under an `execguard run` there (LD_PRELOAD names us too). The file is
-	 * read again only when no `set syslog` decides anyway. */
-	bool system_wide = eg_self_path[0] &&
-	    (!preload_entry || (!eg_policy_setting(eg_guard_cfg.policy, "syslog") &&
-				   in_ld_so_preload(self_base)));
-	eg_audit_configure(eg_guard_cfg.policy, environ, system_wide, &eg_ours);
+	 * machine loads us (/etc/ld.so.preload: a system-wide install). Loaded
+	 * by LD_PRELOAD, /etc/ld.so.preload may name us too (an `execguard run`
+	 * in such a container): audit_emit.c looks when it first has a record,
+	 * not here in every process. */
+	eg_audit_configure(eg_guard_cfg.policy, environ, eg_self_path[0] && !preload_entry, &eg_ours);
 	__atomic_store_n(&init_state, 2, __ATOMIC_RELEASE);
 	errno = saved;
 }
