@@ -29,6 +29,19 @@ bool eg_session_id_ok(const char *s)
 	return n > 0;
 }
 
+/* An EXECGUARD_ variable: from the library's captured values when there are
+ * (a handful, already found), else from envp (every entry). */
+static const char *our_var(char *const *envp, const struct eg_env_ours *ours, const char *name)
+{
+	if (!ours)
+		return eg_env_get(envp, name);
+	size_t n = strlen(name);
+	for (size_t i = 0; i < ours->n_vars; i++)
+		if (strncmp(ours->vars[i], name, n) == 0 && ours->vars[i][n] == '=')
+			return ours->vars[i] + n + 1;
+	return NULL;
+}
+
 void eg_audit_configure(const struct eg_policy *p, char *const *envp, bool system_wide,
     const struct eg_env_ours *ours)
 {
@@ -39,11 +52,11 @@ void eg_audit_configure(const struct eg_policy *p, char *const *envp, bool syste
 	c->execs = eg_policy_setting_bool(p, "audit-execs", false);
 	const char *alert = eg_policy_setting(p, "alert");
 	c->alert = (alert && *alert) ? alert : NULL;
-	c->in_alert = eg_env_get(envp, EG_IN_ALERT_VAR) != NULL;
-	const char *sess = eg_env_get(envp, EG_SESSION_VAR);
+	c->in_alert = our_var(envp, ours, EG_IN_ALERT_VAR) != NULL;
+	const char *sess = our_var(envp, ours, EG_SESSION_VAR);
 	if (eg_session_id_ok(sess))
 		strcpy(c->session, sess);
-	const char *sock = eg_env_get(envp, EG_SYSLOG_SOCKET_VAR);
+	const char *sock = our_var(envp, ours, EG_SYSLOG_SOCKET_VAR);
 	if (!sock || !*sock || strlen(sock) >= sizeof c->syslog_socket)
 		sock = EG_SYSLOG_DEFAULT_SOCKET;
 	strcpy(c->syslog_socket, sock);
