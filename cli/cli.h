@@ -50,6 +50,8 @@ struct eg_policy *cli_load_policy_set(struct eg_ruleset *rs_out, char **extra, s
 struct eg_policy *cli_load_policy_full(const char *self_path, struct eg_ruleset *rs_out,
     char **extra, size_t n_extra, bool lint_examples, size_t *n_problems,
     const struct cli_setting *sets, size_t n_sets);
+/* A new audit session id: 16 random hex digits into out. 0, or -1 (errno). */
+int cli_new_session_id(char out[17]);
 /* Print "execguard: <verb>: msg" to stderr. */
 void cli_error(const char *verb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

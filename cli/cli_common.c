@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -134,4 +135,14 @@ struct eg_policy *cli_load_policy_full(const char *self_path, struct eg_ruleset 
 	eg_diags_free(&d);
 	eg_sources_free(&src);
 	return p;
+}
+
+int cli_new_session_id(char out[17])
+{
+	unsigned char r[8];
+	if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r)
+		return -1;
+	for (size_t i = 0; i < sizeof r; i++)
+		snprintf(out + 2 * i, 3, "%02x", r[i]);
+	return 0;
 }

@@ -1,28 +1,41 @@
-/* execguard log: the audit log the library writes, filtered by time, as
- * readable lines or the raw JSON records. */
+/* execguard log: the audit log the library writes, filtered, as a table
+ * for humans or the raw JSON records, once or following the file. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "guard.h"
+#include "log_record.h"
 
 extern char **environ;
 
 static const char log_usage[] =
-    "usage: execguard log [--since WHEN] [-n N] [--json]\n"
+    "usage: execguard log [--since WHEN] [--decision WORD[,WORD...]] [--rule PATTERN]\n"
+    "                     [--session ID] [-n N] [-f] [--json]\n"
     "\n"
-    "Show the audit log: every log, confirm and deny decision of the guard,\n"
-    "oldest first.\n"
+    "Show the audit log: every log, confirm and deny decision of the guard\n"
+    "(and every exec, with `set audit-execs on`), newest last.\n"
     "\n"
-    "  --since WHEN  only records from WHEN on: 90s, 30m, 2h, 7d, 2w ago, or a\n"
-    "                UTC date and time such as 2026-11-26 or 2026-11-26T09:30\n"
-    "  -n N          only the last N records\n"
-    "  --json        print the records as stored, one JSON object a line\n"
+    "  --since WHEN     only records from WHEN on: 90s, 30m, 2h, 7d, 2w ago, or a\n"
+    "                   UTC date and time such as 2026-11-26 or 2026-11-26T09:30\n"
+    "  --decision WORD  only records whose action (confirm, deny, log, exec, fail),\n"
+    "                   outcome (approved, refused, ran) or reason (said-no,\n"
+    "                   timeout, no-terminal, ...) is one of the WORDs\n"
+    "  --rule PATTERN   only records of rules matching PATTERN ('terraform.*')\n"
+    "  --session ID     only records of the `execguard run` session ID (or a prefix)\n"
+    "  -n N             only the last N records (with -f: default 10)\n"
+    "  -f, --follow     keep printing records as they are written (Ctrl-C stops)\n"
+    "  --json           print the records as stored, one JSON object a line\n"
     "\n"
+    "Colour when standard output is a terminal and NO_COLOR is not set.\n"
     "The log is $EXECGUARD_AUDIT_LOG, else $XDG_STATE_HOME/execguard/audit.jsonl\n"
     "(default ~/.local/state/execguard/audit.jsonl).\n";
 
@@ -59,106 +72,193 @@ static bool parse_since(const char *when, char *cutoff, size_t size)
 	return true;
 }
 
-/* Decode the JSON string starting at p (just past its opening quote) into
- * out; returns the position after the closing quote, NULL if malformed. */
-static const char *json_string(const char *p, char *out, size_t size)
+/* Lines kept by the first pass (the last N of them are printed). */
+struct kept {
+	char **v;
+	size_t n, cap;
+};
+
+static bool keep_line(struct kept *k, const char *line)
 {
-	size_t n = 0;
-	while (*p && *p != '"') {
-		char c = *p++;
-		if (c == '\\') {
-			char e = *p++;
-			switch (e) {
-			case 'n':
-				c = '\n';
-				break;
-			case 't':
-				c = '\t';
-				break;
-			case 'r':
-				c = '\r';
-				break;
-			case 'u': {
-				unsigned v;
-				if (sscanf(p, "%4x", &v) != 1 || v > 0xff)
-					return NULL; /* the library escapes only bytes */
-				c = (char)v;
-				p += 4;
-				break;
-			}
-			case '"':
-			case '\\':
-			case '/':
-				c = e;
-				break;
-			default:
-				return NULL;
-			}
+	if (k->n == k->cap) {
+		size_t cap = k->cap ? k->cap * 2 : 256;
+		char **nv = reallocarray(k->v, cap, sizeof *nv);
+		if (nv == NULL)
+			return false;
+		k->v = nv;
+		k->cap = cap;
+	}
+	char *copy = strdup(line);
+	if (copy == NULL)
+		return false;
+	k->v[k->n++] = copy;
+	return true;
+}
+
+struct printer {
+	bool json;
+	struct log_style style;
+	struct log_filter filter;
+};
+
+static void print_line(const struct printer *pr, const char *line)
+{
+	if (pr->json) {
+		fputs(line, stdout);
+		if (line[0] && line[strlen(line) - 1] != '\n')
+			putchar('\n');
+	} else {
+		log_print_row(stdout, &pr->style, line);
+	}
+}
+
+/* The records already in the file: filtered, the last `last` of them (all
+ * when negative). Leaves *offset at the end of what was read. */
+static int print_existing(const struct printer *pr, FILE *f, long last, off_t *offset,
+    const char *path)
+{
+	struct kept k = { 0 };
+	char *line = NULL;
+	size_t linecap = 0;
+	ssize_t len;
+	int rc = 0;
+	*offset = 0;
+	while ((len = getline(&line, &linecap, f)) > 0) {
+		if (line[len - 1] != '\n')
+			break; /* a record being written: -f reads it whole later */
+		*offset += len;
+		if (!log_keep(&pr->filter, line))
+			continue;
+		if (!keep_line(&k, line)) {
+			cli_error("log", "out of memory");
+			rc = EX_OSERR;
+			break;
 		}
-		if (n + 1 < size)
-			out[n++] = c;
 	}
-	if (*p != '"')
-		return NULL;
-	out[n] = '\0';
-	return p + 1;
-}
-
-static bool field(const char *line, const char *name, char *out, size_t size)
-{
-	char key[32];
-	snprintf(key, sizeof key, "\"%s\":\"", name);
-	const char *p = strstr(line, key);
-	out[0] = '\0';
-	return p != NULL && json_string(p + strlen(key), out, size) != NULL;
-}
-
-/* The argv array, shell-quoted. */
-static void command_of(const char *line, char *out, size_t size)
-{
-	const char *p = strstr(line, "\"argv\":[");
-	char *words[256];
-	char store[8192];
-	size_t n = 0, used = 0;
-	out[0] = '\0';
-	if (p == NULL)
-		return;
-	p += strlen("\"argv\":[");
-	while (*p == '"' && n < sizeof words / sizeof words[0] && used < sizeof store) {
-		words[n] = store + used;
-		p = json_string(p + 1, words[n], sizeof store - used);
-		if (p == NULL)
-			return;
-		used += strlen(words[n]) + 1;
-		n++;
-		if (*p == ',')
-			p++;
+	if (ferror(f)) {
+		cli_error("log", "error reading %s", path);
+		rc = EX_IOERR;
 	}
-	eg_quote_argv(out, size, (const char *const *)words, n);
+	free(line);
+	size_t from = (last >= 0 && (size_t)last < k.n) ? k.n - (size_t)last : 0;
+	for (size_t i = 0; i < k.n; i++) {
+		if (i >= from && rc == 0)
+			print_line(pr, k.v[i]);
+		free(k.v[i]);
+	}
+	free(k.v);
+	fflush(stdout);
+	return rc;
 }
 
-static void print_record(const char *line)
+static void nap(void)
 {
-	char when[40], outcome[32], action[16], rule[160], cwd[512], cmd[EG_CMDLINE_MAX];
-	field(line, "time", when, sizeof when);
-	field(line, "outcome", outcome, sizeof outcome);
-	field(line, "action", action, sizeof action);
-	if (!field(line, "rule", rule, sizeof rule) || rule[0] == '\0')
-		strlcpy(rule, "-", sizeof rule);
-	field(line, "cwd", cwd, sizeof cwd);
-	command_of(line, cmd, sizeof cmd);
-	printf("%s  %-9s %-8s %-34s %s\n", when, outcome, action, rule, cmd);
-	if (cwd[0] != '\0')
-		printf("%26s in %s\n", "", cwd);
+	struct timespec ts = { 0, 200 * 1000000L };
+	nanosleep(&ts, NULL);
+}
+
+/*
+ * -f: like `tail -F`. Waits for the file to appear, prints complete lines
+ * as they are appended, starts over when the file is replaced or truncated
+ * (log rotation). Runs until killed (Ctrl-C, or the reader of a pipe going
+ * away).
+ */
+static int follow(const struct printer *pr, const char *path, off_t offset, bool have_file)
+{
+	int fd = -1;
+	struct stat seen = { 0 };
+	char *pending = NULL; /* an incomplete last line */
+	size_t plen = 0, pcap = 0;
+	if (have_file) {
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+		if (fd >= 0 && (fstat(fd, &seen) != 0 || lseek(fd, offset, SEEK_SET) < 0)) {
+			close(fd);
+			fd = -1;
+		}
+	}
+	for (;;) {
+		struct stat now;
+		if (fd < 0) {
+			fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+			if (fd < 0 || fstat(fd, &seen) != 0) {
+				if (fd >= 0)
+					close(fd);
+				fd = -1;
+				nap();
+				continue;
+			}
+			plen = 0;
+		} else if (stat(path, &now) == 0 && (now.st_ino != seen.st_ino ||
+		    now.st_dev != seen.st_dev || now.st_size < lseek(fd, 0, SEEK_CUR))) {
+			/* rotated or truncated: read the new file from its start */
+			close(fd);
+			fd = -1;
+			continue;
+		}
+		char buf[65536];
+		ssize_t n = read(fd, buf, sizeof buf);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			fflush(stdout);
+			nap();
+			continue;
+		}
+		if (plen + (size_t)n + 1 > pcap) {
+			size_t cap = (plen + (size_t)n + 1) * 2;
+			char *np = realloc(pending, cap);
+			if (np == NULL) {
+				cli_error("log", "out of memory");
+				free(pending);
+				close(fd);
+				return EX_OSERR;
+			}
+			pending = np;
+			pcap = cap;
+		}
+		memcpy(pending + plen, buf, (size_t)n);
+		plen += (size_t)n;
+		pending[plen] = '\0';
+		char *start = pending, *nl;
+		while ((nl = memchr(start, '\n', plen - (size_t)(start - pending))) != NULL) {
+			char save = nl[1];
+			nl[1] = '\0';
+			if (log_keep(&pr->filter, start))
+				print_line(pr, start);
+			nl[1] = save;
+			start = nl + 1;
+		}
+		plen -= (size_t)(start - pending);
+		memmove(pending, start, plen);
+		fflush(stdout);
+	}
+}
+
+static bool colour_wanted(void)
+{
+	const char *nc = getenv("NO_COLOR");
+	return isatty(STDOUT_FILENO) && !(nc && nc[0]);
+}
+
+static int terminal_width(void)
+{
+	struct winsize ws;
+	if (!isatty(STDOUT_FILENO) || ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) != 0 || ws.ws_col == 0)
+		return 0;
+	return ws.ws_col;
 }
 
 int cmd_log(int argc, char **argv)
 {
-	char cutoff[32] = "";
-	bool json = false;
+	struct printer pr = { 0 };
+	bool follow_on = false;
 	long last = -1;
 	static const struct option longopts[] = {
 		{ "since", required_argument, NULL, 's' },
+		{ "decision", required_argument, NULL, 'd' },
+		{ "rule", required_argument, NULL, 'r' },
+		{ "session", required_argument, NULL, 'S' },
+		{ "follow", no_argument, NULL, 'f' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -166,26 +266,47 @@ int cmd_log(int argc, char **argv)
 	int c;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+n:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+n:fh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 's':
-			if (!parse_since(optarg, cutoff, sizeof cutoff)) {
+			if (!parse_since(optarg, pr.filter.since, sizeof pr.filter.since)) {
 				cli_error("log", "cannot read --since '%s' (try 2h, 7d or 2026-11-26)",
 				    optarg);
 				return EX_USAGE;
 			}
 			break;
+		case 'd':
+			if (!optarg[0]) {
+				cli_error("log", "--decision needs a word (refused, approved, confirm, ...)");
+				return EX_USAGE;
+			}
+			pr.filter.decisions = optarg;
+			break;
+		case 'r':
+			pr.filter.rule = optarg;
+			break;
+		case 'S':
+			if (!optarg[0]) {
+				cli_error("log", "--session needs a session id");
+				return EX_USAGE;
+			}
+			pr.filter.session = optarg;
+			break;
 		case 'n': {
 			char *end;
+			errno = 0;
 			last = strtol(optarg, &end, 10);
-			if (*end != '\0' || last < 0) {
+			if (*end != '\0' || end == optarg || last < 0 || errno != 0) {
 				cli_error("log", "-n needs a count, not '%s'", optarg);
 				return EX_USAGE;
 			}
 			break;
 		}
+		case 'f':
+			follow_on = true;
+			break;
 		case 'j':
-			json = true;
+			pr.json = true;
 			break;
 		case 'h':
 			fputs(log_usage, stdout);
@@ -200,58 +321,39 @@ int cmd_log(int argc, char **argv)
 		cli_error("log", "unexpected argument '%s'", argv[optind]);
 		return EX_USAGE;
 	}
+	if (follow_on && last < 0)
+		last = 10;
+	pr.style.colour = !pr.json && colour_wanted();
+	pr.style.width = pr.json ? 0 : terminal_width();
 
 	eg_guard_config_from_env(environ);
 	const char *path = eg_guard_cfg.audit_path;
-	FILE *f = path[0] ? fopen(path, "re") : NULL;
+	if (path[0] == '\0') {
+		cli_error("log", "no audit log path (set HOME, XDG_STATE_HOME or EXECGUARD_AUDIT_LOG)");
+		return follow_on ? EX_USAGE : 0;
+	}
+	FILE *f = fopen(path, "re");
+	int open_errno = errno;
+	bool have_file = f != NULL;
+	if (!pr.json && isatty(STDOUT_FILENO) && (have_file || follow_on))
+		log_print_header(stdout, &pr.style);
+	off_t offset = 0;
 	if (f == NULL) {
-		if (path[0] == '\0' || errno == ENOENT) {
-			cli_error("log", "nothing recorded yet (%s does not exist)",
-			    path[0] ? path : "no audit log path");
+		if (open_errno != ENOENT) {
+			cli_error("log", "cannot read %s: %s", path, strerror(open_errno));
+			return EX_NOINPUT;
+		}
+		if (!follow_on) {
+			cli_error("log", "nothing recorded yet (%s does not exist)", path);
 			return 0;
 		}
-		cli_error("log", "cannot read %s: %s", path, strerror(errno));
-		return EX_NOINPUT;
+	} else {
+		int rc = print_existing(&pr, f, last, &offset, path);
+		fclose(f);
+		if (rc != 0)
+			return rc;
 	}
-	char **keep = NULL;
-	size_t n_keep = 0, cap = 0;
-	char *line = NULL;
-	size_t linecap = 0;
-	ssize_t len;
-	while ((len = getline(&line, &linecap, f)) > 0) {
-		char when[40];
-		if (!field(line, "time", when, sizeof when))
-			continue; /* not a record of ours (a torn write, say) */
-		if (cutoff[0] != '\0' && strncmp(when, cutoff, strlen(cutoff)) < 0)
-			continue;
-		if (n_keep == cap) {
-			cap = cap ? cap * 2 : 256;
-			char **nk = reallocarray(keep, cap, sizeof *nk);
-			if (nk == NULL) {
-				cli_error("log", "out of memory");
-				return EX_OSERR;
-			}
-			keep = nk;
-		}
-		keep[n_keep++] = strdup(line);
-	}
-	bool read_error = ferror(f);
-	fclose(f);
-	free(line);
-	size_t from = (last >= 0 && (size_t)last < n_keep) ? n_keep - (size_t)last : 0;
-	for (size_t i = 0; i < n_keep; i++) {
-		if (i >= from && keep[i] != NULL) {
-			if (json)
-				fputs(keep[i], stdout);
-			else
-				print_record(keep[i]);
-		}
-		free(keep[i]);
-	}
-	free(keep);
-	if (read_error) {
-		cli_error("log", "error reading %s", path);
-		return EX_IOERR;
-	}
-	return 0;
+	if (!follow_on)
+		return 0;
+	return follow(&pr, path, offset, have_file);
 }

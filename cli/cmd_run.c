@@ -13,6 +13,10 @@
  *      asking twice for one command is forbidden.
  *   4. execvp CMD.
  *
+ * Every run has a session id (EXECGUARD_SESSION, 16 hex digits, kept from
+ * an outer run) that the audit records of everything it starts carry, and
+ * that names the session's approval memory.
+ *
  * Exit: 64 usage, 78 configuration error, 126 refused or not executable,
  * 127 not found; otherwise CMD replaces us.
  */
@@ -23,10 +27,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
-#include <sys/random.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "audit_emit.h"
 #include "broker.h"
 #include "cli.h"
 #include "approve.h"
@@ -129,15 +133,10 @@ static int set_approver_env(void)
  * new session. Not a secret: it only says where the memory is. */
 static int set_session(bool nested)
 {
-	if (nested && getenv("EXECGUARD_SESSION"))
+	if (nested && eg_session_id_ok(getenv(EG_SESSION_VAR)))
 		return 0;
-	unsigned char rnd[8];
-	if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
-		return -1;
-	char hex[2 * sizeof rnd + 1];
-	for (size_t k = 0; k < sizeof rnd; k++)
-		snprintf(hex + 2 * k, 3, "%02x", rnd[k]);
-	return setenv("EXECGUARD_SESSION", hex, 1);
+	char id[17];
+	return cli_new_session_id(id) == 0 ? setenv(EG_SESSION_VAR, id, 1) : -1;
 }
 
 /* The guard's configuration in this process, for the check of CMD (and the
@@ -151,6 +150,7 @@ static void setup_guard(const struct eg_policy *p)
 	unsigned st = eg_policy_setting_seconds(p, "prompt-timeout", 0);
 	if (st && !getenv("EXECGUARD_PROMPT_TIMEOUT"))
 		eg_guard_cfg.prompt_timeout = st;
+	eg_audit_configure(p, environ, false, NULL);
 }
 
 /* Steps 3 and 4: check CMD as the hook would (unless the library is loaded

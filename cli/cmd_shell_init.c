@@ -11,7 +11,8 @@
  * to guard the shell and everything it starts is to start it again with
  * LD_PRELOAD set. The snippet, when the library is not yet mapped into the
  * shell (/proc/$$/maps), exports LD_PRELOAD and EXECGUARD_POLICY (the policy
- * block written now) and `exec`s the same shell binary, interactive. The new
+ * block written now), EXECGUARD_SESSION (the audit session id, unless one
+ * is set) and `exec`s the same shell binary, interactive. The new
  * shell reads its rc file again, evaluates the snippet again, finds the
  * library loaded and does nothing. A loop guard stops after one attempt if
  * the library did not load.
@@ -71,7 +72,8 @@ static void put_fish_quoted(FILE *f, const char *s)
 
 /* bash and zsh share the snippet but for the way they name their binary and
  * the history they keep. */
-static void print_posix(FILE *f, const char *shell, const char *lib, const char *policy)
+static void print_posix(FILE *f, const char *shell, const char *lib, const char *policy,
+    const char *session)
 {
 	fprintf(f, "# execguard shell-init %s: guard this interactive shell and everything it starts.\n",
 	    shell);
@@ -80,6 +82,8 @@ static void print_posix(FILE *f, const char *shell, const char *lib, const char 
 	put_sh_quoted(f, lib);
 	fputs("\n__execguard_policy=", f);
 	put_sh_quoted(f, policy);
+	fputs("\n__execguard_session=", f);
+	put_sh_quoted(f, session);
 	fputs("\n", f);
 	fputs("__execguard_loaded=\n"
 	      "if [ -r /proc/$$/maps ]; then\n"
@@ -101,6 +105,7 @@ static void print_posix(FILE *f, const char *shell, const char *lib, const char 
 	      "      export LD_PRELOAD=\"$__execguard_lib${LD_PRELOAD:+:$LD_PRELOAD}\"\n"
 	      "      export EXECGUARD_POLICY=\"$__execguard_policy\"\n"
 	      "      export EXECGUARD_MODE=shell-init\n"
+	      "      export EXECGUARD_SESSION=\"${EXECGUARD_SESSION:-$__execguard_session}\"\n"
 	      "      export __execguard_reexec=$$\n",
 	    f);
 	if (strcmp(shell, "bash") == 0) {
@@ -118,11 +123,12 @@ static void print_posix(FILE *f, const char *shell, const char *lib, const char 
 	      "  fi\n"
 	      "  ;;\n"
 	      "esac\n"
-	      "unset __execguard_lib __execguard_policy __execguard_loaded __execguard_l __execguard_reexec\n",
+	      "unset __execguard_lib __execguard_policy __execguard_session __execguard_loaded __execguard_l\n"
+	      "unset __execguard_reexec\n",
 	    f);
 }
 
-static void print_fish(FILE *f, const char *lib, const char *policy)
+static void print_fish(FILE *f, const char *lib, const char *policy, const char *session)
 {
 	fputs("# execguard shell-init fish: guard this interactive shell and everything it starts.\n"
 	      "# When the guard is not loaded yet, fish is started again with it (exec).\n",
@@ -131,6 +137,8 @@ static void print_fish(FILE *f, const char *lib, const char *policy)
 	put_fish_quoted(f, lib);
 	fputs("\nset -l __execguard_policy ", f);
 	put_fish_quoted(f, policy);
+	fputs("\nset -l __execguard_session ", f);
+	put_fish_quoted(f, session);
 	fputs("\n", f);
 	fputs("if status is-interactive\n"
 	      "    if not test -r /proc/$fish_pid/maps\n"
@@ -148,6 +156,7 @@ static void print_fish(FILE *f, const char *lib, const char *policy)
 	      "            end\n"
 	      "            set -gx EXECGUARD_POLICY $__execguard_policy\n"
 	      "            set -gx EXECGUARD_MODE shell-init\n"
+	      "            set -q EXECGUARD_SESSION[1]; or set -gx EXECGUARD_SESSION $__execguard_session\n"
 	      "            set -gx __execguard_reexec $fish_pid\n"
 	      "            history save 2>/dev/null\n"
 	      "            set -l __execguard_fish (status fish-path 2>/dev/null)\n"
@@ -205,11 +214,17 @@ int cmd_shell_init(int argc, char **argv)
 		return EX_CONFIG;
 	}
 	eg_policy_free(p);
+	/* the audit session of this shell (an outer one, if any, is kept) */
+	char session[17];
+	if (cli_new_session_id(session) != 0) {
+		cli_error("shell-init", "cannot make a session id: %s", strerror(errno));
+		return EX_OSERR;
+	}
 
 	if (strcmp(shell, "fish") == 0)
-		print_fish(stdout, lib, policy_path);
+		print_fish(stdout, lib, policy_path, session);
 	else
-		print_posix(stdout, shell, lib, policy_path);
+		print_posix(stdout, shell, lib, policy_path, session);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		cli_error("shell-init", "cannot write the snippet: %s", strerror(errno));
 		return EX_IOERR;

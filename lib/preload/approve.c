@@ -17,16 +17,6 @@
 #define REQUEST_MAX (256u * 1024u)
 #define APPROVER_ENV_MAX 24
 
-const char *eg_approval_channel_name(enum eg_approval_channel c)
-{
-	switch (c) {
-	case EG_CHANNEL_TERMINAL: return "terminal";
-	case EG_CHANNEL_APPROVER: return "approver";
-	case EG_CHANNEL_ELSEWHERE: return "elsewhere";
-	case EG_CHANNEL_MEMORY: return "memory";
-	}
-	return "terminal";
-}
 
 static bool elsewhere_on(const struct eg_policy *p)
 {

@@ -24,6 +24,7 @@
 
 #include <stdbool.h>
 
+#include "audit.h"
 #include "execguard.h"
 #include "preload.h"
 #include "prompt.h"
@@ -31,13 +32,6 @@
 
 #define EG_REFUSE_COOLDOWN_DEFAULT 60u
 
-/* Who answered (the audit record's approval channel). */
-enum eg_approval_channel {
-	EG_CHANNEL_TERMINAL = 0, /* the human typed on the controlling terminal */
-	EG_CHANNEL_APPROVER,     /* `set approver` / `execguard run --approver` */
-	EG_CHANNEL_ELSEWHERE,    /* `set approve-elsewhere`: the session's broker */
-	EG_CHANNEL_MEMORY,       /* allow-once or refuse-cooldown: nobody was asked */
-};
 
 struct eg_approval_req {
 	const struct eg_prompt_req *q; /* what the human is shown (command, rule, asker) */
@@ -48,7 +42,7 @@ struct eg_approval_req {
 
 struct eg_approval {
 	bool approved;
-	enum eg_approval_channel channel;
+	enum eg_audit_channel channel; /* who answered (audit.h) */
 	enum eg_refuse_why why; /* when not approved */
 	unsigned age_sec;       /* EG_CHANNEL_MEMORY: how long ago the human answered */
 };
@@ -64,7 +58,5 @@ EG_HIDDEN enum eg_prompt_outcome eg_approval_reachable(const struct eg_policy *p
  * `execguard run` records in EXECGUARD_APPROVER_ENV at the session's start. */
 EG_HIDDEN const char *const *eg_approver_env_names(size_t *n);
 
-/* "terminal", "approver", "elsewhere", "memory". */
-EG_HIDDEN const char *eg_approval_channel_name(enum eg_approval_channel c);
 
 #endif

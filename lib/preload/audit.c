@@ -10,6 +10,23 @@
 #include <time.h>
 #include <unistd.h>
 #include "fmt.h"
+#include "proc_stat.h"
+
+static const char *const channel_names[EG_CHANNEL_COUNT] = {
+	[EG_CHANNEL_NONE] = "none",
+	[EG_CHANNEL_TERMINAL] = "terminal",
+	[EG_CHANNEL_PARENT] = "parent",
+	[EG_CHANNEL_APPROVER] = "approver",
+	[EG_CHANNEL_ELSEWHERE] = "elsewhere",
+	[EG_CHANNEL_MEMORY] = "memory",
+};
+
+const char *eg_audit_channel_name(enum eg_audit_channel c)
+{
+	if ((unsigned)c < EG_CHANNEL_COUNT && channel_names[c])
+		return channel_names[c];
+	return "none";
+}
 
 struct out {
 	char *p;
@@ -189,9 +206,10 @@ static void put_time(struct out *o, const struct timespec *ts)
 	put_c(o, ':');
 	put_2(o, (unsigned)(rem % 60));
 	put_c(o, '.');
-	unsigned ms = (unsigned)(ts->tv_nsec / 1000000);
-	put_c(o, (char)('0' + ms / 100));
-	put_2(o, ms % 100);
+	/* RFC 3339 with microseconds: six digits, zero-padded */
+	unsigned us = (unsigned)(ts->tv_nsec / 1000);
+	for (unsigned div = 100000; div > 0; div /= 10)
+		put_c(o, (char)('0' + us / div % 10));
 	put_s(o, "Z\"");
 }
 
@@ -217,6 +235,23 @@ unsigned long eg_audit_format(char *buf, unsigned long size, const struct eg_aud
 	if (r->why)
 		put_field(&o, "why", r->why);
 	put_field(&o, "rule", r->rule_id);
+	if (r->rule_file) {
+		put_field(&o, "rule_file", r->rule_file);
+		put_s(&o, ",\"rule_line\":");
+		put_u(&o, r->rule_line);
+	}
+	put_field(&o, "channel", eg_audit_channel_name(r->channel));
+	put_field(&o, "session", r->session);
+	if (r->parents) {
+		put_s(&o, ",\"parents\":[");
+		for (size_t i = 0; r->parents[i] && !o.full; i++) {
+			if (i)
+				put_c(&o, ',');
+			put_json(&o, r->parents[i]);
+		}
+		/* room for it was kept by put_c */
+		o.p[o.len++] = ']';
+	}
 	put_field(&o, "cwd", r->cwd);
 	put_field(&o, "exe", r->exe);
 	put_s(&o, ",\"argv\":[");
@@ -261,27 +296,69 @@ static void make_parents(const char *path)
 	(void)mkdir(dir, 0700);
 }
 
-void eg_audit_write(const char *path, const struct eg_audit_rec *r)
+static int open_log(const char *path)
 {
-	if (!path || !*path)
-		return;
-	int saved = errno;
-	char line[EG_AUDIT_LINE_MAX];
-	size_t len = eg_audit_format(line, sizeof line, r);
-	if (len == 0)
-		goto out;
-	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0600);
+	/* O_NONBLOCK: a FIFO planted as the log must not hang the host */
+	int flags = O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
+	int fd = open(path, flags, 0600);
 	if (fd < 0 && errno == ENOENT) {
 		make_parents(path);
-		fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0600);
+		fd = open(path, flags, 0600);
 	}
-	if (fd < 0)
+	return fd;
+}
+
+int eg_audit_append(const char *path, const char *line, unsigned long len)
+{
+	if (!path || !*path || len == 0)
+		return 0;
+	int saved = errno;
+	int err = 0;
+	int fd = open_log(path);
+	if (fd < 0) {
+		err = errno;
 		goto out;
+	}
+	/* one write(2) on O_APPEND: the record lands whole, after every other */
 	ssize_t w;
 	do {
 		w = write(fd, line, len);
 	} while (w < 0 && errno == EINTR);
+	if (w < 0)
+		err = errno;
+	else if ((unsigned long)w != len)
+		err = ENOSPC; /* a short write: the disk filled up under it */
 	close(fd);
 out:
 	errno = saved;
+	return err;
+}
+
+int eg_audit_write(const char *path, const struct eg_audit_rec *r)
+{
+	if (!path || !*path)
+		return 0;
+	int saved = errno;
+	char line[EG_AUDIT_LINE_MAX];
+	unsigned long len = eg_audit_format(line, sizeof line, r);
+	int err = eg_audit_append(path, line, len);
+	errno = saved;
+	return err;
+}
+
+unsigned eg_audit_parents(char *store, unsigned long size, const char **names, unsigned max)
+{
+	unsigned n = 0;
+	unsigned long used = 0;
+	pid_t pid = getppid();
+	while (n < max && pid > 1 && used + 2 < size) {
+		pid_t ppid = 0;
+		if (eg_proc_stat(pid, store + used, size - used, &ppid) != 0)
+			break;
+		names[n++] = store + used;
+		used += strlen(store + used) + 1;
+		pid = ppid;
+	}
+	names[n] = NULL;
+	return n;
 }

@@ -32,6 +32,8 @@
 
 #include "approve.h"
 #include "audit.h"
+#include "audit_emit.h"
+#include "proc_stat.h"
 #include "prompt.h"
 #include "refuse.h"
 #include "fmt.h"
@@ -173,43 +175,28 @@ static void parent_chain(char *out, size_t size)
 	out[0] = '\0';
 	pid_t pid = getppid();
 	for (int depth = 0; depth < 3 && pid > 1; depth++) {
-		char path[64] = "/proc/";
-		eg_fmt_uint(path + 6, (unsigned long)pid);
-		strcat(path, "/stat");
-		char st[512];
-		if (read_small(path, st, sizeof st) < 0)
+		char comm[64];
+		pid_t ppid = 0;
+		if (eg_proc_stat(pid, comm, sizeof comm, &ppid) != 0)
 			break;
-		char *open_p = strchr(st, '(');
-		char *close_p = strrchr(st, ')');
-		if (!open_p || !close_p || close_p < open_p || close_p[1] != ' ')
-			break;
-		char num[24];
+		char num[EG_FMT_UINT_MAX];
 		eg_fmt_uint(num, (unsigned long)pid);
-		size_t clen = (size_t)(close_p - open_p - 1);
-		size_t need = (len ? 3 : 0) + clen + strlen(num) + 3;
+		size_t clen = strlen(comm), nlen = strlen(num);
+		size_t need = (len ? 3 : 0) + clen + nlen + 3;
 		if (len + need >= size)
 			break;
 		if (len) {
 			memcpy(out + len, " < ", 3);
 			len += 3;
 		}
-		memcpy(out + len, open_p + 1, clen);
+		memcpy(out + len, comm, clen);
 		len += clen;
 		out[len++] = '(';
-		memcpy(out + len, num, strlen(num));
-		len += strlen(num);
+		memcpy(out + len, num, nlen);
+		len += nlen;
 		out[len++] = ')';
 		out[len] = '\0';
-		/* fields after the comm: " S PPID ..." */
-		const char *p = close_p + 2;
-		while (*p && *p != ' ')
-			p++;
-		while (*p == ' ')
-			p++;
-		long ppid = 0;
-		while (*p >= '0' && *p <= '9')
-			ppid = ppid * 10 + (*p++ - '0');
-		pid = (pid_t)ppid;
+		pid = ppid;
 	}
 }
 
@@ -299,10 +286,14 @@ struct ctx {
 	unsigned rule_line;
 	char where[EG_GUARD_PATH_MAX + 16];
 	const char *action; /* for the audit */
+	enum eg_audit_channel channel; /* who answered (audit); NONE until asked */
 };
 
 static void audit(const struct ctx *c, const char *outcome, const char *why)
 {
+	char names[EG_AUDIT_PARENTS_MAX * 17];
+	const char *parents[EG_AUDIT_PARENTS_MAX + 1];
+	eg_audit_parents(names, sizeof names, parents, EG_AUDIT_PARENTS_MAX);
 	struct eg_audit_rec r = {
 		.argv = c->req->argv,
 		.exe = c->req->exe_path,
@@ -312,8 +303,26 @@ static void audit(const struct ctx *c, const char *outcome, const char *why)
 		.outcome = outcome,
 		.why = why,
 		.route = route_name(c->req->route),
+		.rule_file = c->rule_file,
+		.rule_line = c->rule_line,
+		.channel = c->channel,
+		.parents = parents,
 	};
-	eg_audit_write(eg_guard_cfg.audit_path, &r);
+	eg_audit_emit(eg_guard_cfg.audit_path, &r);
+}
+
+/* `set audit-execs on`: a record for an exec no rule decided. Out of line,
+ * so the fast path's frame stays small when the setting is off. */
+__attribute__((noinline)) static void audit_exec(const struct eg_guard_req *req,
+    const char *cwd)
+{
+	char cwd_buf[PATH_MAX];
+	struct ctx c;
+	memset(&c, 0, sizeof c);
+	c.req = req;
+	c.cwd = cwd ? cwd : getcwd(cwd_buf, sizeof cwd_buf);
+	c.action = "exec";
+	audit(&c, "ran", NULL);
 }
 
 static enum eg_guard_verdict refuse_detail(const struct ctx *c, enum eg_refuse_why why,
@@ -410,10 +419,14 @@ static enum eg_guard_verdict ask_human(const struct ctx *c, const struct eg_chec
 	};
 	struct eg_approval a;
 	eg_approval_ask(&ar, &a);
+	/* the audit names who answered; nobody did when no channel reached a human */
+	struct ctx answered = *c;
+	bool nobody = !a.approved && (a.why == EG_WHY_NO_TTY || a.why == EG_WHY_BACKGROUND ||
+					 a.why == EG_WHY_PROMPT_ERROR || a.why == EG_WHY_NO_BROKER ||
+					 a.why == EG_WHY_APPROVER_FAILED);
+	answered.channel = nobody ? EG_CHANNEL_NONE : a.channel;
 	if (a.approved) {
-		audit(c, "approved", a.channel == EG_CHANNEL_TERMINAL ? NULL
-		    : a.channel == EG_CHANNEL_MEMORY		     ? "allow-once"
-								     : eg_approval_channel_name(a.channel));
+		audit(&answered, "approved", a.channel == EG_CHANNEL_MEMORY ? "allow-once" : NULL);
 		if (c->req->approved)
 			*c->req->approved = true;
 		return EG_GUARD_GO;
@@ -422,9 +435,9 @@ static enum eg_guard_verdict ask_human(const struct ctx *c, const struct eg_chec
 		char ago[64] = "refused ";
 		eg_fmt_uint(ago + strlen(ago), a.age_sec);
 		strcat(ago, " s ago");
-		return refuse_detail(c, a.why, ago, key, pid);
+		return refuse_detail(&answered, a.why, ago, key, pid);
 	}
-	return refuse(c, a.why, key, pid);
+	return refuse(&answered, a.why, key, pid);
 }
 
 __attribute__((noinline)) static enum eg_guard_verdict decide_slow(const struct eg_guard_req *req)
@@ -458,8 +471,11 @@ __attribute__((noinline)) static enum eg_guard_verdict decide_slow(const struct 
 	}
 
 	if (res.fail == EG_FAIL_NONE &&
-	    (res.action == EG_ACT_NONE || res.action == EG_ACT_ALLOW))
+	    (res.action == EG_ACT_NONE || res.action == EG_ACT_ALLOW)) {
+		if (eg_audit_cfg.execs)
+			audit_exec(req, c.cwd);
 		return EG_GUARD_GO;
+	}
 
 	/* Something decides: gather what the message, prompt and audit show. */
 	size_t n = count_argv(req->argv);
@@ -510,6 +526,7 @@ __attribute__((noinline)) static enum eg_guard_verdict decide_slow(const struct 
 
 	/* confirm */
 	if (eg_guard_cfg.approved_by_parent) {
+		c.channel = EG_CHANNEL_PARENT;
 		audit(&c, "approved", "approved-in-parent");
 		if (req->approved)
 			*req->approved = true;
@@ -531,8 +548,13 @@ enum eg_guard_verdict eg_guard_decide(const struct eg_guard_req *req)
 	int saved = errno;
 	if (req->pre_fail == EG_FAIL_NONE && eg_guard_cfg.policy) {
 		const char *argv0 = (req->argv && req->argv[0]) ? req->argv[0] : "";
-		if (!eg_check_may_apply(eg_guard_cfg.policy, argv0, req->exe_path))
+		if (!eg_check_may_apply(eg_guard_cfg.policy, argv0, req->exe_path)) {
+			if (__builtin_expect(eg_audit_cfg.execs, 0)) {
+				audit_exec(req, NULL);
+				errno = saved;
+			}
 			return EG_GUARD_GO;
+		}
 	}
 	enum eg_guard_verdict v = decide_slow(req);
 	if (v != EG_GUARD_NOEXEC)

@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "audit_emit.h"
 #include "execguard.h"
 #include "guard.h"
 #include "preload.h"
@@ -275,6 +276,12 @@ static void init(void)
 	if (st && !eg_env_get(environ, "EXECGUARD_PROMPT_TIMEOUT"))
 		eg_guard_cfg.prompt_timeout = eg_ours.prompt_timeout = st;
 	eg_guard_cfg.approved_by_parent = approved_by_parent();
+	/* audit sinks; syslog is on by default when every process on the
+	 * machine loads us (/etc/ld.so.preload: a system-wide install). Loaded
+	 * by LD_PRELOAD, /etc/ld.so.preload may name us too (an `execguard run`
+	 * in such a container): audit_emit.c looks when it first has a record,
+	 * not here in every process. */
+	eg_audit_configure(eg_guard_cfg.policy, environ, eg_self_path[0] && !preload_entry, &eg_ours);
 	__atomic_store_n(&init_state, 2, __ATOMIC_RELEASE);
 	errno = saved;
 }

@@ -18,6 +18,7 @@
 #include "approval_request.h"
 #include "audit.h"
 #include "guard.h"
+#include "audit_emit.h"
 #include "env_inject.h"
 #include "path_search.h"
 #include "refuse.h"
@@ -234,6 +235,67 @@ static void test_audit(void)
 	}
 }
 
+/* The fields issue 6 added, the syslog header, the append's errors. */
+static void test_audit_trail(const char *tmp)
+{
+	char buf[EG_AUDIT_LINE_MAX];
+	char *argv[] = { "dropdb", "prod", NULL };
+	const char *parents[] = { "sh", "claude code", NULL };
+	struct eg_audit_rec r = { .argv = argv, .rule_id = "x.y", .action = "confirm",
+		.outcome = "approved", .route = "exec", .rule_file = "/r/a.rules", .rule_line = 7,
+		.session = "0123456789abcdef", .channel = EG_CHANNEL_TERMINAL, .parents = parents };
+	size_t n = eg_audit_format(buf, sizeof buf, &r);
+	CHECK(n > 0 && json_line_ok(buf, n));
+	buf[n] = '\0';
+	CHECK(strstr(buf, "\"rule_file\":\"/r/a.rules\",\"rule_line\":7,") != NULL);
+	CHECK(strstr(buf, "\"channel\":\"terminal\"") != NULL);
+	CHECK(strstr(buf, "\"session\":\"0123456789abcdef\"") != NULL);
+	CHECK(strstr(buf, "\"parents\":[\"sh\",\"claude code\"]") != NULL);
+	/* RFC 3339, UTC, microseconds: "YYYY-MM-DDTHH:MM:SS.uuuuuuZ" */
+	const char *t = strstr(buf, "\"time\":\"");
+	CHECK(t != NULL && t[8 + 4] == '-' && t[8 + 10] == 'T' && t[8 + 19] == '.' &&
+	    t[8 + 26] == 'Z' && t[8 + 27] == '"');
+	r.session = NULL;
+	r.parents = NULL;
+	r.channel = EG_CHANNEL_NONE;
+	n = eg_audit_format(buf, sizeof buf, &r);
+	buf[n] = '\0';
+	CHECK(strstr(buf, "\"session\":null") && strstr(buf, "\"channel\":\"none\"") &&
+	    !strstr(buf, "parents"));
+
+	CHECK(strcmp(eg_audit_channel_name(EG_CHANNEL_PARENT), "parent") == 0);
+	CHECK(strcmp(eg_audit_channel_name((enum eg_audit_channel)99), "none") == 0);
+
+	char hdr[64], want[64];
+	r.outcome = "refused";
+	hdr[eg_syslog_header(hdr, &r)] = '\0';
+	snprintf(want, sizeof want, "<84>execguard[%d]: ", (int)getpid());
+	CHECK(strcmp(hdr, want) == 0);
+	r.outcome = "approved";
+	hdr[eg_syslog_header(hdr, &r)] = '\0';
+	CHECK(strncmp(hdr, "<85>", 4) == 0);
+	r.outcome = "ran";
+	hdr[eg_syslog_header(hdr, &r)] = '\0';
+	CHECK(strncmp(hdr, "<86>", 4) == 0);
+
+	CHECK(eg_session_id_ok("0123456789abcdef") && eg_session_id_ok("a.b_c:d-e"));
+	CHECK(!eg_session_id_ok("") && !eg_session_id_ok(NULL) && !eg_session_id_ok("a b") &&
+	    !eg_session_id_ok("x\n") &&
+	    !eg_session_id_ok("0123456789012345678901234567890123456789012345678901234567890123456789"));
+
+	/* append: created 0600, errors returned (not raised), errno kept */
+	char path[512];
+	snprintf(path, sizeof path, "%s/st/sub/audit.jsonl", tmp);
+	errno = 4242;
+	CHECK(eg_audit_append(path, "{}\n", 3) == 0 && errno == 4242);
+	struct stat st;
+	CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600 && st.st_size == 3);
+	CHECK(eg_audit_append("/dev/full", "{}\n", 3) == ENOSPC && errno == 4242);
+	snprintf(path, sizeof path, "%s/st/sub/audit.jsonl/x", tmp);
+	CHECK(eg_audit_append(path, "{}\n", 3) == ENOTDIR);
+	CHECK(eg_audit_append("", "{}\n", 3) == 0);
+}
+
 static void test_refuse(void)
 {
 	int p[2];
@@ -401,6 +463,7 @@ int main(void)
 	test_env();
 	test_path(tmp);
 	test_audit();
+	test_audit_trail(tmp);
 	test_refuse();
 	test_subprocess(tmp);
 	test_approval_json();

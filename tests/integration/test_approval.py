@@ -130,7 +130,7 @@ def t_approver_yes(w):
     check(re.fullmatch(r"[0-9a-f]{16}", q["session"] or ""), "session %r" % q["session"])
     check(q["timeout"] == 120, "timeout %r" % q["timeout"])
     recs = [x for x in audit_records(w) if x.get("outcome") == "approved"]
-    check(recs and recs[-1].get("why") == "approver", "audit: %r" % recs[-1:])
+    check(recs and recs[-1].get("channel") == "approver", "audit: %r" % recs[-1:])
 
 
 def t_approver_no(w):
@@ -753,7 +753,7 @@ def t_elsewhere_approve(w):
     finally:
         s.close()
     recs = [x for x in audit_records(w) if x.get("outcome") == "approved"]
-    check(recs and recs[-1].get("why") == "elsewhere", "audit: %r" % recs[-1:])
+    check(recs and recs[-1].get("channel") == "elsewhere", "audit: %r" % recs[-1:])
 
 
 def t_elsewhere_wrong_code_then_right(w):

@@ -85,7 +85,7 @@ rm -f "$T/config/execguard/local.rules"
 g "$EG" run -- bash -c 'terraform destroy'
 g "$EG" doctor
 t "doctor shows the last decisions from the audit log" eval \
-	'[ ! -s "$LOG" ] && out_line "audit log: +$T/state/execguard/audit.jsonl, 1 record" && out_has "refused +confirm +terraform\\.destroy +terraform destroy"'
+	'[ ! -s "$LOG" ] && out_line "audit log: +$T/state/execguard/audit.jsonl, 1 record" && out_has "confirm/no-terminal +terraform\\.destroy +[0-9a-f]{16} +terraform destroy"'
 
 # ------------------------------------------------------------------ shell-init
 cat >"$T/home/.bashrc" <<EOF
