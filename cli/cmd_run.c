@@ -28,15 +28,20 @@
 #include "cli.h"
 #include "guard.h"
 #include "path_search.h"
+#include "strict.h"
 
 extern char **environ;
 
 static const char run_usage[] =
-    "usage: execguard run [--] CMD [ARG...]\n"
+    "usage: execguard run [--strict] [--] CMD [ARG...]\n"
     "\n"
     "Run CMD with the guard on: CMD and every program it starts are checked\n"
     "against the rules before they run; a dangerous command waits for a human\n"
     "to type 'yes' on the terminal. CMD itself is checked before it starts.\n"
+    "\n"
+    "--strict  also guard what the preload library cannot see (static binaries,\n"
+    "          Go programs, raw execve system calls): the kernel hands every exec\n"
+    "          to execguard (seccomp user notification, Linux 5.9+).\n"
     "\n"
     "Example: execguard run -- claude\n"
     "\n"
@@ -100,6 +105,11 @@ int cmd_run(int argc, char **argv)
 		fputs(run_usage, stdout);
 		return 0;
 	}
+	bool strict = false;
+	while (i < argc && strcmp(argv[i], "--strict") == 0) {
+		strict = true;
+		i++;
+	}
 	if (i < argc && strcmp(argv[i], "--") == 0) {
 		i++;
 	} else if (i < argc && argv[i][0] == '-') {
@@ -150,6 +160,12 @@ int cmd_run(int argc, char **argv)
 		cli_error("run", "cannot set up the environment: %s", strerror(errno));
 		eg_policy_free(p);
 		return EX_OSERR;
+	}
+
+	if (strict) { /* CMD and every exec after it: see strict_run.c */
+		int rc = strict_run(cmd, p);
+		eg_policy_free(p);
+		return rc;
 	}
 
 	/* 3. CMD itself: resolved as execvp will, then checked as the hook

@@ -19,6 +19,9 @@ struct eg_audit_rec {
 	const char *outcome; /* "ran", "approved", "refused" */
 	const char *why;     /* refusal reason word or NULL */
 	const char *route;   /* "exec", "spawn", "system", ... */
+	/* The process that made the call, when it is not this one (strict
+	 * mode's supervisor records for its targets); 0 = getpid()/getppid(). */
+	int pid, ppid;
 };
 
 /* Append one record to `path` ("" or NULL: do nothing). errno preserved. */

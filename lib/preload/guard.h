@@ -31,9 +31,18 @@ struct eg_guard_config {
 	 * its whole command in the caller (EG_APPROVED_VAR): confirm rules do
 	 * not ask again here. Deny rules and failures still refuse. */
 	bool approved_by_parent;
+	/* A strict-mode supervisor (`execguard run --strict`) decides every
+	 * exec of this process tree from outside, through seccomp: the hooks
+	 * then only pass calls on (with the environment re-injected), so that
+	 * no command is asked about twice. Set by the preload constructor only
+	 * when the process really runs under a seccomp filter. */
+	bool strict_supervised;
 };
 
 extern struct eg_guard_config eg_guard_cfg;
+
+/* Set to "1" by `execguard run --strict` for the whole tree it supervises. */
+#define EG_STRICT_VAR "EXECGUARD_STRICT"
 
 /*
  * Fill prompt_timeout and audit_path of eg_guard_cfg from `envp`

@@ -236,6 +236,34 @@ static bool approved_by_parent(void)
 	return ended && dash_c && h == want;
 }
 
+/*
+ * Is this process under `execguard run --strict`? That command sets
+ * EG_STRICT_VAR for the tree and installs a seccomp filter (with
+ * no_new_privs) in the tree's first process; every descendant inherits
+ * both, and the filter cannot be removed. The variable alone is not trusted:
+ * the hooks step aside only when the kernel also reports a filter in force
+ * (/proc/self/status), so the variable set outside a strict session changes
+ * nothing. (Inside a guarded tree a caller cannot set it for a child at all:
+ * env_inject passes on only the library's own EXECGUARD_* values.)
+ */
+static bool strict_supervised(void)
+{
+	const char *v = eg_env_get(environ, EG_STRICT_VAR);
+	if (v == NULL || strcmp(v, "1") != 0)
+		return false;
+	int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	char buf[8192];
+	size_t len = 0;
+	ssize_t n;
+	while (len < sizeof buf - 1 && (n = read(fd, buf + len, sizeof buf - 1 - len)) > 0)
+		len += (size_t)n;
+	close(fd);
+	buf[len] = '\0';
+	return strstr(buf, "\nSeccomp:\t2\n") != NULL && strstr(buf, "\nNoNewPrivs:\t1\n") != NULL;
+}
+
 static void init(void)
 {
 	int saved = errno;
@@ -269,8 +297,11 @@ static void init(void)
 	eg_env_ours_capture(&eg_ours, environ, eg_self_path[0] ? eg_self_path : NULL, preload_entry,
 	    eg_guard_cfg.prompt_timeout);
 
-	load_policy();
-	eg_guard_cfg.approved_by_parent = approved_by_parent();
+	eg_guard_cfg.strict_supervised = strict_supervised();
+	if (!eg_guard_cfg.strict_supervised) { /* the supervisor has the rules */
+		load_policy();
+		eg_guard_cfg.approved_by_parent = approved_by_parent();
+	}
 	__atomic_store_n(&init_state, 2, __ATOMIC_RELEASE);
 	errno = saved;
 }
