@@ -212,9 +212,9 @@ int strict_supervise(const struct strict_supervisor_cfg *cfg);
  * EXECGUARD_POLICY) already set by cmd_run. Returns the exit status. */
 int strict_run(char **cmd, const struct eg_policy *policy);
 
-/* Is this process itself under a strict supervisor? (EXECGUARD_STRICT and a
- * seccomp filter in force.) A nested `execguard run --strict` then leaves the
- * deciding to it. */
+/* Is this process itself under a strict supervisor? (EXECGUARD_STRICT set,
+ * and the supervisor answers: strict_ping.h.) A nested `execguard run
+ * --strict` then leaves the deciding to it. */
 bool strict_already_supervised(void);
 
 #endif

@@ -19,6 +19,7 @@
 #include "strict.h"
 
 #include "guard.h"
+#include "strict_ping.h"
 
 #include <errno.h>
 #include <linux/audit.h>
@@ -267,16 +268,5 @@ int strict_filter_install(int sock, struct strict_kernel *k, char *why, size_t n
 bool strict_already_supervised(void)
 {
 	const char *v = getenv(EG_STRICT_VAR);
-	if (v == NULL || strcmp(v, "1") != 0)
-		return false;
-	FILE *f = fopen("/proc/self/status", "re");
-	if (f == NULL)
-		return false;
-	char line[256];
-	bool filtered = false;
-	while (fgets(line, sizeof line, f))
-		if (strcmp(line, "Seccomp:\t2\n") == 0)
-			filtered = true;
-	fclose(f);
-	return filtered;
+	return v != NULL && strcmp(v, "1") == 0 && eg_strict_ping();
 }

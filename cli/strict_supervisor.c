@@ -44,6 +44,7 @@
 #include "audit.h"
 #include "guard.h"
 #include "refuse.h"
+#include "strict_ping.h"
 
 #define ROUTE "strict"
 #define RECENT_SLOTS 8
@@ -661,6 +662,10 @@ static void on_notification(struct sup *s)
 	bool is_execveat;
 	if (!strict_native_exec(&n, &is_execveat)) {
 		refuse_foreign(s, &n);
+		return;
+	}
+	if (is_execveat && (int)n.data.args[0] == EG_STRICT_PING_FD) {
+		respond(s, n.id, EG_STRICT_PING_ERRNO, false); /* "yes, supervised" */
 		return;
 	}
 	struct strict_exec x;

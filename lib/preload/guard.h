@@ -35,7 +35,7 @@ struct eg_guard_config {
 	 * exec of this process tree from outside, through seccomp: the hooks
 	 * then only pass calls on (with the environment re-injected), so that
 	 * no command is asked about twice. Set by the preload constructor only
-	 * when the process really runs under a seccomp filter. */
+	 * when the supervisor itself says so (strict_ping.h). */
 	bool strict_supervised;
 };
 

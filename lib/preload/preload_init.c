@@ -28,6 +28,7 @@
 #include "execguard.h"
 #include "guard.h"
 #include "preload.h"
+#include "strict_ping.h"
 
 extern char **environ;
 
@@ -238,30 +239,14 @@ static bool approved_by_parent(void)
 
 /*
  * Is this process under `execguard run --strict`? That command sets
- * EG_STRICT_VAR for the tree and installs a seccomp filter (with
- * no_new_privs) in the tree's first process; every descendant inherits
- * both, and the filter cannot be removed. The variable alone is not trusted:
- * the hooks step aside only when the kernel also reports a filter in force
- * (/proc/self/status), so the variable set outside a strict session changes
- * nothing. (Inside a guarded tree a caller cannot set it for a child at all:
- * env_inject passes on only the library's own EXECGUARD_* values.)
+ * EG_STRICT_VAR for its tree, so only a process that has it asks the
+ * supervisor (strict_ping.h): the answer cannot be forged by the variable,
+ * nor by some other seccomp filter, and other processes pay nothing.
  */
 static bool strict_supervised(void)
 {
 	const char *v = eg_env_get(environ, EG_STRICT_VAR);
-	if (v == NULL || strcmp(v, "1") != 0)
-		return false;
-	int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	char buf[8192];
-	size_t len = 0;
-	ssize_t n;
-	while (len < sizeof buf - 1 && (n = read(fd, buf + len, sizeof buf - 1 - len)) > 0)
-		len += (size_t)n;
-	close(fd);
-	buf[len] = '\0';
-	return strstr(buf, "\nSeccomp:\t2\n") != NULL && strstr(buf, "\nNoNewPrivs:\t1\n") != NULL;
+	return v != NULL && strcmp(v, "1") == 0 && eg_strict_ping();
 }
 
 static void init(void)

@@ -22,6 +22,10 @@
  *   eg_raw_exec --traced PATH ARG0 ARGS...
  *       the exec is made by a child that this process traces (as strace
  *       would); exits with the child's status.
+ *   eg_raw_exec --seccomp-allow PROG ARGS...
+ *       no_new_privs and a seccomp filter that allows everything (what a
+ *       container's default profile looks like from inside), then execvp
+ *       PROG through the C library.
  *
  * A failed exec prints "eg_raw_exec: exec failed: errno=NAME" on stderr and
  * exits 126 (127 for ENOENT).
@@ -36,6 +40,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -177,6 +184,19 @@ static int traced(char **a)
 	}
 }
 
+static int seccomp_allow(char **a)
+{
+	struct sock_filter allow = BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+	struct sock_fprog prog = { .len = 1, .filter = &allow };
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+	    syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0) {
+		perror("eg_raw_exec: seccomp");
+		return 125;
+	}
+	execvp(a[0], a);
+	return failed();
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 4 && strcmp(argv[1], "--libc") == 0) {
@@ -199,6 +219,8 @@ int main(int argc, char **argv)
 		return flip_on_file(argv + 2);
 	if (argc >= 4 && strcmp(argv[1], "--traced") == 0)
 		return traced(argv + 2);
+	if (argc >= 3 && strcmp(argv[1], "--seccomp-allow") == 0)
+		return seccomp_allow(argv + 2);
 	if (argc >= 3 && argv[1][0] != '-') {
 		raw_execve(argv[1], argv + 2);
 		return failed();

@@ -42,6 +42,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from test_prompt import Fail, QUESTION, Session, check  # noqa: E402
 
 EXECGUARD = os.environ.get("EG_EXECGUARD", "")
+LIBRARY = os.environ.get("EG_LIBRARY", "")
 TEST_BIN = os.environ.get("EG_TEST_BIN", "")
 SOURCE_ROOT = os.environ.get("EG_SOURCE_ROOT", "")
 RAW = os.path.join(TEST_BIN, "eg_raw_exec")
@@ -279,6 +280,17 @@ def t_nested(w):
     w.reset()
     rc, _, err = run(w, strict(EXECGUARD, "run", "--", "terraform", "destroy"))
     check(rc == 126 and err.count("execguard: blocked:") == 1, "plain run inside strict:\n" + err)
+
+
+def t_variable_alone_changes_nothing(w):
+    """EXECGUARD_STRICT=1 where no supervisor is in charge, even under some
+    other seccomp filter (a container's default profile): the library does
+    not step aside."""
+    w.reset()
+    rc, out, err = run(w, [RAW, "--seccomp-allow", "bash", "-c", "terraform destroy; echo rc=$?"],
+                       env={"LD_PRELOAD": LIBRARY, "EXECGUARD_STRICT": "1"})
+    check(out == "rc=126\n" and w.ran() == [] and blocked(err, "terraform destroy"),
+          "the library stepped aside without a supervisor: %r %r\n%s" % (out, w.ran(), err))
 
 
 def t_supervisor_death_fails_closed(w):
@@ -581,6 +593,7 @@ CASES = [
     ("log rules are recorded", t_log_rule),
     ("one decision and one record per command, library loaded", t_one_record_per_command),
     ("nested run --strict, and strict inside preload", t_nested),
+    ("EXECGUARD_STRICT=1 without a supervisor changes nothing", t_variable_alone_changes_nothing),
     ("supervisor killed: later execs fail with ENOSYS", t_supervisor_death_fails_closed),
     ("argv rewritten by another thread during exec: never runs", t_toctou_race),
     ("a process traced by another program is refused", t_traced_refused),
