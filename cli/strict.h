@@ -29,19 +29,11 @@
 
 #include "execguard.h"
 #include "prompt.h"
+#include "strict_probe.h"
 
 struct seccomp_notif;
 
-/* ------------------------------------------------------------ probe (doctor) */
-
-/*
- * Is strict mode available here? Runs the real machinery once on a harmless
- * exec (this binary's --version): filter with a listener, reading the
- * caller's memory, the ptrace stop after the exec. Returns 1 when it works;
- * 0 with the reason (and what to do) in `why`. `why` gets a short summary of
- * what works on success too. Takes a few milliseconds.
- */
-int eg_strict_probe(char *why, size_t n);
+/* eg_strict_probe(), for `execguard doctor`: strict_probe.h */
 
 /* ------------------------------------------------------------ filter */
 
