@@ -37,16 +37,21 @@
 #include "guard.h"
 #include "guard_state.h"
 #include "path_search.h"
+#include "strict.h"
 
 extern char **environ;
 
 static const char run_usage[] =
-    "usage: execguard run [--approver CMD | --approve-elsewhere] [--] CMD [ARG...]\n"
+    "usage: execguard run [--strict] [--approver CMD | --approve-elsewhere] [--] CMD [ARG...]\n"
     "\n"
     "Run CMD with the guard on: CMD and every program it starts are checked\n"
     "against the rules before they run; a dangerous command waits for a human\n"
     "to type 'yes' on the terminal. CMD itself is checked before it starts.\n"
     "\n"
+    "  --strict        also guard what the preload library cannot see (static\n"
+    "                  binaries, Go programs, raw execve system calls): the kernel\n"
+    "                  hands every exec to execguard (seccomp user notification,\n"
+    "                  Linux 5.9+)\n"
     "  --approver CMD  ask this program instead of the terminal: it gets the\n"
     "                  request as JSON on stdin; exit status 0 means yes\n"
     "                  (same as `set approver CMD` in a rule file)\n"
@@ -201,7 +206,13 @@ int cmd_run(int argc, char **argv)
 	}
 	const char *approver = NULL;
 	bool elsewhere_opt = false;
+	bool strict = false;
 	while (i < argc) {
+		if (strcmp(argv[i], "--strict") == 0) {
+			strict = true;
+			i++;
+			continue;
+		}
 		if (strcmp(argv[i], "--approve-elsewhere") == 0) {
 			elsewhere_opt = true;
 			i++;
@@ -290,6 +301,20 @@ int cmd_run(int argc, char **argv)
 		cli_error("run", "cannot set up the environment: %s", strerror(errno));
 		eg_policy_free(p);
 		return EX_OSERR;
+	}
+
+	if (strict) { /* CMD and every exec after it: see strict_run.c */
+		if (eg_policy_setting_bool(p, "approve-elsewhere", false)) {
+			/* the broker and the supervisor would both have to be this
+			 * process; not built yet */
+			cli_error("run", "--strict cannot be combined with approve-elsewhere yet; "
+			    "use the terminal or an approver program");
+			eg_policy_free(p);
+			return EX_CONFIG;
+		}
+		int rc = strict_run(cmd, p);
+		eg_policy_free(p);
+		return rc;
 	}
 
 	/* 3. CMD itself: resolved as execvp will, then checked as the hook

@@ -237,6 +237,12 @@ enum {
 	EG_CHECK_UNWRAP_ALL = 1u << 0,
 	/* Ignore `cwd` conditions (used when running examples). */
 	EG_CHECK_IGNORE_CWD = 1u << 1,
+	/* Hook mode for a checker that sees every exec of the guarded tree
+	 * (strict mode's seccomp supervisor): a local wrapper or shell is never
+	 * unwrapped for being static or set-id, since its own exec of the inner
+	 * command reaches the checker too (unwrapping it here would ask twice).
+	 * Remote runners are still unwrapped: their remote side is not ours. */
+	EG_CHECK_SEES_EVERY_EXEC = 1u << 2,
 };
 
 /* Why a call was refused without a rule deciding. */

@@ -557,6 +557,8 @@ enum eg_action eg_check(const struct eg_policy *p, const struct eg_check_input *
 		return out->action;
 	}
 	unsigned sflags = (in->flags & EG_CHECK_UNWRAP_ALL) ? EG_SUBJ_UNWRAP_ALL : 0;
+	if (in->flags & EG_CHECK_SEES_EVERY_EXEC)
+		sflags |= EG_SUBJ_SEES_EVERY_EXEC;
 	if (eg_subject_build(&sp->subj, argv, exe, sflags) < 0 || sp->subj.overflow) {
 		fail_closed(out, EG_FAIL_TOO_BIG);
 		if (argv[0] != NULL)

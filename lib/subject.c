@@ -112,7 +112,8 @@ int eg_subj_process(struct eg_subject *s, uint32_t from, int32_t root_parent, un
 		    || below_unseen(s, c, root_parent);
 		if (!go && eg_subj_kind_builtin(k) && c->via != EG_VIA_TOP)
 			go = true; /* not a process: the shell runs the rest itself */
-		if (!go && c->via == EG_VIA_TOP && c->parent < 0 && exe_path)
+		if (!go && c->via == EG_VIA_TOP && c->parent < 0 && exe_path
+		    && !(flags & EG_SUBJ_SEES_EVERY_EXEC))
 			go = eg_exe_unseen(exe_path);
 		if (!go)
 			continue;
@@ -144,7 +145,7 @@ static bool top_unwraps(const char *argv0, const char *exe_path, unsigned flags)
 	if (k == EG_WK_NONE)
 		return false;
 	return (flags & EG_SUBJ_UNWRAP_ALL) || eg_subj_kind_always(k) ||
-	    (exe_path && *exe_path && eg_exe_unseen(exe_path));
+	    (exe_path && *exe_path && !(flags & EG_SUBJ_SEES_EVERY_EXEC) && eg_exe_unseen(exe_path));
 }
 
 int eg_subject_build(struct eg_subject *s, char *const argv[], const char *exe_path, unsigned flags)

@@ -68,6 +68,9 @@ static inline const char *eg_cmd_word(const struct eg_subject *s, const struct e
 
 enum {
 	EG_SUBJ_UNWRAP_ALL = 1u << 0, /* check/lint: unwrap every wrapper and shell */
+	/* Hook mode without the static/set-id test: every exec is seen
+	 * (EG_CHECK_SEES_EVERY_EXEC). */
+	EG_SUBJ_SEES_EVERY_EXEC = 1u << 1,
 };
 
 /*

@@ -224,9 +224,9 @@ unsigned long eg_audit_format(char *buf, unsigned long size, const struct eg_aud
 	put_s(&o, "{\"time\":");
 	put_time(&o, &ts);
 	put_s(&o, ",\"pid\":");
-	put_i(&o, getpid());
+	put_i(&o, r->pid ? r->pid : getpid());
 	put_s(&o, ",\"ppid\":");
-	put_i(&o, getppid());
+	put_i(&o, r->pid ? r->ppid : getppid());
 	put_s(&o, ",\"uid\":");
 	put_u(&o, getuid());
 	put_field(&o, "route", r->route);

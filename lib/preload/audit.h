@@ -45,6 +45,9 @@ struct eg_audit_rec {
 	/* program names up the process tree (parent first), NULL-terminated;
 	 * NULL = not gathered */
 	const char *const *parents;
+	/* The process that made the call, when it is not this one (strict
+	 * mode's supervisor records for its targets); 0 = getpid()/getppid(). */
+	int pid, ppid;
 };
 
 /* Append one record to `path` only ("" or NULL: do nothing); the guard

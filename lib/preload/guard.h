@@ -45,9 +45,18 @@ struct eg_guard_config {
 	 * the approver's dialog there. approver_env_set false: none recorded. */
 	char approver_env[2048];
 	bool approver_env_set;
+	/* A strict-mode supervisor (`execguard run --strict`) decides every
+	 * exec of this process tree from outside, through seccomp: the hooks
+	 * then only pass calls on (with the environment re-injected), so that
+	 * no command is asked about twice. Set by the preload constructor only
+	 * when the supervisor itself says so (strict_ping.h). */
+	bool strict_supervised;
 };
 
 extern struct eg_guard_config eg_guard_cfg;
+
+/* Set to "1" by `execguard run --strict` for the whole tree it supervises. */
+#define EG_STRICT_VAR "EXECGUARD_STRICT"
 
 /*
  * Fill prompt_timeout, audit_path and the session fields of eg_guard_cfg

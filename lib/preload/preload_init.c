@@ -29,6 +29,7 @@
 #include "execguard.h"
 #include "guard.h"
 #include "preload.h"
+#include "strict_ping.h"
 
 extern char **environ;
 
@@ -237,6 +238,18 @@ static bool approved_by_parent(void)
 	return ended && dash_c && h == want;
 }
 
+/*
+ * Is this process under `execguard run --strict`? That command sets
+ * EG_STRICT_VAR for its tree, so only a process that has it asks the
+ * supervisor (strict_ping.h): the answer cannot be forged by the variable,
+ * nor by some other seccomp filter, and other processes pay nothing.
+ */
+static bool strict_supervised(void)
+{
+	const char *v = eg_env_get(environ, EG_STRICT_VAR);
+	return v != NULL && strcmp(v, "1") == 0 && eg_strict_ping();
+}
+
 static void init(void)
 {
 	int saved = errno;
@@ -270,12 +283,15 @@ static void init(void)
 	eg_env_ours_capture(&eg_ours, environ, eg_self_path[0] ? eg_self_path : NULL, preload_entry,
 	    eg_guard_cfg.prompt_timeout);
 
-	load_policy();
-	/* `set prompt-timeout` replaces the default; the variable still wins */
-	unsigned st = eg_policy_setting_seconds(eg_guard_cfg.policy, "prompt-timeout", 0);
-	if (st && !eg_env_get(environ, "EXECGUARD_PROMPT_TIMEOUT"))
-		eg_guard_cfg.prompt_timeout = eg_ours.prompt_timeout = st;
-	eg_guard_cfg.approved_by_parent = approved_by_parent();
+	eg_guard_cfg.strict_supervised = strict_supervised();
+	if (!eg_guard_cfg.strict_supervised) { /* the supervisor has the rules */
+		load_policy();
+		/* `set prompt-timeout` replaces the default; the variable still wins */
+		unsigned st = eg_policy_setting_seconds(eg_guard_cfg.policy, "prompt-timeout", 0);
+		if (st && !eg_env_get(environ, "EXECGUARD_PROMPT_TIMEOUT"))
+			eg_guard_cfg.prompt_timeout = eg_ours.prompt_timeout = st;
+		eg_guard_cfg.approved_by_parent = approved_by_parent();
+	}
 	/* audit sinks; syslog is on by default when every process on the
 	 * machine loads us (/etc/ld.so.preload: a system-wide install). Loaded
 	 * by LD_PRELOAD, /etc/ld.so.preload may name us too (an `execguard run`

@@ -59,7 +59,8 @@ t "doctor lists the rule files and says they lint clean" eval \
 	'out_line "rule files: +11 files, $N_RULES rules, lint clean" && out_has " $SRC/patterns/terraform.rules"'
 t "doctor: no terminal, confirm rules refuse" eval 'out_line "terminal: +none .*refuse"'
 t "doctor: the approval channel" eval 'out_line "approval: +terminal \\(/dev/tty\\)"'
-t "doctor: a strict-mode line" eval 'out_line "strict mode: +"'
+t "doctor: a strict-mode line that says whether this machine can run it" eval \
+	'out_line "strict mode: +(available, not in force here|not available on this machine: .+)"'
 t "doctor: the audit log, nothing recorded yet" eval \
 	'out_line "audit log: +$T/state/execguard/audit.jsonl: nothing recorded yet"'
 t "doctor: no policy line outside a session" eval '! out_line "policy:"'

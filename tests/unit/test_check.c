@@ -153,6 +153,31 @@ Test(check, hook_mode_leaves_dynamic_shells_to_the_next_exec)
 	    EG_ACT_CONFIRM, "the remote side is not ours: decided here");
 }
 
+Test(check, sees_every_exec_mode_unwraps_only_remote_runners)
+{
+	load(terraform_rules);
+	/* /sbin/ldconfig is a static binary on Debian: called "timeout", the
+	 * hook mode unwraps it (the library will not see its exec) ... */
+	struct stat st;
+	if (stat("/sbin/ldconfig", &st) == 0) {
+		cr_expect_eq(run(0, NULL, NULL, "/sbin/ldconfig", ARGV("timeout", "5", "terraform", "destroy")),
+		    EG_ACT_CONFIRM, "hook mode: a static wrapper is decided at its own exec");
+		/* ... while strict mode's supervisor sees the inner exec as well,
+		 * so deciding here too would ask twice */
+		cr_expect_eq(run(EG_CHECK_SEES_EVERY_EXEC, NULL, NULL, "/sbin/ldconfig",
+		    ARGV("timeout", "5", "terraform", "destroy")), EG_ACT_NONE);
+	}
+	cr_expect_eq(run(EG_CHECK_SEES_EVERY_EXEC, NULL, NULL, "/usr/bin/ssh",
+	    ARGV("ssh", "host", "terraform", "destroy")), EG_ACT_CONFIRM, "the remote side is not ours");
+	cr_expect_eq(run(EG_CHECK_SEES_EVERY_EXEC, NULL, NULL, "/usr/bin/ssh",
+	    ARGV("ssh", "host", "sudo", "terraform", "destroy")), EG_ACT_CONFIRM,
+	    "below a remote runner everything is unwrapped");
+	cr_expect_eq(run(EG_CHECK_SEES_EVERY_EXEC, NULL, NULL, "/bin/bash",
+	    ARGV("bash", "-c", "terraform destroy")), EG_ACT_NONE);
+	cr_expect_eq(run(EG_CHECK_SEES_EVERY_EXEC, NULL, NULL, "/opt/terraform",
+	    ARGV("terraform", "destroy")), EG_ACT_CONFIRM);
+}
+
 Test(check, deny_beats_confirm_in_one_command)
 {
 	load("rule a\n program git\n match push\n action confirm\n reason r\n example git push\n"
