@@ -176,10 +176,12 @@ if [ "$(id -u)" = 0 ] && command -v setpriv > /dev/null; then
 	# read-only to its owner: still the user's own file
 	chmod 444 "$T/trust/user/execguard/weaken.rules"
 	chmod 555 "$T/trust/user/execguard"
+	# a copy nobody can reach (the build tree may be under a private home)
+	cp "$EG" "$T/trust/execguard" && chmod 755 "$T/trust/execguard"
 	run_nobody() {
 		env -i PATH="$GPATH" HOME="$T/trust/user" LANG=C EXECGUARD_PACKS_DIR="$T/trust/packs" \
 			EXECGUARD_SYSTEM_DIR="$1" XDG_CONFIG_HOME="$2" \
-			setpriv --reuid=$NOBODY --regid=$NOBODY --clear-groups "$EG" check -- terraform destroy
+			setpriv --reuid=$NOBODY --regid=$NOBODY --clear-groups "$T/trust/execguard" check -- terraform destroy
 	}
 	out=$(run_nobody "$T/empty" "$T/trust/user" 2>&1)
 	rc=$?
