@@ -137,7 +137,8 @@ setup_git() {
 		printf '#!/bin/sh\necho "pre-rebase: $1"\n' > .git/hooks/pre-rebase &&
 		chmod +x .git/hooks/* && cd "$T"
 }
-workload "git: commits, branches, merge, rebase, stash, tags, with hooks" setup_git \
+command -v git > /dev/null || echo "skip git: not installed"
+command -v git > /dev/null && workload "git: commits, branches, merge, rebase, stash, tags, with hooks" setup_git \
 	"cd '$T/git/repo' && git config commit.gpgsign false &&
 	 echo one > a && git add a && git commit -q -m first &&
 	 git checkout -q -b topic && echo two >> a && git commit -q -am second &&
