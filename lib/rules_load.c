@@ -13,48 +13,59 @@
 
 #define RULE_FILE_MAX (4u * 1024u * 1024u)
 
-/* Is the directory of `path` writable by the real user? 1 yes, 0 no, -1 out
- * of memory. */
-static int dir_writable(const char *path)
+/* Root-owned and writable by nobody else: a file or directory the user can
+ * neither change nor replace. Owner and mode, not access(2): a user can make
+ * a file of their own read-only to themselves (chmod a-w), and it is still
+ * theirs to change back. */
+static bool root_only(const struct stat *st)
+{
+	return st->st_uid == 0 && (st->st_mode & (S_IWGRP | S_IWOTH)) == 0;
+}
+
+/* Is the directory of `path` root_only? 1 yes, 0 no. */
+static int dir_root_only(const char *path)
 {
 	const char *slash = strrchr(path, '/');
-	char *dir;
+	char dir[4096];
 	if (!slash)
-		dir = strdup(".");
+		memcpy(dir, ".", 2);
 	else if (slash == path)
-		dir = strdup("/");
-	else
-		dir = strndup(path, (size_t)(slash - path));
-	if (!dir)
-		return -1;
-	int w = access(dir, W_OK) == 0;
-	free(dir);
-	return w;
+		memcpy(dir, "/", 2);
+	else if ((size_t)(slash - path) < sizeof dir) {
+		memcpy(dir, path, (size_t)(slash - path));
+		dir[slash - path] = '\0';
+	} else
+		return 0;
+	struct stat st;
+	return stat(dir, &st) == 0 && S_ISDIR(st.st_mode) && root_only(&st);
 }
 
 /*
- * Protected: neither the file nor its directory is writable by the real
- * user (access(2) checks with the real uid, as a setuid-unaware tool
- * should). For root both are writable, so nothing is protected.
- * *dir_w caches the directory's answer across the files of one directory
- * (-1 = not known yet); dir_w may be NULL.
+ * Protected: the file (as opened: `st`) and its directory are owned by root
+ * and not group- or world-writable, so the user running execguard cannot
+ * have written them (installed packs, /etc/execguard). Only protected files
+ * may weaken a protected rule. For root every file is the user's own, so
+ * nothing is protected and every file is equally trusted.
+ * *dir_ok caches the directory's answer across the files of one directory
+ * (-1 = not known yet); dir_ok may be NULL.
  */
-static bool is_protected(const char *path, int *dir_w)
+static bool is_protected(const char *path, const struct stat *st, int *dir_ok)
 {
-	if (access(path, W_OK) == 0)
+	if (getuid() == 0 || !root_only(st))
 		return false;
-	int w = dir_w && *dir_w >= 0 ? *dir_w : dir_writable(path);
-	if (w < 0)
-		return false; /* out of memory: not protected, as before */
-	if (dir_w)
-		*dir_w = w;
-	return w == 0;
+	int ok = dir_ok && *dir_ok >= 0 ? *dir_ok : dir_root_only(path);
+	if (dir_ok)
+		*dir_ok = ok;
+	return ok == 1;
 }
 
-static int load_file(struct eg_ruleset *rs, const char *path, unsigned flags, int *dir_w,
+static int load_file(struct eg_ruleset *rs, const char *path, unsigned flags, int *dir_ok,
     struct eg_diags *d)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	struct stat lst;
+	if (fd < 0 && errno == ENOENT && dir_ok != NULL && lstat(path, &lst) != 0 && errno == ENOENT)
+		return 0; /* listed, then removed before we got to it (a rules update) */
 	if (fd < 0) {
 		eg_diags_add(d, path, 0, 0, "cannot open rule file: %s", strerror(errno));
 		return -1;
@@ -116,7 +127,7 @@ static int load_file(struct eg_ruleset *rs, const char *path, unsigned flags, in
 		goto fail;
 	}
 	close(fd);
-	int rc = eg_ruleset_parse_text_ex(rs, path, buf, len, is_protected(path, dir_w), flags, d);
+	int rc = eg_ruleset_parse_text_ex(rs, path, buf, len, is_protected(path, &st, dir_ok), flags, d);
 	free(buf);
 	return rc;
 fail:
@@ -185,9 +196,9 @@ static int load_dir(struct eg_ruleset *rs, const char *dir, unsigned flags, stru
 	}
 	if (n > 1)
 		qsort(names, n, sizeof(*names), cmp_str);
-	int dir_w = -1; /* every file here is in the same directory */
+	int dir_ok = -1; /* every file here is in the same directory */
 	for (size_t i = 0; i < n; i++)
-		if (load_file(rs, names[i], flags, &dir_w, d) != 0)
+		if (load_file(rs, names[i], flags, &dir_ok, d) != 0)
 			rc = -1;
 out:
 	for (size_t i = 0; i < n; i++)

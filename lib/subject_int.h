@@ -39,6 +39,7 @@ enum eg_wkind {
 	EG_WK_BUSYBOX,
 	EG_WK_FIND,
 	EG_WK_EXECGUARD,
+	EG_WK_LDSO,    /* the dynamic loader run as a program: ld-linux-x86-64.so.2 PROG */
 	/* shell builtins */
 	EG_WK_COMMAND,
 	EG_WK_BUILTIN, /* builtin, noglob, nocorrect: the rest is the command */

@@ -37,10 +37,22 @@ static const struct kname knames[] = {
 	{ "podman-compose", EG_WK_COMPOSE }, { "kubectl", EG_WK_KUBECTL }, { "oc", EG_WK_KUBECTL },
 };
 
+/* The dynamic loader's names: ld-linux-x86-64.so.2, ld-linux.so.2,
+ * ld-linux-aarch64.so.1, ld64.so.2, ld.so.1, ld-musl-x86_64.so.1, ld.so. Run
+ * as a program it loads and runs another one in its own process, with no
+ * exec the library could see. */
+static bool is_loader_name(const char *n)
+{
+	return strncmp(n, "ld-linux", 8) == 0 || strncmp(n, "ld-musl-", 8) == 0 ||
+	    strncmp(n, "ld64.so", 7) == 0 || strcmp(n, "ld.so") == 0 || strncmp(n, "ld.so.", 6) == 0;
+}
+
 enum eg_wkind eg_subj_kind(const char *name)
 {
 	if (!name || !*name)
 		return EG_WK_NONE;
+	if (name[0] == 'l' && is_loader_name(name))
+		return EG_WK_LDSO;
 	bool login = name[0] == '-';
 	const char *n = login ? name + 1 : name;
 	for (size_t i = 0; i < sizeof knames / sizeof knames[0]; i++)
@@ -1224,6 +1236,43 @@ static int unwrap_kubectl(struct uw *u)
 	return child_argv(u, j, EG_VIA_REMOTE);
 }
 
+/*
+ * The dynamic loader: `ld-linux-x86-64.so.2 [OPTIONS] PROG [ARGS...]` runs
+ * PROG in the loader's own process. glibc's options: --library-path,
+ * --inhibit-rpath, --audit, --preload, --argv0, --glibc-hwcaps-prepend and
+ * --glibc-hwcaps-mask take the next word; --inhibit-cache takes none; --list,
+ * --verify, --list-tunables, --list-diagnostics, --help, --version run no
+ * program; "--" ends the options. An option we do not know may take a value
+ * in some other loader version, so the command is read both ways.
+ */
+static int unwrap_ldso(struct uw *u)
+{
+	static const char *const with_arg[] = { "--library-path", "--inhibit-rpath", "--audit",
+		"--preload", "--argv0", "--glibc-hwcaps-prepend", "--glibc-hwcaps-mask", NULL };
+	static const char *const no_cmd[] = { "--list", "--verify", "--list-tunables",
+		"--list-diagnostics", "--help", "--version", NULL };
+	uint32_t i = 1;
+	while (i < u->n) {
+		const char *a = u->w[i];
+		if (a[0] != '-' || a[1] != '-')
+			break;
+		if (a[2] == '\0')
+			return child_argv(u, i + 1, EG_VIA_WRAPPER);
+		if (in_list(no_cmd, a, strlen(a), false))
+			return 0;
+		if (streq(a, "--inhibit-cache")) {
+			i++;
+		} else if (in_list(with_arg, a, strlen(a), false)) {
+			i += 2;
+		} else {
+			if (child_argv(u, i + 1, EG_VIA_WRAPPER) < 0)
+				return -1;
+			return child_argv(u, i + 2, EG_VIA_WRAPPER);
+		}
+	}
+	return child_argv(u, i, EG_VIA_WRAPPER);
+}
+
 /* ------------------------------------------------------------------ dispatch */
 
 static int unwrap_kind(struct uw *u, enum eg_wkind k)
@@ -1256,6 +1305,7 @@ static int unwrap_kind(struct uw *u, enum eg_wkind k)
 	case EG_WK_BUSYBOX: r = unwrap_busybox(u); break;
 	case EG_WK_FIND: r = unwrap_find(u); break;
 	case EG_WK_EXECGUARD: r = unwrap_execguard(u); break;
+	case EG_WK_LDSO: r = unwrap_ldso(u); break;
 	case EG_WK_COMMAND: r = unwrap_command(u); break;
 	case EG_WK_BUILTIN: r = child_argv(u, 1, EG_VIA_WRAPPER); break;
 	case EG_WK_EXEC: r = unwrap_exec(u); break;
@@ -1340,7 +1390,7 @@ static bool passes_stdin(enum eg_wkind k)
 	case EG_WK_RUN0: case EG_WK_ENV: case EG_WK_NICE: case EG_WK_IONICE: case EG_WK_NOHUP:
 	case EG_WK_TIMEOUT: case EG_WK_TIME: case EG_WK_STDBUF: case EG_WK_CHRT:
 	case EG_WK_TASKSET: case EG_WK_SETSID: case EG_WK_FLOCK: case EG_WK_BUSYBOX:
-	case EG_WK_EXECGUARD: case EG_WK_COMMAND: case EG_WK_BUILTIN: case EG_WK_EXEC:
+	case EG_WK_EXECGUARD: case EG_WK_LDSO: case EG_WK_COMMAND: case EG_WK_BUILTIN: case EG_WK_EXEC:
 	case EG_WK_DOCKER: case EG_WK_COMPOSE: case EG_WK_KUBECTL:
 		return true;
 	default:

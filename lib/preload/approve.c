@@ -35,7 +35,7 @@ static enum eg_prompt_outcome terminal_reachable(void)
 {
 	int fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
-		return EG_PROMPT_NO_TTY;
+		return eg_prompt_open_failed(errno);
 	pid_t fg = tcgetpgrp(fd);
 	close(fd);
 	if (fg < 0)

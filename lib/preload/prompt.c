@@ -595,7 +595,7 @@ enum eg_prompt_outcome eg_prompt_ask(const struct eg_prompt_req *req)
 
 	ttyfd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
 	if (ttyfd < 0) {
-		out = EG_PROMPT_NO_TTY;
+		out = eg_prompt_open_failed(errno);
 		goto done;
 	}
 	if (!isatty(ttyfd)) {

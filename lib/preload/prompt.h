@@ -5,6 +5,7 @@
 #ifndef EG_PROMPT_H
 #define EG_PROMPT_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -32,6 +33,14 @@ struct eg_prompt_req {
 };
 
 enum eg_prompt_outcome eg_prompt_ask(const struct eg_prompt_req *req);
+/* Opening /dev/tty failed with `err`: no controlling terminal (ENXIO and
+ * the like), or one that exists but could not be opened for lack of a
+ * descriptor or memory (EMFILE, ENFILE, ENOMEM), which is an error, not
+ * the absence of a human. */
+static inline enum eg_prompt_outcome eg_prompt_open_failed(int err)
+{
+	return err == EMFILE || err == ENFILE || err == ENOMEM ? EG_PROMPT_ERROR : EG_PROMPT_NO_TTY;
+}
 const char *eg_prompt_outcome_text(enum eg_prompt_outcome o);
 
 #endif

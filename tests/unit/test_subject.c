@@ -1201,6 +1201,64 @@ Test(hook, static_binary)
 	has("dropdb z");
 }
 
+/* The dynamic loader run as a program runs PROG in its own process: no exec
+ * for the library to see, so it is unwrapped in hook mode too. */
+Test(loader, names_and_options)
+{
+	build(ARGV("/lib64/ld-linux-x86-64.so.2", "/opt/tf/terraform", "destroy"), NULL, ALL);
+	has("/opt/tf/terraform destroy");
+	cr_assert_str_eq(S.cmds[1].prog, "terraform");
+	build(ARGV("ld-linux-x86-64.so.2", "--library-path", "/x", "--inhibit-cache", "--preload",
+	    "a.so", "--audit", "b.so", "--argv0", "innocent", "--inhibit-rpath", "c",
+	    "--glibc-hwcaps-prepend", "v3", "--glibc-hwcaps-mask", "v2", "dropdb", "x"), NULL, ALL);
+	ncmds(2);
+	has("dropdb x");
+	const char *names[] = { "ld-linux.so.2", "ld-linux-aarch64.so.1", "ld64.so.2", "ld.so.1",
+		"ld-musl-x86_64.so.1", "ld.so" };
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		cr_assert(eg_subject_is_wrapper(names[i]), "%s", names[i]);
+		build(ARGV((char *)names[i], "dropdb", "x"), NULL, ALL);
+		has("dropdb x");
+	}
+	cr_assert(!eg_subject_is_wrapper("ld"));
+	cr_assert(!eg_subject_is_wrapper("ldd"));
+	cr_assert(!eg_subject_is_wrapper("ldconfig"));
+	/* "--" ends the options */
+	build(ARGV("ld.so", "--", "dropdb", "x"), NULL, ALL);
+	has("dropdb x");
+	/* an option this loader version does not know: read both ways */
+	build(ARGV("ld.so", "--new-option", "dropdb", "x"), NULL, ALL);
+	has("dropdb x");
+	build(ARGV("ld.so", "--new-option", "v", "dropdb", "y"), NULL, ALL);
+	has("dropdb y");
+	/* no program runs */
+	const char *nocmd[] = { "--list", "--verify", "--help", "--version", "--list-tunables",
+		"--list-diagnostics" };
+	for (size_t i = 0; i < sizeof nocmd / sizeof nocmd[0]; i++) {
+		build(ARGV("ld.so", (char *)nocmd[i], "dropdb", "x"), NULL, ALL);
+		ncmds(1);
+	}
+	/* wrappers and shells inside */
+	build(ARGV("ld.so", "/bin/bash", "-c", "timeout 5 dropdb z"), NULL, ALL);
+	has("dropdb z");
+}
+
+Test(loader, hook_mode)
+{
+	/* the real loader: no PT_INTERP, so the library would not see PROG */
+	const char *ld = "/lib64/ld-linux-x86-64.so.2";
+	if (access(ld, X_OK) != 0)
+		ld = "/lib/ld-linux.so.2";
+	if (access(ld, X_OK) != 0)
+		return;
+	cr_assert(eg_exe_unseen(ld));
+	build(ARGV((char *)ld, "/usr/bin/dropdb", "x"), ld, 0);
+	has("/usr/bin/dropdb x");
+	/* any argv[0]: the resolved executable names the loader */
+	build(ARGV("innocent", "--argv0", "y", "/usr/bin/terraform", "destroy"), ld, 0);
+	has("/usr/bin/terraform destroy");
+}
+
 Test(hook, add_shell_hook_mode)
 {
 	/* builtins are not processes: unwrapped in hook mode, wrappers are not */
