@@ -378,6 +378,18 @@ def inside(root):
     if out.split() != want:
         return tap
 
+    # The first command promises the test suite's dependencies: the same
+    # packages as .ci/run installs.
+    with open(README) as f:
+        first = re.search(r"apt-get install -y ([^&]*)&&", f.read())
+    with open(os.path.join(os.path.dirname(README), ".ci", "run")) as f:
+        ci = re.search(r"apt-get install -y ((?:[^\n]*\\\n)*[^\n]*)", f.read())
+    readme_pkgs = set(first.group(1).split()) if first else set()
+    ci_pkgs = set(ci.group(1).replace("\\", " ").split()) if ci else set()
+    tap.ok("the first command installs what .ci/run installs", readme_pkgs == ci_pkgs,
+           "only in README: %s; only in .ci/run: %s" % (sorted(readme_pkgs - ci_pkgs),
+                                                       sorted(ci_pkgs - readme_pkgs)))
+
     for b in parse_readme(README):
         kind = b.marker[0] if b.marker else None
         if kind is not None and kind.startswith("skip"):
