@@ -263,7 +263,7 @@ enomem_sweep() {
 	fi
 }
 # Rules from the rule files (every process parses them: malloc)...
-enomem_sweep EG_FAIL_MALLOC_AFTER 160 "EXECGUARD_PACKS_DIR=$T/packs"
+enomem_sweep EG_FAIL_MALLOC_AFTER 100 "EXECGUARD_PACKS_DIR=$T/packs"
 # ... or from a compiled policy (mmap of the file, the arena, the scratch).
 enomem_sweep EG_FAIL_MMAP_AFTER 12 "EXECGUARD_POLICY=$POLICY_OUT"
 enomem_sweep EG_FAIL_MMAP_AFTER 12 "EXECGUARD_PACKS_DIR=$T/packs"

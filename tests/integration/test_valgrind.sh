@@ -95,7 +95,7 @@ memcheck "library: posix_spawnp allowed" 0 "$BIN/eg_exec_variants" posix_spawnp 
 memcheck "library: system refused" 0 "$BIN/eg_exec_variants" system 'terraform destroy'
 memcheck "library: popen refused" 20 "$BIN/eg_exec_variants" popen 'terraform destroy'
 memcheck "library: execve allowed" - "$BIN/eg_exec_variants" execve /bin/true
-memcheck "library: 4 threads spawning, setenv churning" 0 "$BIN/eg_harden" spawn-setenv 4 12 "$T/fake/terraform" destroy
+memcheck "library: 4 threads spawning, setenv churning" 0 "$BIN/eg_harden" spawn-setenv 4 8 "$T/fake/terraform" destroy
 grep -q 'FAKE terraform destroy' "$CALLS" && bad "a refused fake ran: $(cat "$CALLS")" || ok "no refused fake ran"
 
 echo "passed $PASS, failed $FAIL"
