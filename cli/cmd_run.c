@@ -121,10 +121,15 @@ static int set_approver_env(void)
 	FILE *f = open_memstream(&v, &len);
 	if (f == NULL)
 		return -1;
+	bool first = true;
 	for (size_t k = 0; k < n_names; k++) {
 		const char *val = getenv(names[k]);
-		if (val && !strchr(val, '\n'))
-			fprintf(f, "%s=%s\n", names[k], val);
+		/* one line: a variable with a line break in it would break every
+		 * program that reads `env` output line by line (0x1f separates) */
+		if (val && !strpbrk(val, "\n\x1f")) {
+			fprintf(f, "%s%s=%s", first ? "" : "\x1f", names[k], val);
+			first = false;
+		}
 	}
 	if (fclose(f) != 0)
 		return -1;

@@ -109,7 +109,8 @@ void eg_guard_config_from_env(char *const *envp)
 	join_path(eg_guard_cfg.runtime_dir, sizeof eg_guard_cfg.runtime_dir,
 	    runtime && runtime[0] == '/' ? runtime : "", "");
 
-	/* "A=1\nB=2\n" -> "A=1\0B=2\0\0"; too long: none (the approver then
+	/* "A=1<US>B=2" -> "A=1\0B=2\0\0" (US = 0x1f, so the value is one
+	 * line); too long: none (the approver then
 	 * gets nothing of the desktop, and a dialog approver says no) */
 	const char *ae = eg_env_get(envp, "EXECGUARD_APPROVER_ENV");
 	char *dst = eg_guard_cfg.approver_env;
@@ -120,7 +121,7 @@ void eg_guard_config_from_env(char *const *envp)
 		memcpy(dst, ae, n);
 		dst[n] = dst[n + 1] = '\0';
 		for (size_t i = 0; i < n; i++)
-			if (dst[i] == '\n')
+			if (dst[i] == '\x1f')
 				dst[i] = '\0';
 	}
 }
