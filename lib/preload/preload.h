@@ -34,7 +34,6 @@ struct eg_real {
 
 extern EG_HIDDEN struct eg_real eg_real;
 extern EG_HIDDEN struct eg_env_ours eg_ours;
-extern EG_HIDDEN char eg_self_path[4096];
 
 /* Run the constructor now if it has not run yet (a hook called from an
  * earlier constructor). Idempotent. */
