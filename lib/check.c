@@ -14,6 +14,7 @@
 #include "check_internal.h"
 #include "policy_block.h"
 #include "subject.h"
+#include "hot_text.h"
 
 #define JOIN_STACK_SIZE (16u * 1024u)
 /* Beyond ARG_MAX's usual 2 MiB nothing legitimate is passed to exec. */
@@ -420,7 +421,7 @@ static const char *resolve_exe(const char *exe, char *buf, char *tmp)
 	return buf;
 }
 
-static bool may_apply(const struct eg_policy *p, const char *argv0, const char *exe,
+EG_HOT_TEXT static bool may_apply(const struct eg_policy *p, const char *argv0, const char *exe,
     const char *exe_name)
 {
 	const char *names[3] = { argv0 ? eg_basename(argv0) : NULL, exe ? eg_basename(exe) : NULL,
@@ -586,7 +587,7 @@ enum eg_action eg_check(const struct eg_policy *p, const struct eg_check_input *
 	return out->action;
 }
 
-bool eg_check_may_apply(const struct eg_policy *p, const char *argv0, const char *exe_path)
+EG_HOT_TEXT bool eg_check_may_apply(const struct eg_policy *p, const char *argv0, const char *exe_path)
 {
 	if (p == NULL)
 		return true;

@@ -5,8 +5,9 @@
 #include <sys/mman.h>
 
 #include "policy_block.h"
+#include "hot_text.h"
 
-uint32_t eg_name_hash(const char *s)
+EG_HOT_TEXT uint32_t eg_name_hash(const char *s)
 {
 	uint32_t h = 2166136261u;
 	for (; *s; s++) {
@@ -196,7 +197,7 @@ int eg_policy_rule_info(const struct eg_policy *p, uint32_t rule, struct eg_rule
 	return 0;
 }
 
-int eg_policy_find(const struct eg_policy *p, const char *name, const struct eg_blk_bucket **out)
+EG_HOT_TEXT int eg_policy_find(const struct eg_policy *p, const char *name, const struct eg_blk_bucket **out)
 {
 	*out = NULL;
 	if (name == NULL || *name == '\0')

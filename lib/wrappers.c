@@ -8,6 +8,7 @@
 
 #include "subject.h"
 #include "subject_int.h"
+#include "hot_text.h"
 
 /* ------------------------------------------------------------------ kinds */
 
@@ -52,7 +53,7 @@ enum eg_wkind eg_subj_kind(const char *name)
 	return EG_WK_NONE;
 }
 
-bool eg_subject_is_wrapper(const char *name)
+EG_HOT_TEXT bool eg_subject_is_wrapper(const char *name)
 {
 	return eg_subj_kind(name) != EG_WK_NONE;
 }

@@ -32,6 +32,7 @@
 #include "prompt.h"
 #include "refuse.h"
 #include "fmt.h"
+#include "hot_text.h"
 
 struct eg_guard_config eg_guard_cfg = {
 	.policy = NULL,
@@ -41,7 +42,7 @@ struct eg_guard_config eg_guard_cfg = {
 
 /* ------------------------------------------------------------------ helpers */
 
-const char *eg_env_get(char *const *envp, const char *name)
+EG_HOT_TEXT const char *eg_env_get(char *const *envp, const char *name)
 {
 	size_t n = strlen(name);
 	for (size_t i = 0; envp && envp[i]; i++)
@@ -76,7 +77,7 @@ static void join_path(char *out, size_t size, const char *a, const char *b)
 	memcpy(out + la, b, lb + 1);
 }
 
-void eg_guard_config_from_env(char *const *envp)
+EG_HOT_TEXT void eg_guard_config_from_env(char *const *envp)
 {
 	unsigned t = parse_uint(eg_env_get(envp, "EXECGUARD_PROMPT_TIMEOUT"), 99999999);
 	eg_guard_cfg.prompt_timeout = t ? t : EG_GUARD_DEFAULT_TIMEOUT;
@@ -496,7 +497,7 @@ __attribute__((noinline)) static enum eg_guard_verdict decide_slow(const struct 
 	return refuse(&c, why_of_prompt(o), key, pid);
 }
 
-enum eg_guard_verdict eg_guard_decide(const struct eg_guard_req *req)
+EG_HOT_TEXT enum eg_guard_verdict eg_guard_decide(const struct eg_guard_req *req)
 {
 	int saved = errno;
 	if (req->pre_fail == EG_FAIL_NONE && eg_guard_cfg.policy) {
