@@ -1,7 +1,9 @@
 /*
  * What the guard costs, measured side by side in one run:
  *
- *   build/bench/overhead [-n CHILDREN] [-r ROUNDS] [-s SYNTHETIC_RULES]
+ *   build/bench/overhead [-n CHILDREN] [-r ROUNDS] [-s SYNTHETIC_RULES] [-o PARTS]
+ *
+ * PARTS picks the parts below to run (default 1234).
  *
  * 1. Start CHILDREN short processes (/bin/true) by posix_spawn and by
  *    fork+execv, in a loop process started under four configurations:
@@ -213,14 +215,20 @@ static int child_loop(int argc, char **argv)
 	return 0;
 }
 
-static long rss_kib(void)
+/* Resident KiB: all (Rss: shared file pages count in full, also those of
+ * libc) or only the pages this process has written (Private_Dirty: what
+ * the process really adds to the machine's memory). */
+static long rss_kib(bool private_only)
 {
-	FILE *f = fopen("/proc/self/status", "r");
+	FILE *f = fopen("/proc/self/smaps_rollup", "r");
 	char line[256];
-	long kib = -1;
-	while (f && fgets(line, sizeof line, f))
-		if (sscanf(line, "VmRSS: %ld", &kib) == 1)
-			break;
+	long kib = 0, v;
+	while (f && fgets(line, sizeof line, f)) {
+		if (!private_only && sscanf(line, "Rss: %ld", &v) == 1)
+			kib += v;
+		if (private_only && sscanf(line, "Private_Dirty: %ld", &v) == 1)
+			kib += v;
+	}
 	if (f)
 		fclose(f);
 	return kib;
@@ -229,17 +237,17 @@ static long rss_kib(void)
 /* --rss PROG ARGS...: RSS at start, after spawning /bin/true, after PROG. */
 static int child_rss(int argc, char **argv)
 {
-	long start = rss_kib();
+	long start = rss_kib(false), start_private = rss_kib(true);
 	char *tru[] = { "/bin/true", NULL };
 	pid_t pid;
 	int st;
 	if (posix_spawn(&pid, tru[0], NULL, NULL, tru, environ) == 0)
 		waitpid(pid, &st, 0);
-	long after_none = rss_kib();
+	long after_none = rss_kib(false);
 	if (argc > 2 && posix_spawn(&pid, argv[2], NULL, NULL, argv + 2, environ) == 0)
 		waitpid(pid, &st, 0);
-	long after_match = rss_kib();
-	printf("%ld %ld %ld\n", start, after_none, after_match);
+	long after_match = rss_kib(false), private_end = rss_kib(true);
+	printf("%ld %ld %ld %ld %ld\n", start, after_none, after_match, start_private, private_end);
 	return 0;
 }
 
@@ -477,23 +485,28 @@ static void report_startup(const struct setup *s)
 
 static void report_rss(const struct setup *s)
 {
-	long v[N_CFG][3];
+	long v[N_CFG][5];
 	for (int c = 0; c < N_CFG; c++) {
 		char *argv[] = { (char *)s->self, "--rss", (char *)s->fake_git, "status", NULL };
 		char out[256];
 		if (run_capture(argv, s->env[c].v, out, sizeof out) != 0 ||
-		    sscanf(out, "%ld %ld %ld", &v[c][0], &v[c][1], &v[c][2]) != 3) {
+		    sscanf(out, "%ld %ld %ld %ld %ld", &v[c][0], &v[c][1], &v[c][2], &v[c][3], &v[c][4]) != 5) {
 			fprintf(stderr, "overhead: rss child failed under %s\n", cfg_label[c]);
 			exit(1);
 		}
 	}
-	printf("\n4. Resident memory (VmRSS, KiB) of the loop program\n");
-	printf("   %-34s %8s %8s %8s   %s\n", "", "at start", "+spawn", "+git", "added at start vs (a) / (b)");
+	printf("\n4. Resident memory of the loop program, KiB (smaps_rollup)\n");
+	printf("   %-34s %6s %6s %6s %9s   %s\n", "", "Rss", "+spawn", "+git", "Dirty",
+	    "added at start vs (a), (b): Rss; Dirty; Dirty after +git");
 	for (int c = 0; c < N_CFG; c++)
-		printf("   %-34s %8ld %8ld %8ld   %+ld / %+ld\n", cfg_label[c], v[c][0], v[c][1], v[c][2],
-		    v[c][0] - v[CFG_NONE][0], v[c][0] - v[CFG_EMPTY][0]);
-	printf("   (+spawn: after one posix_spawn of /bin/true; +git: then one of a program the\n"
-	       "    packs index, `git status`, whose rules' regexes are compiled)\n");
+		printf("   %-34s %6ld %6ld %6ld %4ld/%4ld   %+ld, %+ld; %+ld, %+ld; %+ld, %+ld\n", cfg_label[c],
+		    v[c][0], v[c][1], v[c][2], v[c][3], v[c][4], v[c][0] - v[CFG_NONE][0],
+		    v[c][0] - v[CFG_EMPTY][0], v[c][3] - v[CFG_NONE][3], v[c][3] - v[CFG_EMPTY][3],
+		    v[c][4] - v[CFG_NONE][4], v[c][4] - v[CFG_EMPTY][4]);
+	printf("   (Rss counts shared file pages (libraries, the policy) in full; Dirty is\n"
+	       "    Private_Dirty, the pages this process wrote, at start / after +git.\n"
+	       "    +spawn: after one posix_spawn of /bin/true; +git: then one of a program\n"
+	       "    the packs index, `git status`, whose rules' regexes are compiled)\n");
 }
 
 static void cleanup(const char *dir)
@@ -513,13 +526,16 @@ int main(int argc, char **argv)
 
 	long n = 1000;
 	int rounds = 9, n_synth = 10000, opt;
-	while ((opt = getopt(argc, argv, "n:r:s:h")) != -1) {
+	const char *parts = "1234";
+	while ((opt = getopt(argc, argv, "n:r:s:o:h")) != -1) {
 		switch (opt) {
 		case 'n': n = atol(optarg); break;
 		case 'r': rounds = atoi(optarg); break;
 		case 's': n_synth = atoi(optarg); break;
+		case 'o': parts = optarg; break;
 		default:
-			fprintf(stderr, "usage: overhead [-n CHILDREN] [-r ROUNDS] [-s SYNTHETIC_RULES]\n");
+			fprintf(stderr, "usage: overhead [-n CHILDREN] [-r ROUNDS] [-s SYNTHETIC_RULES] "
+					"[-o PARTS]\n");
 			return opt == 'h' ? 0 : 64;
 		}
 	}
@@ -561,11 +577,15 @@ int main(int argc, char **argv)
 	    s.rules_line[1], n_synth);
 	fflush(stdout);
 
-	report_loops(&s, n, rounds);
+	if (strchr(parts, '1'))
+		report_loops(&s, n, rounds);
 	fflush(stdout);
-	report_decisions(&s);
-	report_startup(&s);
-	report_rss(&s);
+	if (strchr(parts, '2'))
+		report_decisions(&s);
+	if (strchr(parts, '3'))
+		report_startup(&s);
+	if (strchr(parts, '4'))
+		report_rss(&s);
 	loadavg(la2, sizeof la2);
 	printf("\nload average at the end: %s\n", la2);
 	cleanup(s.tmp);

@@ -66,11 +66,13 @@ struct eg_blk_bucket {
 	uint32_t rules_first, n_rules; /* u32 pool: rule indices, ascending */
 };
 
-/* Per-process state of one regex: compiled lazily on first use. */
+/* Per-process state of one regex: compiled lazily on first use. One
+ * pointer, so that the slots of a few hundred regexes share a page with the
+ * PCRE2 contexts (each page touched on the first match is a page fault). */
 struct eg_regex_slot {
-	_Atomic(pcre2_code *) code;
-	_Atomic int failed; /* compile error: every use fails closed */
+	_Atomic(pcre2_code *) code; /* NULL: not yet; EG_REGEX_FAILED: fails closed */
 };
+#define EG_REGEX_FAILED ((pcre2_code *)(uintptr_t)1)
 
 /* The per-process compile state, created on the first regex compile (a
  * process that never runs a rule's regex never maps it). It lives at the

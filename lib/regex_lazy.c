@@ -88,10 +88,10 @@ pcre2_code *eg_regex_get(const struct eg_policy *p, uint32_t id)
 		return NULL;
 	struct eg_regex_slot *slot = &c->slots[id];
 	pcre2_code *code = atomic_load_explicit(&slot->code, memory_order_acquire);
+	if (code == EG_REGEX_FAILED)
+		return NULL;
 	if (code != NULL)
 		return code;
-	if (atomic_load_explicit(&slot->failed, memory_order_relaxed))
-		return NULL;
 
 	int saved = errno;
 	int err;
@@ -99,14 +99,11 @@ pcre2_code *eg_regex_get(const struct eg_policy *p, uint32_t id)
 	code = pcre2_compile((PCRE2_SPTR)eg_blk_str(p, r->src), r->len, EG_COMPILE_FLAGS, &err,
 	    &erroff, c->ctx);
 	errno = saved;
-	if (code == NULL) {
-		/* A syntax error is permanent; running out of arena is too. */
-		atomic_store_explicit(&slot->failed, 1, memory_order_relaxed);
-		return NULL;
-	}
+	/* A syntax error is permanent; running out of arena is too. */
+	pcre2_code *result = code != NULL ? code : EG_REGEX_FAILED;
 	pcre2_code *expected = NULL;
-	if (!atomic_compare_exchange_strong_explicit(&slot->code, &expected, code,
+	if (!atomic_compare_exchange_strong_explicit(&slot->code, &expected, result,
 	    memory_order_acq_rel, memory_order_acquire))
-		code = expected; /* another thread won; ours stays unused in the arena */
-	return code;
+		result = expected; /* another thread won; ours stays unused in the arena */
+	return result == EG_REGEX_FAILED ? NULL : result;
 }
