@@ -86,6 +86,7 @@ EG_HOT_TEXT static void resolve_real(void)
 	eg_real.system = (int (*)(const char *))real_sym("system");
 	eg_real.popen = (FILE * (*)(const char *, const char *)) real_sym("popen");
 	eg_real.wordexp = (int (*)(const char *, wordexp_t *, int))real_sym("wordexp");
+	eg_real.fork = (pid_t (*)(void))real_sym("fork");
 }
 
 /* Our path with symlinks resolved, computed only when an entry in
