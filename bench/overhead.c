@@ -36,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -183,7 +184,16 @@ static void copy_file(const char *from, const char *to)
 
 /* ------------------------------------------------------------------ children */
 
-/* --loop spawn|fork N PROG: time N children, print ns per child. */
+static double cpu_ns(int who)
+{
+	struct rusage ru;
+	getrusage(who, &ru);
+	return ((double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec) * 1e9 +
+	    ((double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_usec) * 1e3;
+}
+
+/* --loop spawn|fork N PROG: time N children; print ns per child, wall
+ * clock and CPU time (this process and its children, user and system). */
 static int child_loop(int argc, char **argv)
 {
 	if (argc < 5)
@@ -191,7 +201,7 @@ static int child_loop(int argc, char **argv)
 	int use_fork = strcmp(argv[2], "fork") == 0;
 	long n = atol(argv[3]);
 	char **child = argv + 4;
-	double a = now_ns();
+	double a = now_ns(), cpu0 = cpu_ns(RUSAGE_SELF) + cpu_ns(RUSAGE_CHILDREN);
 	for (long i = 0; i < n; i++) {
 		pid_t pid;
 		if (use_fork) {
@@ -211,7 +221,8 @@ static int child_loop(int argc, char **argv)
 			return 1;
 		}
 	}
-	printf("%.0f\n", (now_ns() - a) / (double)n);
+	double wall = now_ns() - a, cpu = cpu_ns(RUSAGE_SELF) + cpu_ns(RUSAGE_CHILDREN) - cpu0;
+	printf("%.0f %.0f\n", wall / (double)n, cpu / (double)n);
 	return 0;
 }
 
@@ -329,8 +340,9 @@ static void make_synthetic(const struct setup *s, int n_rules)
 	free(dir);
 }
 
-/* One loop run of `mode` under config c: ns per child. */
-static double run_loop(const struct setup *s, int c, const char *mode, long n)
+/* One loop run of `mode` under config c: ns per child, wall and CPU. */
+static void run_loop(const struct setup *s, int c, const char *mode, long n, double *wall,
+    double *cpu)
 {
 	char nbuf[32];
 	snprintf(nbuf, sizeof nbuf, "%ld", n);
@@ -340,7 +352,10 @@ static double run_loop(const struct setup *s, int c, const char *mode, long n)
 		fprintf(stderr, "overhead: loop failed under %s\n", cfg_label[c]);
 		exit(1);
 	}
-	return atof(out);
+	if (sscanf(out, "%lf %lf", wall, cpu) != 2) {
+		fprintf(stderr, "overhead: bad loop output under %s\n", cfg_label[c]);
+		exit(1);
+	}
 }
 
 static void loadavg(char *out, size_t size)
@@ -353,24 +368,9 @@ static void loadavg(char *out, size_t size)
 		fclose(f);
 }
 
-static void report_loops(const struct setup *s, long n, int rounds)
+static void print_loop_table(const char *what, double med[2][N_CFG])
 {
-	static const char *const modes[2] = { "spawn", "fork" };
-	double *t[2][N_CFG];
-	for (int m = 0; m < 2; m++)
-		for (int c = 0; c < N_CFG; c++)
-			t[m][c] = calloc((size_t)rounds, sizeof(double));
-	for (int r = 0; r < rounds; r++)
-		for (int m = 0; m < 2; m++)
-			for (int k = 0; k < N_CFG; k++) {
-				int c = (k + r) % N_CFG; /* rotate the order every round */
-				t[m][c][r] = run_loop(s, c, modes[m], n);
-			}
-	double med[2][N_CFG];
-	for (int m = 0; m < 2; m++)
-		for (int c = 0; c < N_CFG; c++)
-			med[m][c] = median(t[m][c], (size_t)rounds);
-	printf("\n1. %ld children of /bin/true per loop, median of %d interleaved rounds\n", n, rounds);
+	printf("   %s\n", what);
 	printf("   %-34s %21s   %21s\n", "", "posix_spawn", "fork+execv");
 	printf("   %-34s %9s %5s %5s   %9s %5s %5s\n", "", "us/child", "/(a)", "/(b)", "us/child",
 	    "/(a)", "/(b)");
@@ -381,9 +381,35 @@ static void report_loops(const struct setup *s, long n, int rounds)
 			    med[m][c] / med[m][CFG_EMPTY]);
 		printf("\n");
 	}
+}
+
+static void report_loops(const struct setup *s, long n, int rounds)
+{
+	static const char *const modes[2] = { "spawn", "fork" };
+	double *wall[2][N_CFG], *cpu[2][N_CFG];
 	for (int m = 0; m < 2; m++)
-		for (int c = 0; c < N_CFG; c++)
-			free(t[m][c]);
+		for (int c = 0; c < N_CFG; c++) {
+			wall[m][c] = calloc((size_t)rounds, sizeof(double));
+			cpu[m][c] = calloc((size_t)rounds, sizeof(double));
+		}
+	for (int r = 0; r < rounds; r++)
+		for (int m = 0; m < 2; m++)
+			for (int k = 0; k < N_CFG; k++) {
+				int c = (k + r) % N_CFG; /* rotate the order every round */
+				run_loop(s, c, modes[m], n, &wall[m][c][r], &cpu[m][c][r]);
+			}
+	double wall_med[2][N_CFG], cpu_med[2][N_CFG];
+	for (int m = 0; m < 2; m++)
+		for (int c = 0; c < N_CFG; c++) {
+			wall_med[m][c] = median(wall[m][c], (size_t)rounds);
+			cpu_med[m][c] = median(cpu[m][c], (size_t)rounds);
+			free(wall[m][c]);
+			free(cpu[m][c]);
+		}
+	printf("\n1. %ld children of /bin/true per loop, median of %d interleaved rounds\n", n, rounds);
+	print_loop_table("wall clock", wall_med);
+	print_loop_table("CPU time (user+system, the loop and its children; less disturbed by load)",
+	    cpu_med);
 }
 
 /* ------------------------------------------------------------ in-process decision */
