@@ -38,7 +38,7 @@ static const struct kname knames[] = {
 	{ "podman-compose", EG_WK_COMPOSE }, { "kubectl", EG_WK_KUBECTL }, { "oc", EG_WK_KUBECTL },
 };
 
-enum eg_wkind eg_subj_kind(const char *name)
+EG_HOT_TEXT enum eg_wkind eg_subj_kind(const char *name)
 {
 	if (!name || !*name)
 		return EG_WK_NONE;
