@@ -14,6 +14,7 @@
 #include "check_internal.h"
 #include "policy_block.h"
 #include "subject.h"
+#include "hot_text.h"
 
 #define JOIN_STACK_SIZE (16u * 1024u)
 /* Beyond ARG_MAX's usual 2 MiB nothing legitimate is passed to exec. */
@@ -171,6 +172,10 @@ enum applies { APPLIES_NO = 0, APPLIES_YES, APPLIES_FAILED };
 static enum applies rule_applies(const struct eg_policy *p, struct pcre_env *pe, uint32_t ri,
     const struct cmd_view *v, unsigned flags)
 {
+	/* Checked on every use (no writes to remember it): a damaged rule
+	 * fails closed, whatever its action byte says. */
+	if (!eg_policy_rule_ok(p, ri))
+		return APPLIES_FAILED;
 	const struct eg_blk_rule *r = &p->rules[ri];
 	bool failed = false;
 	for (uint32_t i = 0; i < r->n_match; i++) {
@@ -275,6 +280,7 @@ static void joiner_release(struct joiner *j)
 struct candidates {
 	const uint32_t *list[MAX_NAMES];
 	uint32_t n[MAX_NAMES], i[MAX_NAMES];
+	bool damaged; /* a bucket failed validation: the caller fails closed */
 };
 
 static void candidates_init(struct candidates *c, const struct eg_policy *p, const struct eg_cmd *cmd,
@@ -286,7 +292,9 @@ static void candidates_init(struct candidates *c, const struct eg_policy *p, con
 		bool dup = names[k] == NULL;
 		for (int j = 0; j < k && !dup; j++)
 			dup = names[j] != NULL && strcmp(names[j], names[k]) == 0;
-		const struct eg_blk_bucket *b = dup ? NULL : eg_policy_lookup(p, names[k]);
+		const struct eg_blk_bucket *b = NULL;
+		if (!dup && eg_policy_find(p, names[k], &b) < 0)
+			c->damaged = true;
 		if (b != NULL) {
 			c->list[k] = p->u32 + b->rules_first;
 			c->n[k] = b->n_rules;
@@ -296,7 +304,7 @@ static void candidates_init(struct candidates *c, const struct eg_policy *p, con
 
 static bool candidates_empty(const struct candidates *c)
 {
-	return c->n[0] + c->n[1] + c->n[2] == 0;
+	return c->n[0] + c->n[1] + c->n[2] == 0 && !c->damaged;
 }
 
 static bool candidates_next(struct candidates *c, uint32_t *out)
@@ -358,11 +366,12 @@ static bool decide_cmd(const struct eg_policy *p, struct pcre_env *pe, const str
 	}
 	for (uint32_t i = 0; i < n_hit; i++) {
 		const struct eg_blk_rule *r = &p->rules[hit[i]];
-		if (r->action == EG_ACT_ALLOW)
+		if (r->action == EG_ACT_ALLOW && !hit_failed[i])
 			continue;
 		uint32_t exempt_by = EG_NO_RULE;
 		for (uint32_t j = 0; j < n_hit && !hit_failed[i]; j++)
-			if (p->rules[hit[j]].action == EG_ACT_ALLOW && exempts(&p->rules[hit[j]], r))
+			if (p->rules[hit[j]].action == EG_ACT_ALLOW && !hit_failed[j] &&
+			    exempts(&p->rules[hit[j]], r))
 				exempt_by = hit[j];
 		if (exempt_by != EG_NO_RULE) {
 			if (out->action == EG_ACT_NONE) {
@@ -412,7 +421,7 @@ static const char *resolve_exe(const char *exe, char *buf, char *tmp)
 	return buf;
 }
 
-static bool may_apply(const struct eg_policy *p, const char *argv0, const char *exe,
+EG_HOT_TEXT static bool may_apply(const struct eg_policy *p, const char *argv0, const char *exe,
     const char *exe_name)
 {
 	const char *names[3] = { argv0 ? eg_basename(argv0) : NULL, exe ? eg_basename(exe) : NULL,
@@ -420,7 +429,9 @@ static bool may_apply(const struct eg_policy *p, const char *argv0, const char *
 	for (int i = 0; i < 3; i++) {
 		if (names[i] == NULL || names[i][0] == '\0')
 			continue;
-		if (eg_policy_lookup(p, names[i]) != NULL || eg_subject_is_wrapper(names[i]))
+		const struct eg_blk_bucket *b;
+		/* found, or damaged: the full check decides (and fails closed) */
+		if (eg_policy_find(p, names[i], &b) != 0 || eg_subject_is_wrapper(names[i]))
 			return true;
 	}
 	return false;
@@ -478,6 +489,12 @@ static enum eg_action check_subject(const struct eg_policy *p, struct eg_subject
 		candidates_init(&probe, p, &s->cmds[c], v.exe_name);
 		if (candidates_empty(&probe))
 			continue;
+		if (probe.damaged) {
+			joiner_release(&j);
+			pcre_env_release(&pe);
+			out->cmd_index = (int)c;
+			return fail_closed(out, EG_FAIL_NO_POLICY);
+		}
 		v.args = join_args(&j, s, &s->cmds[c], &v.args_len);
 		if (v.args == NULL) {
 			joiner_release(&j);
@@ -495,7 +512,8 @@ static enum eg_action check_subject(const struct eg_policy *p, struct eg_subject
 		if (stricter(p, &vd, &best)) {
 			best = vd;
 			best_cmd = (int)c;
-			if (best.action >= EG_ACT_CONFIRM && p->rules[best.rule].severity == EG_SEV_CRITICAL)
+			if (best.action >= EG_ACT_CONFIRM && !best.failed &&
+			    p->rules[best.rule].severity == EG_SEV_CRITICAL)
 				find_confirm_word(p, &pe, &v, best.rule, out->confirm_word,
 				    sizeof out->confirm_word);
 		}
@@ -508,7 +526,7 @@ static enum eg_action check_subject(const struct eg_policy *p, struct eg_subject
 	out->allow_rule = best.allow_rule;
 	if (best.failed)
 		out->fail = EG_FAIL_REGEX;
-	if (best.rule != EG_NO_RULE)
+	if (best.rule != EG_NO_RULE && eg_policy_rule_ok(p, best.rule))
 		out->severity = p->rules[best.rule].severity;
 	if (out->severity != EG_SEV_CRITICAL || best.action < EG_ACT_CONFIRM)
 		out->confirm_word[0] = '\0';
@@ -571,7 +589,7 @@ enum eg_action eg_check(const struct eg_policy *p, const struct eg_check_input *
 	return out->action;
 }
 
-bool eg_check_may_apply(const struct eg_policy *p, const char *argv0, const char *exe_path)
+EG_HOT_TEXT bool eg_check_may_apply(const struct eg_policy *p, const char *argv0, const char *exe_path)
 {
 	if (p == NULL)
 		return true;

@@ -1,11 +1,13 @@
 /* Adopt, validate and query a policy block. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
 #include "policy_block.h"
+#include "hot_text.h"
 
-uint32_t eg_name_hash(const char *s)
+EG_HOT_TEXT uint32_t eg_name_hash(const char *s)
 {
 	uint32_t h = 2166136261u;
 	for (; *s; s++) {
@@ -50,8 +52,16 @@ static bool ids_ok(const struct eg_policy *p, uint32_t first, uint32_t n, uint32
 	return true;
 }
 
-/* Every offset is checked once here, so the hook path can trust the block. */
-static bool validate(struct eg_policy *p)
+static bool file_ok(const struct eg_policy *p, uint32_t file)
+{
+	return p->h->n_files ? file < p->h->n_files : file == 0;
+}
+
+/* The header and the section bounds, and the two small sections (files,
+ * settings) that are read without a lookup. Touches the header page, the
+ * files and settings, and the first and last byte of the strings: the
+ * size of the block does not matter. */
+static bool validate_header(struct eg_policy *p)
 {
 	const struct eg_blk_header *h = p->h;
 	size_t size = p->size;
@@ -82,67 +92,60 @@ static bool validate(struct eg_policy *p)
 			return false;
 	for (uint32_t i = 0; i < h->n_settings; i++) {
 		const struct eg_blk_setting *st = &p->settings[i];
-		if (!str_ok(p, st->key) || !str_ok(p, st->value) ||
-		    (h->n_files ? st->file >= h->n_files : st->file != 0))
-			return false;
-	}
-	for (uint32_t i = 0; i < h->n_regex; i++) {
-		const struct eg_blk_regex *r = &p->regex[i];
-		if (!str_ok(p, r->src) || (uint64_t)r->src + r->len >= h->strings_len)
-			return false;
-	}
-	for (uint32_t i = 0; i < h->n_rules; i++) {
-		const struct eg_blk_rule *r = &p->rules[i];
-		if (!str_ok(p, r->id) || !str_ok(p, r->reason) || !str_ok(p, r->programs) ||
-		    (h->n_files ? r->file >= h->n_files : r->file != 0) || r->action > EG_ACT_DENY ||
-		    r->severity > EG_SEV_CRITICAL)
-			return false;
-		if (!list_ok(p, r->match_first, r->n_match, 1) ||
-		    !list_ok(p, r->unless_first, r->n_unless, 1) ||
-		    !list_ok(p, r->cwd_first, r->n_cwd, 1) || !list_ok(p, r->env_first, r->n_env, 2))
-			return false;
-		if (!ids_ok(p, r->match_first, r->n_match, h->n_regex) ||
-		    !ids_ok(p, r->unless_first, r->n_unless, h->n_regex) ||
-		    !ids_ok(p, r->cwd_first, r->n_cwd, h->n_regex))
-			return false;
-		for (uint32_t e = 0; e < r->n_env; e++)
-			if (!str_ok(p, p->u32[r->env_first + 2 * e]) ||
-			    p->u32[r->env_first + 2 * e + 1] >= h->n_regex)
-				return false;
-	}
-	for (uint32_t i = 0; i < h->n_buckets; i++) {
-		const struct eg_blk_bucket *b = &p->buckets[i];
-		if (b->name == 0)
-			continue;
-		if (!str_ok(p, b->name) || !list_ok(p, b->rules_first, b->n_rules, 1) ||
-		    !ids_ok(p, b->rules_first, b->n_rules, h->n_rules))
+		if (!str_ok(p, st->key) || !str_ok(p, st->value) || !file_ok(p, st->file))
 			return false;
 	}
 	return true;
 }
 
+bool eg_policy_rule_ok(const struct eg_policy *p, uint32_t ri)
+{
+	const struct eg_blk_header *h = p->h;
+	if (ri >= h->n_rules)
+		return false;
+	const struct eg_blk_rule *r = &p->rules[ri];
+	if (!str_ok(p, r->id) || !str_ok(p, r->reason) || !str_ok(p, r->programs) ||
+	    !file_ok(p, r->file) || r->action > EG_ACT_DENY || r->severity > EG_SEV_CRITICAL)
+		return false;
+	if (!list_ok(p, r->match_first, r->n_match, 1) || !list_ok(p, r->unless_first, r->n_unless, 1) ||
+	    !list_ok(p, r->cwd_first, r->n_cwd, 1) || !list_ok(p, r->env_first, r->n_env, 2))
+		return false;
+	if (!ids_ok(p, r->match_first, r->n_match, h->n_regex) ||
+	    !ids_ok(p, r->unless_first, r->n_unless, h->n_regex) ||
+	    !ids_ok(p, r->cwd_first, r->n_cwd, h->n_regex))
+		return false;
+	for (uint32_t e = 0; e < r->n_env; e++)
+		if (!str_ok(p, p->u32[r->env_first + 2 * e]) ||
+		    p->u32[r->env_first + 2 * e + 1] >= h->n_regex)
+			return false;
+	return true;
+}
+
+int eg_policy_init_block(struct eg_policy *p, const void *block, size_t size, bool owned_mmap)
+{
+	*p = (struct eg_policy){ .base = block, .size = size, .h = block };
+	atomic_init(&p->cache, NULL);
+	if (((uintptr_t)block % 8) != 0 || !validate_header(p))
+		return -1;
+	p->owned_mmap = owned_mmap;
+	return 0;
+}
+
 struct eg_policy *eg_policy_from_block(const void *block, size_t size, bool owned_mmap)
 {
-	/* The policy lives at the start of its own compile arena (fresh,
-	 * zero-filled pages): no malloc when a guarded process starts. */
-	struct eg_arena arena;
-	if (((uintptr_t)block % 8) != 0 || eg_arena_map(&arena, EG_COMPILE_ARENA_SIZE) < 0)
+	/* A page of its own, not malloc: callers include the preload library's
+	 * fallback path. */
+	int saved = errno;
+	struct eg_policy *p = mmap(NULL, sizeof *p, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	errno = saved;
+	if (p == MAP_FAILED)
 		return NULL;
-	struct eg_policy *p = eg_arena_alloc(&arena, sizeof *p);
-	if (p == NULL) {
-		eg_arena_unmap(&arena);
-		return NULL;
-	}
-	eg_arena_init(&p->compile_arena, arena.base, arena.size);
-	atomic_store(&p->compile_arena.used, atomic_load(&arena.used));
-	p->base = block;
-	p->size = size;
-	p->h = block;
-	if (!validate(p) || eg_regex_cache_init(p) < 0) {
-		eg_arena_unmap(&arena);
+	if (eg_policy_init_block(p, block, size, owned_mmap) < 0) {
+		munmap(p, sizeof *p);
 		return NULL;
 	}
-	p->owned_mmap = owned_mmap;
+	p->owned_self = true;
 	return p;
 }
 
@@ -165,13 +168,13 @@ void eg_policy_free(struct eg_policy *p)
 {
 	if (p == NULL)
 		return;
-	/* Contexts, compiled codes and p itself live in the arena. */
-	struct eg_arena arena = { .base = p->compile_arena.base, .size = p->compile_arena.size };
+	eg_regex_cache_free(p);
 	if (p->owned_mmap)
 		munmap((void *)p->base, p->size);
 	else if (p->owned_heap)
 		free((void *)p->base);
-	eg_arena_unmap(&arena);
+	if (p->owned_self)
+		munmap(p, sizeof *p);
 }
 
 size_t eg_policy_rule_count(const struct eg_policy *p)
@@ -181,7 +184,7 @@ size_t eg_policy_rule_count(const struct eg_policy *p)
 
 int eg_policy_rule_info(const struct eg_policy *p, uint32_t rule, struct eg_rule_info *out)
 {
-	if (p == NULL || rule >= p->h->n_rules)
+	if (p == NULL || !eg_policy_rule_ok(p, rule))
 		return -1;
 	const struct eg_blk_rule *r = &p->rules[rule];
 	out->id = eg_blk_str(p, r->id);
@@ -194,18 +197,28 @@ int eg_policy_rule_info(const struct eg_policy *p, uint32_t rule, struct eg_rule
 	return 0;
 }
 
-const struct eg_blk_bucket *eg_policy_lookup(const struct eg_policy *p, const char *name)
+EG_HOT_TEXT int eg_policy_find(const struct eg_policy *p, const char *name, const struct eg_blk_bucket **out)
 {
+	*out = NULL;
 	if (name == NULL || *name == '\0')
-		return NULL;
+		return 0;
 	uint32_t h = eg_name_hash(name);
 	uint32_t mask = p->h->n_buckets - 1;
 	for (uint32_t i = 0, slot = h & mask; i <= mask; i++, slot = (slot + 1) & mask) {
 		const struct eg_blk_bucket *b = &p->buckets[slot];
 		if (b->name == 0)
-			return NULL;
-		if (b->hash == h && strcmp(eg_blk_str(p, b->name), name) == 0)
-			return b;
+			return 0;
+		if (b->hash != h)
+			continue;
+		if (!str_ok(p, b->name))
+			return -1;
+		if (strcmp(eg_blk_str(p, b->name), name) != 0)
+			continue;
+		if (!list_ok(p, b->rules_first, b->n_rules, 1) ||
+		    !ids_ok(p, b->rules_first, b->n_rules, p->h->n_rules))
+			return -1;
+		*out = b;
+		return 1;
 	}
-	return NULL;
+	return 0;
 }

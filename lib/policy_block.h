@@ -66,10 +66,22 @@ struct eg_blk_bucket {
 	uint32_t rules_first, n_rules; /* u32 pool: rule indices, ascending */
 };
 
-/* Per-process state of one regex: compiled lazily on first use. */
+/* Per-process state of one regex: compiled lazily on first use. One
+ * pointer, so that the slots of a few hundred regexes share a page with the
+ * PCRE2 contexts (each page touched on the first match is a page fault). */
 struct eg_regex_slot {
-	_Atomic(pcre2_code *) code;
-	_Atomic int failed; /* compile error: every use fails closed */
+	_Atomic(pcre2_code *) code; /* NULL: not yet; EG_REGEX_FAILED: fails closed */
+};
+#define EG_REGEX_FAILED ((pcre2_code *)(uintptr_t)1)
+
+/* The per-process compile state, created on the first regex compile (a
+ * process that never runs a rule's regex never maps it). It lives at the
+ * start of its own arena, which also backs the compiled codes. */
+struct eg_regex_cache {
+	struct eg_arena arena;
+	pcre2_general_context *gctx;
+	pcre2_compile_context *ctx;
+	struct eg_regex_slot slots[]; /* n_regex entries */
 };
 
 struct eg_policy {
@@ -83,13 +95,11 @@ struct eg_policy {
 	const char *strings;
 	const uint32_t *files;
 	const struct eg_blk_setting *settings;
-	bool owned_mmap; /* munmap on free */
-	bool owned_heap; /* free on free */
+	bool owned_mmap; /* munmap the block on free */
+	bool owned_heap; /* free the block on free */
+	bool owned_self; /* this struct is its own mmap'd page (munmap on free) */
 
-	struct eg_regex_slot *slots; /* n_regex entries */
-	struct eg_arena compile_arena; /* backs the compiled regexes */
-	pcre2_general_context *compile_gctx;
-	pcre2_compile_context *compile_ctx;
+	_Atomic(struct eg_regex_cache *) cache; /* NULL until the first compile */
 };
 
 static inline const char *eg_blk_str(const struct eg_policy *p, uint32_t off)
@@ -98,17 +108,38 @@ static inline const char *eg_blk_str(const struct eg_policy *p, uint32_t off)
 }
 
 uint32_t eg_name_hash(const char *s);
-/* Rules indexed under `name`: returns the bucket or NULL. */
-const struct eg_blk_bucket *eg_policy_lookup(const struct eg_policy *p, const char *name);
 uint64_t eg_fnv64(const void *data, size_t len, uint64_t h);
 
+/*
+ * Validation is split so that mapping a block costs O(1) page touches, not
+ * O(block size): eg_policy_from_block checks the header, the section bounds
+ * and the small sections (files, settings); each bucket, rule and regex is
+ * checked when a lookup reaches it, every time (no writes), so the hook path
+ * can still trust what it reads. A damaged entry fails closed.
+ */
+
+/* Rules indexed under `name`: 1 and *out set; 0 none; -1 the bucket for
+ * `name` is damaged (the caller fails closed). */
+int eg_policy_find(const struct eg_policy *p, const char *name, const struct eg_blk_bucket **out);
+/* Is rule `ri` (an index from a bucket) sound: strings, lists, regex ids? */
+bool eg_policy_rule_ok(const struct eg_policy *p, uint32_t ri);
+
+/* Adopt a block into caller-provided storage (the preload library keeps its
+ * one policy in a static: no allocation, no page of its own). 0 or -1. */
+int eg_policy_init_block(struct eg_policy *p, const void *block, size_t size, bool owned_mmap);
+/* eg_policy_map_file into caller-provided storage; -1 if missing or damaged.
+ * Preserves errno. */
+int eg_policy_map_file_into(struct eg_policy *p, const char *path);
+
 /* Compiled code for regex `id`, compiling on first use (hook-path safe:
- * memory from the policy's compile arena). NULL if it cannot compile. */
+ * memory from the lazily mapped compile arena). NULL if it cannot compile. */
 pcre2_code *eg_regex_get(const struct eg_policy *p, uint32_t id);
-/* Address space reserved per policy for itself, its regex slots and the
- * regexes compiled lazily; pages are touched only as they are used. */
+/* Address space reserved per policy, on its first compile, for the slots
+ * and the compiled regexes; pages are touched only as they are used. */
 #define EG_COMPILE_ARENA_SIZE (32u * 1024u * 1024u)
-/* Set up the per-process lazy-compile state inside p->compile_arena. */
-int eg_regex_cache_init(struct eg_policy *p);
+/* Has this policy compiled any regex yet (the arena mapped)? For tests. */
+bool eg_regex_cache_used(const struct eg_policy *p);
+/* Unmap the compile state (eg_policy_free). */
+void eg_regex_cache_free(struct eg_policy *p);
 
 #endif

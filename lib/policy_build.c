@@ -373,25 +373,29 @@ struct eg_policy *eg_policy_build_ex(const struct eg_ruleset *rs, unsigned flags
 
 	struct eg_blk_header h = { .version = EG_BLOCK_VERSION };
 	memcpy(h.magic, EG_BLOCK_MAGIC, sizeof EG_BLOCK_MAGIC);
+	/* Section order is the order of use: what every process reads when it
+	 * maps the block (header, files, settings) on the first page, then the
+	 * program index a lookup probes, then what only a matching lookup reads.
+	 * Strings last. Validation does not depend on the order. */
 	size_t off = align8(sizeof h);
-	h.n_rules = (uint32_t)rs->n_rules;
-	h.rules_off = (uint32_t)off;
-	off = align8(off + b.rules.n);
-	h.n_regex = (uint32_t)(b.regex.n / sizeof(struct eg_blk_regex));
-	h.regex_off = (uint32_t)off;
-	off = align8(off + b.regex.n);
-	h.n_buckets = (uint32_t)n_buckets;
-	h.buckets_off = (uint32_t)off;
-	off = align8(off + n_buckets * sizeof *buckets);
-	h.n_u32 = (uint32_t)(b.u32.n / sizeof(uint32_t));
-	h.u32_off = (uint32_t)off;
-	off = align8(off + b.u32.n);
 	h.n_files = (uint32_t)rs->n_files;
 	h.files_off = (uint32_t)off;
 	off = align8(off + b.files.n);
 	h.n_settings = (uint32_t)rs->n_settings;
 	h.settings_off = (uint32_t)off;
 	off = align8(off + b.settings.n);
+	h.n_buckets = (uint32_t)n_buckets;
+	h.buckets_off = (uint32_t)off;
+	off = align8(off + n_buckets * sizeof *buckets);
+	h.n_u32 = (uint32_t)(b.u32.n / sizeof(uint32_t));
+	h.u32_off = (uint32_t)off;
+	off = align8(off + b.u32.n);
+	h.n_rules = (uint32_t)rs->n_rules;
+	h.rules_off = (uint32_t)off;
+	off = align8(off + b.rules.n);
+	h.n_regex = (uint32_t)(b.regex.n / sizeof(struct eg_blk_regex));
+	h.regex_off = (uint32_t)off;
+	off = align8(off + b.regex.n);
 	h.strings_len = (uint32_t)b.strings.n;
 	h.strings_off = (uint32_t)off;
 	off = align8(off + b.strings.n);

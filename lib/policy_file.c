@@ -24,29 +24,57 @@ static const char *env_get(char *const *envp, const char *name)
 	return NULL;
 }
 
+/* open, fstat, mmap, close: the block's pages are read only when used. */
+static const void *map_block(const char *path, size_t *size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return NULL;
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size < (off_t)sizeof(struct eg_blk_header) ||
+	    st.st_size > (off_t)EG_BLOCK_MAX_SIZE) {
+		close(fd);
+		return NULL;
+	}
+	void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (m == MAP_FAILED)
+		return NULL;
+	/* No fault-around: a process reads a handful of the block's pages
+	 * (policy_block.h), and each fault would otherwise map up to 64 KiB
+	 * (more with large folios) of it into the process's resident set. */
+	(void)madvise(m, (size_t)st.st_size, MADV_RANDOM);
+	*size = (size_t)st.st_size;
+	return m;
+}
+
+int eg_policy_map_file_into(struct eg_policy *p, const char *path)
+{
+	if (path == NULL || path[0] == '\0')
+		return -1;
+	int saved = errno;
+	size_t size = 0;
+	const void *m = map_block(path, &size);
+	int rc = -1;
+	if (m != NULL) {
+		rc = eg_policy_init_block(p, m, size, true);
+		if (rc < 0)
+			munmap((void *)m, size);
+	}
+	errno = saved;
+	return rc;
+}
+
 struct eg_policy *eg_policy_map_file(const char *path)
 {
 	if (path == NULL || path[0] == '\0')
 		return NULL;
 	int saved = errno;
-	struct eg_policy *p = NULL;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0)
-		goto out;
-	struct stat st;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size < (off_t)sizeof(struct eg_blk_header) ||
-	    st.st_size > (off_t)EG_BLOCK_MAX_SIZE) {
-		close(fd);
-		goto out;
-	}
-	void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-	close(fd);
-	if (m == MAP_FAILED)
-		goto out;
-	p = eg_policy_from_block(m, (size_t)st.st_size, true);
-	if (p == NULL)
-		munmap(m, (size_t)st.st_size);
-out:
+	size_t size = 0;
+	const void *m = map_block(path, &size);
+	struct eg_policy *p = m ? eg_policy_from_block(m, size, true) : NULL;
+	if (m != NULL && p == NULL)
+		munmap((void *)m, size);
 	errno = saved;
 	return p;
 }
@@ -135,6 +163,13 @@ static int save_in(const char *dir, const struct eg_policy *p, char *path_out, s
 		errno = e ? e : EIO;
 		return -1;
 	}
+	/* Written back and dropped from the page cache, so that guarded
+	 * processes read it in page by page (MADV_RANDOM in map_block): the
+	 * large folios a buffered write leaves would each be mapped whole,
+	 * up to megabytes of resident memory in every process for the few
+	 * pages it reads. Best effort. */
+	if (fdatasync(fd) == 0)
+		(void)posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
 	if (close(fd) < 0 || rename(tmp, final) < 0) {
 		int e = errno;
 		unlink(tmp);

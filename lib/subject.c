@@ -11,8 +11,9 @@
 
 #include "exe_probe.h"
 #include "subject_int.h"
+#include "hot_text.h"
 
-const char *eg_basename(const char *path)
+EG_HOT_TEXT const char *eg_basename(const char *path)
 {
 	if (!path)
 		return NULL;

@@ -8,6 +8,7 @@
 
 #include "subject.h"
 #include "subject_int.h"
+#include "hot_text.h"
 
 /* ------------------------------------------------------------------ kinds */
 
@@ -47,7 +48,7 @@ static bool is_loader_name(const char *n)
 	    strncmp(n, "ld64.so", 7) == 0 || strcmp(n, "ld.so") == 0 || strncmp(n, "ld.so.", 6) == 0;
 }
 
-enum eg_wkind eg_subj_kind(const char *name)
+EG_HOT_TEXT enum eg_wkind eg_subj_kind(const char *name)
 {
 	if (!name || !*name)
 		return EG_WK_NONE;
@@ -64,7 +65,7 @@ enum eg_wkind eg_subj_kind(const char *name)
 	return EG_WK_NONE;
 }
 
-bool eg_subject_is_wrapper(const char *name)
+EG_HOT_TEXT bool eg_subject_is_wrapper(const char *name)
 {
 	return eg_subj_kind(name) != EG_WK_NONE;
 }

@@ -42,16 +42,24 @@ static const char *our_var(char *const *envp, const struct eg_env_ours *ours, co
 	return NULL;
 }
 
+void eg_audit_apply_settings(const struct eg_policy *p)
+{
+	struct eg_audit_cfg *c = &eg_audit_cfg;
+	c->syslog = eg_policy_setting_bool(p, "syslog", c->system_wide);
+	c->syslog_probe = !c->system_wide && c->ours && !eg_policy_setting(p, "syslog");
+	c->execs = eg_policy_setting_bool(p, "audit-execs", false);
+	const char *alert = eg_policy_setting(p, "alert");
+	c->alert = (alert && *alert) ? alert : NULL;
+}
+
 void eg_audit_configure(const struct eg_policy *p, char *const *envp, bool system_wide,
     const struct eg_env_ours *ours)
 {
 	struct eg_audit_cfg *c = &eg_audit_cfg;
 	memset(c, 0, sizeof *c);
-	c->syslog = eg_policy_setting_bool(p, "syslog", system_wide);
-	c->syslog_probe = !system_wide && ours && !eg_policy_setting(p, "syslog");
-	c->execs = eg_policy_setting_bool(p, "audit-execs", false);
-	const char *alert = eg_policy_setting(p, "alert");
-	c->alert = (alert && *alert) ? alert : NULL;
+	c->system_wide = system_wide;
+	c->ours = ours;
+	eg_audit_apply_settings(p);
 	c->in_alert = our_var(envp, ours, EG_IN_ALERT_VAR) != NULL;
 	const char *sess = our_var(envp, ours, EG_SESSION_VAR);
 	if (eg_session_id_ok(sess))
@@ -60,7 +68,6 @@ void eg_audit_configure(const struct eg_policy *p, char *const *envp, bool syste
 	if (!sock || !*sock || strlen(sock) >= sizeof c->syslog_socket)
 		sock = EG_SYSLOG_DEFAULT_SOCKET;
 	strcpy(c->syslog_socket, sock);
-	c->ours = ours;
 }
 
 /* ------------------------------------------------------ reported once */

@@ -38,6 +38,7 @@ struct eg_audit_cfg {
 	 * names the library too (then syslog is on) is looked up at the first
 	 * record, so that a process that records nothing pays nothing. */
 	bool syslog_probe;
+	bool system_wide;  /* loaded from /etc/ld.so.preload */
 	bool execs;        /* `set audit-execs`: every exec is recorded */
 	const char *alert; /* `set alert` command (points into the policy), or NULL */
 	bool in_alert;     /* EG_IN_ALERT_VAR was set: no alerts from here */
@@ -58,6 +59,10 @@ extern struct eg_audit_cfg eg_audit_cfg;
  * `set syslog`, a library not known to be system-wide looks at
  * /etc/ld.so.preload when it first records. Not for the hook path.
  */
+/* The settings part again, for a policy mapped after eg_audit_configure
+ * (the library maps EXECGUARD_POLICY on its first hook call). Hook-path
+ * safe. */
+void eg_audit_apply_settings(const struct eg_policy *p);
 void eg_audit_configure(const struct eg_policy *p, char *const *envp, bool system_wide,
     const struct eg_env_ours *ours);
 

@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <string.h>
 #include "fmt.h"
+#include "hot_text.h"
 
 #define LDP "LD_PRELOAD="
 #define LDP_LEN (sizeof LDP - 1)
@@ -11,7 +12,7 @@
 #define EGP_LEN (sizeof EGP - 1)
 #define TIMEOUT_NAME "EXECGUARD_PROMPT_TIMEOUT"
 
-static bool is_ours_var(const char *e)
+EG_HOT_TEXT static bool is_ours_var(const char *e)
 {
 	return strncmp(e, EGP, EGP_LEN) == 0;
 }
@@ -23,14 +24,14 @@ static size_t name_len(const char *e)
 	return eq ? (size_t)(eq - e) : strlen(e);
 }
 
-static bool same_name(const char *a, const char *b)
+EG_HOT_TEXT static bool same_name(const char *a, const char *b)
 {
 	size_t n = name_len(a);
 	return n == name_len(b) && memcmp(a, b, n) == 0;
 }
 
 /* Strict decimal 1..99999999; 0 = not a valid number. */
-static unsigned parse_timeout(const char *v)
+EG_HOT_TEXT static unsigned parse_timeout(const char *v)
 {
 	if (!*v)
 		return 0;
@@ -45,10 +46,17 @@ static unsigned parse_timeout(const char *v)
 	return (unsigned)x;
 }
 
-void eg_env_ours_capture(struct eg_env_ours *o, char *const *envp, const char *self_path,
+EG_HOT_TEXT void eg_env_ours_capture(struct eg_env_ours *o, char *const *envp, const char *self_path,
     const char *preload_entry, unsigned default_timeout)
 {
-	memset(o, 0, sizeof *o);
+	/* Field by field, not memset: the struct is mostly text buffer, and
+	 * every page of it written here is a page fault in every guarded
+	 * process. vars[] and text[] are read only up to n_vars, text_used. */
+	o->preload_entry = NULL;
+	o->self_path = NULL;
+	o->n_vars = 0;
+	o->text_used = 0;
+	o->overflow = false;
 	o->prompt_timeout = default_timeout;
 
 	/* copy a string into o->text; NULL if it does not fit */
@@ -209,7 +217,7 @@ static void scan_env(const struct eg_env_ours *o, char *const *envp, struct scan
 	}
 }
 
-void eg_env_measure(const struct eg_env_ours *o, char *const *envp, struct eg_env_need *need)
+EG_HOT_TEXT void eg_env_measure(const struct eg_env_ours *o, char *const *envp, struct eg_env_need *need)
 {
 	struct scan s;
 	scan_env(o, envp, &s);
@@ -260,7 +268,7 @@ static void build_ld(const struct eg_env_ours *o, const char *old, char *out)
 	*p = '\0';
 }
 
-char *const *eg_env_build(const struct eg_env_ours *o, char *const *envp,
+EG_HOT_TEXT char *const *eg_env_build(const struct eg_env_ours *o, char *const *envp,
     const struct eg_env_need *need, char **ptrs, char *bytes)
 {
 	if (need->unchanged)

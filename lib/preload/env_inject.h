@@ -31,10 +31,11 @@ struct eg_env_ours {
 	size_t n_vars;
 	/* The timeout our values give (default when unset), for "stricter". */
 	unsigned prompt_timeout;
-	/* storage for the strings above */
-	char text[EG_ENV_OURS_TEXT];
 	size_t text_used;
 	bool overflow; /* more EXECGUARD_* than fit: the hooks fail closed */
+	/* storage for the strings above; last, so that the constructor's
+	 * writes (the fields above and the start of this) share few pages */
+	char text[EG_ENV_OURS_TEXT];
 };
 
 /*

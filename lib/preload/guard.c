@@ -37,6 +37,7 @@
 #include "prompt.h"
 #include "refuse.h"
 #include "fmt.h"
+#include "hot_text.h"
 
 extern char **environ;
 
@@ -48,7 +49,7 @@ struct eg_guard_config eg_guard_cfg = {
 
 /* ------------------------------------------------------------------ helpers */
 
-const char *eg_env_get(char *const *envp, const char *name)
+EG_HOT_TEXT const char *eg_env_get(char *const *envp, const char *name)
 {
 	size_t n = strlen(name);
 	for (size_t i = 0; envp && envp[i]; i++)
@@ -83,7 +84,7 @@ static void join_path(char *out, size_t size, const char *a, const char *b)
 	memcpy(out + la, b, lb + 1);
 }
 
-void eg_guard_config_from_env(char *const *envp)
+EG_HOT_TEXT void eg_guard_config_from_env(char *const *envp)
 {
 	unsigned t = parse_uint(eg_env_get(envp, "EXECGUARD_PROMPT_TIMEOUT"), 99999999);
 	eg_guard_cfg.prompt_timeout = t ? t : EG_GUARD_DEFAULT_TIMEOUT;
@@ -544,7 +545,7 @@ __attribute__((noinline)) static enum eg_guard_verdict decide_slow(const struct 
 	return ask_human(&c, &res, key, pid);
 }
 
-enum eg_guard_verdict eg_guard_decide(const struct eg_guard_req *req)
+EG_HOT_TEXT enum eg_guard_verdict eg_guard_decide(const struct eg_guard_req *req)
 {
 	if (eg_guard_cfg.strict_supervised)
 		return EG_GUARD_GO; /* the supervisor decides this exec itself */

@@ -25,6 +25,7 @@
 #include "path_search.h"
 #include "preload.h"
 #include "refuse.h"
+#include "hot_text.h"
 
 extern char **environ;
 
@@ -55,7 +56,7 @@ EG_HIDDEN void eg_refuse_env_too_big(char *const argv[])
 }
 
 
-static int call_real(const struct call *c, char *const *envp)
+EG_HOT_TEXT static int call_real(const struct call *c, char *const *envp)
 {
 	switch (c->kind) {
 	case K_EXECVE:
@@ -79,7 +80,7 @@ static int call_real(const struct call *c, char *const *envp)
 	return -1;
 }
 
-static int guarded_exec(const struct call *c)
+EG_HOT_TEXT static int guarded_exec(const struct call *c)
 {
 	eg_preload_ensure_init();
 	int saved = errno;

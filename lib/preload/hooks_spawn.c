@@ -22,10 +22,11 @@
 #include "guard.h"
 #include "path_search.h"
 #include "preload.h"
+#include "hot_text.h"
 
 extern char **environ;
 
-static int guarded_spawn(bool use_path, bool compat, pid_t *pid, const char *path,
+EG_HOT_TEXT static int guarded_spawn(bool use_path, bool compat, pid_t *pid, const char *path,
     const posix_spawn_file_actions_t *fa, const posix_spawnattr_t *attr, char *const argv[],
     char *const envp[])
 {

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "fmt.h"
+#include "hot_text.h"
 
 /* glibc's _CS_PATH on Linux */
 #define DEFAULT_PATH "/bin:/usr/bin"
@@ -29,7 +30,7 @@ static int probe(const char *path)
 	return 0;
 }
 
-int eg_path_search(const char *file, const char *path, char *buf, size_t size)
+EG_HOT_TEXT int eg_path_search(const char *file, const char *path, char *buf, size_t size)
 {
 	if (!file || !*file) {
 		errno = ENOENT;
@@ -89,7 +90,7 @@ int eg_path_search(const char *file, const char *path, char *buf, size_t size)
 	return -1;
 }
 
-const char *eg_exe_resolve(const char *path, char *buf, size_t size)
+EG_HOT_TEXT const char *eg_exe_resolve(const char *path, char *buf, size_t size)
 {
 	if (!path || !*path || size < 2)
 		return path;

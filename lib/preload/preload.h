@@ -30,11 +30,11 @@ struct eg_real {
 	int (*system)(const char *);
 	FILE *(*popen)(const char *, const char *);
 	int (*wordexp)(const char *, wordexp_t *, int);
+	pid_t (*fork)(void);
 };
 
 extern EG_HIDDEN struct eg_real eg_real;
 extern EG_HIDDEN struct eg_env_ours eg_ours;
-extern EG_HIDDEN char eg_self_path[4096];
 
 /* Run the constructor now if it has not run yet (a hook called from an
  * earlier constructor). Idempotent. */

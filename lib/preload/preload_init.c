@@ -6,14 +6,18 @@
  * two versions of posix_spawn/posix_spawnp), find our own path with dladdr,
  * remember our LD_PRELOAD entry and our EXECGUARD_* values for re-injection,
  * and load the policy:
- *   - EXECGUARD_POLICY set: map that policy block (eg_policy_map_file); if it
- *     cannot be used, fail closed (every exec refused, with a message saying
- *     to restart `execguard run`) rather than fall back to other rules;
+ *   - EXECGUARD_POLICY set: map that policy block, on the first hook call
+ *     (load_deferred); if it cannot be used, fail closed (every exec
+ *     refused, with a message saying to restart `execguard run`) rather
+ *     than fall back to other rules;
  *   - otherwise the default rule files (eg_policy_load_default: parsing only,
  *     no regex is compiled here);
  *   - neither works: EG_FAIL_NO_POLICY, every exec refused (fail closed).
  * Prints nothing, leaves the environment and the file descriptors as they
- * were (the policy file is mapped and closed by eg_policy_map_file).
+ * were (the policy file is mapped and closed by eg_policy_map_file_into).
+ * Every page the constructor touches is a page fault in every guarded
+ * process (about 18 us each on a nested VM): it writes little, keeps its
+ * stack shallow, and maps nothing it does not need.
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -28,29 +32,49 @@
 #include "audit_emit.h"
 #include "execguard.h"
 #include "guard.h"
+#include "policy_block.h"
 #include "preload.h"
+#include "hot_text.h"
 #include "strict_ping.h"
 
 extern char **environ;
 
-EG_HIDDEN struct eg_real eg_real;
-EG_HIDDEN struct eg_env_ours eg_ours;
-EG_HIDDEN char eg_self_path[4096];
+/*
+ * The state the constructor writes, in this order (no_reorder) so that it
+ * shares as few zero pages as possible: each page of .bss written is a page
+ * fault in every guarded process. The small fields first, eg_ours (whose
+ * head is written and whose tail is a text buffer used only as far as
+ * needed) after them, the big path buffers last.
+ */
+#define EG_HOT __attribute__((no_reorder))
+enum { POLICY_EAGER = 0, POLICY_DEFERRED, POLICY_DONE };
+#define POLICY_SLOTS 4
+EG_HOT EG_HIDDEN struct {
+	int init_state; /* 0 not yet, 1 running, 2 done; __atomic */
+	int policy_state; /* POLICY_*; __atomic */
+	unsigned slots_used; /* __atomic */
+	bool timeout_from_env;
+	const char *deferred_path;
+	/* Our own path, absolute ("" if unknown): the loader's own copy of
+	 * the name (dladdr), which lives as long as we are loaded. */
+	const char *self_path;
+	struct eg_policy slot[POLICY_SLOTS];
+} eg_load;
+EG_HOT EG_HIDDEN struct eg_real eg_real;
+EG_HOT EG_HIDDEN struct eg_env_ours eg_ours;
 
-static int init_state; /* 0 not yet, 1 running, 2 done */
-
-static void *real_sym(const char *name)
+EG_HOT_TEXT static void *real_sym(const char *name)
 {
 	return dlsym(RTLD_NEXT, name);
 }
 
-static void *real_vsym(const char *name, const char *version)
+EG_HOT_TEXT static void *real_vsym(const char *name, const char *version)
 {
 	void *p = dlvsym(RTLD_NEXT, name, version);
 	return p ? p : dlsym(RTLD_NEXT, name);
 }
 
-static void resolve_real(void)
+EG_HOT_TEXT static void resolve_real(void)
 {
 	eg_real.execve = (int (*)(const char *, char *const[], char *const[]))real_sym("execve");
 	eg_real.execveat = (int (*)(int, const char *, char *const[], char *const[], int))real_sym(
@@ -64,39 +88,50 @@ static void resolve_real(void)
 	eg_real.system = (int (*)(const char *))real_sym("system");
 	eg_real.popen = (FILE * (*)(const char *, const char *)) real_sym("popen");
 	eg_real.wordexp = (int (*)(const char *, wordexp_t *, int))real_sym("wordexp");
+	eg_real.fork = (pid_t (*)(void))real_sym("fork");
 }
 
 /* Our path with symlinks resolved, computed only when an entry in
  * LD_PRELOAD or /etc/ld.so.preload is not literally our path (realpath costs
  * a readlink per path component, in every process). */
-static char self_real[PATH_MAX];
+EG_HOT static char self_real[PATH_MAX];
 
 static const char *self_resolved(void)
 {
-	if (self_real[0] == '\0' && !realpath(eg_self_path, self_real))
-		snprintf(self_real, sizeof self_real, "%s", eg_self_path);
+	if (self_real[0] == '\0' && !realpath(eg_load.self_path, self_real))
+		snprintf(self_real, sizeof self_real, "%s", eg_load.self_path);
 	return self_real;
 }
 
-/* Is the LD_PRELOAD-style token t (n bytes) this library? */
-static bool token_matches(const char *t, size_t n, const char *self_base)
+/* Does the path t (n bytes, not our path literally) lead to this library?
+ * Out of line: its two PATH_MAX buffers stay off the stack of the common
+ * case, where LD_PRELOAD names our path as dladdr reports it (every stack
+ * page the constructor reaches is a page fault in every process). */
+__attribute__((noinline)) static bool token_resolves_to_self(const char *t, size_t n)
 {
-	char tok[PATH_MAX];
-	if (n == 0 || n >= sizeof tok)
+	char tok[PATH_MAX], real[PATH_MAX];
+	if (n >= sizeof tok)
 		return false;
 	memcpy(tok, t, n);
 	tok[n] = '\0';
-	if (!memchr(tok, '/', n))
-		return strcmp(tok, self_base) == 0; /* a bare name ld.so searched for */
-	if (strcmp(tok, eg_self_path) == 0)
-		return true;
-	char real[PATH_MAX];
 	return realpath(tok, real) && strcmp(real, self_resolved()) == 0;
+}
+
+/* Is the LD_PRELOAD-style token t (n bytes) this library? */
+EG_HOT_TEXT static bool token_matches(const char *t, size_t n, const char *self_base)
+{
+	if (n == 0 || n >= PATH_MAX)
+		return false;
+	if (!memchr(t, '/', n)) /* a bare name ld.so searched for */
+		return strlen(self_base) == n && memcmp(t, self_base, n) == 0;
+	if (strlen(eg_load.self_path) == n && memcmp(t, eg_load.self_path, n) == 0)
+		return true;
+	return token_resolves_to_self(t, n);
 }
 
 /* Find our entry in a list of paths separated by blanks or colons (the
  * LD_PRELOAD value or /etc/ld.so.preload). Copies it into out. */
-static bool find_entry(const char *list, const char *self_base, char *out,
+EG_HOT_TEXT static bool find_entry(const char *list, const char *self_base, char *out,
     size_t size)
 {
 	const char *v = list;
@@ -118,7 +153,8 @@ static bool find_entry(const char *list, const char *self_base, char *out,
 	return false;
 }
 
-static bool in_ld_so_preload(const char *self_base)
+/* Out of line for the same reason as token_resolves_to_self. */
+__attribute__((noinline)) static bool in_ld_so_preload(const char *self_base)
 {
 	char buf[8192];
 	int fd = open("/etc/ld.so.preload", O_RDONLY | O_CLOEXEC);
@@ -133,13 +169,68 @@ static bool in_ld_so_preload(const char *self_base)
 	return find_entry(buf, self_base, entry, sizeof entry);
 }
 
+/* No snprintf: this also runs on the hook path (load_deferred). */
 static void set_load_error(const char *a, const char *b, const char *c)
 {
-	snprintf(eg_guard_cfg.load_error, sizeof eg_guard_cfg.load_error, "%s%s%s", a, b ? b : "",
-	    c ? c : "");
+	char *e = eg_guard_cfg.load_error;
+	size_t size = sizeof eg_guard_cfg.load_error;
+	strlcpy(e, a, size);
+	strlcat(e, b ? b : "", size);
+	strlcat(e, c ? c : "", size);
 }
 
-static void load_policy(void)
+/*
+ * EXECGUARD_POLICY is mapped on the first hook call, not in the
+ * constructor: most guarded processes (compilers, /bin/true, git plumbing)
+ * never exec anything, and for them the policy costs nothing at all. The
+ * path is taken from our captured copy of the variable (eg_ours), which the
+ * program cannot change. Loading is lock-free: a thread (or a signal
+ * handler, or a vfork child, whose writes the parent sees) that finds the
+ * policy not yet loaded maps it into a slot of its own and publishes it
+ * with a compare-and-swap; a loser unmaps its copy. Failures are final and
+ * fail closed, as a failure in the constructor would.
+ */
+
+
+/* `set prompt-timeout` replaces the default; the variable still wins */
+EG_HOT_TEXT static void apply_settings(const struct eg_policy *p)
+{
+	unsigned st = eg_policy_setting_seconds(p, "prompt-timeout", 0);
+	if (st && !eg_load.timeout_from_env)
+		eg_guard_cfg.prompt_timeout = eg_ours.prompt_timeout = st;
+	eg_audit_apply_settings(p);
+}
+
+__attribute__((noinline)) static void load_deferred(void)
+{
+	unsigned k = __atomic_fetch_add(&eg_load.slots_used, 1, __ATOMIC_RELAXED);
+	struct eg_policy *p = NULL;
+	if (k < POLICY_SLOTS)
+		p = eg_policy_map_file_into(&eg_load.slot[k], eg_load.deferred_path) == 0 ? &eg_load.slot[k] : NULL;
+	else
+		p = eg_policy_map_file(eg_load.deferred_path); /* a page of its own */
+	if (p == NULL) {
+		int saved = errno;
+		set_load_error("the policy file EXECGUARD_POLICY=", eg_load.deferred_path,
+		    " is missing or damaged; the user must restart `execguard run`");
+		errno = saved;
+		__atomic_store_n(&eg_load.policy_state, POLICY_DONE, __ATOMIC_RELEASE);
+		return;
+	}
+	const struct eg_policy *expected = NULL;
+	if (__atomic_compare_exchange_n(&eg_guard_cfg.policy, &expected, p, false, __ATOMIC_ACQ_REL,
+	    __ATOMIC_ACQUIRE)) {
+		eg_guard_cfg.load_fail = EG_FAIL_NONE;
+		apply_settings(p);
+	} else {
+		int saved = errno;
+		eg_policy_free(p); /* someone else's copy won */
+		errno = saved;
+	}
+	__atomic_store_n(&eg_load.policy_state, POLICY_DONE, __ATOMIC_RELEASE);
+}
+
+EG_HOT_TEXT static void load_policy(void)
 {
 	eg_guard_cfg.policy = NULL;
 	eg_guard_cfg.load_fail = EG_FAIL_NO_POLICY;
@@ -152,18 +243,20 @@ static void load_policy(void)
 	}
 	const char *pol = eg_env_get(environ, "EXECGUARD_POLICY");
 	if (pol && *pol) {
-		struct eg_policy *p = eg_policy_map_file(pol);
-		if (!p) {
-			set_load_error("the policy file EXECGUARD_POLICY=", pol,
-			    " is missing or damaged; the user must restart `execguard run`");
+		/* The captured copy: the same (first) occurrence of the variable. */
+		for (size_t i = 0; i < eg_ours.n_vars && !eg_load.deferred_path; i++)
+			if (strncmp(eg_ours.vars[i], "EXECGUARD_POLICY=", 17) == 0)
+				eg_load.deferred_path = eg_ours.vars[i] + 17;
+		if (!eg_load.deferred_path) {
+			set_load_error("EXECGUARD_POLICY could not be kept", NULL, NULL);
 			return;
 		}
-		eg_guard_cfg.policy = p;
-		eg_guard_cfg.load_fail = EG_FAIL_NONE;
+		/* load_fail stays EG_FAIL_NO_POLICY until the policy is mapped */
+		__atomic_store_n(&eg_load.policy_state, POLICY_DEFERRED, __ATOMIC_RELEASE);
 		return;
 	}
 	struct eg_diags d = { 0 };
-	struct eg_policy *p = eg_policy_load_default(eg_self_path[0] ? eg_self_path : NULL, environ, &d);
+	struct eg_policy *p = eg_policy_load_default(eg_load.self_path[0] ? eg_load.self_path : NULL, environ, &d);
 	if (p) {
 		eg_guard_cfg.policy = p;
 		eg_guard_cfg.load_fail = EG_FAIL_NONE;
@@ -187,7 +280,7 @@ static void load_policy(void)
  * `sh -c COMMAND` with the approved command's hash (read from
  * /proc/self/cmdline, only when the marker is there at all).
  */
-static bool approved_by_parent(void)
+EG_HOT_TEXT static bool approved_by_parent(void)
 {
 	const char *v = eg_env_get(environ, EG_APPROVED_VAR);
 	if (v == NULL)
@@ -250,22 +343,24 @@ static bool strict_supervised(void)
 	return v != NULL && strcmp(v, "1") == 0 && eg_strict_ping();
 }
 
-static void init(void)
+EG_HOT_TEXT static void init(void)
 {
 	int saved = errno;
-	init_state = 1;
+	eg_load.init_state = 1;
 	resolve_real();
 
 	/* Our own path, absolute. */
 	Dl_info info;
-	if (dladdr((void *)&init_state, &info) && info.dli_fname && info.dli_fname[0]) {
+	if (dladdr((void *)&eg_load.init_state, &info) && info.dli_fname && info.dli_fname[0]) {
 		if (info.dli_fname[0] == '/')
-			snprintf(eg_self_path, sizeof eg_self_path, "%s", info.dli_fname);
+			eg_load.self_path = info.dli_fname;
 		else if (realpath(info.dli_fname, self_real))
-			snprintf(eg_self_path, sizeof eg_self_path, "%s", self_real);
+			eg_load.self_path = self_real;
 	}
-	const char *self_base = strrchr(eg_self_path, '/');
-	self_base = self_base ? self_base + 1 : eg_self_path;
+	if (eg_load.self_path == NULL)
+		eg_load.self_path = "";
+	const char *self_base = strrchr(eg_load.self_path, '/');
+	self_base = self_base ? self_base + 1 : eg_load.self_path;
 
 	/* How were we loaded? LD_PRELOAD: re-inject it. /etc/ld.so.preload:
 	 * every process loads us anyway; leave LD_PRELOAD alone. Otherwise
@@ -273,45 +368,49 @@ static void init(void)
 	char entry[PATH_MAX];
 	const char *preload_entry = NULL;
 	const char *ldp = eg_env_get(environ, "LD_PRELOAD");
-	if (eg_self_path[0]) {
+	if (eg_load.self_path[0]) {
 		if (ldp && find_entry(ldp, self_base, entry, sizeof entry))
-			preload_entry = entry[0] == '/' ? entry : eg_self_path;
+			preload_entry = entry[0] == '/' ? entry : eg_load.self_path;
 		else if (!in_ld_so_preload(self_base))
-			preload_entry = eg_self_path;
+			preload_entry = eg_load.self_path;
 	}
 	eg_guard_config_from_env(environ);
-	eg_env_ours_capture(&eg_ours, environ, eg_self_path[0] ? eg_self_path : NULL, preload_entry,
+	eg_env_ours_capture(&eg_ours, environ, eg_load.self_path[0] ? eg_load.self_path : NULL, preload_entry,
 	    eg_guard_cfg.prompt_timeout);
 
+	eg_load.timeout_from_env = eg_env_get(environ, "EXECGUARD_PROMPT_TIMEOUT") != NULL;
 	eg_guard_cfg.strict_supervised = strict_supervised();
 	if (!eg_guard_cfg.strict_supervised) { /* the supervisor has the rules */
 		load_policy();
-		/* `set prompt-timeout` replaces the default; the variable still wins */
-		unsigned st = eg_policy_setting_seconds(eg_guard_cfg.policy, "prompt-timeout", 0);
-		if (st && !eg_env_get(environ, "EXECGUARD_PROMPT_TIMEOUT"))
-			eg_guard_cfg.prompt_timeout = eg_ours.prompt_timeout = st;
 		eg_guard_cfg.approved_by_parent = approved_by_parent();
 	}
 	/* audit sinks; syslog is on by default when every process on the
 	 * machine loads us (/etc/ld.so.preload: a system-wide install). Loaded
 	 * by LD_PRELOAD, /etc/ld.so.preload may name us too (an `execguard run`
 	 * in such a container): audit_emit.c looks when it first has a record,
-	 * not here in every process. */
-	eg_audit_configure(eg_guard_cfg.policy, environ, eg_self_path[0] && !preload_entry, &eg_ours);
-	__atomic_store_n(&init_state, 2, __ATOMIC_RELEASE);
+	 * not here in every process. A deferred policy brings its settings
+	 * when it is mapped (apply_settings). */
+	eg_audit_configure(eg_guard_cfg.policy, environ, eg_load.self_path[0] && !preload_entry,
+	    &eg_ours);
+	if (eg_guard_cfg.policy)
+		apply_settings(eg_guard_cfg.policy);
+	__atomic_store_n(&eg_load.init_state, 2, __ATOMIC_RELEASE);
 	errno = saved;
 }
 
-EG_HIDDEN void eg_preload_ensure_init(void)
+EG_HOT_TEXT EG_HIDDEN void eg_preload_ensure_init(void)
 {
-	if (__builtin_expect(__atomic_load_n(&init_state, __ATOMIC_ACQUIRE) == 2, 1))
-		return;
-	if (init_state == 0)
+	if (__builtin_expect(__atomic_load_n(&eg_load.init_state, __ATOMIC_ACQUIRE) != 2, 0)) {
+		if (eg_load.init_state != 0)
+			return; /* init is running (a hook called from inside it) */
 		init();
+	}
+	if (__builtin_expect(__atomic_load_n(&eg_load.policy_state, __ATOMIC_ACQUIRE) == POLICY_DEFERRED, 0))
+		load_deferred();
 }
 
 __attribute__((constructor)) static void eg_preload_ctor(void)
 {
-	if (init_state == 0)
+	if (eg_load.init_state == 0)
 		init();
 }

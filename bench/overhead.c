@@ -1,0 +1,619 @@
+/*
+ * What the guard costs, measured side by side in one run:
+ *
+ *   build/bench/overhead [-n CHILDREN] [-r ROUNDS] [-s SYNTHETIC_RULES] [-o PARTS]
+ *
+ * PARTS picks the parts below to run (default 1234).
+ *
+ * 1. Start CHILDREN short processes (/bin/true) by posix_spawn and by
+ *    fork+execv, in a loop process started under four configurations:
+ *      (a) no preload
+ *      (b) an empty preload library (bench/empty_preload.so): the floor
+ *          any LD_PRELOAD library pays
+ *      (c) execguard with the default rule packs, as `execguard run` sets it
+ *      (d) (c) plus SYNTHETIC_RULES rules for other programs
+ *    ROUNDS rounds, the configurations interleaved (rotated each round);
+ *    prints the median time per child and the ratios to (a) and (b).
+ * 2. One in-process decision (eg_check) for a program no rule names and for
+ *    a matching command (first in a process, i.e. with its regexes compiled,
+ *    and warm), under the policies of (c) and (d).
+ * 3. The library's start-up: dlopen (load, relocate, constructor) of
+ *    libexecguard.so against the empty library, each in a fresh child.
+ * 4. The resident memory the library adds to a process, at start and after
+ *    a guarded spawn of an indexed program.
+ *
+ * The loop and RSS children are this program re-executed (--loop, --rss).
+ * Nothing dangerous is ever executed: the matching command is only given to
+ * eg_check in this process, and the indexed program spawned for the RSS
+ * figure is a copy of /bin/true named `git` in a temporary directory.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "eg_config.h"
+#include "execguard.h"
+
+extern char **environ;
+
+enum { CFG_NONE, CFG_EMPTY, CFG_PACKS, CFG_SYNTH, N_CFG };
+static const char *const cfg_label[N_CFG] = {
+	"(a) no preload",
+	"(b) empty preload library",
+	"(c) execguard, default packs",
+	"(d) execguard, + synthetic rules",
+};
+
+/* ------------------------------------------------------------------ helpers */
+
+static double now_ns(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec * 1e9 + (double)t.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+static double median(double *v, size_t n)
+{
+	qsort(v, n, sizeof *v, cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static void die(const char *what)
+{
+	fprintf(stderr, "overhead: %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+static char *xstrdup(const char *s)
+{
+	char *d = strdup(s);
+	if (d == NULL)
+		die("strdup");
+	return d;
+}
+
+/* a + b + c, freshly allocated. */
+static char *cat3(const char *a, const char *b, const char *c)
+{
+	size_t la = strlen(a), lb = strlen(b), lc = strlen(c);
+	char *s = malloc(la + lb + lc + 1);
+	if (s == NULL)
+		die("malloc");
+	memcpy(s, a, la);
+	memcpy(s + la, b, lb);
+	memcpy(s + la + lb, c, lc + 1);
+	return s;
+}
+
+/* An environment: the caller's without LD_PRELOAD and EXECGUARD_*, plus extra. */
+struct env {
+	char **v;
+	size_t n, cap;
+};
+
+static void env_add(struct env *e, char *s)
+{
+	if (e->n + 2 > e->cap) {
+		e->cap = e->cap ? e->cap * 2 : 64;
+		e->v = realloc(e->v, e->cap * sizeof *e->v);
+		if (e->v == NULL)
+			die("realloc");
+	}
+	e->v[e->n++] = s;
+	e->v[e->n] = NULL;
+}
+
+static void env_base(struct env *e)
+{
+	*e = (struct env){ 0 };
+	for (char **p = environ; *p; p++)
+		if (strncmp(*p, "LD_PRELOAD=", 11) != 0 && strncmp(*p, "EXECGUARD_", 10) != 0 &&
+		    strncmp(*p, "XDG_CONFIG_HOME=", 16) != 0 && strncmp(*p, "XDG_CACHE_HOME=", 15) != 0 &&
+		    strncmp(*p, "XDG_STATE_HOME=", 15) != 0)
+			env_add(e, *p);
+}
+
+/* Run argv with envp, stdout captured (its end, if longer than size-1
+ * bytes); exit status. */
+static int run_capture(char *const argv[], char *const envp[], char *out, size_t size)
+{
+	int pfd[2];
+	if (pipe(pfd) < 0)
+		die("pipe");
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, pfd[1], 1);
+	posix_spawn_file_actions_addclose(&fa, pfd[0]);
+	pid_t pid;
+	int rc = posix_spawn(&pid, argv[0], &fa, NULL, argv, envp);
+	posix_spawn_file_actions_destroy(&fa);
+	close(pfd[1]);
+	if (rc != 0) {
+		errno = rc;
+		die(argv[0]);
+	}
+	size_t got = 0;
+	ssize_t r;
+	for (;;) {
+		if (got == size - 1) { /* keep the second half: the last lines matter */
+			memmove(out, out + size / 2, got - size / 2);
+			got -= size / 2;
+		}
+		if ((r = read(pfd[0], out + got, size - 1 - got)) <= 0)
+			break;
+		got += (size_t)r;
+	}
+	out[got] = '\0';
+	close(pfd[0]);
+	int st;
+	waitpid(pid, &st, 0);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+static void copy_file(const char *from, const char *to)
+{
+	int in = open(from, O_RDONLY), o = open(to, O_WRONLY | O_CREAT | O_TRUNC, 0755);
+	char buf[65536];
+	ssize_t n;
+	if (in < 0 || o < 0)
+		die(to);
+	while ((n = read(in, buf, sizeof buf)) > 0)
+		if (write(o, buf, (size_t)n) != n)
+			die(to);
+	close(in);
+	close(o);
+}
+
+/* ------------------------------------------------------------------ children */
+
+static double cpu_ns(int who)
+{
+	struct rusage ru;
+	getrusage(who, &ru);
+	return ((double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec) * 1e9 +
+	    ((double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_usec) * 1e3;
+}
+
+/* --loop spawn|fork N PROG: time N children; print ns per child, wall
+ * clock and CPU time (this process and its children, user and system). */
+static int child_loop(int argc, char **argv)
+{
+	if (argc < 5)
+		return 64;
+	int use_fork = strcmp(argv[2], "fork") == 0;
+	long n = atol(argv[3]);
+	char **child = argv + 4;
+	double a = now_ns(), cpu0 = cpu_ns(RUSAGE_SELF) + cpu_ns(RUSAGE_CHILDREN);
+	for (long i = 0; i < n; i++) {
+		pid_t pid;
+		if (use_fork) {
+			pid = fork();
+			if (pid == 0) {
+				execv(child[0], child);
+				_exit(127);
+			}
+		} else if (posix_spawn(&pid, child[0], NULL, NULL, child, environ) != 0) {
+			perror("posix_spawn");
+			return 1;
+		}
+		int st;
+		waitpid(pid, &st, 0);
+		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+			fprintf(stderr, "child failed\n");
+			return 1;
+		}
+	}
+	double wall = now_ns() - a, cpu = cpu_ns(RUSAGE_SELF) + cpu_ns(RUSAGE_CHILDREN) - cpu0;
+	printf("%.0f %.0f\n", wall / (double)n, cpu / (double)n);
+	return 0;
+}
+
+/* Resident KiB: all (Rss: shared file pages count in full, also those of
+ * libc) or only the pages this process has written (Private_Dirty: what
+ * the process really adds to the machine's memory). */
+static long rss_kib(bool private_only)
+{
+	FILE *f = fopen("/proc/self/smaps_rollup", "r");
+	char line[256];
+	long kib = 0, v;
+	while (f && fgets(line, sizeof line, f)) {
+		if (!private_only && sscanf(line, "Rss: %ld", &v) == 1)
+			kib += v;
+		if (private_only && sscanf(line, "Private_Dirty: %ld", &v) == 1)
+			kib += v;
+	}
+	if (f)
+		fclose(f);
+	return kib;
+}
+
+/* --rss PROG ARGS...: RSS at start, after spawning /bin/true, after PROG. */
+static int child_rss(int argc, char **argv)
+{
+	long start = rss_kib(false), start_private = rss_kib(true);
+	char *tru[] = { "/bin/true", NULL };
+	pid_t pid;
+	int st;
+	if (posix_spawn(&pid, tru[0], NULL, NULL, tru, environ) == 0)
+		waitpid(pid, &st, 0);
+	long after_none = rss_kib(false);
+	if (argc > 2 && posix_spawn(&pid, argv[2], NULL, NULL, argv + 2, environ) == 0)
+		waitpid(pid, &st, 0);
+	long after_match = rss_kib(false), private_end = rss_kib(true);
+	printf("%ld %ld %ld %ld %ld\n", start, after_none, after_match, start_private, private_end);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ the run */
+
+struct setup {
+	char self[PATH_MAX];
+	const char *execguard, *library, *empty;
+	char tmp[64];
+	struct env env[N_CFG];
+	char rules_line[2][256];
+	char policy[2][PATH_MAX];
+	char fake_git[PATH_MAX];
+};
+
+/* The environment `execguard run` gives its command, under config dir cfg. */
+static void guarded_env(struct setup *s, int which, const char *cfg)
+{
+	struct env *e = &s->env[CFG_PACKS + which];
+	env_base(e);
+	char *xdg_cfg = cat3("XDG_CONFIG_HOME=", s->tmp, cat3("/", cfg, ""));
+	char *xdg_cache = cat3("XDG_CACHE_HOME=", s->tmp, "/cache");
+	char *xdg_state = cat3("XDG_STATE_HOME=", s->tmp, "/state");
+	env_add(e, xdg_cfg);
+	env_add(e, xdg_cache);
+	env_add(e, xdg_state);
+	char out[65536];
+	char *rules[] = { (char *)s->execguard, "rules", NULL };
+	if (run_capture(rules, e->v, out, sizeof out) != 0) {
+		fprintf(stderr, "overhead: execguard rules failed (config %s)\n", cfg);
+		exit(1);
+	}
+	char *last = out, *nl;
+	while ((nl = strchr(last, '\n')) && nl[1])
+		last = nl + 1;
+	snprintf(s->rules_line[which], sizeof s->rules_line[which], "%.*s",
+	    (int)strcspn(last, "\n("), last);
+	char *run[] = { (char *)s->execguard, "run", "--", "/usr/bin/env", NULL };
+	if (run_capture(run, e->v, out, sizeof out) != 0) {
+		fprintf(stderr, "overhead: execguard run failed (config %s)\n", cfg);
+		exit(1);
+	}
+	for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
+		if (strncmp(line, "LD_PRELOAD=", 11) == 0 || strncmp(line, "EXECGUARD_", 10) == 0)
+			env_add(e, xstrdup(line));
+		if (strncmp(line, "EXECGUARD_POLICY=", 17) == 0)
+			snprintf(s->policy[which], sizeof s->policy[which], "%s", line + 17);
+	}
+	if (!s->policy[which][0]) {
+		fprintf(stderr, "overhead: execguard run set no EXECGUARD_POLICY\n");
+		exit(1);
+	}
+}
+
+static void make_synthetic(const struct setup *s, int n_rules)
+{
+	char *dir = cat3(s->tmp, "/", "config-d");
+	mkdir(dir, 0700);
+	char *edir = cat3(dir, "/", "execguard");
+	mkdir(edir, 0700);
+	char *path = cat3(edir, "/", "synthetic.rules");
+	FILE *f = fopen(path, "w");
+	if (f == NULL)
+		die(path);
+	for (int i = 0; i < n_rules; i++)
+		fprintf(f,
+		    "rule synthetic.r%d\n"
+		    "  program   synth%d synthalt%d\n"
+		    "  match     (^|\\s)(purge|wipe)-%d(\\s|$)\n"
+		    "  unless    (^|\\s)--dry-run(\\s|$)\n"
+		    "  action    confirm\n"
+		    "  reason    Synthetic rule %d for the benchmark.\n"
+		    "  example   synth%d purge-%d\n\n",
+		    i, i, i, i, i, i, i);
+	if (fclose(f) != 0)
+		die(path);
+	free(path);
+	free(edir);
+	free(dir);
+}
+
+/* One loop run of `mode` under config c: ns per child, wall and CPU. */
+static void run_loop(const struct setup *s, int c, const char *mode, long n, double *wall,
+    double *cpu)
+{
+	char nbuf[32];
+	snprintf(nbuf, sizeof nbuf, "%ld", n);
+	char *argv[] = { (char *)s->self, "--loop", (char *)mode, nbuf, "/bin/true", NULL };
+	char out[256];
+	if (run_capture(argv, s->env[c].v, out, sizeof out) != 0 || !out[0]) {
+		fprintf(stderr, "overhead: loop failed under %s\n", cfg_label[c]);
+		exit(1);
+	}
+	if (sscanf(out, "%lf %lf", wall, cpu) != 2) {
+		fprintf(stderr, "overhead: bad loop output under %s\n", cfg_label[c]);
+		exit(1);
+	}
+}
+
+static void loadavg(char *out, size_t size)
+{
+	FILE *f = fopen("/proc/loadavg", "r");
+	if (f == NULL || !fgets(out, (int)size, f))
+		snprintf(out, size, "?");
+	out[strcspn(out, "\n")] = '\0';
+	if (f)
+		fclose(f);
+}
+
+static void print_loop_table(const char *what, double med[2][N_CFG])
+{
+	printf("   %s\n", what);
+	printf("   %-34s %21s   %21s\n", "", "posix_spawn", "fork+execv");
+	printf("   %-34s %9s %5s %5s   %9s %5s %5s\n", "", "us/child", "/(a)", "/(b)", "us/child",
+	    "/(a)", "/(b)");
+	for (int c = 0; c < N_CFG; c++) {
+		printf("   %-34s", cfg_label[c]);
+		for (int m = 0; m < 2; m++)
+			printf(" %9.1f %5.3f %5.3f  ", med[m][c] / 1000, med[m][c] / med[m][CFG_NONE],
+			    med[m][c] / med[m][CFG_EMPTY]);
+		printf("\n");
+	}
+}
+
+static void report_loops(const struct setup *s, long n, int rounds)
+{
+	static const char *const modes[2] = { "spawn", "fork" };
+	double *wall[2][N_CFG], *cpu[2][N_CFG];
+	for (int m = 0; m < 2; m++)
+		for (int c = 0; c < N_CFG; c++) {
+			wall[m][c] = calloc((size_t)rounds, sizeof(double));
+			cpu[m][c] = calloc((size_t)rounds, sizeof(double));
+		}
+	for (int r = 0; r < rounds; r++)
+		for (int m = 0; m < 2; m++)
+			for (int k = 0; k < N_CFG; k++) {
+				int c = (k + r) % N_CFG; /* rotate the order every round */
+				run_loop(s, c, modes[m], n, &wall[m][c][r], &cpu[m][c][r]);
+			}
+	double wall_med[2][N_CFG], cpu_med[2][N_CFG];
+	for (int m = 0; m < 2; m++)
+		for (int c = 0; c < N_CFG; c++) {
+			wall_med[m][c] = median(wall[m][c], (size_t)rounds);
+			cpu_med[m][c] = median(cpu[m][c], (size_t)rounds);
+			free(wall[m][c]);
+			free(cpu[m][c]);
+		}
+	printf("\n1. %ld children of /bin/true per loop, median of %d interleaved rounds\n", n, rounds);
+	print_loop_table("wall clock", wall_med);
+	print_loop_table("CPU time (user+system, the loop and its children; less disturbed by load)",
+	    cpu_med);
+}
+
+/* ------------------------------------------------------------ in-process decision */
+
+static double time_check(const struct eg_policy *p, struct eg_check_scratch *sc, char *const *argv,
+    long iters, enum eg_action *act)
+{
+	struct eg_check_input in = { .argv = argv, .envp = environ, .cwd = "/tmp" };
+	struct eg_check_result res;
+	double a = now_ns();
+	for (long i = 0; i < iters; i++)
+		*act = eg_check(p, &in, sc, &res);
+	return (now_ns() - a) / (double)iters;
+}
+
+static void report_decisions(const struct setup *s)
+{
+	struct eg_check_scratch *sc = mmap(NULL, sizeof *sc, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (sc == MAP_FAILED)
+		die("mmap");
+	char *none[] = { "/bin/true", NULL };
+	char *match[] = { "terraform", "destroy", "-auto-approve", NULL };
+	printf("\n2. One decision in process (eg_check; median of 9 batches)\n");
+	for (int w = 0; w < 2; w++) {
+		struct eg_policy *p = eg_policy_map_file(s->policy[w]);
+		if (p == NULL)
+			die(s->policy[w]);
+		enum eg_action a1 = EG_ACT_NONE, a2 = EG_ACT_NONE;
+		double none_t[9], warm_t[9], cold_t[31];
+		for (int b = 0; b < 9; b++)
+			none_t[b] = time_check(p, sc, none, 100000, &a1);
+		(void)time_check(p, sc, match, 1, &a2);
+		for (int b = 0; b < 9; b++)
+			warm_t[b] = time_check(p, sc, match, 2000, &a2);
+		eg_policy_free(p);
+		/* First match in a process: a fresh mapping, regexes not compiled. */
+		for (int b = 0; b < 31; b++) {
+			struct eg_policy *q = eg_policy_map_file(s->policy[w]);
+			if (q == NULL)
+				die(s->policy[w]);
+			cold_t[b] = time_check(q, sc, match, 1, &a2);
+			eg_policy_free(q);
+		}
+		printf("   policy %s: %s\n", w ? "(d)" : "(c)", s->rules_line[w]);
+		printf("     %-44s %9.3f us  (%s)\n", "/bin/true, no rule names it", median(none_t, 9) / 1000,
+		    eg_action_name(a1));
+		printf("     %-44s %9.3f us  (%s)\n", "terraform destroy, first in process (compiles)",
+		    median(cold_t, 31) / 1000, eg_action_name(a2));
+		printf("     %-44s %9.3f us\n", "terraform destroy, warm", median(warm_t, 9) / 1000);
+	}
+	munmap(sc, sizeof *sc);
+}
+
+/* ------------------------------------------------------------ start-up and memory */
+
+/* dlopen `lib` in a fresh child with `envp` in its environment: ns. */
+static double time_dlopen(const char *lib, char **envp)
+{
+	int pfd[2];
+	if (pipe(pfd) < 0)
+		die("pipe");
+	pid_t pid = fork();
+	if (pid == 0) {
+		environ = envp; /* the constructor reads LD_PRELOAD and EXECGUARD_POLICY */
+		double a = now_ns();
+		void *h = dlopen(lib, RTLD_NOW | RTLD_LOCAL);
+		double ns = now_ns() - a;
+		if (h == NULL)
+			_exit(1);
+		(void)!write(pfd[1], &ns, sizeof ns);
+		_exit(0);
+	}
+	close(pfd[1]);
+	double ns = -1;
+	if (read(pfd[0], &ns, sizeof ns) != sizeof ns)
+		ns = -1;
+	close(pfd[0]);
+	int st;
+	waitpid(pid, &st, 0);
+	return ns;
+}
+
+static void report_startup(const struct setup *s)
+{
+	enum { K = 31 };
+	double lib_t[2][K], empty_t[K];
+	for (int k = 0; k < K; k++) {
+		empty_t[k] = time_dlopen(s->empty, s->env[CFG_EMPTY].v);
+		lib_t[0][k] = time_dlopen(s->library, s->env[CFG_PACKS].v);
+		lib_t[1][k] = time_dlopen(s->library, s->env[CFG_SYNTH].v);
+	}
+	double e = median(empty_t, K), c = median(lib_t[0], K), d = median(lib_t[1], K);
+	printf("\n3. Start-up: dlopen (map, relocate, constructor) in a fresh child, median of %d\n", K);
+	printf("   %-34s %9.1f us\n", "empty preload library", e / 1000);
+	printf("   %-34s %9.1f us  (+%.1f us)\n", "libexecguard.so, policy (c)", c / 1000, (c - e) / 1000);
+	printf("   %-34s %9.1f us  (+%.1f us)\n", "libexecguard.so, policy (d)", d / 1000, (d - e) / 1000);
+}
+
+static void report_rss(const struct setup *s)
+{
+	long v[N_CFG][5];
+	for (int c = 0; c < N_CFG; c++) {
+		char *argv[] = { (char *)s->self, "--rss", (char *)s->fake_git, "status", NULL };
+		char out[256];
+		if (run_capture(argv, s->env[c].v, out, sizeof out) != 0 ||
+		    sscanf(out, "%ld %ld %ld %ld %ld", &v[c][0], &v[c][1], &v[c][2], &v[c][3], &v[c][4]) != 5) {
+			fprintf(stderr, "overhead: rss child failed under %s\n", cfg_label[c]);
+			exit(1);
+		}
+	}
+	printf("\n4. Resident memory of the loop program, KiB (smaps_rollup)\n");
+	printf("   %-34s %6s %6s %6s %9s   %s\n", "", "Rss", "+spawn", "+git", "Dirty",
+	    "added at start vs (a), (b): Rss; Dirty; Dirty after +git");
+	for (int c = 0; c < N_CFG; c++)
+		printf("   %-34s %6ld %6ld %6ld %4ld/%4ld   %+ld, %+ld; %+ld, %+ld; %+ld, %+ld\n", cfg_label[c],
+		    v[c][0], v[c][1], v[c][2], v[c][3], v[c][4], v[c][0] - v[CFG_NONE][0],
+		    v[c][0] - v[CFG_EMPTY][0], v[c][3] - v[CFG_NONE][3], v[c][3] - v[CFG_EMPTY][3],
+		    v[c][4] - v[CFG_NONE][4], v[c][4] - v[CFG_EMPTY][4]);
+	printf("   (Rss counts shared file pages (libraries, the policy) in full; Dirty is\n"
+	       "    Private_Dirty, the pages this process wrote, at start / after +git.\n"
+	       "    +spawn: after one posix_spawn of /bin/true; +git: then one of a program\n"
+	       "    the packs index, `git status`, whose rules' regexes are compiled)\n");
+}
+
+static void cleanup(const char *dir)
+{
+	char *argv[] = { "/bin/rm", "-rf", "--", (char *)dir, NULL };
+	char out[16];
+	if (strncmp(dir, "/tmp/eg-bench.", 14) == 0)
+		run_capture(argv, environ, out, sizeof out);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc > 1 && strcmp(argv[1], "--loop") == 0)
+		return child_loop(argc, argv);
+	if (argc > 1 && strcmp(argv[1], "--rss") == 0)
+		return child_rss(argc, argv);
+
+	long n = 1000;
+	int rounds = 9, n_synth = 10000, opt;
+	const char *parts = "1234";
+	while ((opt = getopt(argc, argv, "n:r:s:o:h")) != -1) {
+		switch (opt) {
+		case 'n': n = atol(optarg); break;
+		case 'r': rounds = atoi(optarg); break;
+		case 's': n_synth = atoi(optarg); break;
+		case 'o': parts = optarg; break;
+		default:
+			fprintf(stderr, "usage: overhead [-n CHILDREN] [-r ROUNDS] [-s SYNTHETIC_RULES] "
+					"[-o PARTS]\n");
+			return opt == 'h' ? 0 : 64;
+		}
+	}
+	if (n < 1 || rounds < 1 || n_synth < 0)
+		return 64;
+
+	static struct setup s;
+	ssize_t l = readlink("/proc/self/exe", s.self, sizeof s.self - 1);
+	if (l <= 0)
+		die("/proc/self/exe");
+	s.self[l] = '\0';
+	s.execguard = EG_BUILD_ROOT "/cli/execguard";
+	s.library = EG_BUILD_LIBRARY;
+	s.empty = EG_BUILD_ROOT "/bench/empty_preload.so";
+	snprintf(s.tmp, sizeof s.tmp, "/tmp/eg-bench.XXXXXX");
+	if (mkdtemp(s.tmp) == NULL)
+		die("mkdtemp");
+	char *sub[] = { "config-c", "cache", "state", "bin" };
+	for (size_t i = 0; i < sizeof sub / sizeof *sub; i++) {
+		char *d = cat3(s.tmp, "/", sub[i]);
+		mkdir(d, 0700);
+		free(d);
+	}
+	snprintf(s.fake_git, sizeof s.fake_git, "%s/bin/git", s.tmp);
+	copy_file("/bin/true", s.fake_git);
+	make_synthetic(&s, n_synth);
+
+	env_base(&s.env[CFG_NONE]);
+	env_base(&s.env[CFG_EMPTY]);
+	env_add(&s.env[CFG_EMPTY], cat3("LD_PRELOAD=", s.empty, ""));
+	guarded_env(&s, 0, "config-c");
+	guarded_env(&s, 1, "config-d");
+
+	char la[128], la2[128], host[256] = "?";
+	loadavg(la, sizeof la);
+	gethostname(host, sizeof host);
+	printf("execguard overhead benchmark: %ld cpus, load average %s\n", sysconf(_SC_NPROCESSORS_ONLN), la);
+	printf("(c) %s\n(d) %s (%d synthetic rules for other programs added)\n", s.rules_line[0],
+	    s.rules_line[1], n_synth);
+	fflush(stdout);
+
+	if (strchr(parts, '1'))
+		report_loops(&s, n, rounds);
+	fflush(stdout);
+	if (strchr(parts, '2'))
+		report_decisions(&s);
+	if (strchr(parts, '3'))
+		report_startup(&s);
+	if (strchr(parts, '4'))
+		report_rss(&s);
+	loadavg(la2, sizeof la2);
+	printf("\nload average at the end: %s\n", la2);
+	cleanup(s.tmp);
+	return 0;
+}

@@ -1,0 +1,212 @@
+/*
+ * The fast path stays fast, checked without a clock: with the full default
+ * packs loaded, a program no rule names performs no PCRE2 compile, no PCRE2
+ * match and no heap allocation, and maps no compile arena. The counters are
+ * shown to work on a matching command. Also: a damaged block (the parts that
+ * are validated lazily, when a lookup reaches them) fails closed.
+ *
+ * pcre2_match_8 and pcre2_compile_8 are wrapped at link time (--wrap, see
+ * tests/meson.build); the allocator is interposed as in test_nomalloc.c.
+ */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "execguard.h"
+#include "policy_block.h"
+
+#ifndef EG_SOURCE_DIR
+#error "EG_SOURCE_DIR must be defined by the build"
+#endif
+
+static __thread int counting;
+static __thread unsigned long n_match, n_compile, n_alloc;
+
+#define WRAP __attribute__((visibility("default")))
+int __real_pcre2_match_8(const pcre2_code *, PCRE2_SPTR, PCRE2_SIZE, PCRE2_SIZE, uint32_t,
+    pcre2_match_data *, pcre2_match_context *);
+WRAP int __wrap_pcre2_match_8(const pcre2_code *, PCRE2_SPTR, PCRE2_SIZE, PCRE2_SIZE, uint32_t,
+    pcre2_match_data *, pcre2_match_context *);
+pcre2_code *__real_pcre2_compile_8(PCRE2_SPTR, PCRE2_SIZE, uint32_t, int *, PCRE2_SIZE *,
+    pcre2_compile_context *);
+WRAP pcre2_code *__wrap_pcre2_compile_8(PCRE2_SPTR, PCRE2_SIZE, uint32_t, int *, PCRE2_SIZE *,
+    pcre2_compile_context *);
+
+WRAP int __wrap_pcre2_match_8(const pcre2_code *c, PCRE2_SPTR s, PCRE2_SIZE l, PCRE2_SIZE o, uint32_t f,
+    pcre2_match_data *md, pcre2_match_context *mc)
+{
+	n_match += counting;
+	return __real_pcre2_match_8(c, s, l, o, f, md, mc);
+}
+
+WRAP pcre2_code *__wrap_pcre2_compile_8(PCRE2_SPTR p, PCRE2_SIZE l, uint32_t f, int *e, PCRE2_SIZE *eo,
+    pcre2_compile_context *cc)
+{
+	n_compile += counting;
+	return __real_pcre2_compile_8(p, l, f, e, eo, cc);
+}
+
+#ifndef __SANITIZE_ADDRESS__
+/* ASan owns the allocator; the plain build counts allocations. */
+#define COUNTS_ALLOCATIONS 1
+extern void *__libc_malloc(size_t);
+extern void *__libc_calloc(size_t, size_t);
+extern void *__libc_realloc(void *, size_t);
+extern void __libc_free(void *);
+
+WRAP void *malloc(size_t n)
+{
+	n_alloc += counting;
+	return __libc_malloc(n);
+}
+
+WRAP void *calloc(size_t a, size_t b)
+{
+	n_alloc += counting;
+	return __libc_calloc(a, b);
+}
+
+WRAP void *realloc(void *p, size_t n)
+{
+	n_alloc += counting;
+	return __libc_realloc(p, n);
+}
+
+WRAP void free(void *p)
+{
+	n_alloc += counting && p != NULL;
+	__libc_free(p);
+}
+#endif
+
+static struct eg_policy *load_packs(void)
+{
+	struct eg_sources src = { .packs_dir = EG_SOURCE_DIR "/patterns" };
+	struct eg_ruleset rs = { 0 };
+	struct eg_diags d = { 0 };
+	cr_assert_eq(eg_ruleset_load(&rs, &src, &d), 0);
+	struct eg_policy *p = eg_policy_build(&rs, &d);
+	cr_assert_not_null(p);
+	cr_assert_gt(eg_policy_rule_count(p), 50, "the full default packs");
+	eg_ruleset_free(&rs);
+	eg_diags_free(&d);
+	return p;
+}
+
+/* A private copy of p's block, adopted as a mapped file would be. */
+static struct eg_policy *copy_policy(const struct eg_policy *p, unsigned char **mem)
+{
+	size_t size;
+	const void *blk = eg_policy_block(p, &size);
+	*mem = aligned_alloc(8, (size + 7) / 8 * 8);
+	memcpy(*mem, blk, size);
+	struct eg_policy *q = eg_policy_from_block(*mem, size, false);
+	cr_assert_not_null(q, "the copy validates");
+	return q;
+}
+
+static enum eg_action check(const struct eg_policy *p, struct eg_check_scratch *sc,
+    char *const *argv, const char *exe, struct eg_check_result *res)
+{
+	struct eg_check_input in = { .argv = argv, .exe_path = exe, .cwd = "/tmp" };
+	n_match = n_compile = n_alloc = 0;
+	counting = 1;
+	enum eg_action a = eg_check(p, &in, sc, res);
+	counting = 0;
+	return a;
+}
+
+Test(fastpath, non_matching_exec_touches_no_regex_and_no_heap)
+{
+	struct eg_policy *p = load_packs();
+	struct eg_check_scratch *sc = malloc(sizeof *sc);
+	struct eg_check_result res;
+	char *const programs[][3] = {
+		{ "/bin/true", NULL },
+		{ "cc", "-O2", NULL },
+		{ "/usr/bin/grep", "-r", NULL },
+		{ "make", "-j8", NULL },
+	};
+	for (size_t i = 0; i < sizeof programs / sizeof programs[0]; i++) {
+		counting = 1;
+		bool may = eg_check_may_apply(p, programs[i][0], programs[i][0]);
+		counting = 0;
+		cr_expect_not(may, "%s: the program index rules it out", programs[i][0]);
+		cr_expect_eq(check(p, sc, programs[i], NULL, &res), EG_ACT_NONE);
+		cr_expect_eq(n_match, 0, "%s: %lu PCRE2 matches", programs[i][0], n_match);
+		cr_expect_eq(n_compile, 0, "%s: %lu PCRE2 compiles", programs[i][0], n_compile);
+#ifdef COUNTS_ALLOCATIONS
+		cr_expect_eq(n_alloc, 0, "%s: %lu allocator calls", programs[i][0], n_alloc);
+#endif
+	}
+	cr_expect_not(eg_regex_cache_used(p), "no compile arena was mapped");
+
+	/* The counters count: a command the packs index runs regexes. */
+	char *const tf[] = { "terraform", "destroy", NULL };
+	cr_expect_eq(check(p, sc, tf, NULL, &res), EG_ACT_CONFIRM);
+	cr_expect_gt(n_match, 0);
+	cr_expect_gt(n_compile, 0);
+	cr_expect(eg_regex_cache_used(p));
+	free(sc);
+	eg_policy_free(p);
+}
+
+/* Lazily validated parts of the block, damaged one at a time: each check
+ * that reaches the damage is refused, and the rest of the block still works. */
+Test(fastpath, damaged_entries_fail_closed_when_reached)
+{
+	struct eg_policy *p = load_packs();
+	struct eg_check_scratch *sc = malloc(sizeof *sc);
+	struct eg_check_result res;
+	char *const tf[] = { "terraform", "destroy", NULL };
+	char *const ls[] = { "ls", "-l", NULL };
+	const struct eg_blk_bucket *b;
+	cr_assert_eq(eg_policy_find(p, "terraform", &b), 1);
+	uint32_t first_rule = p->u32[b->rules_first];
+	uint32_t bucket_off = (uint32_t)((const unsigned char *)b - p->base);
+
+	for (int damage = 0; damage < 5; damage++) {
+		unsigned char *mem;
+		struct eg_policy *q = copy_policy(p, &mem);
+		struct eg_blk_bucket *qb = (struct eg_blk_bucket *)(mem + bucket_off);
+		struct eg_blk_rule *qr =
+		    (struct eg_blk_rule *)(mem + q->h->rules_off) + q->u32[qb->rules_first];
+		uint32_t *qu32 = (uint32_t *)(mem + q->h->u32_off);
+		switch (damage) {
+		case 0: qb->n_rules = q->h->n_u32 + 1; break;          /* list past the pool */
+		case 1: qu32[qb->rules_first] = q->h->n_rules; break;  /* rule index out of range */
+		case 2: qr->reason = q->h->strings_len + 7; break;     /* string out of range */
+		case 3: qr->action = 99; qr->n_match = 0; break;        /* garbage action */
+		case 4: qr->match_first = q->h->n_u32; qr->n_match = 2; break; /* regex list past the pool */
+		}
+		(void)first_rule;
+		enum eg_action a = check(q, sc, tf, NULL, &res);
+		cr_expect_eq(a, EG_ACT_DENY, "damage %d: refused", damage);
+		cr_expect_neq(res.fail, EG_FAIL_NONE, "damage %d: as a failure", damage);
+		cr_expect_eq(check(q, sc, ls, NULL, &res), EG_ACT_NONE, "damage %d: ls unaffected", damage);
+		eg_policy_free(q);
+		free(mem);
+	}
+
+	/* A regex whose source runs past the strings: the rule using it fails closed. */
+	unsigned char *mem;
+	struct eg_policy *q = copy_policy(p, &mem);
+	const struct eg_blk_rule *r = &q->rules[first_rule];
+	cr_assert_gt(r->n_match, 0);
+	struct eg_blk_regex *rx = (struct eg_blk_regex *)(mem + q->h->regex_off) + q->u32[r->match_first];
+	rx->len = q->h->strings_len;
+	cr_expect_eq(check(q, sc, tf, NULL, &res), EG_ACT_DENY);
+	cr_expect_eq(res.fail, EG_FAIL_REGEX);
+	eg_policy_free(q);
+	free(mem);
+
+	/* Header damage is still caught when the block is adopted. */
+	q = copy_policy(p, &mem);
+	size_t size = q->size;
+	eg_policy_free(q);
+	((struct eg_blk_header *)mem)->n_buckets = 3;
+	cr_expect_null(eg_policy_from_block(mem, size, false));
+	free(mem);
+	free(sc);
+	eg_policy_free(p);
+}
