@@ -30,7 +30,6 @@ struct eg_real {
 	int (*system)(const char *);
 	FILE *(*popen)(const char *, const char *);
 	int (*wordexp)(const char *, wordexp_t *, int);
-	pid_t (*fork)(void);
 };
 
 extern EG_HIDDEN struct eg_real eg_real;

@@ -6,8 +6,10 @@
  * two versions of posix_spawn/posix_spawnp), find our own path with dladdr,
  * remember our LD_PRELOAD entry and our EXECGUARD_* values for re-injection,
  * and load the policy:
- *   - EXECGUARD_POLICY set: map that policy block, on the first hook call
- *     (load_deferred); if it cannot be used, fail closed (every exec
+ *   - EXECGUARD_POLICY set: map that policy block (load_deferred, called
+ *     from here: mapped on the first hook call instead, a process that has
+ *     used up its descriptors by then could not map it and would refuse
+ *     even a harmless command); if it cannot be used, fail closed (every exec
  *     refused, with a message saying to restart `execguard run`) rather
  *     than fall back to other rules;
  *   - otherwise the default rule files (eg_policy_load_default: parsing only,
@@ -88,7 +90,6 @@ EG_HOT_TEXT static void resolve_real(void)
 	eg_real.system = (int (*)(const char *))real_sym("system");
 	eg_real.popen = (FILE * (*)(const char *, const char *)) real_sym("popen");
 	eg_real.wordexp = (int (*)(const char *, wordexp_t *, int))real_sym("wordexp");
-	eg_real.fork = (pid_t (*)(void))real_sym("fork");
 }
 
 /* Our path with symlinks resolved, computed only when an entry in
@@ -180,10 +181,10 @@ static void set_load_error(const char *a, const char *b, const char *c)
 }
 
 /*
- * EXECGUARD_POLICY is mapped on the first hook call, not in the
- * constructor: most guarded processes (compilers, /bin/true, git plumbing)
- * never exec anything, and for them the policy costs nothing at all. The
- * path is taken from our captured copy of the variable (eg_ours), which the
+ * EXECGUARD_POLICY is mapped by the constructor (init). It was mapped on the
+ * first hook call, which spared processes that never exec the open and the
+ * map, but a process that has used up its descriptors by its first exec
+ * could then not map it and would refuse every command. The path is taken from our captured copy of the variable (eg_ours), which the
  * program cannot change. Loading is lock-free: a thread (or a signal
  * handler, or a vfork child, whose writes the parent sees) that finds the
  * policy not yet loaded maps it into a slot of its own and publishes it
@@ -382,6 +383,8 @@ EG_HOT_TEXT static void init(void)
 	eg_guard_cfg.strict_supervised = strict_supervised();
 	if (!eg_guard_cfg.strict_supervised) { /* the supervisor has the rules */
 		load_policy();
+		if (eg_load.policy_state == POLICY_DEFERRED)
+			load_deferred(); /* now, while a descriptor is sure to be free */
 		eg_guard_cfg.approved_by_parent = approved_by_parent();
 	}
 	/* audit sinks; syslog is on by default when every process on the

@@ -75,20 +75,20 @@ workload "meson + ninja build of a C project" setup_proj \
 
 # ------------------------------------------------ C project: make -j2
 setup_make() {
-	setup_proj && cat > "$T/proj/Makefile" <<'EOF'
+	# the configuration header meson generated for this build, so the
+	# Makefile follows the project as it grows
+	setup_proj && mkdir -p "$T/proj/mk" && cp "${EG_BUILD_ROOT:?EG_BUILD_ROOT not set}/eg_config.h" "$T/proj/mk/" &&
+		cat > "$T/proj/Makefile" <<'EOF'
 # The engine and the CLI of execguard, built by make instead of meson.
-CFLAGS = -std=gnu11 -O1 -Wall -Wextra -D_GNU_SOURCE -Iinclude -Ilib -Ilib/preload -Imk -isystem /usr/include/bsd -DLIBBSD_OVERLAY
+CFLAGS = -std=gnu11 -O1 -Wall -Wextra -D_GNU_SOURCE -Iinclude -Ilib -Ilib/preload -Icli -Imk -isystem /usr/include/bsd -DLIBBSD_OVERLAY
 SRCS = $(wildcard lib/*.c) $(wildcard cli/*.c) \
-  $(addprefix lib/preload/,guard.c prompt.c refuse.c audit.c env_inject.c path_search.c)
+  $(filter-out lib/preload/hooks_%.c lib/preload/preload_init.c,$(wildcard lib/preload/*.c))
 OBJS = $(SRCS:%.c=mk/%.o)
 mk/execguard: $(OBJS)
 	$(CC) -o $@ $(OBJS) -lpcre2-8 -lbsd -ldl
-mk/%.o: %.c mk/eg_config.h
+mk/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
-mk/eg_config.h:
-	@mkdir -p mk
-	printf '#define EG_VERSION "0"\n#define EG_PACKS_DIR "/x"\n#define EG_SOURCE_PACKS_DIR "/x"\n#define EG_BUILD_ROOT "/x"\n#define EG_BUILD_LIBRARY "/x"\n#define EG_SYSTEM_RULES_DIR "/x"\n#define EG_LIBDIR "/x"\n' > $@
 EOF
 }
 workload "make -j2 of a C project" setup_make \
