@@ -8,6 +8,7 @@
  * One concern a file:
  *   strict_filter.c      the BPF program, no_new_privs, the listener descriptor
  *   strict_target.c      reading an exec request out of the calling process
+ *   strict_proc.c        a process's name, parents, group, session, stderr
  *   strict_verify.c      what the process must look like once the exec is
  *                        done, and the ptrace stop where that is compared
  *   strict_approve.c     the approval step (asking the human)
