@@ -8,10 +8,14 @@
  * One concern a file:
  *   strict_filter.c      the BPF program, no_new_privs, the listener descriptor
  *   strict_target.c      reading an exec request out of the calling process
+ *   strict_proc.c        a process's name, parents, group, session, stderr
  *   strict_verify.c      what the process must look like once the exec is
  *                        done, and the ptrace stop where that is compared
  *   strict_approve.c     the approval step (asking the human)
- *   strict_supervisor.c  the event loop: decide, answer, verify, reap
+ *   strict_supervisor.c  the event loop: decide, let through, verify, reap
+ *   strict_answer.c      answers: response, message, audit record
+ *   strict_question.c    questions, each asked by a helper process
+ *                        (the three share strict_sup.h)
  *   strict_probe.c       is strict mode available on this machine?
  *   strict_run.c         `execguard run --strict`
  *

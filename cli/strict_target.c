@@ -27,6 +27,7 @@
 #include <limits.h>
 #include <linux/openat2.h>
 #include <linux/seccomp.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,17 +43,38 @@
 #define ARG_COUNT_MAX (1u << 21)
 #define PAGE 4096u
 
+/* Reads go through a window of the caller's memory, so that the strings of
+ * an environment (usually one after the other) cost one system call for
+ * many, not one each. */
+#define WINDOW (64u * 1024u)
+
 struct mem {
 	pid_t tid;
 	int fd; /* /proc/TID/mem, opened only when process_vm_readv is refused */
 	bool denied; /* neither way is allowed: not a bad pointer */
+	uint64_t base; /* the window: len bytes of the caller's memory at base */
+	size_t len;
+	unsigned char win[WINDOW];
 };
 
+/* Read up to len bytes at addr; fewer when a page on the way cannot be read
+ * (one remote iovec per page: process_vm_readv never splits an iovec). */
 static ssize_t mem_read(struct mem *m, uint64_t addr, void *buf, size_t len)
 {
-	struct iovec local = { .iov_base = buf, .iov_len = len };
-	struct iovec remote = { .iov_base = (void *)(uintptr_t)addr, .iov_len = len };
-	ssize_t n = process_vm_readv(m->tid, &local, 1, &remote, 1, 0);
+	struct iovec remote[WINDOW / PAGE + 1];
+	size_t nr = 0, got = 0;
+	while (got < len && nr < sizeof remote / sizeof remote[0]) {
+		uint64_t a = addr + got;
+		size_t chunk = PAGE - (size_t)(a % PAGE);
+		if (chunk > len - got)
+			chunk = len - got;
+		remote[nr].iov_base = (void *)(uintptr_t)a;
+		remote[nr].iov_len = chunk;
+		nr++;
+		got += chunk;
+	}
+	struct iovec local = { .iov_base = buf, .iov_len = got };
+	ssize_t n = process_vm_readv(m->tid, &local, 1, remote, nr, 0);
 	if (n >= 0 || (errno != ENOSYS && errno != EPERM))
 		return n;
 	if (m->fd < 0) {
@@ -65,9 +87,32 @@ static ssize_t mem_read(struct mem *m, uint64_t addr, void *buf, size_t len)
 		}
 	}
 	do
-		n = pread(m->fd, buf, len, (off_t)addr);
+		n = pread(m->fd, buf, got, (off_t)addr);
 	while (n < 0 && errno == EINTR);
 	return n;
+}
+
+/* The caller's bytes from addr on, at least `need` of them: a pointer into
+ * the window and how many follow; NULL when they cannot be read. */
+static const unsigned char *mem_at(struct mem *m, uint64_t addr, size_t need, size_t *avail)
+{
+	if (m->len && addr >= m->base && addr - m->base < m->len &&
+	    m->len - (size_t)(addr - m->base) >= need) {
+		*avail = m->len - (size_t)(addr - m->base);
+		return m->win + (addr - m->base);
+	}
+	size_t want = WINDOW;
+	if (addr > UINT64_MAX - want)
+		want = (size_t)(UINT64_MAX - addr);
+	ssize_t n = mem_read(m, addr, m->win, want);
+	if (n < (ssize_t)need || n <= 0) {
+		m->len = 0;
+		return NULL;
+	}
+	m->base = addr;
+	m->len = (size_t)n;
+	*avail = (size_t)n;
+	return m->win;
 }
 
 /* A growing byte buffer for strings read from the caller. */
@@ -96,21 +141,22 @@ static int blob_reserve(struct blob *b, size_t more)
 static int read_string(struct mem *m, uint64_t addr, struct blob *b, size_t *budget)
 {
 	for (;;) {
-		size_t chunk = PAGE - (size_t)(addr % PAGE);
-		if (blob_reserve(b, chunk) != 0)
-			return ENOMEM;
-		ssize_t n = mem_read(m, addr, b->p + b->len, chunk);
-		if (n <= 0)
+		size_t avail;
+		const unsigned char *p = mem_at(m, addr, 1, &avail);
+		if (p == NULL)
 			return EFAULT;
-		char *nul = memchr(b->p + b->len, '\0', (size_t)n);
-		size_t take = nul ? (size_t)(nul - (b->p + b->len)) + 1 : (size_t)n;
+		const unsigned char *nul = memchr(p, '\0', avail);
+		size_t take = nul ? (size_t)(nul - p) + 1 : avail;
 		if (take > *budget)
 			return E2BIG;
+		if (blob_reserve(b, take) != 0)
+			return ENOMEM;
+		memcpy(b->p + b->len, p, take);
 		*budget -= take;
 		b->len += take;
 		if (nul)
 			return 0;
-		addr += (uint64_t)n;
+		addr += (uint64_t)take;
 	}
 }
 
@@ -124,34 +170,28 @@ static int read_vector(struct mem *m, uint64_t addr, struct blob *b, size_t **of
 	if (addr == 0)
 		return 0;
 	size_t cap = 0;
-	for (;;) {
-		uint64_t ptrs[PAGE / sizeof(uint64_t)];
-		size_t chunk = PAGE - (size_t)(addr % PAGE);
-		chunk -= chunk % sizeof(uint64_t);
-		if (chunk == 0)
-			chunk = sizeof(uint64_t); /* a misaligned array straddling a page */
-		ssize_t n = mem_read(m, addr, ptrs, chunk);
-		if (n < (ssize_t)sizeof(uint64_t))
+	for (;; addr += sizeof(uint64_t)) {
+		size_t avail;
+		const unsigned char *p = mem_at(m, addr, sizeof(uint64_t), &avail);
+		if (p == NULL)
 			return EFAULT;
-		size_t np = (size_t)n / sizeof(uint64_t);
-		for (size_t i = 0; i < np; i++) {
-			if (ptrs[i] == 0)
-				return 0;
-			if (*count >= ARG_COUNT_MAX)
-				return E2BIG;
-			if (*count == cap) {
-				cap = cap ? cap * 2 : 64;
-				size_t *no = realloc(*offs, cap * sizeof *no);
-				if (no == NULL)
-					return ENOMEM;
-				*offs = no;
-			}
-			(*offs)[(*count)++] = b->len;
-			int e = read_string(m, ptrs[i], b, budget);
-			if (e)
-				return e;
+		uint64_t ptr;
+		memcpy(&ptr, p, sizeof ptr);
+		if (ptr == 0)
+			return 0;
+		if (*count >= ARG_COUNT_MAX)
+			return E2BIG;
+		if (*count == cap) {
+			cap = cap ? cap * 2 : 64;
+			size_t *no = realloc(*offs, cap * sizeof *no);
+			if (no == NULL)
+				return ENOMEM;
+			*offs = no;
 		}
-		addr += (uint64_t)np * sizeof(uint64_t);
+		(*offs)[(*count)++] = b->len;
+		int e = read_string(m, ptr, b, budget);
+		if (e)
+			return e;
 	}
 }
 
@@ -337,21 +377,29 @@ int strict_exec_read(int listener, const struct seccomp_notif *n, struct strict_
 	x->dirfd = x->is_execveat ? (int)a[0] : AT_FDCWD;
 	x->at_flags = x->is_execveat ? (int)a[4] : 0;
 
-	struct mem m = { .tid = x->tid, .fd = -1 };
+	struct mem *m = malloc(sizeof *m); /* the window is too big for a stack frame */
+	if (m == NULL)
+		return ENOMEM;
+	m->tid = x->tid;
+	m->fd = -1;
+	m->denied = false;
+	m->base = 0;
+	m->len = 0;
 	struct blob pb = { 0 }, ab = { 0 }, eb = { 0 };
 	size_t *aoffs = NULL, *eoffs = NULL;
 	size_t budget = PATH_MAX;
-	int e = read_string(&m, path_p, &pb, &budget);
+	int e = read_string(m, path_p, &pb, &budget);
 	if (e == E2BIG)
 		e = ENAMETOOLONG;
 	budget = ARG_BYTES_MAX;
 	if (!e)
-		e = read_vector(&m, argv_p, &ab, &aoffs, &x->argc, &budget);
+		e = read_vector(m, argv_p, &ab, &aoffs, &x->argc, &budget);
 	if (!e)
-		e = read_vector(&m, envp_p, &eb, &eoffs, &x->envc, &budget);
-	if (m.fd >= 0)
-		close(m.fd);
-	bool unreadable = m.denied;
+		e = read_vector(m, envp_p, &eb, &eoffs, &x->envc, &budget);
+	if (m->fd >= 0)
+		close(m->fd);
+	bool unreadable = m->denied;
+	free(m);
 	if (!e) {
 		x->path = pb.p;
 		pb.p = NULL;
@@ -404,84 +452,4 @@ void strict_exec_free(struct strict_exec *x)
 	free(x->path);
 	x->argv = x->envp = NULL;
 	x->arg_blob = x->env_blob = x->path = NULL;
-}
-
-/* ------------------------------------------------------------ the process */
-
-static int read_stat(pid_t pid, char *comm, size_t csize, pid_t *ppid, pid_t *pgrp, pid_t *sid,
-    int *tty)
-{
-	char p[64], buf[1024];
-	snprintf(p, sizeof p, "/proc/%d/stat", (int)pid);
-	int fd = open(p, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	ssize_t n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	char *o = strchr(buf, '('), *c = strrchr(buf, ')');
-	if (!o || !c || c < o)
-		return -1;
-	size_t cl = (size_t)(c - o - 1);
-	if (cl >= csize)
-		cl = csize - 1;
-	memcpy(comm, o + 1, cl);
-	comm[cl] = '\0';
-	char state;
-	int pp, pg, s, t;
-	if (sscanf(c + 1, " %c %d %d %d %d", &state, &pp, &pg, &s, &t) != 5)
-		return -1;
-	*ppid = pp;
-	*pgrp = pg;
-	*sid = s;
-	*tty = t;
-	return 0;
-}
-
-int strict_proc_info(pid_t pid, struct strict_proc *out)
-{
-	memset(out, 0, sizeof *out);
-	if (read_stat(pid, out->comm, sizeof out->comm, &out->ppid, &out->pgrp, &out->session,
-	    &out->tty_nr) != 0)
-		return -1;
-	size_t len = 0;
-	pid_t p = out->ppid;
-	for (int depth = 0; depth < 3 && p > 1; depth++) {
-		char comm[64];
-		pid_t pp, pg, s;
-		int t;
-		if (read_stat(p, comm, sizeof comm, &pp, &pg, &s, &t) != 0)
-			break;
-		int w = snprintf(out->parents + len, sizeof out->parents - len, "%s%s(%d)",
-		    len ? " < " : "", comm, (int)p);
-		if (w < 0 || (size_t)w >= sizeof out->parents - len) {
-			out->parents[len] = '\0';
-			break;
-		}
-		len += (size_t)w;
-		p = pp;
-	}
-	return 0;
-}
-
-int strict_target_stderr(pid_t tgid)
-{
-#if defined(SYS_pidfd_open) && defined(SYS_pidfd_getfd)
-	long pfd = syscall(SYS_pidfd_open, tgid, 0);
-	if (pfd >= 0) {
-		long fd = syscall(SYS_pidfd_getfd, (int)pfd, 2, 0);
-		close((int)pfd);
-		if (fd >= 0) {
-			(void)fcntl((int)fd, F_SETFD, FD_CLOEXEC);
-			return (int)fd;
-		}
-	}
-#endif
-	/* A new open of the same file: O_APPEND so a log file is not
-	 * overwritten from its start. */
-	char p[64];
-	snprintf(p, sizeof p, "/proc/%d/fd/2", (int)tgid);
-	return open(p, O_WRONLY | O_APPEND | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
 }

@@ -216,6 +216,30 @@ def t_execveat_and_fd(w):
           % (rc, w.ran(), err))
 
 
+def t_every_libc_route(w):
+    """Every exec-family route of the C library, as the preload tests drive
+    them (eg_exec_variants), refused by the supervisor with the library
+    stepping aside: one message each (wordexp's shell writes to /dev/null),
+    the documented return values."""
+    variants = os.path.join(TEST_BIN, "eg_exec_variants")
+    fake = os.path.join(w.bin, "terraform")
+    expect = {"posix_spawn": "rc=13 errno=EACCES", "posix_spawnp": "rc=13 errno=EACCES",
+              "system": "status exited=1 code=126", "popen": "status exited=1 code=126"}
+    for mode in ("execve execv execvp execvpe execl execlp execle execveat execveat-fd fexecve "
+                 "posix_spawn posix_spawnp system popen wordexp").split():
+        w.reset()
+        if mode in ("system", "popen", "wordexp"):
+            args = [mode, "x=$(terraform destroy)" if mode == "wordexp" else "terraform destroy"]
+        else:
+            args = [mode, "terraform" if mode.endswith("p") or mode == "execvpe" else fake, "destroy"]
+        rc, out, err = run(w, strict(variants, *args))
+        check(w.ran() == [], "%s: the command ran" % mode)
+        if mode == "wordexp":
+            continue  # its shell's stderr goes to /dev/null (no WRDE_SHOWERR)
+        check(err.count("execguard: blocked:") == 1, "%s: messages:\n%s" % (mode, err))
+        check(expect.get(mode, "rc=-1 errno=EACCES") in out, "%s: %r" % (mode, out))
+
+
 def t_names_and_paths(w):
     w.reset()
     rc, _, err = run(w, strict("tf", "destroy"))
@@ -588,6 +612,7 @@ CASES = [
     ("a static binary: missed by preload, stopped by strict", t_static_binary),
     ("a raw execve system call: missed by preload, stopped by strict", t_raw_syscall),
     ("execveat relative to a directory fd, and by fd", t_execveat_and_fd),
+    ("every exec route of the C library is refused once", t_every_libc_route),
     ("symlinks, /proc/self/exe, relative paths", t_names_and_paths),
     ("#! scripts pass the check after exec", t_scripts_verified),
     ("log rules are recorded", t_log_rule),
