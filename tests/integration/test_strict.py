@@ -155,6 +155,31 @@ def blocked(err, cmd):
 
 # ---------------------------------------------------------------- no terminal
 
+def t_approver_channel(w):
+    # the supervisor asks through the configured channel: an approver
+    # program answers without a terminal; its exit status decides
+    fake = os.path.join(w.bin, "terraform")
+    req = os.path.join(w.root, "approver-request.json")
+    for status, ran in ((0, True), (1, False)):
+        w.reset()
+        approver = "cat > '%s'; exit %d" % (req, status)
+        argv = [EXECGUARD, "run", "--strict", "--approver", approver, "--", RAW, fake,
+                "terraform", "destroy"]
+        rc, _, err = run(w, argv)
+        check((w.ran() == ["terraform destroy"]) == ran,
+              "approver exit %d: ran %r, rc %r\n%s" % (status, w.ran(), rc, err))
+        with open(req) as f:
+            request = json.load(f)
+        check(request.get("argv") == ["terraform", "destroy"], "request: %r" % request)
+        recs = [r for r in w.records() if r.get("rule") == "test.terraform-destroy"]
+        want = "approved" if ran else "refused"
+        check(recs and recs[-1]["outcome"] == want and recs[-1]["route"] == "strict",
+              "audit: %r" % recs)
+        if ran:
+            check(recs[-1].get("channel") == "approver", "channel: %r" % recs[-1])
+
+
+
 def t_plain_commands_untouched(w):
     w.reset()
     rc, out, err = run(w, strict("terraform", "plan"))
@@ -611,6 +636,7 @@ CASES = [
     ("commands no rule names run untouched", t_plain_commands_untouched),
     ("a static binary: missed by preload, stopped by strict", t_static_binary),
     ("a raw execve system call: missed by preload, stopped by strict", t_raw_syscall),
+    ("an approver program answers the supervisor's question, no terminal needed", t_approver_channel),
     ("execveat relative to a directory fd, and by fd", t_execveat_and_fd),
     ("every exec route of the C library is refused once", t_every_libc_route),
     ("symlinks, /proc/self/exe, relative paths", t_names_and_paths),
