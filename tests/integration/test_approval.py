@@ -313,7 +313,10 @@ def t_allow_once_window(w):
         pos = len(s.out)
         s.send(b"yes\r")
         s.expect(b"rc2=0", start=pos)
-        check(s.out[pos:].count(QUESTION) == 0, "asked again in the window:\n" + s.text())
+        # only up to rc2: the next (other cwd) question may already be in
+        # the same read
+        window = s.out[pos:s.out.index(b"rc2=0", pos)]
+        check(window.count(QUESTION) == 0, "asked again in the window:\n" + s.text())
         s.expect(QUESTION, start=pos)   # other cwd
         pos = len(s.out)
         s.send(b"no\r")
