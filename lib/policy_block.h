@@ -130,6 +130,10 @@ int eg_policy_init_block(struct eg_policy *p, const void *block, size_t size, bo
 /* eg_policy_map_file into caller-provided storage; -1 if missing or damaged.
  * Preserves errno. */
 int eg_policy_map_file_into(struct eg_policy *p, const char *path);
+/* Only open, fstat, mmap, close: no page of the block is read, nothing is
+ * checked (eg_policy_init_block does that later). NULL if it cannot be
+ * mapped. Preserves errno. */
+const void *eg_policy_map_raw(const char *path, size_t *size);
 
 /* Compiled code for regex `id`, compiling on first use (hook-path safe:
  * memory from the lazily mapped compile arena). NULL if it cannot compile. */

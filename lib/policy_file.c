@@ -48,6 +48,16 @@ static const void *map_block(const char *path, size_t *size)
 	return m;
 }
 
+const void *eg_policy_map_raw(const char *path, size_t *size)
+{
+	if (path == NULL || path[0] == '\0')
+		return NULL;
+	int saved = errno;
+	const void *m = map_block(path, size);
+	errno = saved;
+	return m;
+}
+
 int eg_policy_map_file_into(struct eg_policy *p, const char *path)
 {
 	if (path == NULL || path[0] == '\0')

@@ -6,10 +6,9 @@
  * two versions of posix_spawn/posix_spawnp), find our own path with dladdr,
  * remember our LD_PRELOAD entry and our EXECGUARD_* values for re-injection,
  * and load the policy:
- *   - EXECGUARD_POLICY set: map that policy block (load_deferred, called
- *     from here: mapped on the first hook call instead, a process that has
- *     used up its descriptors by then could not map it and would refuse
- *     even a harmless command); if it cannot be used, fail closed (every exec
+ *   - EXECGUARD_POLICY set: map that policy block here (open+mmap, no page
+ *     read), check and adopt it on the first hook call (load_deferred); if
+ *     it cannot be used, fail closed (every exec
  *     refused, with a message saying to restart `execguard run`) rather
  *     than fall back to other rules;
  *   - otherwise the default rule files (eg_policy_load_default: parsing only,
@@ -57,6 +56,10 @@ EG_HOT EG_HIDDEN struct {
 	unsigned slots_used; /* __atomic */
 	bool timeout_from_env;
 	const char *deferred_path;
+	/* EXECGUARD_POLICY's file, mapped by the constructor but not read:
+	 * the first hook checks and adopts it (load_deferred) */
+	const void *raw;
+	size_t raw_size;
 	/* Our own path, absolute ("" if unknown): the loader's own copy of
 	 * the name (dladdr), which lives as long as we are loaded. */
 	const char *self_path;
@@ -181,10 +184,9 @@ static void set_load_error(const char *a, const char *b, const char *c)
 }
 
 /*
- * EXECGUARD_POLICY is mapped by the constructor (init). It was mapped on the
- * first hook call, which spared processes that never exec the open and the
- * map, but a process that has used up its descriptors by its first exec
- * could then not map it and would refuse every command. The path is taken from our captured copy of the variable (eg_ours), which the
+ * EXECGUARD_POLICY is mapped by the constructor (init) and checked and
+ * adopted on the first hook call: a process that never execs reads none of
+ * its pages. The path is taken from our captured copy of the variable (eg_ours), which the
  * program cannot change. Loading is lock-free: a thread (or a signal
  * handler, or a vfork child, whose writes the parent sees) that finds the
  * policy not yet loaded maps it into a slot of its own and publishes it
@@ -206,10 +208,14 @@ __attribute__((noinline)) static void load_deferred(void)
 {
 	unsigned k = __atomic_fetch_add(&eg_load.slots_used, 1, __ATOMIC_RELAXED);
 	struct eg_policy *p = NULL;
-	if (k < POLICY_SLOTS)
-		p = eg_policy_map_file_into(&eg_load.slot[k], eg_load.deferred_path) == 0 ? &eg_load.slot[k] : NULL;
+	/* the mapping is shared by every slot and kept for the process's life */
+	if (eg_load.raw == NULL)
+		p = NULL;
+	else if (k < POLICY_SLOTS)
+		p = eg_policy_init_block(&eg_load.slot[k], eg_load.raw, eg_load.raw_size, false) == 0
+		    ? &eg_load.slot[k] : NULL;
 	else
-		p = eg_policy_map_file(eg_load.deferred_path); /* a page of its own */
+		p = eg_policy_from_block(eg_load.raw, eg_load.raw_size, false); /* a page of its own */
 	if (p == NULL) {
 		int saved = errno;
 		set_load_error("the policy file EXECGUARD_POLICY=", eg_load.deferred_path,
@@ -383,8 +389,13 @@ EG_HOT_TEXT static void init(void)
 	eg_guard_cfg.strict_supervised = strict_supervised();
 	if (!eg_guard_cfg.strict_supervised) { /* the supervisor has the rules */
 		load_policy();
+		/* Mapped now, while a descriptor is sure to be free (a process that
+		 * has used up its descriptors by its first exec could not open the
+		 * file then, and would refuse even harmless commands); checked and
+		 * adopted on the first hook call, so a process that never execs
+		 * reads none of its pages. */
 		if (eg_load.policy_state == POLICY_DEFERRED)
-			load_deferred(); /* now, while a descriptor is sure to be free */
+			eg_load.raw = eg_policy_map_raw(eg_load.deferred_path, &eg_load.raw_size);
 		eg_guard_cfg.approved_by_parent = approved_by_parent();
 	}
 	/* audit sinks; syslog is on by default when every process on the
