@@ -1,5 +1,6 @@
 /* The strict JSON reader. See json_read.h. */
 #include "json_read.h"
+#include "utf8.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -78,39 +79,6 @@ static size_t put_utf8(char *o, uint32_t cp)
 	return 4;
 }
 
-/* Length of a valid UTF-8 sequence at s (1..4) within n bytes, 0 if invalid. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-	unsigned char c = s[0];
-	size_t k;
-	uint32_t cp;
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf) {
-		k = 2;
-		cp = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		k = 3;
-		cp = c & 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		k = 4;
-		cp = c & 0x07;
-	} else {
-		return 0;
-	}
-	if (k > n)
-		return 0;
-	for (size_t i = 1; i < k; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((k == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-	    (k == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;
-	return k;
-}
-
 /* A string at r->pos (the opening quote). With `out`, its unescaped text
  * (malloc'd) goes there. */
 static bool string(struct rd *r, char **out)
@@ -145,7 +113,7 @@ static bool string(struct rd *r, char **out)
 		if (c < 0x20)
 			goto bad;
 		if (c != '\\') {
-			size_t k = utf8_len(r->s + r->pos, r->len - r->pos);
+			size_t k = eg_utf8_decode(r->s + r->pos, r->len - r->pos, NULL);
 			if (k == 0)
 				goto bad;
 			if (o)

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "execguard.h"
+#include "utf8.h"
 
 #define ELLIPSIS "\xe2\x80\xa6"
 
@@ -37,39 +38,6 @@ static void emit(struct qout *o, const char *p, size_t n)
 	o->pos += n;
 }
 
-/* Decode one UTF-8 sequence; returns its length, 0 if invalid. */
-static size_t utf8_dec(const unsigned char *s, uint32_t *cp)
-{
-	unsigned char c = s[0];
-	size_t n;
-	uint32_t v;
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	} else if (c >= 0xc2 && c <= 0xdf) {
-		n = 2;
-		v = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		n = 3;
-		v = c & 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		n = 4;
-		v = c & 0x07;
-	} else {
-		return 0;
-	}
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		v = (v << 6) | (s[i] & 0x3f);
-	}
-	if ((n == 3 && v < 0x800) || (n == 4 && (v < 0x10000 || v > 0x10ffff))
-	    || (v >= 0xd800 && v <= 0xdfff))
-		return 0;
-	*cp = v;
-	return n;
-}
-
 /* Code points a terminal would not show faithfully. */
 static bool cp_hidden(uint32_t cp)
 {
@@ -95,7 +63,7 @@ static enum qstyle classify(const char *w)
 	enum qstyle st = Q_BARE;
 	while (*p) {
 		uint32_t cp;
-		size_t n = utf8_dec(p, &cp);
+		size_t n = eg_utf8_decode(p, SIZE_MAX, &cp);
 		if (n == 0 || cp_hidden(cp))
 			return Q_ANSI;
 		if (n > 1 || !safe_char(*p))
@@ -130,7 +98,7 @@ static void quote_word(struct qout *o, const char *w)
 		emit(o, "'", 1);
 		while (*p && !o->full) {
 			uint32_t cp;
-			size_t n = utf8_dec(p, &cp);
+			size_t n = eg_utf8_decode(p, SIZE_MAX, &cp);
 			if (*p == '\'')
 				emit(o, "'\\''", 4);
 			else
@@ -143,7 +111,7 @@ static void quote_word(struct qout *o, const char *w)
 		emit(o, "$'", 2);
 		while (*p && !o->full) {
 			uint32_t cp;
-			size_t n = utf8_dec(p, &cp);
+			size_t n = eg_utf8_decode(p, SIZE_MAX, &cp);
 			if (n == 0) {
 				emit_hex(o, "\\x", *p, 2);
 				p++;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "fmt.h"
+#include "utf8.h"
 
 struct out {
 	char *p;
@@ -35,37 +36,6 @@ static void put_uint(struct out *o, unsigned long v)
 	put_raw(o, d);
 }
 
-/* Length of a valid UTF-8 sequence at s (1..4), 0 if invalid. */
-static int utf8_len(const unsigned char *s)
-{
-	unsigned char c = s[0];
-	int n;
-	uint32_t cp;
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf) {
-		n = 2;
-		cp = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		n = 3;
-		cp = c & 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		n = 4;
-		cp = c & 0x07;
-	} else {
-		return 0;
-	}
-	for (int i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-	    (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;
-	return n;
-}
-
 static void put_str(struct out *o, const char *s)
 {
 	static const char hex[] = "0123456789abcdef";
@@ -83,7 +53,7 @@ static void put_str(struct out *o, const char *s)
 			put_c(o, hex[c & 15]);
 			p++;
 		} else {
-			int n = utf8_len(p);
+			int n = (int)eg_utf8_decode(p, SIZE_MAX, NULL);
 			if (n == 0) {
 				put_raw(o, "\\ufffd");
 				p++;

@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include "fmt.h"
 #include "proc_stat.h"
+#include "utf8.h"
 
 static const char *const channel_names[EG_CHANNEL_COUNT] = {
 	[EG_CHANNEL_NONE] = "none",
@@ -73,37 +74,6 @@ static void put_2(struct out *o, unsigned v)
 	put_c(o, (char)('0' + v % 10));
 }
 
-/* Length of a valid UTF-8 sequence at s (1..4), or 0 if invalid. */
-static int utf8_len(const unsigned char *s)
-{
-	unsigned char c = s[0];
-	if (c < 0x80)
-		return 1;
-	int n;
-	uint32_t cp;
-	if (c >= 0xc2 && c <= 0xdf) {
-		n = 2;
-		cp = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		n = 3;
-		cp = c & 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		n = 4;
-		cp = c & 0x07;
-	} else {
-		return 0;
-	}
-	for (int i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
-
 /* A JSON string. Invalid UTF-8 bytes are written as \u00XX (lossy, but the
  * line stays valid JSON). */
 static void put_json(struct out *o, const char *str)
@@ -140,7 +110,7 @@ static void put_json(struct out *o, const char *str)
 			put_c(o, (char)c);
 			s++;
 		} else {
-			int n = utf8_len(s);
+			int n = (int)eg_utf8_decode(s, SIZE_MAX, NULL);
 			if (n == 0) {
 				put_s(o, "\\u00");
 				put_c(o, hex[c >> 4]);

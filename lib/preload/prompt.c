@@ -73,6 +73,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "fmt.h"
+#include "utf8.h"
 
 #define ANSWER_MAX 256
 #define LOCK_SLEEP_MS 50
@@ -130,37 +131,6 @@ static void ob_ucode(struct obuf *o, unsigned cp)
 	ob_mem(o, t, 6);
 }
 
-/* Length of a valid UTF-8 sequence at s (n bytes available), 0 if invalid. */
-static size_t utf8_len(const unsigned char *s, size_t n, unsigned *cp)
-{
-	unsigned c = s[0];
-	size_t len;
-	unsigned v, min;
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	} else if (c >= 0xc2 && c <= 0xdf) {
-		len = 2, v = c & 0x1f, min = 0x80;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		len = 3, v = c & 0x0f, min = 0x800;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		len = 4, v = c & 0x07, min = 0x10000;
-	} else {
-		return 0;
-	}
-	if (len > n)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		v = (v << 6) | (s[i] & 0x3f);
-	}
-	if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
-		return 0;
-	*cp = v;
-	return len;
-}
-
 /* Code points that could hide or reorder what is on screen. */
 static int dangerous_cp(unsigned cp)
 {
@@ -179,8 +149,8 @@ static void ob_safe(struct obuf *o, const char *s)
 	const unsigned char *p = (const unsigned char *)(s ? s : "");
 	size_t n = strlen((const char *)p);
 	while (n) {
-		unsigned cp = 0;
-		size_t l = utf8_len(p, n, &cp);
+		uint32_t cp = 0;
+		size_t l = eg_utf8_decode(p, n, &cp);
 		if (l == 0) {
 			ob_hexbyte(o, *p);
 			l = 1;
