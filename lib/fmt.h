@@ -9,4 +9,8 @@
 /* Decimal digits of v into out (NUL-terminated); returns their count. */
 size_t eg_fmt_uint(char out[EG_FMT_UINT_MAX], unsigned long v);
 
+/* A strict decimal 0..max (digits only, no sign or blanks); 0 also for
+ * NULL, an empty string, anything else, or a value above max. */
+unsigned eg_parse_uint(const char *v, unsigned max);
+
 #endif

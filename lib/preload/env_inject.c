@@ -30,22 +30,6 @@ EG_HOT_TEXT static bool same_name(const char *a, const char *b)
 	return n == name_len(b) && memcmp(a, b, n) == 0;
 }
 
-/* Strict decimal 1..99999999; 0 = not a valid number. */
-EG_HOT_TEXT static unsigned parse_timeout(const char *v)
-{
-	if (!*v)
-		return 0;
-	uint64_t x = 0;
-	for (; *v; v++) {
-		if (*v < '0' || *v > '9')
-			return 0;
-		x = x * 10 + (uint64_t)(*v - '0');
-		if (x > 99999999)
-			return 0;
-	}
-	return (unsigned)x;
-}
-
 EG_HOT_TEXT void eg_env_ours_capture(struct eg_env_ours *o, char *const *envp, const char *self_path,
     const char *preload_entry, unsigned default_timeout)
 {
@@ -91,7 +75,7 @@ EG_HOT_TEXT void eg_env_ours_capture(struct eg_env_ours *o, char *const *envp, c
 			break;
 		o->vars[o->n_vars++] = copy;
 		if (same_name(e, TIMEOUT_NAME "=")) {
-			unsigned t = parse_timeout(strchr(e, '=') + 1);
+			unsigned t = eg_parse_uint(strchr(e, '=') + 1, EG_TIMEOUT_MAX);
 			if (t)
 				o->prompt_timeout = t;
 		}
@@ -119,7 +103,7 @@ static const char *stricter_timeout(const struct eg_env_ours *o, char *const *en
 		const char *e = envp[i];
 		if (!is_ours_var(e) || !is_timeout(e) || !strchr(e, '='))
 			continue;
-		unsigned t = parse_timeout(strchr(e, '=') + 1);
+		unsigned t = eg_parse_uint(strchr(e, '=') + 1, EG_TIMEOUT_MAX);
 		if (t && t < o->prompt_timeout)
 			return e;
 	}

@@ -18,6 +18,8 @@
 
 #define EG_ENV_MAX_OURS 32
 #define EG_ENV_OURS_TEXT 16384
+/* The largest EXECGUARD_PROMPT_TIMEOUT taken, in seconds; more is invalid. */
+#define EG_TIMEOUT_MAX 99999999u
 
 struct eg_env_ours {
 	/* Our LD_PRELOAD entry as it was written when we were loaded; NULL when

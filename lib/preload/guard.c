@@ -58,21 +58,6 @@ EG_HOT_TEXT const char *eg_env_get(char *const *envp, const char *name)
 	return NULL;
 }
 
-static unsigned parse_uint(const char *v, unsigned max)
-{
-	if (!v || !*v)
-		return 0;
-	uint64_t x = 0;
-	for (; *v; v++) {
-		if (*v < '0' || *v > '9')
-			return 0;
-		x = x * 10 + (uint64_t)(*v - '0');
-		if (x > max)
-			return 0;
-	}
-	return (unsigned)x;
-}
-
 static void join_path(char *out, size_t size, const char *a, const char *b)
 {
 	size_t la = strlen(a), lb = strlen(b);
@@ -86,7 +71,7 @@ static void join_path(char *out, size_t size, const char *a, const char *b)
 
 EG_HOT_TEXT void eg_guard_config_from_env(char *const *envp)
 {
-	unsigned t = parse_uint(eg_env_get(envp, "EXECGUARD_PROMPT_TIMEOUT"), 99999999);
+	unsigned t = eg_parse_uint(eg_env_get(envp, "EXECGUARD_PROMPT_TIMEOUT"), EG_TIMEOUT_MAX);
 	eg_guard_cfg.prompt_timeout = t ? t : EG_GUARD_DEFAULT_TIMEOUT;
 
 	const char *log = eg_env_get(envp, "EXECGUARD_AUDIT_LOG");
