@@ -12,4 +12,11 @@
 
 #define EG_HOT_TEXT __attribute__((section(".text.hot.execguard")))
 
+/* Constants the constructor reads (variable names, the names given to
+ * dlsym), kept beside that code instead of in .rodata, which is another
+ * mapping: one page fault fewer in every guarded process. */
+#define EG_HOT_RODATA __attribute__((section(".text.hot.execguard.rodata")))
+/* A string literal placed there: EG_HOT_STR("LD_PRELOAD=") */
+#define EG_HOT_STR(lit) ({ static const char eg_hot_s_[] EG_HOT_RODATA = lit; eg_hot_s_; })
+
 #endif

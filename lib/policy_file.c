@@ -12,6 +12,7 @@
 
 #include "load_internal.h"
 #include "policy_block.h"
+#include "hot_text.h"
 
 extern char **environ;
 
@@ -25,7 +26,7 @@ static const char *env_get(char *const *envp, const char *name)
 }
 
 /* open, fstat, mmap, close: the block's pages are read only when used. */
-static const void *map_block(const char *path, size_t *size)
+EG_HOT_TEXT static const void *map_block(const char *path, size_t *size)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
@@ -48,7 +49,7 @@ static const void *map_block(const char *path, size_t *size)
 	return m;
 }
 
-const void *eg_policy_map_raw(const char *path, size_t *size)
+EG_HOT_TEXT const void *eg_policy_map_raw(const char *path, size_t *size)
 {
 	if (path == NULL || path[0] == '\0')
 		return NULL;

@@ -109,9 +109,9 @@ static void approver_env(char *const *envp, char **out, char *session, size_t se
 	size_t n = 0, len;
 	out[n++] = (char *)approver_path;
 	if (eg_guard_cfg.approver_env_set) {
-		for (char *e = eg_guard_cfg.approver_env; *e && n < N_KEEP + 1; e += strlen(e) + 1)
+		for (const char *e = eg_guard_cfg.approver_env; *e && n < N_KEEP + 1; e += strlen(e) + 1)
 			if (kept_name(e, &len))
-				out[n++] = e;
+				out[n++] = (char *)e;
 	} else {
 		for (size_t i = 0; envp && envp[i] && n < N_KEEP + 1; i++)
 			if (kept_name(envp[i], &len)) {

@@ -1,5 +1,6 @@
 /* Where audit records go. See audit_emit.h. */
 #include "audit_emit.h"
+#include "hot_text.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -16,7 +17,7 @@ struct eg_audit_cfg eg_audit_cfg = {
 	.syslog_socket = EG_SYSLOG_DEFAULT_SOCKET,
 };
 
-bool eg_session_id_ok(const char *s)
+EG_HOT_TEXT bool eg_session_id_ok(const char *s)
 {
 	size_t n = 0;
 	for (; s && s[n]; n++) {
@@ -31,7 +32,7 @@ bool eg_session_id_ok(const char *s)
 
 /* An EXECGUARD_ variable: from the library's captured values when there are
  * (a handful, already found), else from envp (every entry). */
-static const char *our_var(char *const *envp, const struct eg_env_ours *ours, const char *name)
+EG_HOT_TEXT static const char *our_var(char *const *envp, const struct eg_env_ours *ours, const char *name)
 {
 	if (!ours)
 		return eg_env_get(envp, name);
@@ -42,9 +43,16 @@ static const char *our_var(char *const *envp, const struct eg_env_ours *ours, co
 	return NULL;
 }
 
-void eg_audit_apply_settings(const struct eg_policy *p)
+EG_HOT_TEXT void eg_audit_apply_settings(const struct eg_policy *p)
 {
 	struct eg_audit_cfg *c = &eg_audit_cfg;
+	if (p == NULL) { /* the constructor, before the policy is adopted */
+		c->syslog = c->system_wide;
+		c->syslog_probe = !c->system_wide && c->ours;
+		c->execs = false;
+		c->alert = NULL;
+		return;
+	}
 	c->syslog = eg_policy_setting_bool(p, "syslog", c->system_wide);
 	c->syslog_probe = !c->system_wide && c->ours && !eg_policy_setting(p, "syslog");
 	c->execs = eg_policy_setting_bool(p, "audit-execs", false);
@@ -52,7 +60,7 @@ void eg_audit_apply_settings(const struct eg_policy *p)
 	c->alert = (alert && *alert) ? alert : NULL;
 }
 
-void eg_audit_configure(const struct eg_policy *p, char *const *envp, bool system_wide,
+EG_HOT_TEXT void eg_audit_configure(const struct eg_policy *p, char *const *envp, bool system_wide,
     const struct eg_env_ours *ours)
 {
 	struct eg_audit_cfg *c = &eg_audit_cfg;
@@ -60,13 +68,13 @@ void eg_audit_configure(const struct eg_policy *p, char *const *envp, bool syste
 	c->system_wide = system_wide;
 	c->ours = ours;
 	eg_audit_apply_settings(p);
-	c->in_alert = our_var(envp, ours, EG_IN_ALERT_VAR) != NULL;
-	const char *sess = our_var(envp, ours, EG_SESSION_VAR);
+	c->in_alert = our_var(envp, ours, EG_HOT_STR(EG_IN_ALERT_VAR)) != NULL;
+	const char *sess = our_var(envp, ours, EG_HOT_STR(EG_SESSION_VAR));
 	if (eg_session_id_ok(sess))
 		strcpy(c->session, sess);
-	const char *sock = our_var(envp, ours, EG_SYSLOG_SOCKET_VAR);
+	const char *sock = our_var(envp, ours, EG_HOT_STR(EG_SYSLOG_SOCKET_VAR));
 	if (!sock || !*sock || strlen(sock) >= sizeof c->syslog_socket)
-		sock = EG_SYSLOG_DEFAULT_SOCKET;
+		sock = EG_HOT_STR(EG_SYSLOG_DEFAULT_SOCKET);
 	strcpy(c->syslog_socket, sock);
 }
 

@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <string.h>
 #include "fmt.h"
+#include "guard.h"
 #include "hot_text.h"
 
 #define LDP "LD_PRELOAD="
@@ -14,7 +15,7 @@
 
 EG_HOT_TEXT static bool is_ours_var(const char *e)
 {
-	return strncmp(e, EGP, EGP_LEN) == 0;
+	return strncmp(e, EG_HOT_STR(EGP), EGP_LEN) == 0;
 }
 
 /* Length of the name part of NAME=value (whole string if no '='). */
@@ -31,33 +32,27 @@ EG_HOT_TEXT static bool same_name(const char *a, const char *b)
 }
 
 EG_HOT_TEXT void eg_env_ours_capture(struct eg_env_ours *o, char *const *envp, const char *self_path,
-    const char *preload_entry, unsigned default_timeout)
+    const char *preload_entry, size_t entry_len, unsigned default_timeout)
 {
-	/* Field by field, not memset: the struct is mostly text buffer, and
-	 * every page of it written here is a page fault in every guarded
-	 * process. vars[] and text[] are read only up to n_vars, text_used. */
 	o->preload_entry = NULL;
 	o->self_path = NULL;
 	o->n_vars = 0;
-	o->text_used = 0;
 	o->overflow = false;
 	o->prompt_timeout = default_timeout;
 
-	/* copy a string into o->text; NULL if it does not fit */
-	#define KEEP(dst, src) do { \
-		size_t _n = strlen(src) + 1; \
-		if (o->text_used + _n > sizeof o->text) { o->overflow = true; (dst) = NULL; } \
-		else { memcpy(o->text + o->text_used, (src), _n); (dst) = o->text + o->text_used; \
-		       o->text_used += _n; } \
+	/* a copy in the capture buffer; NULL (and overflow) if it is full */
+	#define KEEP(dst, src, len) do { \
+		(dst) = eg_capture_keep((src), (len)); \
+		if ((dst) == NULL) o->overflow = true; \
 	} while (0)
 
 	if (self_path)
-		KEEP(o->self_path, self_path);
+		KEEP(o->self_path, self_path, strlen(self_path));
 	if (preload_entry)
-		KEEP(o->preload_entry, preload_entry);
+		KEEP(o->preload_entry, preload_entry, entry_len);
 	for (size_t i = 0; envp && envp[i]; i++) {
 		const char *e = envp[i];
-		if (!is_ours_var(e) || !strchr(e, '=') || same_name(e, EG_APPROVED_VAR "="))
+		if (!is_ours_var(e) || !strchr(e, '=') || same_name(e, EG_HOT_STR(EG_APPROVED_VAR "=")))
 			continue; /* the popen approval is for this process only */
 		bool dup = false;
 		for (size_t j = 0; j < o->n_vars; j++)
@@ -70,11 +65,11 @@ EG_HOT_TEXT void eg_env_ours_capture(struct eg_env_ours *o, char *const *envp, c
 			break;
 		}
 		const char *copy;
-		KEEP(copy, e);
+		KEEP(copy, e, strlen(e));
 		if (!copy)
 			break;
 		o->vars[o->n_vars++] = copy;
-		if (same_name(e, TIMEOUT_NAME "=")) {
+		if (same_name(e, EG_HOT_STR(TIMEOUT_NAME "="))) {
 			unsigned t = eg_parse_uint(strchr(e, '=') + 1, EG_TIMEOUT_MAX);
 			if (t)
 				o->prompt_timeout = t;

@@ -17,7 +17,6 @@
 #include <stdint.h>
 
 #define EG_ENV_MAX_OURS 32
-#define EG_ENV_OURS_TEXT 16384
 /* The largest EXECGUARD_PROMPT_TIMEOUT taken, in seconds; more is invalid. */
 #define EG_TIMEOUT_MAX 99999999u
 
@@ -33,20 +32,18 @@ struct eg_env_ours {
 	size_t n_vars;
 	/* The timeout our values give (default when unset), for "stricter". */
 	unsigned prompt_timeout;
-	size_t text_used;
 	bool overflow; /* more EXECGUARD_* than fit: the hooks fail closed */
-	/* storage for the strings above; last, so that the constructor's
-	 * writes (the fields above and the start of this) share few pages */
-	char text[EG_ENV_OURS_TEXT];
+	/* the strings above are kept in the capture buffer (eg_capture_keep) */
 };
 
 /*
  * Capture ours from `envp` (the environment at load time). `self_path` is
  * the library's path (dladdr); `preload_entry` the matching LD_PRELOAD
- * entry, or NULL not to inject LD_PRELOAD. Not for the hook path.
+ * entry (entry_len bytes, not necessarily NUL-terminated), or NULL not to
+ * inject LD_PRELOAD. Not for the hook path.
  */
 void eg_env_ours_capture(struct eg_env_ours *o, char *const *envp, const char *self_path,
-    const char *preload_entry, unsigned default_timeout);
+    const char *preload_entry, size_t entry_len, unsigned default_timeout);
 
 struct eg_env_need {
 	bool unchanged;  /* use the caller's envp as is */

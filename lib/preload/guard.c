@@ -41,11 +41,37 @@
 
 extern char **environ;
 
-struct eg_guard_config eg_guard_cfg = {
-	.policy = NULL,
-	.load_fail = EG_FAIL_NO_POLICY,
-	.prompt_timeout = EG_GUARD_DEFAULT_TIMEOUT,
-};
+/* In .bss (no initializer): the constructor writes its few fields on the
+ * page the loader already wrote when it cleared the start of .bss, instead
+ * of copying in a page of .data. */
+struct eg_guard_config eg_guard_cfg;
+
+/* Storage for the strings eg_guard_cfg and the preload library's captured
+ * environment point to, filled front to back: only the bytes used are ever
+ * touched. Large enough for every value at its longest, kept a few times
+ * (the CLI fills the configuration more than once). */
+static struct {
+	size_t used;
+	char text[65536];
+} capture;
+
+/* a (la bytes) then b (lb bytes), NUL-terminated */
+EG_HOT_TEXT static const char *capture_keep2(const char *a, size_t la, const char *b, size_t lb)
+{
+	if (la + lb >= sizeof capture.text - capture.used)
+		return NULL;
+	char *d = capture.text + capture.used;
+	memcpy(d, a, la);
+	memcpy(d + la, b, lb);
+	d[la + lb] = '\0';
+	capture.used += la + lb + 1;
+	return d;
+}
+
+EG_HOT_TEXT const char *eg_capture_keep(const char *s, size_t n)
+{
+	return capture_keep2(s, n, "", 0);
+}
 
 /* ------------------------------------------------------------------ helpers */
 
@@ -58,58 +84,104 @@ EG_HOT_TEXT const char *eg_env_get(char *const *envp, const char *name)
 	return NULL;
 }
 
-static void join_path(char *out, size_t size, const char *a, const char *b)
+/* If e is "NAME=value" (name given with its '='), the first such entry
+ * sets *slot to the value. */
+#define SCAN_TAKE(e, slot, name) do { \
+		if (*(slot) == NULL && strncmp((e), EG_HOT_STR(name), sizeof name - 1) == 0) \
+			*(slot) = (e) + sizeof name - 1; \
+	} while (0)
+
+/* One pass, most entries rejected by their first byte: this runs in every
+ * guarded process. */
+EG_HOT_TEXT void eg_env_scan(char *const *envp, struct eg_env_scan *v)
 {
-	size_t la = strlen(a), lb = strlen(b);
-	if (la + lb + 1 > size) {
-		out[0] = '\0';
-		return;
+	*v = (struct eg_env_scan){ 0 };
+	for (size_t i = 0; envp && envp[i]; i++) {
+		const char *e = envp[i];
+		switch (e[0]) {
+		case 'E':
+			if (strncmp(e, EG_HOT_STR("EXECGUARD_"), 10) != 0)
+				break;
+			SCAN_TAKE(e, &v->policy, "EXECGUARD_POLICY=");
+			SCAN_TAKE(e, &v->strict, "EXECGUARD_STRICT=");
+			SCAN_TAKE(e, &v->approved, "EXECGUARD_APPROVED=");
+			SCAN_TAKE(e, &v->prompt_timeout, "EXECGUARD_PROMPT_TIMEOUT=");
+			SCAN_TAKE(e, &v->audit_log, "EXECGUARD_AUDIT_LOG=");
+			SCAN_TAKE(e, &v->session, "EXECGUARD_SESSION=");
+			SCAN_TAKE(e, &v->broker, "EXECGUARD_BROKER=");
+			SCAN_TAKE(e, &v->approver_env, "EXECGUARD_APPROVER_ENV=");
+			break;
+		case 'H':
+			SCAN_TAKE(e, &v->home, "HOME=");
+			break;
+		case 'L':
+			SCAN_TAKE(e, &v->ld_preload, "LD_PRELOAD=");
+			break;
+		case 'X':
+			SCAN_TAKE(e, &v->state_home, "XDG_STATE_HOME=");
+			SCAN_TAKE(e, &v->runtime_dir, "XDG_RUNTIME_DIR=");
+			break;
+		default:
+			break;
+		}
 	}
-	memcpy(out, a, la);
-	memcpy(out + la, b, lb + 1);
 }
 
-EG_HOT_TEXT void eg_guard_config_from_env(char *const *envp)
+/* a + b kept, if shorter than `limit` bytes in all; else "" */
+__attribute__((noinline, noclone)) EG_HOT_TEXT static const char *keep_joined(const char *a, const char *b, size_t limit)
 {
-	unsigned t = eg_parse_uint(eg_env_get(envp, "EXECGUARD_PROMPT_TIMEOUT"), EG_TIMEOUT_MAX);
+	size_t la = strlen(a), lb = strlen(b);
+	if (la + lb == 0 || la + lb >= limit)
+		return EG_HOT_STR("");
+	const char *k = capture_keep2(a, la, b, lb);
+	return k ? k : EG_HOT_STR("");
+}
+
+EG_HOT_TEXT void eg_guard_config_from_scan(const struct eg_env_scan *v)
+{
+	unsigned t = eg_parse_uint(v->prompt_timeout, EG_TIMEOUT_MAX);
 	eg_guard_cfg.prompt_timeout = t ? t : EG_GUARD_DEFAULT_TIMEOUT;
 
-	const char *log = eg_env_get(envp, "EXECGUARD_AUDIT_LOG");
-	const char *state = eg_env_get(envp, "XDG_STATE_HOME");
-	const char *home = eg_env_get(envp, "HOME");
-	char *out = eg_guard_cfg.audit_path;
-	size_t size = sizeof eg_guard_cfg.audit_path;
-	out[0] = '\0';
-	if (log && *log)
-		join_path(out, size, log, "");
-	else if (state && state[0] == '/')
-		join_path(out, size, state, "/execguard/audit.jsonl");
-	else if (home && home[0] == '/')
-		join_path(out, size, home, "/.local/state/execguard/audit.jsonl");
+	if (v->audit_log && *v->audit_log)
+		eg_guard_cfg.audit_path = keep_joined(v->audit_log, EG_HOT_STR(""), EG_GUARD_PATH_MAX);
+	else if (v->state_home && v->state_home[0] == '/')
+		eg_guard_cfg.audit_path = keep_joined(v->state_home, EG_HOT_STR("/execguard/audit.jsonl"),
+		    EG_GUARD_PATH_MAX);
+	else if (v->home && v->home[0] == '/')
+		eg_guard_cfg.audit_path = keep_joined(v->home,
+		    EG_HOT_STR("/.local/state/execguard/audit.jsonl"),
+		    EG_GUARD_PATH_MAX);
+	else
+		eg_guard_cfg.audit_path = EG_HOT_STR("");
 
-	const char *session = eg_env_get(envp, "EXECGUARD_SESSION");
-	const char *broker = eg_env_get(envp, "EXECGUARD_BROKER");
-	const char *runtime = eg_env_get(envp, "XDG_RUNTIME_DIR");
-	join_path(eg_guard_cfg.session, sizeof eg_guard_cfg.session, session ? session : "", "");
-	join_path(eg_guard_cfg.broker, sizeof eg_guard_cfg.broker, broker ? broker : "", "");
-	join_path(eg_guard_cfg.runtime_dir, sizeof eg_guard_cfg.runtime_dir,
-	    runtime && runtime[0] == '/' ? runtime : "", "");
+	eg_guard_cfg.session = keep_joined(v->session ? v->session : EG_HOT_STR(""), EG_HOT_STR(""), EG_GUARD_SESSION_MAX + 1);
+	eg_guard_cfg.broker = keep_joined(v->broker ? v->broker : EG_HOT_STR(""), EG_HOT_STR(""), EG_GUARD_PATH_MAX + 32);
+	eg_guard_cfg.runtime_dir = keep_joined(
+	    v->runtime_dir && v->runtime_dir[0] == '/' ? v->runtime_dir : EG_HOT_STR(""), EG_HOT_STR(""), EG_GUARD_PATH_MAX);
 
 	/* "A=1<US>B=2" -> "A=1\0B=2\0\0" (US = 0x1f, so the value is one
 	 * line); too long: none (the approver then
 	 * gets nothing of the desktop, and a dialog approver says no) */
-	const char *ae = eg_env_get(envp, "EXECGUARD_APPROVER_ENV");
-	char *dst = eg_guard_cfg.approver_env;
-	size_t n = ae ? strlen(ae) : 0;
+	const char *ae = v->approver_env;
 	eg_guard_cfg.approver_env_set = ae != NULL;
-	memset(dst, 0, 2);
-	if (ae && n + 2 <= sizeof eg_guard_cfg.approver_env) {
-		memcpy(dst, ae, n);
-		dst[n] = dst[n + 1] = '\0';
-		for (size_t i = 0; i < n; i++)
-			if (dst[i] == '\x1f')
-				dst[i] = '\0';
+	eg_guard_cfg.approver_env = EG_HOT_STR("");
+	size_t n = ae ? strlen(ae) : 0;
+	if (ae && n <= EG_GUARD_APPROVER_ENV_MAX) {
+		char *dst = (char *)eg_capture_keep(ae, n + 1); /* the text, then two NULs */
+		if (dst) {
+			for (size_t i = 0; i < n; i++)
+				if (dst[i] == '\x1f')
+					dst[i] = '\0';
+			eg_guard_cfg.approver_env = dst;
+		}
 	}
+}
+
+void eg_guard_config_from_env(char *const *envp)
+{
+	struct eg_env_scan v;
+	eg_env_scan(envp, &v);
+	eg_guard_config_from_scan(&v);
 }
 
 static const char *route_name(enum eg_guard_route r)

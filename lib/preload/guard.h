@@ -20,30 +20,21 @@
 #define EG_GUARD_DEFAULT_TIMEOUT 120u
 
 /* Process-wide configuration, filled once (preload constructor or CLI) and
- * read-only afterwards. */
+ * read-only afterwards. The strings point into one capture buffer
+ * (eg_capture_keep) filled front to back, so that a constructor which
+ * keeps a few short values writes a few hundred bytes, not one page per
+ * field: every page written there is a page fault in every guarded process.
+ * They are "" when unset, and never NULL once eg_guard_config_from_env (or
+ * eg_guard_config_from_scan) has run. */
 struct eg_guard_config {
 	const struct eg_policy *policy; /* NULL: every exec is refused (fail closed) */
 	enum eg_fail load_fail;         /* EG_FAIL_NO_POLICY when policy is NULL */
-	char load_error[512];           /* why the policy could not be loaded ("" if none) */
 	unsigned prompt_timeout;        /* seconds; EXECGUARD_PROMPT_TIMEOUT, default 120 */
-	char audit_path[EG_GUARD_PATH_MAX]; /* "" = no audit log */
 	/* This process is the shell our popen started after the human approved
 	 * its whole command in the caller (EG_APPROVED_VAR): confirm rules do
 	 * not ask again here. Deny rules and failures still refuse. */
 	bool approved_by_parent;
-	/* The approval session, as the process started (EXECGUARD_SESSION,
-	 * EXECGUARD_BROKER, XDG_RUNTIME_DIR): read once, so a process that
-	 * changes its own environment later cannot point its hooks at another
-	 * session's memory or at a broker of its own. "" = none. */
-	char session[72];
-	char broker[EG_GUARD_PATH_MAX + 32]; /* "PID:SOCKET-PATH" */
-	char runtime_dir[EG_GUARD_PATH_MAX];
-	/* The desktop and locale variables an approver gets, as the session
-	 * started (EXECGUARD_APPROVER_ENV, set by `execguard run`): "NAME=value"
-	 * strings one after the other, each NUL-terminated, "" at the end. An
-	 * agent that points DISPLAY at a screen of its own later does not move
-	 * the approver's dialog there. approver_env_set false: none recorded. */
-	char approver_env[2048];
+	/* approver_env holds what EXECGUARD_APPROVER_ENV recorded */
 	bool approver_env_set;
 	/* A strict-mode supervisor (`execguard run --strict`) decides every
 	 * exec of this process tree from outside, through seccomp: the hooks
@@ -51,7 +42,40 @@ struct eg_guard_config {
 	 * no command is asked about twice. Set by the preload constructor only
 	 * when the supervisor itself says so (strict_ping.h). */
 	bool strict_supervised;
+	const char *audit_path; /* "" = no audit log */
+	/* The approval session, as the process started (EXECGUARD_SESSION,
+	 * EXECGUARD_BROKER, XDG_RUNTIME_DIR): read once, so a process that
+	 * changes its own environment later cannot point its hooks at another
+	 * session's memory or at a broker of its own. "" = none. */
+	const char *session;
+	const char *broker; /* "PID:SOCKET-PATH" */
+	const char *runtime_dir;
+	/* The desktop and locale variables an approver gets, as the session
+	 * started (EXECGUARD_APPROVER_ENV, set by `execguard run`): "NAME=value"
+	 * strings one after the other, each NUL-terminated, "" at the end. An
+	 * agent that points DISPLAY at a screen of its own later does not move
+	 * the approver's dialog there. approver_env_set false: none recorded. */
+	const char *approver_env;
+	/* why the policy could not be loaded ("" if none); last: written only
+	 * when loading fails */
+	char load_error[512];
 };
+
+/* Longest value kept for each string above (longer: kept as ""). */
+#define EG_GUARD_SESSION_MAX 71
+#define EG_GUARD_APPROVER_ENV_MAX 2046
+
+/* Copy s (n bytes, NUL added) into the capture buffer; NULL when it is
+ * full. Not for the hook path (not thread-safe: constructor and CLI only). */
+const char *eg_capture_keep(const char *s, size_t n);
+
+/* The variables read when a process starts, found in one pass over the
+ * environment (the first occurrence of each, as getenv): values, or NULL. */
+struct eg_env_scan {
+	const char *ld_preload, *policy, *strict, *approved, *prompt_timeout, *audit_log,
+	    *session, *broker, *approver_env, *home, *state_home, *runtime_dir;
+};
+void eg_env_scan(char *const *envp, struct eg_env_scan *out);
 
 extern struct eg_guard_config eg_guard_cfg;
 
@@ -66,6 +90,8 @@ extern struct eg_guard_config eg_guard_cfg;
  * A garbage timeout is ignored (default 120). Not for the hook path.
  */
 void eg_guard_config_from_env(char *const *envp);
+/* The same from a scan already made. */
+void eg_guard_config_from_scan(const struct eg_env_scan *v);
 
 /* Which route a command arrived by: message wording and audit record. */
 enum eg_guard_route {

@@ -81,36 +81,41 @@ EG_HOT_TEXT static void *real_vsym(const char *name, const char *version)
 
 EG_HOT_TEXT static void resolve_real(void)
 {
-	eg_real.execve = (int (*)(const char *, char *const[], char *const[]))real_sym("execve");
+	eg_real.execve = (int (*)(const char *, char *const[], char *const[]))real_sym(EG_HOT_STR("execve"));
 	eg_real.execveat = (int (*)(int, const char *, char *const[], char *const[], int))real_sym(
-	    "execveat");
-	eg_real.fexecve = (int (*)(int, char *const[], char *const[]))real_sym("fexecve");
-	eg_real.execvpe = (int (*)(const char *, char *const[], char *const[]))real_sym("execvpe");
-	eg_real.posix_spawn = (eg_posix_spawn_fn)real_vsym("posix_spawn", "GLIBC_2.15");
-	eg_real.posix_spawn_compat = (eg_posix_spawn_fn)real_vsym("posix_spawn", "GLIBC_2.2.5");
-	eg_real.posix_spawnp = (eg_posix_spawn_fn)real_vsym("posix_spawnp", "GLIBC_2.15");
-	eg_real.posix_spawnp_compat = (eg_posix_spawn_fn)real_vsym("posix_spawnp", "GLIBC_2.2.5");
-	eg_real.system = (int (*)(const char *))real_sym("system");
-	eg_real.popen = (FILE * (*)(const char *, const char *)) real_sym("popen");
-	eg_real.wordexp = (int (*)(const char *, wordexp_t *, int))real_sym("wordexp");
+	    EG_HOT_STR("execveat"));
+	eg_real.fexecve = (int (*)(int, char *const[], char *const[]))real_sym(EG_HOT_STR("fexecve"));
+	eg_real.execvpe = (int (*)(const char *, char *const[], char *const[]))real_sym(EG_HOT_STR("execvpe"));
+	eg_real.posix_spawn = (eg_posix_spawn_fn)real_vsym(EG_HOT_STR("posix_spawn"), EG_HOT_STR("GLIBC_2.15"));
+	eg_real.posix_spawn_compat = (eg_posix_spawn_fn)real_vsym(EG_HOT_STR("posix_spawn"), EG_HOT_STR("GLIBC_2.2.5"));
+	eg_real.posix_spawnp = (eg_posix_spawn_fn)real_vsym(EG_HOT_STR("posix_spawnp"), EG_HOT_STR("GLIBC_2.15"));
+	eg_real.posix_spawnp_compat = (eg_posix_spawn_fn)real_vsym(EG_HOT_STR("posix_spawnp"), EG_HOT_STR("GLIBC_2.2.5"));
+	eg_real.system = (int (*)(const char *))real_sym(EG_HOT_STR("system"));
+	eg_real.popen = (FILE * (*)(const char *, const char *)) real_sym(EG_HOT_STR("popen"));
+	eg_real.wordexp = (int (*)(const char *, wordexp_t *, int))real_sym(EG_HOT_STR("wordexp"));
 }
 
-/* Our path with symlinks resolved, computed only when an entry in
- * LD_PRELOAD or /etc/ld.so.preload is not literally our path (realpath costs
- * a readlink per path component, in every process). */
-EG_HOT static char self_real[PATH_MAX];
+/* Our path with symlinks resolved (NULL until needed): computed only when
+ * an entry in LD_PRELOAD or /etc/ld.so.preload is not literally our path
+ * (realpath costs a readlink per path component, in every process). Kept
+ * in the capture buffer; the PATH_MAX buffers of this rare path stay off
+ * the constructor's usual stack (every stack page it reaches is a page
+ * fault in every guarded process). */
+static const char *self_real;
 
-static const char *self_resolved(void)
+__attribute__((noinline)) static const char *self_resolved(void)
 {
-	if (self_real[0] == '\0' && !realpath(eg_load.self_path, self_real))
-		snprintf(self_real, sizeof self_real, "%s", eg_load.self_path);
+	if (self_real == NULL) {
+		char buf[PATH_MAX];
+		const char *r = realpath(eg_load.self_path, buf) ? buf : eg_load.self_path;
+		self_real = eg_capture_keep(r, strlen(r));
+		if (self_real == NULL)
+			self_real = eg_load.self_path;
+	}
 	return self_real;
 }
 
-/* Does the path t (n bytes, not our path literally) lead to this library?
- * Out of line: its two PATH_MAX buffers stay off the stack of the common
- * case, where LD_PRELOAD names our path as dladdr reports it (every stack
- * page the constructor reaches is a page fault in every process). */
+/* Does the path t (n bytes, not our path literally) lead to this library? */
 __attribute__((noinline)) static bool token_resolves_to_self(const char *t, size_t n)
 {
 	char tok[PATH_MAX], real[PATH_MAX];
@@ -126,7 +131,10 @@ EG_HOT_TEXT static bool token_matches(const char *t, size_t n, const char *self_
 {
 	if (n == 0 || n >= PATH_MAX)
 		return false;
-	if (!memchr(t, '/', n)) /* a bare name ld.so searched for */
+	bool slash = false; /* not memchr: one libc page fewer touched */
+	for (size_t i = 0; i < n && !slash; i++)
+		slash = t[i] == '/';
+	if (!slash) /* a bare name ld.so searched for */
 		return strlen(self_base) == n && memcmp(t, self_base, n) == 0;
 	if (strlen(eg_load.self_path) == n && memcmp(t, eg_load.self_path, n) == 0)
 		return true;
@@ -134,9 +142,9 @@ EG_HOT_TEXT static bool token_matches(const char *t, size_t n, const char *self_
 }
 
 /* Find our entry in a list of paths separated by blanks or colons (the
- * LD_PRELOAD value or /etc/ld.so.preload). Copies it into out. */
-EG_HOT_TEXT static bool find_entry(const char *list, const char *self_base, char *out,
-    size_t size)
+ * LD_PRELOAD value or /etc/ld.so.preload): its start in the list and its
+ * length, or NULL. */
+EG_HOT_TEXT static const char *find_entry(const char *list, const char *self_base, size_t *len)
 {
 	const char *v = list;
 	while (*v) {
@@ -147,14 +155,11 @@ EG_HOT_TEXT static bool find_entry(const char *list, const char *self_base, char
 			v++;
 		size_t n = (size_t)(v - t);
 		if (n && token_matches(t, n, self_base)) {
-			if (n >= size)
-				return false;
-			memcpy(out, t, n);
-			out[n] = '\0';
-			return true;
+			*len = n;
+			return t;
 		}
 	}
-	return false;
+	return NULL;
 }
 
 /* Out of line for the same reason as token_resolves_to_self. */
@@ -169,8 +174,8 @@ __attribute__((noinline)) static bool in_ld_so_preload(const char *self_base)
 	if (n <= 0)
 		return false;
 	buf[n] = '\0';
-	char entry[PATH_MAX];
-	return find_entry(buf, self_base, entry, sizeof entry);
+	size_t len;
+	return find_entry(buf, self_base, &len) != NULL;
 }
 
 /* No snprintf: this also runs on the hook path (load_deferred). */
@@ -237,22 +242,21 @@ __attribute__((noinline)) static void load_deferred(void)
 	__atomic_store_n(&eg_load.policy_state, POLICY_DONE, __ATOMIC_RELEASE);
 }
 
-EG_HOT_TEXT static void load_policy(void)
+EG_HOT_TEXT static void load_policy(const struct eg_env_scan *v)
 {
-	eg_guard_cfg.policy = NULL;
+	/* eg_guard_cfg is zero: policy NULL, load_error "" */
 	eg_guard_cfg.load_fail = EG_FAIL_NO_POLICY;
-	eg_guard_cfg.load_error[0] = '\0';
 
 	if (eg_ours.overflow) {
 		set_load_error("too many or too long EXECGUARD_ variables in the environment", NULL,
 		    NULL);
 		return;
 	}
-	const char *pol = eg_env_get(environ, "EXECGUARD_POLICY");
+	const char *pol = v->policy;
 	if (pol && *pol) {
 		/* The captured copy: the same (first) occurrence of the variable. */
 		for (size_t i = 0; i < eg_ours.n_vars && !eg_load.deferred_path; i++)
-			if (strncmp(eg_ours.vars[i], "EXECGUARD_POLICY=", 17) == 0)
+			if (strncmp(eg_ours.vars[i], EG_HOT_STR("EXECGUARD_POLICY="), 17) == 0)
 				eg_load.deferred_path = eg_ours.vars[i] + 17;
 		if (!eg_load.deferred_path) {
 			set_load_error("EXECGUARD_POLICY could not be kept", NULL, NULL);
@@ -287,9 +291,8 @@ EG_HOT_TEXT static void load_policy(void)
  * `sh -c COMMAND` with the approved command's hash (read from
  * /proc/self/cmdline, only when the marker is there at all).
  */
-EG_HOT_TEXT static bool approved_by_parent(void)
+EG_HOT_TEXT static bool approved_by_parent(const char *v)
 {
-	const char *v = eg_env_get(environ, EG_APPROVED_VAR);
 	if (v == NULL)
 		return false;
 	unsigned long pid = 0;
@@ -344,10 +347,23 @@ EG_HOT_TEXT static bool approved_by_parent(void)
  * supervisor (strict_ping.h): the answer cannot be forged by the variable,
  * nor by some other seccomp filter, and other processes pay nothing.
  */
-static bool strict_supervised(void)
+static bool strict_supervised(const char *v)
 {
-	const char *v = eg_env_get(environ, EG_STRICT_VAR);
 	return v != NULL && strcmp(v, "1") == 0 && eg_strict_ping();
+}
+
+/* Our own path, absolute, as the loader knows it; "" if unknown. Out of
+ * line: Dl_info and the realpath buffer stay off init's frame. */
+__attribute__((noinline)) EG_HOT_TEXT static const char *find_self_path(void)
+{
+	Dl_info info;
+	if (!dladdr((void *)&eg_load.init_state, &info) || !info.dli_fname || !info.dli_fname[0])
+		return "";
+	if (info.dli_fname[0] == '/')
+		return info.dli_fname;
+	char buf[PATH_MAX];
+	const char *kept = realpath(info.dli_fname, buf) ? eg_capture_keep(buf, strlen(buf)) : NULL;
+	return kept ? kept : "";
 }
 
 EG_HOT_TEXT static void init(void)
@@ -356,39 +372,38 @@ EG_HOT_TEXT static void init(void)
 	eg_load.init_state = 1;
 	resolve_real();
 
-	/* Our own path, absolute. */
-	Dl_info info;
-	if (dladdr((void *)&eg_load.init_state, &info) && info.dli_fname && info.dli_fname[0]) {
-		if (info.dli_fname[0] == '/')
-			eg_load.self_path = info.dli_fname;
-		else if (realpath(info.dli_fname, self_real))
-			eg_load.self_path = self_real;
-	}
-	if (eg_load.self_path == NULL)
-		eg_load.self_path = "";
-	const char *self_base = strrchr(eg_load.self_path, '/');
-	self_base = self_base ? self_base + 1 : eg_load.self_path;
+	eg_load.self_path = find_self_path();
+	const char *self_base = eg_load.self_path;
+	for (const char *c = eg_load.self_path; *c; c++)
+		if (*c == '/')
+			self_base = c + 1;
+
+	struct eg_env_scan v;
+	eg_env_scan(environ, &v);
 
 	/* How were we loaded? LD_PRELOAD: re-inject it. /etc/ld.so.preload:
 	 * every process loads us anyway; leave LD_PRELOAD alone. Otherwise
 	 * (dlopen, LD_AUDIT...): inject our path so children stay guarded. */
-	char entry[PATH_MAX];
 	const char *preload_entry = NULL;
-	const char *ldp = eg_env_get(environ, "LD_PRELOAD");
+	size_t entry_len = 0;
 	if (eg_load.self_path[0]) {
-		if (ldp && find_entry(ldp, self_base, entry, sizeof entry))
-			preload_entry = entry[0] == '/' ? entry : eg_load.self_path;
-		else if (!in_ld_so_preload(self_base))
+		const char *e = v.ld_preload ? find_entry(v.ld_preload, self_base, &entry_len) : NULL;
+		if (e) {
+			preload_entry = e[0] == '/' ? e : eg_load.self_path;
+			entry_len = e[0] == '/' ? entry_len : strlen(eg_load.self_path);
+		} else if (!in_ld_so_preload(self_base)) {
 			preload_entry = eg_load.self_path;
+			entry_len = strlen(eg_load.self_path);
+		}
 	}
-	eg_guard_config_from_env(environ);
-	eg_env_ours_capture(&eg_ours, environ, eg_load.self_path[0] ? eg_load.self_path : NULL, preload_entry,
-	    eg_guard_cfg.prompt_timeout);
+	eg_guard_config_from_scan(&v);
+	eg_env_ours_capture(&eg_ours, environ, eg_load.self_path[0] ? eg_load.self_path : NULL,
+	    preload_entry, entry_len, eg_guard_cfg.prompt_timeout);
 
-	eg_load.timeout_from_env = eg_env_get(environ, "EXECGUARD_PROMPT_TIMEOUT") != NULL;
-	eg_guard_cfg.strict_supervised = strict_supervised();
+	eg_load.timeout_from_env = v.prompt_timeout != NULL;
+	eg_guard_cfg.strict_supervised = strict_supervised(v.strict);
 	if (!eg_guard_cfg.strict_supervised) { /* the supervisor has the rules */
-		load_policy();
+		load_policy(&v);
 		/* Mapped now, while a descriptor is sure to be free (a process that
 		 * has used up its descriptors by its first exec could not open the
 		 * file then, and would refuse even harmless commands); checked and
@@ -396,7 +411,9 @@ EG_HOT_TEXT static void init(void)
 		 * reads none of its pages. */
 		if (eg_load.policy_state == POLICY_DEFERRED)
 			eg_load.raw = eg_policy_map_raw(eg_load.deferred_path, &eg_load.raw_size);
-		eg_guard_cfg.approved_by_parent = approved_by_parent();
+		eg_guard_cfg.approved_by_parent = approved_by_parent(v.approved);
+	} else {
+		eg_guard_cfg.load_fail = EG_FAIL_NO_POLICY;
 	}
 	/* audit sinks; syslog is on by default when every process on the
 	 * machine loads us (/etc/ld.so.preload: a system-wide install). Loaded
