@@ -34,9 +34,16 @@ static bool range_ok(uint32_t off, uint64_t n, size_t elem, size_t size)
 	return off % 4 == 0 && (uint64_t)off + n * elem <= size;
 }
 
+/* A string is sound if it ends inside the strings section. Checked where
+ * it is used, not for the whole section when the block is adopted: the
+ * section's last byte is on the block's last page, one more page fault in
+ * every process (and fork child) that execs. */
 static bool str_ok(const struct eg_policy *p, uint32_t off)
 {
-	return off < p->h->strings_len;
+	for (uint32_t i = off; i < p->h->strings_len; i++)
+		if (p->strings[i] == '\0')
+			return true;
+	return false;
 }
 
 static bool list_ok(const struct eg_policy *p, uint32_t first, uint32_t n, uint32_t mult)
@@ -52,15 +59,19 @@ static bool ids_ok(const struct eg_policy *p, uint32_t first, uint32_t n, uint32
 	return true;
 }
 
+/* A file index, and its name sound (when the block lists files). */
 static bool file_ok(const struct eg_policy *p, uint32_t file)
 {
-	return p->h->n_files ? file < p->h->n_files : file == 0;
+	if (!p->h->n_files)
+		return file == 0;
+	return file < p->h->n_files && str_ok(p, p->files[file]);
 }
 
 /* The header and the section bounds, and the two small sections (files,
- * settings) that are read without a lookup. Touches the header page, the
- * files and settings, and the first and last byte of the strings: the
- * size of the block does not matter. */
+ * settings) that are read without a lookup. Touches the header page (the
+ * files and settings follow it) and the settings' strings; a file's name
+ * is checked with the rule or setting that names it. The size of the block
+ * does not matter. */
 static bool validate_header(struct eg_policy *p)
 {
 	const struct eg_blk_header *h = p->h;
@@ -85,11 +96,6 @@ static bool validate_header(struct eg_policy *p)
 	p->files = (const void *)(p->base + h->files_off);
 	p->settings = (const void *)(p->base + h->settings_off);
 	p->strings = (const char *)(p->base + h->strings_off);
-	if (p->strings[h->strings_len - 1] != '\0' || p->strings[0] != '\0')
-		return false;
-	for (uint32_t i = 0; i < h->n_files; i++)
-		if (!str_ok(p, p->files[i]))
-			return false;
 	for (uint32_t i = 0; i < h->n_settings; i++) {
 		const struct eg_blk_setting *st = &p->settings[i];
 		if (!str_ok(p, st->key) || !str_ok(p, st->value) || !file_ok(p, st->file))

@@ -13,6 +13,7 @@
 #include "load_internal.h"
 #include "policy_block.h"
 #include "hot_text.h"
+#include "sys_direct.h"
 
 extern char **environ;
 
@@ -25,28 +26,30 @@ static const char *env_get(char *const *envp, const char *name)
 	return NULL;
 }
 
-/* open, fstat, mmap, close: the block's pages are read only when used. */
+/* open, fstat, mmap, close: the block's pages are read only when used.
+ * Direct system calls: this runs in the constructor of every guarded
+ * process, and libc's wrappers would each be a text page to fault in. */
 EG_HOT_TEXT static const void *map_block(const char *path, size_t *size)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	long fd = eg_sys_open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
 		return NULL;
 	struct stat st;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size < (off_t)sizeof(struct eg_blk_header) ||
-	    st.st_size > (off_t)EG_BLOCK_MAX_SIZE) {
-		close(fd);
+	if (eg_sys_fstat((int)fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    st.st_size < (off_t)sizeof(struct eg_blk_header) || st.st_size > (off_t)EG_BLOCK_MAX_SIZE) {
+		eg_sys_close((int)fd);
 		return NULL;
 	}
-	void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-	close(fd);
-	if (m == MAP_FAILED)
+	long m = eg_sys_mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, (int)fd, 0);
+	eg_sys_close((int)fd);
+	if (m < 0 && m > -4096)
 		return NULL;
 	/* No fault-around: a process reads a handful of the block's pages
 	 * (policy_block.h), and each fault would otherwise map up to 64 KiB
 	 * (more with large folios) of it into the process's resident set. */
-	(void)madvise(m, (size_t)st.st_size, MADV_RANDOM);
+	(void)eg_sys_madvise((void *)m, (size_t)st.st_size, MADV_RANDOM);
 	*size = (size_t)st.st_size;
-	return m;
+	return (const void *)m;
 }
 
 EG_HOT_TEXT const void *eg_policy_map_raw(const char *path, size_t *size)

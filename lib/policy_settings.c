@@ -2,8 +2,9 @@
 #include <string.h>
 
 #include "policy_block.h"
+#include "hot_text.h"
 
-const char *eg_policy_setting(const struct eg_policy *p, const char *key)
+EG_HOT_TEXT const char *eg_policy_setting(const struct eg_policy *p, const char *key)
 {
 	if (!p || !key)
 		return NULL;
@@ -13,7 +14,7 @@ const char *eg_policy_setting(const struct eg_policy *p, const char *key)
 	return NULL;
 }
 
-bool eg_policy_setting_bool(const struct eg_policy *p, const char *key, bool dflt)
+EG_HOT_TEXT bool eg_policy_setting_bool(const struct eg_policy *p, const char *key, bool dflt)
 {
 	const char *v = eg_policy_setting(p, key);
 	if (!v)
@@ -21,7 +22,7 @@ bool eg_policy_setting_bool(const struct eg_policy *p, const char *key, bool dfl
 	return strcmp(v, "on") == 0;
 }
 
-unsigned eg_policy_setting_seconds(const struct eg_policy *p, const char *key, unsigned dflt)
+EG_HOT_TEXT unsigned eg_policy_setting_seconds(const struct eg_policy *p, const char *key, unsigned dflt)
 {
 	const char *v = eg_policy_setting(p, key);
 	if (!v || !*v)

@@ -12,12 +12,15 @@
 
 /* ------------------------------------------------------------------ kinds */
 
+/* Names in place (no pointers: no relocations, nothing in .rodata), beside
+ * the hook code: every exec looks its program up here, and in a fork
+ * child each page it reads is a page fault. */
 struct kname {
-	const char *name;
-	enum eg_wkind kind;
+	char name[15];
+	unsigned char kind; /* enum eg_wkind */
 };
 
-static const struct kname knames[] = {
+static const struct kname knames[] EG_HOT_RODATA = {
 	{ "sh", EG_WK_SH }, { "bash", EG_WK_SH }, { "dash", EG_WK_SH }, { "zsh", EG_WK_SH },
 	{ "ksh", EG_WK_SH }, { "ksh93", EG_WK_SH }, { "mksh", EG_WK_SH }, { "lksh", EG_WK_SH },
 	{ "pdksh", EG_WK_SH }, { "ash", EG_WK_SH }, { "rbash", EG_WK_SH }, { "yash", EG_WK_SH },
@@ -42,10 +45,27 @@ static const struct kname knames[] = {
  * ld-linux-aarch64.so.1, ld64.so.2, ld.so.1, ld-musl-x86_64.so.1, ld.so. Run
  * as a program it loads and runs another one in its own process, with no
  * exec the library could see. */
-static bool is_loader_name(const char *n)
+/* Does n start with prefix p (both NUL-terminated)? Not strncmp: see knames. */
+EG_HOT_TEXT static bool starts_with(const char *n, const char *p)
 {
-	return strncmp(n, "ld-linux", 8) == 0 || strncmp(n, "ld-musl-", 8) == 0 ||
-	    strncmp(n, "ld64.so", 7) == 0 || strcmp(n, "ld.so") == 0 || strncmp(n, "ld.so.", 6) == 0;
+	while (*p && *n == *p)
+		n++, p++;
+	return *p == '\0';
+}
+
+/* strcmp(n, p) == 0, for the same reason */
+EG_HOT_TEXT static bool same_name(const char *n, const char *p)
+{
+	while (*p && *n == *p)
+		n++, p++;
+	return *p == '\0' && *n == '\0';
+}
+
+EG_HOT_TEXT static bool is_loader_name(const char *n)
+{
+	return starts_with(n, EG_HOT_STR("ld-linux")) || starts_with(n, EG_HOT_STR("ld-musl-")) ||
+	    starts_with(n, EG_HOT_STR("ld64.so")) || starts_with(n, EG_HOT_STR("ld.so.")) ||
+	    same_name(n, EG_HOT_STR("ld.so"));
 }
 
 EG_HOT_TEXT enum eg_wkind eg_subj_kind(const char *name)
@@ -57,10 +77,10 @@ EG_HOT_TEXT enum eg_wkind eg_subj_kind(const char *name)
 	bool login = name[0] == '-';
 	const char *n = login ? name + 1 : name;
 	for (size_t i = 0; i < sizeof knames / sizeof knames[0]; i++)
-		if (n[0] == knames[i].name[0] && strcmp(n, knames[i].name) == 0) {
+		if (n[0] == knames[i].name[0] && same_name(n, knames[i].name)) {
 			if (login && knames[i].kind != EG_WK_SH && knames[i].kind != EG_WK_FISH)
 				return EG_WK_NONE;
-			return knames[i].kind;
+			return (enum eg_wkind)knames[i].kind;
 		}
 	return EG_WK_NONE;
 }

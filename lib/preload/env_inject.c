@@ -6,6 +6,7 @@
 #include "fmt.h"
 #include "guard.h"
 #include "hot_text.h"
+#include "hot_str.h"
 
 #define LDP "LD_PRELOAD="
 #define LDP_LEN (sizeof LDP - 1)
@@ -15,20 +16,20 @@
 
 EG_HOT_TEXT static bool is_ours_var(const char *e)
 {
-	return strncmp(e, EG_HOT_STR(EGP), EGP_LEN) == 0;
+	return eg_hs_eq_n(e, EG_HOT_STR(EGP), EGP_LEN);
 }
 
 /* Length of the name part of NAME=value (whole string if no '='). */
-static size_t name_len(const char *e)
+EG_HOT_TEXT static size_t name_len(const char *e)
 {
-	const char *eq = strchr(e, '=');
-	return eq ? (size_t)(eq - e) : strlen(e);
+	const char *eq = eg_hs_chr(e, '=');
+	return eq ? (size_t)(eq - e) : eg_hs_len(e);
 }
 
 EG_HOT_TEXT static bool same_name(const char *a, const char *b)
 {
 	size_t n = name_len(a);
-	return n == name_len(b) && memcmp(a, b, n) == 0;
+	return n == name_len(b) && eg_hs_eq_n(a, b, n);
 }
 
 EG_HOT_TEXT void eg_env_ours_capture(struct eg_env_ours *o, char *const *envp, const char *self_path,
@@ -47,12 +48,12 @@ EG_HOT_TEXT void eg_env_ours_capture(struct eg_env_ours *o, char *const *envp, c
 	} while (0)
 
 	if (self_path)
-		KEEP(o->self_path, self_path, strlen(self_path));
+		KEEP(o->self_path, self_path, eg_hs_len(self_path));
 	if (preload_entry)
 		KEEP(o->preload_entry, preload_entry, entry_len);
 	for (size_t i = 0; envp && envp[i]; i++) {
 		const char *e = envp[i];
-		if (!is_ours_var(e) || !strchr(e, '=') || same_name(e, EG_HOT_STR(EG_APPROVED_VAR "=")))
+		if (!is_ours_var(e) || !eg_hs_chr(e, '=') || same_name(e, EG_HOT_STR(EG_APPROVED_VAR "=")))
 			continue; /* the popen approval is for this process only */
 		bool dup = false;
 		for (size_t j = 0; j < o->n_vars; j++)
@@ -65,12 +66,12 @@ EG_HOT_TEXT void eg_env_ours_capture(struct eg_env_ours *o, char *const *envp, c
 			break;
 		}
 		const char *copy;
-		KEEP(copy, e, strlen(e));
+		KEEP(copy, e, eg_hs_len(e));
 		if (!copy)
 			break;
 		o->vars[o->n_vars++] = copy;
 		if (same_name(e, EG_HOT_STR(TIMEOUT_NAME "="))) {
-			unsigned t = eg_parse_uint(strchr(e, '=') + 1, EG_TIMEOUT_MAX);
+			unsigned t = eg_parse_uint(eg_hs_chr(e, '=') + 1, EG_TIMEOUT_MAX);
 			if (t)
 				o->prompt_timeout = t;
 		}
@@ -78,7 +79,7 @@ EG_HOT_TEXT void eg_env_ours_capture(struct eg_env_ours *o, char *const *envp, c
 	#undef KEEP
 }
 
-static int our_index(const struct eg_env_ours *o, const char *e)
+EG_HOT_TEXT static int our_index(const struct eg_env_ours *o, const char *e)
 {
 	for (size_t j = 0; j < o->n_vars; j++)
 		if (same_name(o->vars[j], e))
@@ -86,42 +87,42 @@ static int our_index(const struct eg_env_ours *o, const char *e)
 	return -1;
 }
 
-static bool is_timeout(const char *e)
+EG_HOT_TEXT static bool is_timeout(const char *e)
 {
-	return same_name(e, TIMEOUT_NAME "=");
+	return same_name(e, EG_HOT_STR(TIMEOUT_NAME "="));
 }
 
 /* First caller entry that sets a stricter (lower, valid) timeout. */
-static const char *stricter_timeout(const struct eg_env_ours *o, char *const *envp)
+EG_HOT_TEXT static const char *stricter_timeout(const struct eg_env_ours *o, char *const *envp)
 {
 	for (size_t i = 0; envp && envp[i]; i++) {
 		const char *e = envp[i];
-		if (!is_ours_var(e) || !is_timeout(e) || !strchr(e, '='))
+		if (!is_ours_var(e) || !is_timeout(e) || !eg_hs_chr(e, '='))
 			continue;
-		unsigned t = eg_parse_uint(strchr(e, '=') + 1, EG_TIMEOUT_MAX);
+		unsigned t = eg_parse_uint(eg_hs_chr(e, '=') + 1, EG_TIMEOUT_MAX);
 		if (t && t < o->prompt_timeout)
 			return e;
 	}
 	return NULL;
 }
 
-static bool token_is_ours(const struct eg_env_ours *o, const char *t, size_t n)
+EG_HOT_TEXT static bool token_is_ours(const struct eg_env_ours *o, const char *t, size_t n)
 {
 	const char *c[2] = { o->preload_entry, o->self_path };
 	for (int i = 0; i < 2; i++)
-		if (c[i] && strlen(c[i]) == n && memcmp(c[i], t, n) == 0)
+		if (c[i] && eg_hs_len(c[i]) == n && eg_hs_eq_n(c[i], t, n))
 			return true;
 	return false;
 }
 
-static bool is_sep(char c)
+EG_HOT_TEXT static bool is_sep(char c)
 {
 	return c == ':' || c == ' ';
 }
 
 /* Next entry of an LD_PRELOAD list at *v: its start and length; false at
  * the end. Advances *v past it. */
-static bool next_entry(const char **v, const char **tok, size_t *len)
+EG_HOT_TEXT static bool next_entry(const char **v, const char **tok, size_t *len)
 {
 	while (is_sep(**v))
 		(*v)++;
@@ -135,7 +136,7 @@ static bool next_entry(const char **v, const char **tok, size_t *len)
 }
 
 /* How many of the tokens of an LD_PRELOAD value are ours. */
-static size_t count_ours(const struct eg_env_ours *o, const char *v)
+EG_HOT_TEXT static size_t count_ours(const struct eg_env_ours *o, const char *v)
 {
 	size_t n = 0, len;
 	const char *t;
@@ -147,7 +148,7 @@ static size_t count_ours(const struct eg_env_ours *o, const char *v)
 
 /* Decision for one caller entry: keep it or drop it. `seen` tracks which of
  * our values were already kept (so duplicates go). */
-static bool keep_entry(const struct eg_env_ours *o, const char *e, const char *stricter,
+EG_HOT_TEXT static bool keep_entry(const struct eg_env_ours *o, const char *e, const char *stricter,
     unsigned char *seen)
 {
 	if (!is_ours_var(e))
@@ -155,7 +156,7 @@ static bool keep_entry(const struct eg_env_ours *o, const char *e, const char *s
 	if (stricter && is_timeout(e))
 		return e == stricter;
 	int idx = our_index(o, e);
-	if (idx >= 0 && strcmp(o->vars[idx], e) == 0 && !seen[idx]) {
+	if (idx >= 0 && eg_hs_eq(o->vars[idx], e) && !seen[idx]) {
 		seen[idx] = 1;
 		return true;
 	}
@@ -170,14 +171,14 @@ struct scan {
 	unsigned char seen[EG_ENV_MAX_OURS];
 };
 
-static void scan_env(const struct eg_env_ours *o, char *const *envp, struct scan *s)
+EG_HOT_TEXT static void scan_env(const struct eg_env_ours *o, char *const *envp, struct scan *s)
 {
 	memset(s, 0, sizeof *s);
 	s->stricter = stricter_timeout(o, envp);
 	for (size_t i = 0; envp && envp[i]; i++) {
 		const char *e = envp[i];
 		s->n++;
-		if (o->preload_entry && strncmp(e, LDP, LDP_LEN) == 0) {
+		if (o->preload_entry && eg_hs_eq_n(e, EG_HOT_STR(LDP), LDP_LEN)) {
 			s->ld_count++;
 			s->last_ld = e;
 			continue;
@@ -205,8 +206,8 @@ EG_HOT_TEXT void eg_env_measure(const struct eg_env_ours *o, char *const *envp, 
 	if (o->preload_entry) {
 		if (s.ld_count != 1 || count_ours(o, s.last_ld + LDP_LEN) != 1) {
 			ld_ok = false;
-			bytes = LDP_LEN + strlen(o->preload_entry) + 1 +
-			    (s.last_ld ? strlen(s.last_ld) : 0) + 1;
+			bytes = LDP_LEN + eg_hs_len(o->preload_entry) + 1 +
+			    (s.last_ld ? eg_hs_len(s.last_ld) : 0) + 1;
 		}
 	}
 	need->unchanged = ld_ok && !s.dropped && s.adds == 0;
@@ -215,21 +216,21 @@ EG_HOT_TEXT void eg_env_measure(const struct eg_env_ours *o, char *const *envp, 
 }
 
 /* Write LD_PRELOAD=<value with ours exactly once> into out. */
-static void build_ld(const struct eg_env_ours *o, const char *old, char *out)
+EG_HOT_TEXT static void build_ld(const struct eg_env_ours *o, const char *old, char *out)
 {
 	char *p = out;
-	memcpy(p, LDP, LDP_LEN);
+	eg_hs_copy(p, EG_HOT_STR(LDP), LDP_LEN);
 	p += LDP_LEN;
 	bool have = old && count_ours(o, old) > 0;
 	bool first = true;
 	if (!have) {
-		size_t n = strlen(o->preload_entry);
-		memcpy(p, o->preload_entry, n);
+		size_t n = eg_hs_len(o->preload_entry);
+		eg_hs_copy(p, o->preload_entry, n);
 		p += n;
 		first = false;
 	}
 	bool placed = false;
-	const char *v = old ? old : "";
+	const char *v = old ? old : EG_HOT_STR("");
 	const char *t;
 	size_t n;
 	while (next_entry(&v, &t, &n)) {
@@ -240,7 +241,7 @@ static void build_ld(const struct eg_env_ours *o, const char *old, char *out)
 		}
 		if (!first)
 			*p++ = ':';
-		memcpy(p, t, n);
+		eg_hs_copy(p, t, n);
 		p += n;
 		first = false;
 	}
@@ -259,7 +260,7 @@ EG_HOT_TEXT char *const *eg_env_build(const struct eg_env_ours *o, char *const *
 	bool ld_done = false;
 	for (size_t i = 0; envp && envp[i]; i++) {
 		char *e = envp[i];
-		if (o->preload_entry && strncmp(e, LDP, LDP_LEN) == 0) {
+		if (o->preload_entry && eg_hs_eq_n(e, EG_HOT_STR(LDP), LDP_LEN)) {
 			if (e != s.last_ld)
 				continue;
 			if (need->n_bytes) {

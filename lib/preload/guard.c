@@ -38,6 +38,7 @@
 #include "refuse.h"
 #include "fmt.h"
 #include "hot_text.h"
+#include "hot_str.h"
 
 extern char **environ;
 
@@ -61,8 +62,8 @@ EG_HOT_TEXT static const char *capture_keep2(const char *a, size_t la, const cha
 	if (la + lb >= sizeof capture.text - capture.used)
 		return NULL;
 	char *d = capture.text + capture.used;
-	memcpy(d, a, la);
-	memcpy(d + la, b, lb);
+	eg_hs_copy(d, a, la);
+	eg_hs_copy(d + la, b, lb);
 	d[la + lb] = '\0';
 	capture.used += la + lb + 1;
 	return d;
@@ -87,7 +88,7 @@ EG_HOT_TEXT const char *eg_env_get(char *const *envp, const char *name)
 /* If e is "NAME=value" (name given with its '='), the first such entry
  * sets *slot to the value. */
 #define SCAN_TAKE(e, slot, name) do { \
-		if (*(slot) == NULL && strncmp((e), EG_HOT_STR(name), sizeof name - 1) == 0) \
+		if (*(slot) == NULL && eg_hs_prefix((e), EG_HOT_STR(name))) \
 			*(slot) = (e) + sizeof name - 1; \
 	} while (0)
 
@@ -100,7 +101,7 @@ EG_HOT_TEXT void eg_env_scan(char *const *envp, struct eg_env_scan *v)
 		const char *e = envp[i];
 		switch (e[0]) {
 		case 'E':
-			if (strncmp(e, EG_HOT_STR("EXECGUARD_"), 10) != 0)
+			if (!eg_hs_prefix(e, EG_HOT_STR("EXECGUARD_")))
 				break;
 			SCAN_TAKE(e, &v->policy, "EXECGUARD_POLICY=");
 			SCAN_TAKE(e, &v->strict, "EXECGUARD_STRICT=");
@@ -130,7 +131,7 @@ EG_HOT_TEXT void eg_env_scan(char *const *envp, struct eg_env_scan *v)
 /* a + b kept, if shorter than `limit` bytes in all; else "" */
 __attribute__((noinline, noclone)) EG_HOT_TEXT static const char *keep_joined(const char *a, const char *b, size_t limit)
 {
-	size_t la = strlen(a), lb = strlen(b);
+	size_t la = eg_hs_len(a), lb = eg_hs_len(b);
 	if (la + lb == 0 || la + lb >= limit)
 		return EG_HOT_STR("");
 	const char *k = capture_keep2(a, la, b, lb);
@@ -165,7 +166,7 @@ EG_HOT_TEXT void eg_guard_config_from_scan(const struct eg_env_scan *v)
 	const char *ae = v->approver_env;
 	eg_guard_cfg.approver_env_set = ae != NULL;
 	eg_guard_cfg.approver_env = EG_HOT_STR("");
-	size_t n = ae ? strlen(ae) : 0;
+	size_t n = ae ? eg_hs_len(ae) : 0;
 	if (ae && n <= EG_GUARD_APPROVER_ENV_MAX) {
 		char *dst = (char *)eg_capture_keep(ae, n + 1); /* the text, then two NULs */
 		if (dst) {

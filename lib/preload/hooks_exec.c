@@ -26,6 +26,7 @@
 #include "preload.h"
 #include "refuse.h"
 #include "hot_text.h"
+#include "sys_direct.h"
 
 extern char **environ;
 
@@ -80,9 +81,35 @@ EG_HOT_TEXT static int call_real(const struct call *c, char *const *envp)
 	return -1;
 }
 
-EG_HOT_TEXT static int guarded_exec(const struct call *c)
+/* Decide, then run the real call with our environment. */
+EG_HOT_TEXT static int decide_and_exec(const struct call *c, const struct eg_guard_req *req)
 {
-	eg_preload_ensure_init();
+	switch (eg_guard_decide(req)) {
+	case EG_GUARD_GO:
+	case EG_GUARD_DEFER:
+		break;
+	case EG_GUARD_REFUSED:
+		errno = EACCES;
+		return -1;
+	case EG_GUARD_NOEXEC:
+		return -1; /* errno as the real call would set it */
+	}
+
+	char *const *envp;
+	EG_INJECT_ENV(c->envp, envp);
+	if (!envp) {
+		eg_refuse_env_too_big(c->argv);
+		errno = EACCES;
+		return -1;
+	}
+	return call_real(c, envp);
+}
+
+
+/* Any exec: find the executable (PATH, a directory fd, a symlink's target)
+ * with path buffers on this frame. */
+__attribute__((noinline)) EG_HOT_TEXT static int guarded_exec_resolving(const struct call *c)
+{
 	int saved = errno;
 	char exe_buf[PATH_MAX + NAME_MAX + 2];
 	struct eg_guard_req req = {
@@ -143,26 +170,29 @@ EG_HOT_TEXT static int guarded_exec(const struct call *c)
 	    !req.check_path))
 		req.exe_path = eg_exe_resolve(req.exe_path, real_buf, sizeof real_buf);
 	errno = saved;
+	return decide_and_exec(c, &req);
+}
 
-	switch (eg_guard_decide(&req)) {
-	case EG_GUARD_GO:
-	case EG_GUARD_DEFER:
-		break;
-	case EG_GUARD_REFUSED:
-		errno = EACCES;
-		return -1;
-	case EG_GUARD_NOEXEC:
-		return -1; /* errno as the real call would set it */
+EG_HOT_TEXT static int guarded_exec(const struct call *c)
+{
+	eg_preload_ensure_init();
+	/* The common case, execve of a path that is not a symlink, without the
+	 * path buffers: in a fork child each stack page the hook reaches is a
+	 * page fault. lstat made directly leaves errno alone. */
+	struct stat st;
+	if (c->kind == K_EXECVE && c->path && c->path[0] && eg_sys_lstat(c->path, &st) == 0 &&
+	    !S_ISLNK(st.st_mode)) {
+		struct eg_guard_req req = {
+			.argv = c->argv,
+			.envp = c->envp,
+			.route = EG_ROUTE_EXEC,
+			.check_dirfd = AT_FDCWD,
+			.exe_path = c->path,
+			.flags = EG_GUARD_CHECK_EXE,
+		};
+		return decide_and_exec(c, &req);
 	}
-
-	char *const *envp;
-	EG_INJECT_ENV(c->envp, envp);
-	if (!envp) {
-		eg_refuse_env_too_big(c->argv);
-		errno = EACCES;
-		return -1;
-	}
-	return call_real(c, envp);
+	return guarded_exec_resolving(c);
 }
 
 EG_EXPORT int execve(const char *path, char *const argv[], char *const envp[])

@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include "fmt.h"
 #include "hot_text.h"
+#include "sys_direct.h"
 
 /* glibc's _CS_PATH on Linux */
 #define DEFAULT_PATH "/bin:/usr/bin"
@@ -97,7 +98,7 @@ EG_HOT_TEXT const char *eg_exe_resolve(const char *path, char *buf, size_t size)
 	int saved = errno;
 	const char *out = path;
 	struct stat st;
-	if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
+	if (eg_sys_lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
 		int fd = open(path, O_PATH | O_CLOEXEC);
 		if (fd >= 0) {
 			if (eg_fd_path(fd, buf, size))

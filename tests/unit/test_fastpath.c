@@ -165,7 +165,7 @@ Test(fastpath, damaged_entries_fail_closed_when_reached)
 	uint32_t first_rule = p->u32[b->rules_first];
 	uint32_t bucket_off = (uint32_t)((const unsigned char *)b - p->base);
 
-	for (int damage = 0; damage < 5; damage++) {
+	for (int damage = 0; damage < 7; damage++) {
 		unsigned char *mem;
 		struct eg_policy *q = copy_policy(p, &mem);
 		struct eg_blk_bucket *qb = (struct eg_blk_bucket *)(mem + bucket_off);
@@ -178,6 +178,16 @@ Test(fastpath, damaged_entries_fail_closed_when_reached)
 		case 2: qr->reason = q->h->strings_len + 7; break;     /* string out of range */
 		case 3: qr->action = 99; qr->n_match = 0; break;        /* garbage action */
 		case 4: qr->match_first = q->h->n_u32; qr->n_match = 2; break; /* regex list past the pool */
+		case 5: /* a string that runs off the end of the strings (checked when used) */
+			mem[q->h->strings_off + q->h->strings_len - 1] = 'x';
+			qr->reason = q->h->strings_len - 1;
+			break;
+		case 6: { /* likewise the name of the rule's file */
+			uint32_t *files = (uint32_t *)(mem + q->h->files_off);
+			mem[q->h->strings_off + q->h->strings_len - 1] = 'x';
+			files[qr->file] = q->h->strings_len - 1;
+			break;
+		}
 		}
 		(void)first_rule;
 		enum eg_action a = check(q, sc, tf, NULL, &res);
