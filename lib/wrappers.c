@@ -303,19 +303,23 @@ static int child_shell_join(struct uw *u, uint32_t i, uint8_t via)
 struct opts {
 	const char *sarg;          /* short options taking an argument */
 	const char *sopt;          /* short options with an optional attached argument */
-	const char *const *larg;   /* long options taking an argument */
-	const char *const *lopt;   /* long options with an optional "=arg" */
+	/* Lists of names packed one after the other, "a\0" "b\0" (no pointers:
+	 * no relocations, which keeps the library's relocated data on the one
+	 * page the loader writes anyway) */
+	const char *larg;          /* long options taking an argument */
+	const char *lopt;          /* long options with an optional "=arg" */
 };
 
 /* cb returns 0 to go on, 1 when the option means "no command is run". */
 typedef int (*opt_cb)(struct uw *u, int c, const char *lname, size_t llen, const char *arg);
 
-static bool in_list(const char *const *l, const char *name, size_t len, bool prefix)
+/* Is name (len bytes, or a prefix of a name when `prefix`) in the packed list l? */
+static bool in_list(const char *l, const char *name, size_t len, bool prefix)
 {
 	if (!l)
 		return false;
-	for (; *l; l++)
-		if (strncmp(*l, name, len) == 0 && (prefix || (*l)[len] == '\0'))
+	for (; *l; l += strlen(l) + 1)
+		if (strncmp(l, name, len) == 0 && (prefix || l[len] == '\0'))
 			return true;
 	return false;
 }
@@ -392,9 +396,9 @@ static uint32_t take_assigns(struct uw *u, uint32_t i)
 
 /* ------------------------------------------------------------------ sudo & co */
 
-static const char *const sudo_larg[] = { "user", "group", "host", "prompt", "close-from",
-	"chdir", "role", "type", "command-timeout", "other-user", "chroot", NULL };
-static const char *const sudo_lopt[] = { "preserve-env", NULL };
+static const char sudo_larg[] = "user\0" "group\0" "host\0" "prompt\0" "close-from\0" "chdir\0"
+		"role\0" "type\0" "command-timeout\0" "other-user\0" "chroot\0";
+static const char sudo_lopt[] = "preserve-env\0";
 
 static int sudo_cb(struct uw *u, int c, const char *ln, size_t ll, const char *arg)
 {
@@ -613,9 +617,9 @@ static int setenv_cb(struct uw *u, int c, const char *ln, size_t ll, const char 
 
 static int unwrap_run0(struct uw *u)
 {
-	static const char *const larg[] = { "user", "group", "nice", "chdir", "setenv", "unit",
-		"property", "description", "slice", "machine", "background", "shell-prompt-prefix",
-		"lightweight", "area", NULL };
+	static const char larg[] = "user\0" "group\0" "nice\0" "chdir\0" "setenv\0" "unit\0"
+		"property\0" "description\0" "slice\0" "machine\0" "background\0" "shell-prompt-prefix\0"
+		"lightweight\0" "area\0";
 	static const struct opts o = { "ugD", NULL, larg, NULL };
 	uint32_t i = parse_opts(u, 1, &o, setenv_cb);
 	u->remote = false; /* run0 --machine is a local container: treat as local */
@@ -624,11 +628,11 @@ static int unwrap_run0(struct uw *u)
 
 static int unwrap_systemd_run(struct uw *u)
 {
-	static const char *const larg[] = { "unit", "property", "description", "slice", "setenv",
-		"machine", "host", "uid", "gid", "nice", "working-directory", "service-type",
-		"on-active", "on-boot", "on-startup", "on-unit-active", "on-unit-inactive",
-		"on-calendar", "timer-property", "path-property", "socket-property", "capsule",
-		"expand-environment", "json", NULL };
+	static const char larg[] = "unit\0" "property\0" "description\0" "slice\0" "setenv\0"
+		"machine\0" "host\0" "uid\0" "gid\0" "nice\0" "working-directory\0" "service-type\0"
+		"on-active\0" "on-boot\0" "on-startup\0" "on-unit-active\0" "on-unit-inactive\0"
+		"on-calendar\0" "timer-property\0" "path-property\0" "socket-property\0" "capsule\0"
+		"expand-environment\0" "json\0";
 	static const struct opts o = { "upEHMC", NULL, larg, NULL };
 	uint32_t i = parse_opts(u, 1, &o, setenv_cb);
 	return child_argv(u, i, u->remote ? EG_VIA_REMOTE : EG_VIA_WRAPPER);
@@ -763,7 +767,7 @@ static int ionice_cb(struct uw *u, int c, const char *ln, size_t ll, const char 
 
 static int unwrap_ionice(struct uw *u)
 {
-	static const char *const larg[] = { "class", "classdata", NULL };
+	static const char larg[] = "class\0" "classdata\0";
 	static const struct opts o = { "cnpPu", NULL, larg, NULL };
 	/* -p/-P/-u take PIDs as operands too: the callback marks nocmd */
 	uint32_t i = parse_opts(u, 1, &o, ionice_cb);
@@ -779,7 +783,7 @@ static int unwrap_nohup(struct uw *u)
 
 static int unwrap_timeout(struct uw *u)
 {
-	static const char *const larg[] = { "kill-after", "signal", NULL };
+	static const char larg[] = "kill-after\0" "signal\0";
 	static const struct opts o = { "ks", NULL, larg, NULL };
 	uint32_t i = parse_opts(u, 1, &o, help_cb);
 	return child_argv(u, i + 1, EG_VIA_WRAPPER); /* skip DURATION */
@@ -787,7 +791,7 @@ static int unwrap_timeout(struct uw *u)
 
 static int unwrap_time(struct uw *u)
 {
-	static const char *const larg[] = { "format", "output", NULL };
+	static const char larg[] = "format\0" "output\0";
 	static const struct opts o = { "fo", NULL, larg, NULL };
 	uint32_t i = parse_opts(u, 1, &o, help_cb);
 	return child_argv(u, i, EG_VIA_WRAPPER);
@@ -795,7 +799,7 @@ static int unwrap_time(struct uw *u)
 
 static int unwrap_stdbuf(struct uw *u)
 {
-	static const char *const larg[] = { "input", "output", "error", NULL };
+	static const char larg[] = "input\0" "output\0" "error\0";
 	static const struct opts o = { "ioe", NULL, larg, NULL };
 	uint32_t i = parse_opts(u, 1, &o, help_cb);
 	return child_argv(u, i, EG_VIA_WRAPPER);
@@ -812,7 +816,7 @@ static int chrt_cb(struct uw *u, int c, const char *ln, size_t ll, const char *a
 
 static int unwrap_chrt(struct uw *u)
 {
-	static const char *const larg[] = { "sched-runtime", "sched-period", "sched-deadline", NULL };
+	static const char larg[] = "sched-runtime\0" "sched-period\0" "sched-deadline\0";
 	static const struct opts o = { "TPD", NULL, larg, NULL };
 	uint32_t i = parse_opts(u, 1, &o, chrt_cb);
 	if (i < u->n && is_digits(u->w[i]))
@@ -844,7 +848,7 @@ static int unwrap_setsid(struct uw *u)
 
 static int unwrap_flock(struct uw *u)
 {
-	static const char *const larg[] = { "timeout", "wait", "conflict-exit-code", NULL };
+	static const char larg[] = "timeout\0" "wait\0" "conflict-exit-code\0";
 	static const struct opts o = { "wE", NULL, larg, NULL };
 	uint32_t i = parse_opts(u, 1, &o, help_cb);
 	if (u->nocmd || i + 1 >= u->n)
@@ -869,9 +873,9 @@ static int xargs_cb(struct uw *u, int c, const char *ln, size_t ll, const char *
 
 static uint32_t xargs_parse(struct uw *u)
 {
-	static const char *const larg[] = { "arg-file", "delimiter", "max-args", "max-procs",
-		"max-chars", "process-slot-var", NULL };
-	static const char *const lopt[] = { "eof", "replace", "max-lines", NULL };
+	static const char larg[] = "arg-file\0" "delimiter\0" "max-args\0" "max-procs\0" "max-chars\0"
+		"process-slot-var\0";
+	static const char lopt[] = "eof\0" "replace\0" "max-lines\0";
 	static const struct opts o = { "aEdILnPs", "eil", larg, lopt };
 	return parse_opts(u, 1, &o, xargs_cb);
 }
@@ -902,8 +906,8 @@ static int watch_cb(struct uw *u, int c, const char *ln, size_t ll, const char *
 
 static int unwrap_watch(struct uw *u)
 {
-	static const char *const larg[] = { "interval", "equexit", NULL };
-	static const char *const lopt[] = { "differences", NULL };
+	static const char larg[] = "interval\0" "equexit\0";
+	static const char lopt[] = "differences\0";
 	static const struct opts o = { "nq", "d", larg, lopt };
 	u->shell = true; /* cleared by -x */
 	uint32_t i = parse_opts(u, 1, &o, watch_cb);
@@ -1134,7 +1138,7 @@ static int docker_exec_cb(struct uw *u, int c, const char *ln, size_t ll, const 
 
 /* Find the subcommand word among global options. `larg` lists long global
  * options taking a value, `sarg` short ones. Returns its index or n. */
-static uint32_t find_subcmd(struct uw *u, uint32_t i, const char *sarg, const char *const *larg)
+static uint32_t find_subcmd(struct uw *u, uint32_t i, const char *sarg, const char *larg)
 {
 	bool maybe_value = false;
 	while (i < u->n) {
@@ -1170,8 +1174,7 @@ static uint32_t find_subcmd(struct uw *u, uint32_t i, const char *sarg, const ch
 
 static int exec_in_container(struct uw *u, uint32_t i, bool compose)
 {
-	static const char *const larg[] = { "env", "user", "workdir", "env-file", "detach-keys",
-		"index", NULL };
+	static const char larg[] = "env\0" "user\0" "workdir\0" "env-file\0" "detach-keys\0" "index\0";
 	static const struct opts o = { "euw", NULL, larg, NULL };
 	u->interactive = compose; /* compose exec keeps stdin open unless told not to */
 	i = parse_opts(u, i, &o, docker_exec_cb);
@@ -1183,19 +1186,19 @@ static int exec_in_container(struct uw *u, uint32_t i, bool compose)
 
 static int unwrap_docker(struct uw *u)
 {
-	static const char *const larg[] = { "config", "context", "host", "log-level", "tlscacert",
-		"tlscert", "tlskey", "url", "connection", "root", "runroot", "storage-driver",
-		"storage-opt", "cgroup-manager", "events-backend", "hooks-dir", "identity", "module",
-		"network-cmd-path", "runtime", "ssh", "tmpdir", "volumepath", "namespace",
-		"address", "data-root", "cni-path", "snapshotter", NULL };
+	static const char larg[] = "config\0" "context\0" "host\0" "log-level\0" "tlscacert\0"
+		"tlscert\0" "tlskey\0" "url\0" "connection\0" "root\0" "runroot\0" "storage-driver\0"
+		"storage-opt\0" "cgroup-manager\0" "events-backend\0" "hooks-dir\0" "identity\0" "module\0"
+		"network-cmd-path\0" "runtime\0" "ssh\0" "tmpdir\0" "volumepath\0" "namespace\0" "address\0"
+		"data-root\0" "cni-path\0" "snapshotter\0";
 	uint32_t i = find_subcmd(u, 1, "cHln", larg);
 	if (i >= u->n)
 		return 0;
 	if (streq(u->w[i], "container"))
 		i++;
 	else if (streq(u->w[i], "compose")) {
-		static const char *const clarg[] = { "file", "project-name", "profile", "env-file",
-			"project-directory", "ansi", "parallel", "progress", NULL };
+		static const char clarg[] = "file\0" "project-name\0" "profile\0" "env-file\0"
+		"project-directory\0" "ansi\0" "parallel\0" "progress\0";
 		i = find_subcmd(u, i + 1, "fp", clarg);
 		if (i < u->n && streq(u->w[i], "exec"))
 			return exec_in_container(u, i + 1, true);
@@ -1208,8 +1211,8 @@ static int unwrap_docker(struct uw *u)
 
 static int unwrap_compose(struct uw *u)
 {
-	static const char *const clarg[] = { "file", "project-name", "profile", "env-file",
-		"project-directory", "ansi", "parallel", "progress", NULL };
+	static const char clarg[] = "file\0" "project-name\0" "profile\0" "env-file\0"
+		"project-directory\0" "ansi\0" "parallel\0" "progress\0";
 	uint32_t i = find_subcmd(u, 1, "fp", clarg);
 	if (i < u->n && streq(u->w[i], "exec"))
 		return exec_in_container(u, i + 1, true);
@@ -1218,11 +1221,11 @@ static int unwrap_compose(struct uw *u)
 
 static int unwrap_kubectl(struct uw *u)
 {
-	static const char *const larg[] = { "namespace", "context", "cluster", "user", "kubeconfig",
-		"server", "token", "as", "as-group", "as-uid", "request-timeout", "cache-dir",
-		"certificate-authority", "client-certificate", "client-key", "tls-server-name",
-		"log-dir", "log-file", "v", "vmodule", "password", "username", "profile",
-		"profile-output", "container", "filename", "pod-running-timeout", "selector", NULL };
+	static const char larg[] = "namespace\0" "context\0" "cluster\0" "user\0" "kubeconfig\0"
+		"server\0" "token\0" "as\0" "as-group\0" "as-uid\0" "request-timeout\0" "cache-dir\0"
+		"certificate-authority\0" "client-certificate\0" "client-key\0" "tls-server-name\0"
+		"log-dir\0" "log-file\0" "v\0" "vmodule\0" "password\0" "username\0" "profile\0"
+		"profile-output\0" "container\0" "filename\0" "pod-running-timeout\0" "selector\0";
 	uint32_t i = find_subcmd(u, 1, "nsvcf", larg);
 	if (i >= u->n || !streq(u->w[i], "exec"))
 		return 0;
@@ -1268,10 +1271,10 @@ static int unwrap_kubectl(struct uw *u)
  */
 static int unwrap_ldso(struct uw *u)
 {
-	static const char *const with_arg[] = { "--library-path", "--inhibit-rpath", "--audit",
-		"--preload", "--argv0", "--glibc-hwcaps-prepend", "--glibc-hwcaps-mask", NULL };
-	static const char *const no_cmd[] = { "--list", "--verify", "--list-tunables",
-		"--list-diagnostics", "--help", "--version", NULL };
+	static const char with_arg[] = "--library-path\0" "--inhibit-rpath\0" "--audit\0" "--preload\0"
+		"--argv0\0" "--glibc-hwcaps-prepend\0" "--glibc-hwcaps-mask\0";
+	static const char no_cmd[] = "--list\0" "--verify\0" "--list-tunables\0" "--list-diagnostics\0"
+		"--help\0" "--version\0";
 	uint32_t i = 1;
 	while (i < u->n) {
 		const char *a = u->w[i];
