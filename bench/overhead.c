@@ -192,8 +192,17 @@ static double cpu_ns(int who)
 	    ((double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_usec) * 1e3;
 }
 
+/* Minor page faults so far (this process, or its waited-for children). */
+static double minflt(int who)
+{
+	struct rusage ru;
+	getrusage(who, &ru);
+	return (double)ru.ru_minflt;
+}
+
 /* --loop spawn|fork N PROG: time N children; print ns per child, wall
- * clock and CPU time (this process and its children, user and system). */
+ * clock and CPU time (this process and its children, user and system),
+ * then page faults per child (the same processes). */
 static int child_loop(int argc, char **argv)
 {
 	if (argc < 5)
@@ -201,6 +210,7 @@ static int child_loop(int argc, char **argv)
 	int use_fork = strcmp(argv[2], "fork") == 0;
 	long n = atol(argv[3]);
 	char **child = argv + 4;
+	double f0 = minflt(RUSAGE_SELF) + minflt(RUSAGE_CHILDREN);
 	double a = now_ns(), cpu0 = cpu_ns(RUSAGE_SELF) + cpu_ns(RUSAGE_CHILDREN);
 	for (long i = 0; i < n; i++) {
 		pid_t pid;
@@ -222,7 +232,8 @@ static int child_loop(int argc, char **argv)
 		}
 	}
 	double wall = now_ns() - a, cpu = cpu_ns(RUSAGE_SELF) + cpu_ns(RUSAGE_CHILDREN) - cpu0;
-	printf("%.0f %.0f\n", wall / (double)n, cpu / (double)n);
+	double faults = minflt(RUSAGE_SELF) + minflt(RUSAGE_CHILDREN) - f0;
+	printf("%.0f %.0f %.2f\n", wall / (double)n, cpu / (double)n, faults / (double)n);
 	return 0;
 }
 
@@ -340,9 +351,10 @@ static void make_synthetic(const struct setup *s, int n_rules)
 	free(dir);
 }
 
-/* One loop run of `mode` under config c: ns per child, wall and CPU. */
+/* One loop run of `mode` under config c: ns per child, wall and CPU; page
+ * faults per child. */
 static void run_loop(const struct setup *s, int c, const char *mode, long n, double *wall,
-    double *cpu)
+    double *cpu, double *faults)
 {
 	char nbuf[32];
 	snprintf(nbuf, sizeof nbuf, "%ld", n);
@@ -352,7 +364,7 @@ static void run_loop(const struct setup *s, int c, const char *mode, long n, dou
 		fprintf(stderr, "overhead: loop failed under %s\n", cfg_label[c]);
 		exit(1);
 	}
-	if (sscanf(out, "%lf %lf", wall, cpu) != 2) {
+	if (sscanf(out, "%lf %lf %lf", wall, cpu, faults) != 3) {
 		fprintf(stderr, "overhead: bad loop output under %s\n", cfg_label[c]);
 		exit(1);
 	}
@@ -386,30 +398,43 @@ static void print_loop_table(const char *what, double med[2][N_CFG])
 static void report_loops(const struct setup *s, long n, int rounds)
 {
 	static const char *const modes[2] = { "spawn", "fork" };
-	double *wall[2][N_CFG], *cpu[2][N_CFG];
+	double *wall[2][N_CFG], *cpu[2][N_CFG], *flt[2][N_CFG];
 	for (int m = 0; m < 2; m++)
 		for (int c = 0; c < N_CFG; c++) {
 			wall[m][c] = calloc((size_t)rounds, sizeof(double));
 			cpu[m][c] = calloc((size_t)rounds, sizeof(double));
+			flt[m][c] = calloc((size_t)rounds, sizeof(double));
 		}
 	for (int r = 0; r < rounds; r++)
 		for (int m = 0; m < 2; m++)
 			for (int k = 0; k < N_CFG; k++) {
 				int c = (k + r) % N_CFG; /* rotate the order every round */
-				run_loop(s, c, modes[m], n, &wall[m][c][r], &cpu[m][c][r]);
+				run_loop(s, c, modes[m], n, &wall[m][c][r], &cpu[m][c][r], &flt[m][c][r]);
 			}
-	double wall_med[2][N_CFG], cpu_med[2][N_CFG];
+	double wall_med[2][N_CFG], cpu_med[2][N_CFG], flt_med[2][N_CFG];
 	for (int m = 0; m < 2; m++)
 		for (int c = 0; c < N_CFG; c++) {
 			wall_med[m][c] = median(wall[m][c], (size_t)rounds);
 			cpu_med[m][c] = median(cpu[m][c], (size_t)rounds);
+			flt_med[m][c] = median(flt[m][c], (size_t)rounds);
 			free(wall[m][c]);
 			free(cpu[m][c]);
+			free(flt[m][c]);
 		}
 	printf("\n1. %ld children of /bin/true per loop, median of %d interleaved rounds\n", n, rounds);
 	print_loop_table("wall clock", wall_med);
 	print_loop_table("CPU time (user+system, the loop and its children; less disturbed by load)",
 	    cpu_med);
+	/* Deterministic where the times are not: on a VM a page fault costs
+	 * 10-25 us, so this is most of what (c) and (d) add. */
+	printf("   minor page faults per child (the loop and its children), and added to (b)\n");
+	printf("   %-34s %21s   %21s\n", "", "posix_spawn", "fork+execv");
+	for (int c = 0; c < N_CFG; c++) {
+		printf("   %-34s", cfg_label[c]);
+		for (int m = 0; m < 2; m++)
+			printf(" %9.1f %+11.1f  ", flt_med[m][c], flt_med[m][c] - flt_med[m][CFG_EMPTY]);
+		printf("\n");
+	}
 }
 
 /* ------------------------------------------------------------ in-process decision */
