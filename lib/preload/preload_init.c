@@ -36,6 +36,7 @@
 #include "policy_block.h"
 #include "preload.h"
 #include "hot_text.h"
+#include "next_sym.h"
 #include "strict_ping.h"
 
 extern char **environ;
@@ -68,15 +69,23 @@ EG_HOT EG_HIDDEN struct {
 EG_HOT EG_HIDDEN struct eg_real eg_real;
 EG_HOT EG_HIDDEN struct eg_env_ours eg_ours;
 
+/* This library's entry in the loader's list (find_self_path). */
+static const struct link_map *self_map;
+
+/* The next definition after us: read from the symbol tables (next_sym.h),
+ * dlsym only when that cannot tell. */
 EG_HOT_TEXT static void *real_sym(const char *name)
 {
-	return dlsym(RTLD_NEXT, name);
+	void *p = eg_next_sym(self_map, name, NULL);
+	return p ? p : dlsym(RTLD_NEXT, name);
 }
 
 EG_HOT_TEXT static void *real_vsym(const char *name, const char *version)
 {
-	void *p = dlvsym(RTLD_NEXT, name, version);
-	return p ? p : dlsym(RTLD_NEXT, name);
+	void *p = eg_next_sym(self_map, name, version);
+	if (p == NULL)
+		p = dlvsym(RTLD_NEXT, name, version);
+	return p ? p : real_sym(name);
 }
 
 EG_HOT_TEXT static void resolve_real(void)
@@ -352,12 +361,17 @@ static bool strict_supervised(const char *v)
 	return v != NULL && strcmp(v, "1") == 0 && eg_strict_ping();
 }
 
-/* Our own path, absolute, as the loader knows it; "" if unknown. Out of
- * line: Dl_info and the realpath buffer stay off init's frame. */
+/* Our own path, absolute, as the loader knows it; "" if unknown. Sets
+ * self_map. Out of line: Dl_info and the realpath buffer stay off init's
+ * frame. */
 __attribute__((noinline)) EG_HOT_TEXT static const char *find_self_path(void)
 {
 	Dl_info info;
-	if (!dladdr((void *)&eg_load.init_state, &info) || !info.dli_fname || !info.dli_fname[0])
+	struct link_map *map = NULL;
+	if (!dladdr1((void *)&eg_load.init_state, &info, (void **)&map, RTLD_DL_LINKMAP))
+		return "";
+	self_map = map;
+	if (!info.dli_fname || !info.dli_fname[0])
 		return "";
 	if (info.dli_fname[0] == '/')
 		return info.dli_fname;
@@ -370,9 +384,9 @@ EG_HOT_TEXT static void init(void)
 {
 	int saved = errno;
 	eg_load.init_state = 1;
+	eg_load.self_path = find_self_path();
 	resolve_real();
 
-	eg_load.self_path = find_self_path();
 	const char *self_base = eg_load.self_path;
 	for (const char *c = eg_load.self_path; *c; c++)
 		if (*c == '/')
