@@ -6,6 +6,7 @@
 
 #include "policy_block.h"
 #include "hot_text.h"
+#include "hot_str.h"
 
 EG_HOT_TEXT uint32_t eg_name_hash(const char *s)
 {
@@ -29,7 +30,7 @@ uint64_t eg_fnv64(const void *data, size_t len, uint64_t h)
 	return h;
 }
 
-static bool range_ok(uint32_t off, uint64_t n, size_t elem, size_t size)
+EG_HOT_TEXT static bool range_ok(uint32_t off, uint64_t n, size_t elem, size_t size)
 {
 	return off % 4 == 0 && (uint64_t)off + n * elem <= size;
 }
@@ -38,7 +39,7 @@ static bool range_ok(uint32_t off, uint64_t n, size_t elem, size_t size)
  * it is used, not for the whole section when the block is adopted: the
  * section's last byte is on the block's last page, one more page fault in
  * every process (and fork child) that execs. */
-static bool str_ok(const struct eg_policy *p, uint32_t off)
+EG_HOT_TEXT static bool str_ok(const struct eg_policy *p, uint32_t off)
 {
 	for (uint32_t i = off; i < p->h->strings_len; i++)
 		if (p->strings[i] == '\0')
@@ -60,7 +61,7 @@ static bool ids_ok(const struct eg_policy *p, uint32_t first, uint32_t n, uint32
 }
 
 /* A file index, and its name sound (when the block lists files). */
-static bool file_ok(const struct eg_policy *p, uint32_t file)
+EG_HOT_TEXT static bool file_ok(const struct eg_policy *p, uint32_t file)
 {
 	if (!p->h->n_files)
 		return file == 0;
@@ -72,11 +73,11 @@ static bool file_ok(const struct eg_policy *p, uint32_t file)
  * files and settings follow it) and the settings' strings; a file's name
  * is checked with the rule or setting that names it. The size of the block
  * does not matter. */
-static bool validate_header(struct eg_policy *p)
+EG_HOT_TEXT static bool validate_header(struct eg_policy *p)
 {
 	const struct eg_blk_header *h = p->h;
 	size_t size = p->size;
-	if (size < sizeof *h || memcmp(h->magic, EG_BLOCK_MAGIC, sizeof EG_BLOCK_MAGIC) != 0 ||
+	if (size < sizeof *h || !eg_hs_eq_n(h->magic, EG_HOT_STR(EG_BLOCK_MAGIC), sizeof EG_BLOCK_MAGIC) ||
 	    h->version != EG_BLOCK_VERSION || h->size != size || size > EG_BLOCK_MAX_SIZE)
 		return false;
 	if (!range_ok(h->rules_off, h->n_rules, sizeof(struct eg_blk_rule), size) ||
@@ -127,7 +128,7 @@ bool eg_policy_rule_ok(const struct eg_policy *p, uint32_t ri)
 	return true;
 }
 
-int eg_policy_init_block(struct eg_policy *p, const void *block, size_t size, bool owned_mmap)
+EG_HOT_TEXT int eg_policy_init_block(struct eg_policy *p, const void *block, size_t size, bool owned_mmap)
 {
 	*p = (struct eg_policy){ .base = block, .size = size, .h = block };
 	atomic_init(&p->cache, NULL);

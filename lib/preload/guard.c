@@ -39,6 +39,7 @@
 #include "fmt.h"
 #include "hot_text.h"
 #include "hot_str.h"
+#include "errno_fast.h"
 
 extern char **environ;
 
@@ -46,6 +47,8 @@ extern char **environ;
  * page the loader already wrote when it cleared the start of .bss, instead
  * of copying in a page of .data. */
 struct eg_guard_config eg_guard_cfg;
+
+long eg_errno_off; /* errno_fast.h */
 
 /* Storage for the strings eg_guard_cfg and the preload library's captured
  * environment point to, filled front to back: only the bytes used are ever
@@ -607,19 +610,19 @@ EG_HOT_TEXT enum eg_guard_verdict eg_guard_decide(const struct eg_guard_req *req
 {
 	if (eg_guard_cfg.strict_supervised)
 		return EG_GUARD_GO; /* the supervisor decides this exec itself */
-	int saved = errno;
+	int *err = eg_errno_loc(), saved = *err;
 	if (req->pre_fail == EG_FAIL_NONE && eg_guard_cfg.policy) {
 		const char *argv0 = (req->argv && req->argv[0]) ? req->argv[0] : "";
 		if (!eg_check_may_apply(eg_guard_cfg.policy, argv0, req->exe_path)) {
 			if (__builtin_expect(eg_audit_cfg.execs, 0)) {
 				audit_exec(req, NULL);
-				errno = saved;
+				*err = saved;
 			}
 			return EG_GUARD_GO;
 		}
 	}
 	enum eg_guard_verdict v = decide_slow(req);
 	if (v != EG_GUARD_NOEXEC)
-		errno = saved;
+		*err = saved;
 	return v;
 }

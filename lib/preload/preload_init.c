@@ -37,6 +37,7 @@
 #include "preload.h"
 #include "hot_text.h"
 #include "next_sym.h"
+#include "errno_fast.h"
 #include "strict_ping.h"
 
 extern char **environ;
@@ -384,6 +385,7 @@ EG_HOT_TEXT static void init(void)
 {
 	int saved = errno;
 	eg_load.init_state = 1;
+	eg_errno_measure();
 	eg_load.self_path = find_self_path();
 	resolve_real();
 

@@ -1,0 +1,40 @@
+/*
+ * errno on the allow path of every exec, without calling libc's
+ * __errno_location: in a fork child that call is a libc text page to fault
+ * in (fork does not copy the page tables of file mappings), which costs
+ * more than the whole decision. libc's errno lives in its static TLS block,
+ * at the same offset from the thread pointer in every thread; the preload
+ * constructor measures that offset once (eg_errno_off). 0: not measured
+ * (the CLI, or a hook running before the constructor): ask libc.
+ * Internal to lib/preload.
+ */
+#ifndef EG_ERRNO_FAST_H
+#define EG_ERRNO_FAST_H
+
+#include <errno.h>
+
+extern long eg_errno_off;
+
+static inline int *eg_errno_loc(void)
+{
+#if defined(__x86_64__)
+	if (__builtin_expect(eg_errno_off != 0, 1)) {
+		char *tp;
+		__asm__("mov %%fs:0, %0" : "=r"(tp));
+		return (int *)(tp + eg_errno_off);
+	}
+#endif
+	return &errno;
+}
+
+/* Measure the offset (the preload constructor, main thread). */
+static inline void eg_errno_measure(void)
+{
+#if defined(__x86_64__)
+	char *tp;
+	__asm__("mov %%fs:0, %0" : "=r"(tp));
+	eg_errno_off = (long)((char *)&errno - tp);
+#endif
+}
+
+#endif
