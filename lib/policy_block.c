@@ -17,7 +17,7 @@ EG_HOT_TEXT uint32_t eg_name_hash(const char *s)
 	return h;
 }
 
-uint64_t eg_fnv64(const void *data, size_t len, uint64_t h)
+EG_HOT_TEXT uint64_t eg_fnv64(const void *data, size_t len, uint64_t h)
 {
 	const unsigned char *p = data;
 	if (h == 0)
@@ -29,12 +29,12 @@ uint64_t eg_fnv64(const void *data, size_t len, uint64_t h)
 	return h;
 }
 
-static bool range_ok(uint32_t off, uint64_t n, size_t elem, size_t size)
+EG_HOT_TEXT static bool range_ok(uint32_t off, uint64_t n, size_t elem, size_t size)
 {
 	return off % 4 == 0 && (uint64_t)off + n * elem <= size;
 }
 
-static bool str_ok(const struct eg_policy *p, uint32_t off)
+EG_HOT_TEXT static bool str_ok(const struct eg_policy *p, uint32_t off)
 {
 	return off < p->h->strings_len;
 }
@@ -52,7 +52,7 @@ static bool ids_ok(const struct eg_policy *p, uint32_t first, uint32_t n, uint32
 	return true;
 }
 
-static bool file_ok(const struct eg_policy *p, uint32_t file)
+EG_HOT_TEXT static bool file_ok(const struct eg_policy *p, uint32_t file)
 {
 	return p->h->n_files ? file < p->h->n_files : file == 0;
 }
@@ -61,7 +61,7 @@ static bool file_ok(const struct eg_policy *p, uint32_t file)
  * settings) that are read without a lookup. Touches the header page, the
  * files and settings, and the first and last byte of the strings: the
  * size of the block does not matter. */
-static bool validate_header(struct eg_policy *p)
+EG_HOT_TEXT static bool validate_header(struct eg_policy *p)
 {
 	const struct eg_blk_header *h = p->h;
 	size_t size = p->size;
@@ -121,7 +121,7 @@ bool eg_policy_rule_ok(const struct eg_policy *p, uint32_t ri)
 	return true;
 }
 
-int eg_policy_init_block(struct eg_policy *p, const void *block, size_t size, bool owned_mmap)
+EG_HOT_TEXT int eg_policy_init_block(struct eg_policy *p, const void *block, size_t size, bool owned_mmap)
 {
 	*p = (struct eg_policy){ .base = block, .size = size, .h = block };
 	atomic_init(&p->cache, NULL);
