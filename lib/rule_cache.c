@@ -233,6 +233,20 @@ EG_HOT_TEXT static bool cache_ok(const unsigned char *m, size_t size, const stru
 		}
 	const struct eg_cache_entry *e = (const void *)(m + h->entries_off);
 	bool root = getuid() == 0;
+	/* A user's own cache could list anything (or leave entries out): that
+	 * no rule file is protected is decided from the directories this
+	 * process finds itself. A protected file lies in a root-owned
+	 * directory nobody else can write; such a directory makes the user's
+	 * cache unusable, whatever the cache says is in it. */
+	for (int i = 0; i < 3 && !root && !w->system_file; i++) {
+		struct stat st;
+		if (w->dirs[i][0] && stat(w->dirs[i], &st) == 0 && S_ISDIR(st.st_mode) &&
+		    root_only(&st)) {
+			*why = "a rule directory is root-owned (its rules are protected); only a "
+			       "system cache (root runs `execguard cache`) may hold them";
+			return false;
+		}
+	}
 	for (uint32_t i = 0; i < h->n_entries; i++) {
 		struct stat st;
 		*why = "damaged (bad entry)";
@@ -721,16 +735,20 @@ enum eg_cache_write_result eg_rule_cache_write(const char *lib_path, char *const
 		}
 		if (eg_ruleset_load_ex(&rs, &src, flags, d) < 0) {
 			res = EG_CACHE_BAD_RULES;
-		} else if (own && reader == EG_CACHE_FOR_USER && rs.n_files > 0) {
-			for (size_t i = 0; i < rs.n_files; i++)
-				if (rs.files_protected[i]) {
-					eg_diags_add(d, rs.files[i], 0, 0,
-					    "protected (root-owned): a cache you can write is not used "
-					    "for its rules; root can write the system cache "
-					    "(`sudo execguard cache`)");
+		} else if (own && reader == EG_CACHE_FOR_USER) {
+			/* as the reader decides (cache_ok): a root-owned rule
+			 * directory makes a user's own cache unusable */
+			for (int i = 0; i < 3 && res != EG_CACHE_UNTRUSTED; i++) {
+				struct stat st;
+				if (kdirs[i][0] && stat(kdirs[i], &st) == 0 && S_ISDIR(st.st_mode) &&
+				    root_only(&st)) {
+					eg_diags_add(d, kdirs[i], 0, 0,
+					    "root-owned: its rules are protected, and a cache you can "
+					    "write is not used for them; root can write the system "
+					    "cache (`sudo execguard cache`)");
 					res = EG_CACHE_UNTRUSTED;
-					break;
 				}
+			}
 		}
 		if (res != EG_CACHE_BAD_RULES && res != EG_CACHE_UNTRUSTED) {
 			p = eg_policy_build_ex(&rs, EG_BUILD_NO_HASH, d);

@@ -26,9 +26,10 @@
  *   - the user's cache ($XDG_CACHE_HOME/execguard, ~/.cache/execguard):
  *     owned by the user, not group- or world-writable, in such a directory,
  *     written by the same uid; for a user other than root it is used only
- *     when no source is protected (root-owned, see docs/rules.md "Trust"):
- *     a file the user can write must not stand in for rules the user
- *     cannot change.
+ *     when none of the three rule directories is root-owned (as stat says
+ *     now, not as the cache says), so that no source can be protected (see
+ *     docs/rules.md "Trust"): a file the user can write must not stand in
+ *     for rules the user cannot change.
  */
 #ifndef EG_RULE_CACHE_H
 #define EG_RULE_CACHE_H

@@ -374,6 +374,32 @@ EOF
 		nguarded terraform destroy
 		grep -q blocked "$T/out" && ! grep -q FAKE "$CALLS" && ok "nobody with the forged cache: destroy still refused" ||
 			bad "forged cache weakened the rules: $(cat "$T/out")"
+		# the same, with the protected files left out of its key: the
+		# library looks at the directories itself
+		python3 - "$FORGED" <<'EOF'
+import struct, sys
+path = sys.argv[1]
+d = bytearray(open(path, 'rb').read())
+H = '<8s14I32sQ'
+f = list(struct.unpack_from(H, d, 0))
+f[6] = 1          # only the library's entry
+f[16] = 0
+struct.pack_into(H, d, 0, *f)
+h = 14695981039346656037
+for b in d[:f[10]]:
+    h = ((h ^ b) * 1099511628211) & 0xffffffffffffffff
+f[16] = h
+struct.pack_into(H, d, 0, *f)
+open(path, 'wb').write(d)
+EOF
+		out=$(as_nobody "$EG" cache --check 2>&1)
+		rc=$?
+		[ $rc = 1 ] && grep -q 'root-owned' <<< "$out" &&
+			ok "a forged user cache whose key leaves the protected files out is not used: $(sed 's/.*: //' <<< "$out")" ||
+			bad "forged cache without protected entries: rc=$rc $out"
+		nguarded terraform destroy
+		grep -q blocked "$T/out" && ! grep -q FAKE "$CALLS" && ok "nobody with that forged cache: destroy still refused" ||
+			bad "forged cache (short key) weakened the rules: $(cat "$T/out")"
 	else
 		bad "could not set up the forged cache (sys=$SYSU empty=$EMPTYBLK forged=$FORGED)"
 	fi
@@ -385,9 +411,15 @@ EOF
 	chmod 755 "$T/n"
 	oenv() {
 		env -i PATH="$GPATH" HOME="$T/n/home" LANG=C XDG_CACHE_HOME="$T/n/cache" \
-			EXECGUARD_PACKS_DIR="$T/n/packs" EXECGUARD_SYSTEM_DIR="$T/p/sys" \
+			EXECGUARD_PACKS_DIR="$T/n/packs" EXECGUARD_SYSTEM_DIR="${NSYS:-$T/n/sys}" \
 			EXECGUARD_SYSTEM_CACHE_DIR="$T/p/syscache" setpriv --reuid=$NOBODY --regid=$NOBODY --clear-groups "$@"
 	}
+	# a root-owned rule directory, even without rule files: nobody's own
+	# cache would not be used, so none is written
+	out=$(NSYS=$T/p/sys oenv "$EG" cache 2>&1)
+	rc=$?
+	[ $rc = 1 ] && grep -q "$T/p/sys: root-owned" <<< "$out" && [ -z "$(ls -A "$T/n/cache")" ] &&
+		ok "a root-owned system directory: no user cache written (exit 1)" || bad "root-owned sys dir: rc=$rc $out"
 	out=$(oenv "$EG" cache 2>&1)
 	rc=$?
 	out2=$(oenv "$EG" cache --check 2>&1)
