@@ -45,7 +45,7 @@ static char *home_dir(char *const *envp)
 	return out;
 }
 
-/* Copy s into the dirs buffer at *used; NULL if it does not fit. */
+/* Copy a + b into the dirs buffer at *used; NULL if it does not fit. */
 EG_HOT_TEXT static const char *put_dir(struct eg_source_dirs *out, size_t *used, const char *a,
     const char *b)
 {
