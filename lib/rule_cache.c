@@ -163,14 +163,14 @@ EG_HOT_TEXT static bool no_user_rules(const char *dir)
 
 /* Can this (non-root) process read the file, or list the directory, by its
  * mode? Supplementary groups are not looked at: such a source is parsed. */
-EG_HOT_TEXT static bool readable(const struct stat *st, bool dir)
+EG_HOT_TEXT static bool readable(const struct stat *st, bool dir, uid_t uid, gid_t gid)
 {
 	mode_t u = dir ? (S_IRUSR | S_IXUSR) : S_IRUSR;
 	mode_t g = dir ? (S_IRGRP | S_IXGRP) : S_IRGRP;
 	mode_t o = dir ? (S_IROTH | S_IXOTH) : S_IROTH;
-	if (st->st_uid == getuid())
+	if (st->st_uid == uid)
 		return (st->st_mode & u) == u;
-	if (st->st_gid == getgid())
+	if (st->st_gid == gid)
 		return (st->st_mode & g) == g;
 	return (st->st_mode & o) == o;
 }
@@ -186,6 +186,8 @@ EG_HOT_TEXT static bool str_in(const struct eg_cache_header *h, uint32_t off)
 }
 
 struct want {
+	uid_t uid; /* of this process (getuid, asked once) */
+	gid_t gid;
 	uint32_t reader, scope;
 	const char *dirs[3]; /* user "" for EG_CACHE_NO_USER_RULES */
 	bool system_file;    /* trust: root-owned, else the caller's own */
@@ -222,7 +224,7 @@ EG_HOT_TEXT static bool cache_ok(const unsigned char *m, size_t size, const stru
 	if (sum != h->key_sum)
 		return false;
 	if (h->reader != w->reader || h->scope != w->scope ||
-	    (!w->system_file && h->uid != (uint32_t)getuid())) {
+	    (!w->system_file && h->uid != (uint32_t)w->uid)) {
 		*why = "written for another user";
 		return false;
 	}
@@ -232,7 +234,7 @@ EG_HOT_TEXT static bool cache_ok(const unsigned char *m, size_t size, const stru
 			return false;
 		}
 	const struct eg_cache_entry *e = (const void *)(m + h->entries_off);
-	bool root = getuid() == 0;
+	bool root = w->uid == 0;
 	/* A user's own cache could list anything (or leave entries out): that
 	 * no rule file is protected is decided from the directories this
 	 * process finds itself. A protected file lies in a root-owned
@@ -263,7 +265,7 @@ EG_HOT_TEXT static bool cache_ok(const unsigned char *m, size_t size, const stru
 			return false;
 		if (root || e[i].kind == EG_CE_LIBRARY)
 			continue;
-		if (!readable(&st, e[i].kind == EG_CE_DIR)) {
+		if (!readable(&st, e[i].kind == EG_CE_DIR, w->uid, w->gid)) {
 			*why = "a rule file or directory is not readable here";
 			return false;
 		}
@@ -285,7 +287,7 @@ EG_HOT_TEXT static bool cache_ok(const unsigned char *m, size_t size, const stru
 EG_HOT_TEXT static int try_cache(struct eg_policy *p, char *path, const struct want *w,
     const char *self_path, const char **why)
 {
-	uid_t uid = w->system_file ? 0 : getuid();
+	uid_t uid = w->system_file ? 0 : w->uid;
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
 		*why = "none written";
@@ -345,9 +347,11 @@ EG_HOT_TEXT int eg_rule_cache_load(struct eg_policy *p, const char *self_path, c
 	int rc = -1;
 	if (self_path == NULL || self_path[0] != '/' || eg_source_dirs(self_path, envp, &dirs) != 0)
 		goto out;
-	uint32_t reader = getuid() == 0 ? EG_CACHE_FOR_ROOT : EG_CACHE_FOR_USER;
+	uid_t uid = getuid();
+	gid_t gid = getgid();
+	uint32_t reader = uid == 0 ? EG_CACHE_FOR_ROOT : EG_CACHE_FOR_USER;
 	/* the system cache, for a user without rule files of their own */
-	struct want w = { .reader = reader, .scope = EG_CACHE_NO_USER_RULES,
+	struct want w = { .uid = uid, .gid = gid, .reader = reader, .scope = EG_CACHE_NO_USER_RULES,
 		.dirs = { dirs.packs, dirs.system, "" }, .system_file = true };
 	if (no_user_rules(dirs.user) &&
 	    cache_path(path, sizeof path, eg_rule_cache_system_dir(envp),
@@ -357,7 +361,7 @@ EG_HOT_TEXT int eg_rule_cache_load(struct eg_policy *p, const char *self_path, c
 		goto out;
 	}
 	/* the user's own */
-	w = (struct want){ .reader = reader, .scope = EG_CACHE_ALL,
+	w = (struct want){ .uid = uid, .gid = gid, .reader = reader, .scope = EG_CACHE_ALL,
 		.dirs = { dirs.packs, dirs.system, dirs.user }, .system_file = false };
 	if (user_cache_dir(envp, path, sizeof path) &&
 	    cache_path(path, sizeof path, path, name_hash(reader, dirs.packs, dirs.system, dirs.user)) &&
