@@ -8,8 +8,9 @@
  *              the other users; used by a user with no *.rules file of their
  *              own) and root's own cache;
  *   as a user: the user's own cache ($XDG_CACHE_HOME/execguard), which is
- *              used only when no rule file is protected (root-owned): exit
- *              1, nothing written, when one is.
+ *              used only when no rule directory is root-owned (so that no
+ *              rule file can be protected): exit 1, nothing written, when
+ *              one is.
  *   --check:   exit 0 when a cache would be used here now, 1 (and why) when
  *              not. Reads nothing but the key.
  *
@@ -40,7 +41,8 @@ static const char cache_usage[] =
     "  as root:    writes the system cache (used by every user who has no rule\n"
     "              files of their own) and root's own\n"
     "  as a user:  writes your own cache; it is not used, and not written\n"
-    "              (exit 1), when a rule file is root-owned: ask root to run it\n"
+    "              (exit 1), when a rule directory is root-owned (its rules are\n"
+    "              protected): root's system cache serves you then\n"
     "  --check     exit 0 if a cache is used here now, 1 if not, and why\n"
     "\n"
     "Exit 0 written, 1 not written (see the message), 73 cannot write,\n"
