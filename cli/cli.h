@@ -12,6 +12,7 @@ int cmd_lint(int argc, char **argv);
 int cmd_rules(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_shell_init(int argc, char **argv);
+int cmd_cache(int argc, char **argv);
 int cmd_log(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
 int cmd_status(int argc, char **argv);

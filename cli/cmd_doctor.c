@@ -8,6 +8,8 @@
  *   policy      in a run/shell-init session: the compiled rules, and whether
  *               the rule files changed since the session started
  *   rule files  the files in effect, and whether they lint clean
+ *   rule cache  loaded without a session policy (LD_PRELOAD, ld.so.preload):
+ *               whether the library maps a compiled rule cache, or why not
  *   terminal    whether a confirm question can be asked from here
  *   approval    the channel a confirm goes to
  *   strict mode (doctor_strict.c)
@@ -28,6 +30,8 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "policy_block.h"
+#include "rule_cache.h"
 #include "doctor_strict.h"
 #include "eg_config.h"
 #include "guard.h"
@@ -172,6 +176,23 @@ static void rule_files_lines(const struct guard_state *st, struct eg_policy **no
 	eg_ruleset_free(&rs);
 }
 
+/* A library that reads the rule files itself: does it map a cache? Not a
+ * problem when it does not (the files are parsed), only slower. */
+static void cache_line(const struct guard_state *st)
+{
+	if (!st->loaded || st->policy_path != NULL)
+		return;
+	struct eg_policy p;
+	struct eg_cache_probe probe;
+	if (eg_rule_cache_load(&p, st->library, environ, &probe) == 0) {
+		say(false, "rule cache:", "%s, in use (no rule file is parsed)", probe.path);
+		return;
+	}
+	say(false, "rule cache:", "none in use: %s", probe.why ? probe.why : "unknown");
+	more("every process parses the rule files; `execguard cache` (as root for "
+	     "root-owned rules) writes one");
+}
+
 static void terminal_line(void)
 {
 	int fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
@@ -280,6 +301,7 @@ int cmd_doctor(int argc, char **argv)
 	library_line(&st);
 	struct eg_policy *now = NULL;
 	rule_files_lines(&st, &now);
+	cache_line(&st);
 	policy_line(&st, now);
 	terminal_line();
 	approval_line(st.policy ? st.policy : now);

@@ -22,6 +22,8 @@ static const char usage[] =
     "                             exit 0 clean, 1 problems\n"
     "  rules                      list the rules in effect, with their files\n"
     "  shell-init bash|zsh|fish   print the snippet that guards an interactive shell\n"
+    "  cache [--check]            compile the rules for a library loaded without\n"
+    "                             `run` (bare LD_PRELOAD, /etc/ld.so.preload)\n"
     "  log [--since WHEN] [-n N] [--json]\n"
     "                             show the audit log\n"
     "  doctor                     is the guard on here, and is everything in order\n"
@@ -67,6 +69,7 @@ int main(int argc, char **argv)
 		{ "lint", cmd_lint },
 		{ "rules", cmd_rules },
 		{ "shell-init", cmd_shell_init },
+		{ "cache", cmd_cache },
 		{ "log", cmd_log },
 		{ "doctor", cmd_doctor },
 		{ "status", cmd_status },

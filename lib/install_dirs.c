@@ -5,8 +5,9 @@
 #include <sys/stat.h>
 
 #include "eg_config.h"
+#include "hot_text.h"
 
-bool eg_in_build_tree(const char *path)
+EG_HOT_TEXT bool eg_in_build_tree(const char *path)
 {
 	size_t n = strlen(EG_BUILD_ROOT);
 	while (n > 1 && EG_BUILD_ROOT[n - 1] == '/')
@@ -15,7 +16,7 @@ bool eg_in_build_tree(const char *path)
 }
 
 /* Does dir (n bytes) end with "/" rel? Then its first bytes are the prefix. */
-static bool strip_suffix(const char *dir, size_t n, const char *rel, size_t *prefix_len)
+EG_HOT_TEXT static bool strip_suffix(const char *dir, size_t n, const char *rel, size_t *prefix_len)
 {
 	size_t r = strlen(rel);
 	while (r > 0 && rel[r - 1] == '/')
@@ -26,7 +27,7 @@ static bool strip_suffix(const char *dir, size_t n, const char *rel, size_t *pre
 	return true;
 }
 
-bool eg_install_prefix(const char *self_path, char *out, size_t size)
+EG_HOT_TEXT bool eg_install_prefix(const char *self_path, char *out, size_t size)
 {
 	if (self_path == NULL || self_path[0] != '/')
 		return false;
@@ -43,7 +44,7 @@ bool eg_install_prefix(const char *self_path, char *out, size_t size)
 }
 
 /* out = a + "/" + b + "/" + c (empty parts skipped); false if too long. */
-static bool join3(char *out, size_t size, const char *a, const char *b, const char *c)
+EG_HOT_TEXT static bool join3(char *out, size_t size, const char *a, const char *b, const char *c)
 {
 	const char *parts[3] = { a, b, c };
 	size_t n = 0;
@@ -62,7 +63,7 @@ static bool join3(char *out, size_t size, const char *a, const char *b, const ch
 	return true;
 }
 
-const char *eg_packs_dir_for(const char *self_path, char *buf, size_t size)
+EG_HOT_TEXT const char *eg_packs_dir_for(const char *self_path, char *buf, size_t size)
 {
 	char prefix[4096];
 	struct stat st;

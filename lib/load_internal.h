@@ -12,6 +12,10 @@ enum {
 	 * value and counted as present): only lint runs them. Diagnostics are
 	 * the same as without the flag. */
 	EG_LOAD_NO_EXAMPLES = 1u << 0,
+	/* Decide which files are protected as for a user other than root, also
+	 * when root loads them (the system rule cache, built by root for the
+	 * other users: rule_cache.c). */
+	EG_LOAD_TRUST_AS_USER = 1u << 1,
 };
 
 int eg_ruleset_parse_text_ex(struct eg_ruleset *rs, const char *name, const char *text, size_t len,
@@ -28,6 +32,18 @@ enum {
 	 * library, which never asks for it. */
 	EG_BUILD_NO_HASH = 1u << 0,
 };
+
+/* The three default directories (as eg_sources_default finds them), into
+ * the caller's buffer, without allocating: for the preload library's
+ * constructor (rule_cache.c). Returns 0; 1 when neither XDG_CONFIG_HOME nor
+ * HOME tells the user directory (user is NULL: eg_sources_default then asks
+ * the password database); -1 with errno ENAMETOOLONG if buf is too small. */
+struct eg_source_dirs {
+	const char *packs, *system, *user; /* into buf */
+	char *buf;
+	size_t size;
+};
+int eg_source_dirs(const char *self_path, char *const *envp, struct eg_source_dirs *out);
 
 struct eg_policy *eg_policy_build_ex(const struct eg_ruleset *rs, unsigned flags,
     struct eg_diags *d);

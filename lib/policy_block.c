@@ -18,7 +18,7 @@ EG_HOT_TEXT uint32_t eg_name_hash(const char *s)
 	return h;
 }
 
-uint64_t eg_fnv64(const void *data, size_t len, uint64_t h)
+EG_HOT_TEXT uint64_t eg_fnv64(const void *data, size_t len, uint64_t h)
 {
 	const unsigned char *p = data;
 	if (h == 0)

@@ -45,13 +45,14 @@ static int dir_root_only(const char *path)
  * and not group- or world-writable, so the user running execguard cannot
  * have written them (installed packs, /etc/execguard). Only protected files
  * may weaken a protected rule. For root every file is the user's own, so
- * nothing is protected and every file is equally trusted.
+ * nothing is protected and every file is equally trusted (unless flags has
+ * EG_LOAD_TRUST_AS_USER: the system rule cache is built by root for others).
  * *dir_ok caches the directory's answer across the files of one directory
  * (-1 = not known yet); dir_ok may be NULL.
  */
-static bool is_protected(const char *path, const struct stat *st, int *dir_ok)
+static bool is_protected(const char *path, const struct stat *st, int *dir_ok, unsigned flags)
 {
-	if (getuid() == 0 || !root_only(st))
+	if ((getuid() == 0 && !(flags & EG_LOAD_TRUST_AS_USER)) || !root_only(st))
 		return false;
 	int ok = dir_ok && *dir_ok >= 0 ? *dir_ok : dir_root_only(path);
 	if (dir_ok)
@@ -127,7 +128,7 @@ static int load_file(struct eg_ruleset *rs, const char *path, unsigned flags, in
 		goto fail;
 	}
 	close(fd);
-	int rc = eg_ruleset_parse_text_ex(rs, path, buf, len, is_protected(path, &st, dir_ok), flags, d);
+	int rc = eg_ruleset_parse_text_ex(rs, path, buf, len, is_protected(path, &st, dir_ok, flags), flags, d);
 	free(buf);
 	return rc;
 fail:

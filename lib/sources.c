@@ -9,12 +9,14 @@
 
 #include "eg_config.h"
 #include "execguard.h"
+#include "hot_text.h"
 #include "install_dirs.h"
+#include "load_internal.h"
 
 extern char **environ;
 
 /* Value of NAME in envp, NULL if unset or empty. */
-static const char *env_get(char *const *envp, const char *name)
+EG_HOT_TEXT static const char *env_get(char *const *envp, const char *name)
 {
 	size_t n = strlen(name);
 	for (char *const *e = envp; e && *e; e++)
@@ -43,31 +45,81 @@ static char *home_dir(char *const *envp)
 	return out;
 }
 
+/* Copy a + b into the dirs buffer at *used; NULL if it does not fit. */
+EG_HOT_TEXT static const char *put_dir(struct eg_source_dirs *out, size_t *used, const char *a,
+    const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	if (*used + la + lb + 1 > out->size)
+		return NULL;
+	char *s = out->buf + *used;
+	memcpy(s, a, la);
+	memcpy(s + la, b, lb + 1);
+	*used += la + lb + 1;
+	return s;
+}
+
+EG_HOT_TEXT int eg_source_dirs(const char *self_path, char *const *envp, struct eg_source_dirs *out)
+{
+	if (!envp)
+		envp = environ;
+	size_t used = 0;
+	out->packs = out->system = out->user = NULL;
+	const char *v = env_get(envp, "EXECGUARD_PACKS_DIR");
+	if (v)
+		out->packs = put_dir(out, &used, v, "");
+	else {
+		/* eg_packs_dir_for writes into the buffer itself (or returns a constant) */
+		const char *d = eg_packs_dir_for(self_path, out->buf, out->size);
+		if (d == out->buf)
+			used = strlen(d) + 1;
+		out->packs = d == out->buf ? d : put_dir(out, &used, d, "");
+	}
+	v = env_get(envp, "EXECGUARD_SYSTEM_DIR");
+	if (out->packs)
+		out->system = put_dir(out, &used, v ? v : EG_SYSTEM_RULES_DIR, "");
+	/* XDG base directory spec: a relative XDG_CONFIG_HOME is ignored. */
+	v = env_get(envp, "XDG_CONFIG_HOME");
+	const char *home = env_get(envp, "HOME");
+	if (!out->system)
+		out->user = NULL;
+	else if (v && v[0] == '/')
+		out->user = put_dir(out, &used, v, "/execguard");
+	else if (home)
+		out->user = put_dir(out, &used, home, "/.config/execguard");
+	else
+		return 1; /* the password database knows */
+	if (!out->user) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
+
 int eg_sources_default(struct eg_sources *s, const char *self_path, char *const *envp)
 {
 	memset(s, 0, sizeof(*s));
 	if (!envp)
 		envp = environ;
 
-	char packs[PATH_MAX];
-	const char *v = env_get(envp, "EXECGUARD_PACKS_DIR");
-	if (!v)
-		v = eg_packs_dir_for(self_path, packs, sizeof packs);
-	if (!(s->packs_dir = strdup(v)))
+	struct eg_source_dirs *dirs = malloc(sizeof *dirs + 3 * PATH_MAX + 64);
+	if (!dirs)
 		goto oom;
-
-	v = env_get(envp, "EXECGUARD_SYSTEM_DIR");
-	if (!(s->system_dir = strdup(v ? v : EG_SYSTEM_RULES_DIR)))
+	dirs->buf = (char *)(dirs + 1);
+	dirs->size = 3 * PATH_MAX + 64;
+	int rc = eg_source_dirs(self_path, envp, dirs);
+	if (rc < 0) {
+		free(dirs);
+		return -1;
+	}
+	s->packs_dir = strdup(dirs->packs);
+	s->system_dir = strdup(dirs->system);
+	if (rc == 0)
+		s->user_dir = strdup(dirs->user);
+	free(dirs);
+	if (!s->packs_dir || !s->system_dir || (rc == 0 && !s->user_dir))
 		goto oom;
-
-	/* XDG base directory spec: a relative XDG_CONFIG_HOME is ignored. */
-	v = env_get(envp, "XDG_CONFIG_HOME");
-	if (v && v[0] == '/') {
-		if (asprintf(&s->user_dir, "%s/execguard", v) < 0) {
-			s->user_dir = NULL;
-			goto oom;
-		}
-	} else {
+	if (rc == 1) {
 		char *home = home_dir(envp);
 		if (home) {
 			int r = asprintf(&s->user_dir, "%s/.config/execguard", home);

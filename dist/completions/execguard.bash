@@ -4,7 +4,7 @@ _execguard()
 	local cur prev words cword
 	_init_completion || return
 
-	local verbs="run check lint rules shell-init log doctor status"
+	local verbs="run check lint rules shell-init cache log doctor status"
 	if ((cword == 1)); then
 		COMPREPLY=($(compgen -W "$verbs --help --version" -- "$cur"))
 		return
@@ -55,6 +55,9 @@ _execguard()
 		--since | -n) return ;;
 		esac
 		COMPREPLY=($(compgen -W "--since -n --json --help" -- "$cur"))
+		;;
+	cache)
+		COMPREPLY=($(compgen -W "--check --help" -- "$cur"))
 		;;
 	doctor | status | rules)
 		COMPREPLY=($(compgen -W "--help" -- "$cur"))

@@ -11,7 +11,9 @@
  *     it cannot be used, fail closed (every exec
  *     refused, with a message saying to restart `execguard run`) rather
  *     than fall back to other rules;
- *   - otherwise the default rule files (eg_policy_load_default: parsing only,
+ *   - otherwise the compiled rule cache, when one is fresh and trusted
+ *     (eg_rule_cache_load: a few stat calls, one open+mmap, no parsing),
+ *   - or else the default rule files (eg_policy_load_default: parsing only,
  *     no regex is compiled here);
  *   - neither works: EG_FAIL_NO_POLICY, every exec refused (fail closed).
  * Prints nothing, leaves the environment and the file descriptors as they
@@ -38,6 +40,7 @@
 #include "hot_text.h"
 #include "next_sym.h"
 #include "errno_fast.h"
+#include "rule_cache.h"
 #include "strict_ping.h"
 
 extern char **environ;
@@ -275,6 +278,17 @@ EG_HOT_TEXT static void load_policy(const struct eg_env_scan *v)
 		/* load_fail stays EG_FAIL_NO_POLICY until the policy is mapped */
 		__atomic_store_n(&eg_load.policy_state, POLICY_DEFERRED, __ATOMIC_RELEASE);
 		return;
+	}
+	/* A compiled rule cache that is fresh and trusted (rule_cache.h):
+	 * stat calls and one open+mmap, no parsing, no allocation. */
+	if (eg_load.self_path[0]) {
+		unsigned k = __atomic_fetch_add(&eg_load.slots_used, 1, __ATOMIC_RELAXED);
+		if (k < POLICY_SLOTS &&
+		    eg_rule_cache_load(&eg_load.slot[k], eg_load.self_path, environ, NULL) == 0) {
+			eg_guard_cfg.policy = &eg_load.slot[k];
+			eg_guard_cfg.load_fail = EG_FAIL_NONE;
+			return;
+		}
 	}
 	struct eg_diags d = { 0 };
 	struct eg_policy *p = eg_policy_load_default(eg_load.self_path[0] ? eg_load.self_path : NULL, environ, &d);

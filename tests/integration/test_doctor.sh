@@ -107,8 +107,9 @@ g env LD_PRELOAD="$LIB" "$EG" status
 t "status with a bare LD_PRELOAD: on (LD_PRELOAD, N rules read by the library)" eval \
 	'[ $rc -eq 0 ] && [ "$(cat "$T/out")" = "execguard: on (LD_PRELOAD, $N_RULES rules)" ]'
 g env LD_PRELOAD="$LIB" "$EG" doctor
-t "doctor with a bare LD_PRELOAD: mode, no policy line, rule files" eval \
+t "doctor with a bare LD_PRELOAD: mode, no policy line, rule files, rule cache" eval \
 	'[ $rc -eq 0 ] && out_line "guard: +on in this shell, through LD_PRELOAD" && ! out_line "policy:" &&
+	out_line "rule cache: " &&
 	 out_line "rule files: +11 files"'
 
 # ------------------------------------------------------------------ broken

@@ -17,7 +17,11 @@ Test(nomalloc, check_path_allocates_nothing)
 #include <stdlib.h>
 #include <string.h>
 
+#include <limits.h>
+#include <stdio.h>
+
 #include "execguard.h"
+#include "rule_cache.h"
 
 extern void *__libc_malloc(size_t);
 extern void *__libc_calloc(size_t, size_t);
@@ -120,5 +124,39 @@ Test(nomalloc, check_path_allocates_nothing)
 	eg_policy_free(p);
 	eg_ruleset_free(&rs);
 	eg_diags_free(&d);
+}
+/* The constructor's path with a cache: no allocation either. */
+Test(nomalloc, cache_load_allocates_nothing)
+{
+	char tmp[] = "/tmp/eg-nomalloc.XXXXXX";
+	cr_assert_not_null(mkdtemp(tmp));
+	char lib[PATH_MAX], e_home[PATH_MAX], e_cache[PATH_MAX], e_cfg[PATH_MAX], e_packs[PATH_MAX],
+	    e_sys[PATH_MAX], e_sc[PATH_MAX];
+	snprintf(lib, sizeof lib, "%s/libexecguard.so", tmp);
+	FILE *f = fopen(lib, "w");
+	cr_assert_not_null(f);
+	fclose(f);
+	snprintf(e_home, sizeof e_home, "HOME=%s", tmp);
+	snprintf(e_cache, sizeof e_cache, "XDG_CACHE_HOME=%s/c", tmp);
+	snprintf(e_cfg, sizeof e_cfg, "XDG_CONFIG_HOME=%s/cfg", tmp);
+	snprintf(e_packs, sizeof e_packs, "EXECGUARD_PACKS_DIR=%s/patterns", EG_SOURCE_DIR);
+	snprintf(e_sys, sizeof e_sys, "EXECGUARD_SYSTEM_DIR=%s/sys", tmp);
+	snprintf(e_sc, sizeof e_sc, "EXECGUARD_SYSTEM_CACHE_DIR=%s/sc", tmp);
+	char *envp[] = { e_home, e_cache, e_cfg, e_packs, e_sys, e_sc, NULL };
+	struct eg_diags d = { 0 };
+	char path[PATH_MAX];
+	cr_assert_eq(eg_rule_cache_write(lib, envp, EG_CACHE_OWN, path, sizeof path, &d), EG_CACHE_WRITTEN);
+	eg_diags_free(&d);
+	struct eg_policy *p = __libc_malloc(4096);
+	calls = 0;
+	counting = 1;
+	int rc = eg_rule_cache_load(p, lib, envp, NULL);
+	counting = 0;
+	cr_expect_eq(rc, 0);
+	cr_expect_eq(calls, 0, "%lu allocator calls", calls);
+	__libc_free(p);
+	char cmd[PATH_MAX];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
+	cr_expect_eq(system(cmd), 0);
 }
 #endif
