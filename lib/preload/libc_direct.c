@@ -16,6 +16,7 @@
  * it (signals, the vDSO clock, getcwd, faccessat's fallbacks, the
  * posix_* calls that return an error number).
  */
+#undef _FORTIFY_SOURCE /* these are the out-of-line definitions */
 #undef _FILE_OFFSET_BITS /* define the *64 names themselves, as libc does */
 #include <errno.h>
 #include <fcntl.h>
@@ -119,6 +120,7 @@ EG_DIRECT int fstatfs64(int fd, struct statfs64 *st) { return (int)S2(SYS_fstatf
 EG_DIRECT int ftruncate64(int fd, off64_t len) { return (int)S2(SYS_ftruncate, fd, len); }
 EG_DIRECT int fdatasync(int fd) { return (int)S1(SYS_fdatasync, fd); }
 EG_DIRECT int flock(int fd, int op) { return (int)S2(SYS_flock, fd, op); }
+EG_DIRECT int fchmod(int fd, mode_t mode) { return (int)S2(SYS_fchmod, fd, mode); }
 
 static void *map(void *addr, size_t len, int prot, int flags, int fd, long off)
 {
