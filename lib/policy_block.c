@@ -76,6 +76,11 @@ static bool validate_header(struct eg_policy *p)
 	    !range_ok(h->settings_off, h->n_settings, sizeof(struct eg_blk_setting), size) ||
 	    (uint64_t)h->strings_off + h->strings_len > size || h->strings_len == 0)
 		return false;
+	/* The rxcode section's bounds only: its contents are checked on first
+	 * use (regex_lazy.c), and anything wrong there means compiling. */
+	if (h->rxcode_len != 0 &&
+	    (h->rxcode_off % 8 != 0 || !range_ok(h->rxcode_off, h->rxcode_len, 1, size)))
+		return false;
 	if (h->n_buckets == 0 || (h->n_buckets & (h->n_buckets - 1)) != 0)
 		return false;
 	p->rules = (const void *)(p->base + h->rules_off);

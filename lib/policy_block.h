@@ -19,7 +19,7 @@
 #include "execguard.h"
 
 #define EG_BLOCK_MAGIC "EXECGRD"
-#define EG_BLOCK_VERSION 2u
+#define EG_BLOCK_VERSION 3u
 #define EG_BLOCK_MAX_SIZE (64u * 1024u * 1024u)
 
 struct eg_blk_header {
@@ -33,12 +33,63 @@ struct eg_blk_header {
 	uint32_t strings_len, strings_off;
 	uint32_t n_files, files_off;     /* u32 string offsets */
 	uint32_t n_settings, settings_off; /* struct eg_blk_setting */
+	uint32_t rxcode_len, rxcode_off; /* stored compiled regexes, bytes; 0 = none */
 	uint64_t hash; /* FNV-1a 64 of the block with this field zero */
 };
 
 struct eg_blk_regex {
 	uint32_t src; /* string offset; strings are NUL-terminated */
 	uint32_t len;
+};
+
+/*
+ * Stored compiled regexes (the rxcode section, optional): every regex
+ * compiled when the block is built, so that a guarded process decodes
+ * (copies) its code instead of running PCRE2's compiler on its first match.
+ * The codes are in PCRE2's serialized form (pcre2_serialize_encode), split
+ * so that the part every code shares, PCRE2's serialization header and
+ * character tables (the prefix), is stored once: a code is decoded from the
+ * prefix and its own bytes put together on the stack.
+ *
+ * A serialized code is only valid for the PCRE2 version and build that made
+ * it, and pcre2_serialize_decode cannot check its bytes: the section records
+ * the builder's PCRE2 (struct eg_pcre2_id, compared whole with the decoder's
+ * own), and a check value over the prefix and over each code (with its
+ * pattern source: a code cannot be moved to another regex). Anything that
+ * does not fit falls back to compiling the pattern source (eg_regex_get),
+ * which is always there. All offsets are from the start of the section.
+ */
+/* The options every regex is compiled with (a compile context with its
+ * defaults, only the memory functions set). */
+#define EG_COMPILE_FLAGS (PCRE2_UTF | PCRE2_MATCH_INVALID_UTF)
+#define EG_RXCODE_MAGIC "EGRXCD1"
+/* The prefix of the serialized form: header and tables (PCRE2 10.x). */
+#define EG_RXCODE_PREFIX_LEN (16u + 1088u)
+/* The largest stored code the builder keeps (a larger one is compiled on
+ * first use); up to EG_RXCODE_STACK_CODE, decoding stages it on the stack,
+ * beyond that in the compile arena. */
+#define EG_RXCODE_MAX_CODE (256u * 1024u)
+#define EG_RXCODE_STACK_CODE 2048u
+
+struct eg_pcre2_id {
+	char version[32];    /* PCRE2_CONFIG_VERSION, zero padded */
+	uint32_t unit_ptr_size; /* code unit width | sizeof(void *) << 8 | sizeof(PCRE2_SIZE) << 16 */
+	uint32_t linksize, newline, bsr, unicode, never_backslash_c, parens_limit;
+	uint32_t compile_options; /* the options every regex is compiled with */
+};
+
+struct eg_blk_rxcode_head {
+	char magic[8];
+	uint32_t n;           /* entries: the block's n_regex */
+	uint32_t entries_off; /* struct eg_blk_rxcode[n], 8-aligned */
+	uint32_t prefix_off, prefix_len;
+	uint64_t prefix_check; /* eg_rx_check of the prefix */
+	struct eg_pcre2_id id; /* the PCRE2 that encoded the codes */
+};
+
+struct eg_blk_rxcode {
+	uint32_t off, len; /* the code's bytes (len 0: none stored, compile) */
+	uint64_t check;    /* eg_rx_check of the pattern source, then the code */
 };
 
 struct eg_blk_rule {
@@ -66,7 +117,7 @@ struct eg_blk_bucket {
 	uint32_t rules_first, n_rules; /* u32 pool: rule indices, ascending */
 };
 
-/* Per-process state of one regex: compiled lazily on first use. One
+/* Per-process state of one regex: decoded or compiled lazily on first use. One
  * pointer, so that the slots of a few hundred regexes share a page with the
  * PCRE2 contexts (each page touched on the first match is a page fault). */
 struct eg_regex_slot {
@@ -81,8 +132,12 @@ struct eg_regex_cache {
 	struct eg_arena arena;
 	pcre2_general_context *gctx;
 	pcre2_compile_context *ctx;
+	/* The rxcode section, checked on first use: EG_RXCODE_UNKNOWN, _USABLE
+	 * or _UNUSABLE (absent, another PCRE2, damaged header or prefix). */
+	_Atomic int rxcode_state;
 	struct eg_regex_slot slots[]; /* n_regex entries */
 };
+enum { EG_RXCODE_UNKNOWN, EG_RXCODE_USABLE, EG_RXCODE_UNUSABLE };
 
 struct eg_policy {
 	const unsigned char *base;
@@ -135,9 +190,15 @@ int eg_policy_map_file_into(struct eg_policy *p, const char *path);
  * mapped. Preserves errno. */
 const void *eg_policy_map_raw(const char *path, size_t *size);
 
-/* Compiled code for regex `id`, compiling on first use (hook-path safe:
- * memory from the lazily mapped compile arena). NULL if it cannot compile. */
+/* Compiled code for regex `id`: on first use decoded from the rxcode
+ * section, or compiled from its source when there is no usable stored code
+ * (hook-path safe: memory from the lazily mapped compile arena). NULL if it
+ * cannot compile (the caller fails closed). */
 pcre2_code *eg_regex_get(const struct eg_policy *p, uint32_t id);
+/* The PCRE2 this process runs, as the rxcode section records it. */
+void eg_pcre2_id_get(struct eg_pcre2_id *id);
+/* The check value of the rxcode section: a 64-bit hash, 8 bytes a step. */
+uint64_t eg_rx_check(const void *data, size_t len, uint64_t h);
 /* Address space reserved per policy, on its first compile, for the slots
  * and the compiled regexes; pages are touched only as they are used. */
 #define EG_COMPILE_ARENA_SIZE (32u * 1024u * 1024u)

@@ -221,6 +221,99 @@ static void put_section(unsigned char *block, size_t at, const void *data, size_
 	memset(block + at + n, 0, align8(at + n) - (at + n));
 }
 
+/*
+ * The rxcode section (policy_block.h): every regex compiled as the preload
+ * library compiles it and serialized, the shared prefix once, identical
+ * patterns sharing one code. A regex that does not compile, or whose code
+ * is too large, gets no stored code (the process that reaches it compiles,
+ * and fails closed as before). *out stays empty when nothing can be stored.
+ * 0, or -1 out of memory.
+ */
+static int build_rxcode(const struct builder *b, struct vec *out)
+{
+	struct eg_pcre2_id id;
+	eg_pcre2_id_get(&id);
+	size_t n = b->regex.n / sizeof(struct eg_blk_regex);
+	if (id.unit_ptr_size == 0 || n == 0)
+		return 0;
+	const struct eg_blk_regex *rx = (const void *)b->regex.v;
+	const char *strings = (const char *)b->strings.v;
+	struct eg_blk_rxcode_head hd = { .n = (uint32_t)n, .prefix_len = EG_RXCODE_PREFIX_LEN, .id = id };
+	memcpy(hd.magic, EG_RXCODE_MAGIC, sizeof EG_RXCODE_MAGIC);
+	hd.entries_off = (uint32_t)align8(sizeof hd);
+	uint64_t prefix_off = hd.entries_off + (uint64_t)n * sizeof(struct eg_blk_rxcode);
+	uint64_t codes_at = align8(prefix_off + EG_RXCODE_PREFIX_LEN);
+	if (codes_at > EG_BLOCK_MAX_SIZE)
+		return 0;
+	hd.prefix_off = (uint32_t)prefix_off;
+
+	size_t n_slots = 16;
+	while (n_slots < n * 2)
+		n_slots *= 2;
+	uint32_t *slots = calloc(n_slots, sizeof *slots); /* regex index + 1, 0 = empty */
+	struct eg_blk_rxcode *ents = calloc(n, sizeof *ents);
+	struct vec codes = { 0 };
+	unsigned char prefix[EG_RXCODE_PREFIX_LEN];
+	bool have_prefix = false, oom = slots == NULL || ents == NULL;
+	static const unsigned char zeros[8];
+	for (size_t i = 0; !oom && i < n; i++) {
+		const char *src = strings + rx[i].src;
+		size_t slot = eg_name_hash(src) & (n_slots - 1);
+		while (slots[slot] != 0 && strcmp(strings + rx[slots[slot] - 1].src, src) != 0)
+			slot = (slot + 1) & (n_slots - 1);
+		if (slots[slot] != 0) {
+			ents[i] = ents[slots[slot] - 1];
+			continue;
+		}
+		slots[slot] = (uint32_t)i + 1;
+		int err;
+		PCRE2_SIZE erroff;
+		pcre2_code *code = pcre2_compile((PCRE2_SPTR)src, rx[i].len, EG_COMPILE_FLAGS, &err,
+		    &erroff, NULL);
+		if (code == NULL)
+			continue;
+		uint8_t *ser = NULL;
+		PCRE2_SIZE ser_len = 0;
+		if (pcre2_serialize_encode((const pcre2_code **)&code, 1, &ser, &ser_len, NULL) == 1 &&
+		    ser_len > EG_RXCODE_PREFIX_LEN && ser_len - EG_RXCODE_PREFIX_LEN <= EG_RXCODE_MAX_CODE &&
+		    codes_at + codes.n + ser_len <= EG_BLOCK_MAX_SIZE) {
+			if (!have_prefix) {
+				memcpy(prefix, ser, EG_RXCODE_PREFIX_LEN);
+				have_prefix = true;
+			}
+			/* One set of tables for all: a code made with other
+			 * tables (none are) is not stored. */
+			if (memcmp(prefix, ser, EG_RXCODE_PREFIX_LEN) == 0) {
+				size_t clen = ser_len - EG_RXCODE_PREFIX_LEN;
+				ents[i].off = (uint32_t)(codes_at + codes.n);
+				ents[i].len = (uint32_t)clen;
+				ents[i].check = eg_rx_check(ser + EG_RXCODE_PREFIX_LEN, clen,
+				    eg_rx_check(src, rx[i].len, 0));
+				if (vec_put(&codes, ser + EG_RXCODE_PREFIX_LEN, clen) < 0 ||
+				    vec_put(&codes, zeros, align8(clen) - clen) < 0)
+					oom = true;
+			}
+		}
+		if (ser != NULL)
+			pcre2_serialize_free(ser);
+		pcre2_code_free(code);
+	}
+	if (!oom && have_prefix) {
+		hd.prefix_check = eg_rx_check(prefix, EG_RXCODE_PREFIX_LEN, 0);
+		if (vec_reserve(out, codes_at + codes.n) < 0 || vec_put(out, &hd, sizeof hd) < 0 ||
+		    vec_put(out, zeros, hd.entries_off - sizeof hd) < 0 ||
+		    vec_put(out, ents, n * sizeof *ents) < 0 ||
+		    vec_put(out, prefix, sizeof prefix) < 0 ||
+		    vec_put(out, zeros, codes_at - (prefix_off + sizeof prefix)) < 0 ||
+		    vec_put(out, codes.v, codes.n) < 0)
+			oom = true;
+	}
+	free(slots);
+	free(ents);
+	free(codes.v);
+	return oom ? -1 : 0;
+}
+
 struct eg_policy *eg_policy_build(const struct eg_ruleset *rs, struct eg_diags *d)
 {
 	return eg_policy_build_ex(rs, 0, d);
@@ -246,6 +339,7 @@ struct eg_policy *eg_policy_build_ex(const struct eg_ruleset *rs, unsigned flags
     struct eg_diags *d)
 {
 	struct builder b = { 0 };
+	struct vec rxcode = { 0 };
 	struct prog_entry *progs = NULL;
 	uint32_t *prog_rules = NULL;
 	size_t n_progs = 0;
@@ -370,6 +464,8 @@ struct eg_policy *eg_policy_build_ex(const struct eg_ruleset *rs, unsigned flags
 	}
 	if (b.oom)
 		goto oom;
+	if (!(flags & EG_BUILD_NO_CODES) && build_rxcode(&b, &rxcode) < 0)
+		goto oom;
 
 	struct eg_blk_header h = { .version = EG_BLOCK_VERSION };
 	memcpy(h.magic, EG_BLOCK_MAGIC, sizeof EG_BLOCK_MAGIC);
@@ -399,6 +495,13 @@ struct eg_policy *eg_policy_build_ex(const struct eg_ruleset *rs, unsigned flags
 	h.strings_len = (uint32_t)b.strings.n;
 	h.strings_off = (uint32_t)off;
 	off = align8(off + b.strings.n);
+	/* The stored codes last, and only if the block stays within bounds
+	 * with them (without, every process compiles what it uses). */
+	if (rxcode.n > 0 && off + rxcode.n <= EG_BLOCK_MAX_SIZE) {
+		h.rxcode_len = (uint32_t)rxcode.n;
+		h.rxcode_off = (uint32_t)off;
+		off = align8(off + rxcode.n);
+	}
 	if (off > EG_BLOCK_MAX_SIZE) {
 		eg_diags_add(d, NULL, 0, 0, "the rules in effect are too large (%zu bytes)", off);
 		goto fail;
@@ -418,6 +521,8 @@ struct eg_policy *eg_policy_build_ex(const struct eg_ruleset *rs, unsigned flags
 	put_section(block, h.files_off, b.files.v, b.files.n);
 	put_section(block, h.settings_off, b.settings.v, b.settings.n);
 	put_section(block, h.strings_off, b.strings.v, b.strings.n);
+	if (h.rxcode_len != 0)
+		put_section(block, h.rxcode_off, rxcode.v, rxcode.n);
 	memcpy(block, &h, sizeof h);
 	if (!(flags & EG_BUILD_NO_HASH)) {
 		h.hash = eg_fnv64(block, off, 0);
@@ -448,5 +553,6 @@ done:
 	free(b.u32.v);
 	free(b.files.v);
 	free(b.settings.v);
+	free(rxcode.v);
 	return p;
 }
