@@ -77,25 +77,25 @@ void eg_pcre2_id_get(struct eg_pcre2_id *id)
 
 /* ------------------------------------------------------------ compile state */
 
-/* Map the arena and set up the slots and PCRE2 contexts at its start. */
-static struct eg_regex_cache *cache_create(const struct eg_policy *p)
+/* Map the arena and set up the regex state at its start. */
+static struct eg_regex_cache *cache_create(void)
 {
 	struct eg_arena arena;
 	if (eg_arena_map(&arena, EG_COMPILE_ARENA_SIZE) < 0)
 		return NULL;
-	size_t n = p->h->n_regex ? p->h->n_regex : 1;
-	struct eg_regex_cache *c = eg_arena_alloc(&arena, sizeof *c + n * sizeof c->slots[0]);
+	struct eg_regex_cache *c = eg_arena_alloc(&arena, sizeof *c);
 	if (c == NULL) {
 		eg_arena_unmap(&arena);
 		return NULL;
 	}
 	/* The arena's bookkeeping moves into the mapping it describes (fresh
-	 * pages are zero: every slot starts empty, rxcode_state unknown). */
+	 * pages are zero: the table starts empty, rxcode_state unknown). */
 	eg_arena_init(&c->arena, arena.base, arena.size);
 	atomic_store_explicit(&c->arena.used, atomic_load(&arena.used), memory_order_relaxed);
+	/* The compile context is made on the first compile (compile_ctx): with
+	 * stored codes, most processes never compile. */
 	c->gctx = pcre2_general_context_create(eg_arena_pcre2_malloc, eg_arena_pcre2_free, &c->arena);
-	c->ctx = c->gctx ? pcre2_compile_context_create(c->gctx) : NULL;
-	if (c->ctx == NULL) {
+	if (c->gctx == NULL) {
 		eg_arena_unmap(&arena);
 		return NULL;
 	}
@@ -109,7 +109,7 @@ static struct eg_regex_cache *cache_get(const struct eg_policy *p)
 	if (c != NULL)
 		return c;
 	int saved = errno;
-	struct eg_regex_cache *made = cache_create(p);
+	struct eg_regex_cache *made = cache_create();
 	errno = saved;
 	if (made == NULL)
 		return NULL;
@@ -136,38 +136,94 @@ void eg_regex_cache_free(struct eg_policy *p)
 	}
 }
 
-/* ------------------------------------------------------------ stored codes */
+/* ------------------------------------------------------------ regex slots */
 
-/* The rxcode section's head, if its bounds hold (nothing else checked). */
-static const struct eg_blk_rxcode_head *rxcode_head(const struct eg_policy *p)
+static inline uint32_t table_start(uint32_t id)
 {
-	const struct eg_blk_header *h = p->h;
-	if (h->rxcode_len < sizeof(struct eg_blk_rxcode_head))
-		return NULL;
-	/* eg_policy_init_block checked off % 8 and off + len <= size. */
-	return (const void *)(p->base + h->rxcode_off);
+	return (id * 2654435761u) >> 26; /* EG_REGEX_TABLE == 64 */
+}
+_Static_assert(EG_REGEX_TABLE == 64, "table_start takes 6 bits");
+
+static pcre2_code *table_value(const struct eg_regex_cache *c, uint64_t e)
+{
+	uint32_t v = (uint32_t)e;
+	return v == 1 ? EG_REGEX_FAILED : (pcre2_code *)(c->arena.base + v);
 }
 
-/* The section as a whole, once per process: the head's bounds, the PCRE2
- * that encoded the codes is this one, the shared prefix is intact. */
-static bool rxcode_section_ok(const struct eg_policy *p)
+/* Regex id's code: NULL not yet, EG_REGEX_FAILED, or the code. */
+static pcre2_code *slot_get(struct eg_regex_cache *c, uint32_t id)
 {
-	const struct eg_blk_rxcode_head *hd = rxcode_head(p);
-	if (hd == NULL)
+	uint64_t key = (uint64_t)id + 1;
+	for (uint32_t i = 0, s = table_start(id); i < EG_REGEX_TABLE; i++, s = (s + 1) % EG_REGEX_TABLE) {
+		uint64_t e = atomic_load_explicit(&c->table[s], memory_order_acquire);
+		if (e == 0)
+			return NULL; /* not in the table, which is not full: not yet */
+		if (e >> 32 == key)
+			return table_value(c, e);
+	}
+	struct eg_regex_slot *o = atomic_load_explicit(&c->overflow, memory_order_acquire);
+	return o ? atomic_load_explicit(&o[id].code, memory_order_acquire) : NULL;
+}
+
+/* The overflow slots, made (zero) on first need. */
+static struct eg_regex_slot *overflow_get(const struct eg_policy *p, struct eg_regex_cache *c)
+{
+	struct eg_regex_slot *o = atomic_load_explicit(&c->overflow, memory_order_acquire);
+	if (o != NULL)
+		return o;
+	o = eg_arena_alloc(&c->arena, (size_t)p->h->n_regex * sizeof *o);
+	if (o == NULL)
+		return NULL;
+	struct eg_regex_slot *expected = NULL;
+	if (!atomic_compare_exchange_strong_explicit(&c->overflow, &expected, o, memory_order_acq_rel,
+	    memory_order_acquire))
+		o = expected; /* another thread's; ours stays unused in the arena */
+	return o;
+}
+
+/* Publish regex id's code (or EG_REGEX_FAILED; codes live in the arena).
+ * Returns what is published: ours, or what another thread published first. */
+static pcre2_code *slot_put(const struct eg_policy *p, struct eg_regex_cache *c, uint32_t id,
+    pcre2_code *code)
+{
+	uint64_t key = (uint64_t)id + 1;
+	uint64_t want = key << 32 |
+	    (code == EG_REGEX_FAILED ? 1u : (uint32_t)((unsigned char *)code - c->arena.base));
+	for (uint32_t i = 0, s = table_start(id); i < EG_REGEX_TABLE; i++, s = (s + 1) % EG_REGEX_TABLE) {
+		uint64_t e = atomic_load_explicit(&c->table[s], memory_order_acquire);
+		if (e == 0 && atomic_compare_exchange_strong_explicit(&c->table[s], &e, want,
+		    memory_order_acq_rel, memory_order_acquire))
+			return code;
+		if (e >> 32 == key)
+			return table_value(c, e); /* another thread won */
+	}
+	/* The table is full (and stays so): the overflow slots. */
+	struct eg_regex_slot *o = overflow_get(p, c);
+	if (o == NULL)
+		return code; /* used, not kept: made again next time */
+	pcre2_code *expected = NULL;
+	if (!atomic_compare_exchange_strong_explicit(&o[id].code, &expected, code,
+	    memory_order_acq_rel, memory_order_acquire))
+		return expected;
+	return code;
+}
+
+/* ------------------------------------------------------------ stored codes */
+
+/* The head as a whole, once per process: the PCRE2 that encoded the codes is
+ * this one, and the shared prefix is intact. */
+static bool rxhead_ok(const struct eg_policy *p)
+{
+	if (p->h->rxhead_off == 0) /* eg_policy_init_block checked its bounds */
 		return false;
-	uint32_t len = p->h->rxcode_len;
-	if (memcmp(hd->magic, EG_RXCODE_MAGIC, sizeof EG_RXCODE_MAGIC) != 0 || hd->n != p->h->n_regex ||
-	    hd->entries_off % 8 != 0 || hd->entries_off > len ||
-	    (uint64_t)hd->n * sizeof(struct eg_blk_rxcode) > len - hd->entries_off ||
-	    hd->prefix_len != EG_RXCODE_PREFIX_LEN || hd->prefix_off > len ||
-	    hd->prefix_len > len - hd->prefix_off)
+	const struct eg_blk_rxhead *hd = (const void *)(p->base + p->h->rxhead_off);
+	if (memcmp(hd->magic, EG_RXHEAD_MAGIC, sizeof EG_RXHEAD_MAGIC) != 0)
 		return false;
 	struct eg_pcre2_id own;
 	eg_pcre2_id_get(&own);
 	if (own.unit_ptr_size == 0 || memcmp(&own, &hd->id, sizeof own) != 0)
 		return false;
-	const unsigned char *sec = (const unsigned char *)hd;
-	return eg_rx_check(sec + hd->prefix_off, hd->prefix_len, 0) == hd->prefix_check;
+	return eg_rx_check(hd->prefix, sizeof hd->prefix, 0) == hd->prefix_check;
 }
 
 static bool rxcode_usable(const struct eg_policy *p, struct eg_regex_cache *c)
@@ -175,51 +231,125 @@ static bool rxcode_usable(const struct eg_policy *p, struct eg_regex_cache *c)
 	int st = atomic_load_explicit(&c->rxcode_state, memory_order_acquire);
 	if (st == EG_RXCODE_UNKNOWN) {
 		/* Racing threads compute the same answer. */
-		st = rxcode_section_ok(p) ? EG_RXCODE_USABLE : EG_RXCODE_UNUSABLE;
+		st = rxhead_ok(p) ? EG_RXCODE_USABLE : EG_RXCODE_UNUSABLE;
 		atomic_store_explicit(&c->rxcode_state, st, memory_order_release);
 	}
 	return st == EG_RXCODE_USABLE;
 }
 
-/* Regex `id`'s stored code, decoded into the arena; NULL if there is none or
- * it does not check out (the caller compiles). The entry is checked here,
- * when it is reached, as the rest of the block is. */
-static pcre2_code *decode_stored(const struct eg_policy *p, struct eg_regex_cache *c, uint32_t id,
-    const struct eg_blk_regex *r)
+/* The bytes of regex j's stored code, if its entry checks out (bounds, and
+ * the check value of its id and bytes): checked when reached, as the rest
+ * of the block is. NULL: none, compile. */
+static const unsigned char *stored_code(const struct eg_policy *p, uint32_t j)
 {
-	const struct eg_blk_rxcode_head *hd = rxcode_head(p);
-	const unsigned char *sec = (const unsigned char *)hd;
-	uint32_t len = p->h->rxcode_len;
-	const struct eg_blk_rxcode *e = (const void *)(sec + hd->entries_off);
-	e += id;
-	if (e->len == 0 || e->len > EG_RXCODE_MAX_CODE || e->off > len || e->len > len - e->off)
+	const struct eg_blk_regex *r = &p->regex[j];
+	uint32_t area = p->h->rxcodes_len;
+	if (r->code_len == 0 || r->code_len > EG_RXCODE_MAX_CODE || r->code_off > area ||
+	    r->code_len > area - r->code_off)
 		return NULL;
-	const unsigned char *bytes = sec + e->off;
-	uint64_t chk = eg_rx_check(eg_blk_str(p, r->src), r->len, 0);
-	if (eg_rx_check(bytes, e->len, chk) != e->check)
-		return NULL;
+	const unsigned char *bytes = p->base + p->h->rxcodes_off + r->code_off;
+	return eg_rx_check(bytes, r->code_len, j) == r->check ? bytes : NULL;
+}
 
-	/* pcre2_serialize_decode wants the prefix and the code in one piece. */
-	_Alignas(16) unsigned char stack_stage[EG_RXCODE_PREFIX_LEN + EG_RXCODE_STACK_CODE];
+/* The regex whose decoded code serves regex j (the first with its source),
+ * if the entries agree: the same stored bytes. Else j itself. */
+static uint32_t canon_of(const struct eg_policy *p, uint32_t j)
+{
+	const struct eg_blk_regex *r = &p->regex[j];
+	if (r->code_len == 0 || r->canon >= j)
+		return j;
+	const struct eg_blk_regex *c = &p->regex[r->canon];
+	return c->code_off == r->code_off && c->code_len == r->code_len ? r->canon : j;
+}
+
+/* Is this decoded code what was stored (size, options)? */
+static bool decoded_ok(pcre2_code *code, uint32_t len)
+{
+	size_t size = 0;
+	uint32_t opts = 0;
+	return code != NULL && pcre2_pattern_info(code, PCRE2_INFO_SIZE, &size) == 0 && size == len &&
+	    pcre2_pattern_info(code, PCRE2_INFO_ARGOPTIONS, &opts) == 0 && opts == EG_COMPILE_FLAGS;
+}
+
+/*
+ * Decode regex id's stored code, and with it those of the next regexes of
+ * its group that are not decoded yet, in one pcre2_serialize_decode: they
+ * share one copy of the character tables in the arena. Each is published in
+ * the slot of its canonical regex. Returns id's code, NULL if its entry does
+ * not check out (the caller compiles).
+ */
+static pcre2_code *decode_group(const struct eg_policy *p, struct eg_regex_cache *c, uint32_t id,
+    uint32_t k)
+{
+	const struct eg_blk_rxhead *hd = (const void *)(p->base + p->h->rxhead_off);
+	const unsigned char *bytes = stored_code(p, id);
+	if (bytes == NULL)
+		return NULL;
+	uint32_t len = p->regex[id].code_len;
+	_Alignas(16) unsigned char stack_stage[EG_RXCODE_PREFIX_LEN + EG_RXCODE_GROUP_BYTES];
 	unsigned char *stage = stack_stage;
-	if (e->len > EG_RXCODE_STACK_CODE) {
-		stage = eg_arena_alloc(&c->arena, EG_RXCODE_PREFIX_LEN + (size_t)e->len);
+	if (len > EG_RXCODE_GROUP_BYTES) {
+		/* One code too large for the stack: alone, staged in the arena. */
+		stage = eg_arena_alloc(&c->arena, EG_RXCODE_PREFIX_LEN + (size_t)len);
 		if (stage == NULL)
 			return NULL;
 	}
-	memcpy(stage, sec + hd->prefix_off, EG_RXCODE_PREFIX_LEN);
-	memcpy(stage + EG_RXCODE_PREFIX_LEN, bytes, e->len);
-	pcre2_code *code = NULL;
-	if (pcre2_serialize_decode(&code, 1, stage, c->gctx) != 1 || code == NULL)
+	uint32_t canon[EG_RXCODE_GROUP_MAX], lens[EG_RXCODE_GROUP_MAX];
+	uint32_t n = 0;
+	size_t at = EG_RXCODE_PREFIX_LEN;
+	memcpy(stage, hd->prefix, EG_RXCODE_PREFIX_LEN);
+	memcpy(stage + at, bytes, len);
+	at += len;
+	canon[n] = k;
+	lens[n++] = len;
+	uint32_t end = p->regex[id].group_end;
+	if (end > p->h->n_regex)
+		end = p->h->n_regex;
+	for (uint32_t j = id + 1; stage == stack_stage && j < end && n < EG_RXCODE_GROUP_MAX; j++) {
+		uint32_t jl = p->regex[j].code_len;
+		if (jl == 0 || jl > EG_RXCODE_PREFIX_LEN + EG_RXCODE_GROUP_BYTES - at)
+			continue;
+		uint32_t jk = canon_of(p, j);
+		if (slot_get(c, jk) != NULL)
+			continue;
+		bool dup = false;
+		for (uint32_t i = 0; i < n && !dup; i++)
+			dup = canon[i] == jk;
+		const unsigned char *jb = dup ? NULL : stored_code(p, j);
+		if (jb == NULL)
+			continue;
+		memcpy(stage + at, jb, jl);
+		at += jl;
+		canon[n] = jk;
+		lens[n++] = jl;
+	}
+	pcre2_code *codes[EG_RXCODE_GROUP_MAX];
+	if (pcre2_serialize_decode(codes, (int32_t)n, stage, c->gctx) != (int32_t)n)
 		return NULL;
-	/* What was decoded is what was stored (the memory stays in the arena
-	 * if not: a bump allocator does not free). */
-	size_t size = 0;
-	uint32_t opts = 0;
-	if (pcre2_pattern_info(code, PCRE2_INFO_SIZE, &size) != 0 || size != e->len ||
-	    pcre2_pattern_info(code, PCRE2_INFO_ARGOPTIONS, &opts) != 0 || opts != EG_COMPILE_FLAGS)
+	pcre2_code *mine = NULL;
+	for (uint32_t i = 0; i < n; i++) {
+		if (!decoded_ok(codes[i], lens[i]))
+			continue; /* not published: compiled when reached */
+		pcre2_code *won = slot_put(p, c, canon[i], codes[i]);
+		if (i == 0)
+			mine = won;
+	}
+	return mine == EG_REGEX_FAILED ? NULL : mine;
+}
+
+static pcre2_compile_context *compile_ctx(struct eg_regex_cache *c)
+{
+	pcre2_compile_context *ctx = atomic_load_explicit(&c->ctx, memory_order_acquire);
+	if (ctx != NULL)
+		return ctx;
+	ctx = pcre2_compile_context_create(c->gctx);
+	if (ctx == NULL)
 		return NULL;
-	return code;
+	pcre2_compile_context *expected = NULL;
+	if (!atomic_compare_exchange_strong_explicit(&c->ctx, &expected, ctx, memory_order_acq_rel,
+	    memory_order_acquire))
+		ctx = expected;
+	return ctx;
 }
 
 /* ------------------------------------------------------------ the lookup */
@@ -235,27 +365,30 @@ pcre2_code *eg_regex_get(const struct eg_policy *p, uint32_t id)
 	struct eg_regex_cache *c = cache_get(p);
 	if (c == NULL)
 		return NULL;
-	struct eg_regex_slot *slot = &c->slots[id];
-	pcre2_code *code = atomic_load_explicit(&slot->code, memory_order_acquire);
-	if (code == EG_REGEX_FAILED)
-		return NULL;
+	pcre2_code *code = slot_get(c, id);
 	if (code != NULL)
-		return code;
+		return code == EG_REGEX_FAILED ? NULL : code;
 
 	int saved = errno;
-	code = rxcode_usable(p, c) ? decode_stored(p, c, id, r) : NULL;
-	if (code == NULL) {
-		int err;
-		PCRE2_SIZE erroff;
-		code = pcre2_compile((PCRE2_SPTR)eg_blk_str(p, r->src), r->len, EG_COMPILE_FLAGS, &err,
-		    &erroff, c->ctx);
+	if (rxcode_usable(p, c)) {
+		/* Decoded once for all the regexes with the same source. */
+		uint32_t k = canon_of(p, id);
+		code = k == id ? NULL : slot_get(c, k);
+		if (code == NULL)
+			code = decode_group(p, c, id, k);
+		if (code != NULL && code != EG_REGEX_FAILED) {
+			errno = saved;
+			return code;
+		}
 	}
+	/* No usable stored code: compile this regex's source, into its own slot. */
+	pcre2_compile_context *ctx = compile_ctx(c);
+	int err;
+	PCRE2_SIZE erroff;
+	code = ctx == NULL ? NULL : pcre2_compile((PCRE2_SPTR)eg_blk_str(p, r->src), r->len,
+	    EG_COMPILE_FLAGS, &err, &erroff, ctx);
 	errno = saved;
 	/* A syntax error is permanent; running out of arena is too. */
-	pcre2_code *result = code != NULL ? code : EG_REGEX_FAILED;
-	pcre2_code *expected = NULL;
-	if (!atomic_compare_exchange_strong_explicit(&slot->code, &expected, result,
-	    memory_order_acq_rel, memory_order_acquire))
-		result = expected; /* another thread won; ours stays unused in the arena */
+	pcre2_code *result = slot_put(p, c, id, code != NULL ? code : EG_REGEX_FAILED);
 	return result == EG_REGEX_FAILED ? NULL : result;
 }

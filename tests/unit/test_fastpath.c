@@ -152,7 +152,7 @@ Test(fastpath, non_matching_exec_touches_no_regex_and_no_heap)
 	/* ... or compiled, in a block without them. */
 	unsigned char *mem;
 	struct eg_policy *q = copy_policy(p, &mem);
-	((struct eg_blk_header *)mem)->rxcode_len = 0;
+	((struct eg_blk_header *)mem)->rxhead_off = 0;
 	cr_expect_eq(check(q, sc, tf, NULL, &res), EG_ACT_CONFIRM);
 	cr_expect_gt(n_match, 0);
 	cr_expect_gt(n_compile, 0);

@@ -142,16 +142,16 @@ static enum eg_action check(const struct eg_policy *p, char *const *argv)
 
 #define ARGV(...) ((char *const[]){ __VA_ARGS__, NULL })
 
-static const struct eg_blk_rxcode_head *head_of(const struct eg_policy *p)
+static const struct eg_blk_rxhead *head_of(const struct eg_policy *p)
 {
-	cr_assert_geq(p->h->rxcode_len, sizeof(struct eg_blk_rxcode_head));
-	return (const void *)(p->base + p->h->rxcode_off);
+	cr_assert_neq(p->h->rxhead_off, 0);
+	return (const void *)(p->base + p->h->rxhead_off);
 }
 
-static const struct eg_blk_rxcode *entry_of(const struct eg_policy *p, uint32_t id)
+static const struct eg_blk_regex *entry_of(const struct eg_policy *p, uint32_t id)
 {
-	const struct eg_blk_rxcode_head *hd = head_of(p);
-	return (const struct eg_blk_rxcode *)((const unsigned char *)hd + hd->entries_off) + id;
+	cr_assert_lt(id, p->h->n_regex);
+	return &p->regex[id];
 }
 
 /* The first match regex of the first rule indexed under `prog`. */
@@ -194,8 +194,10 @@ static void expect_cases(const struct eg_policy *p, const char *what)
 Test(rxstore, packs_decisions_hold_with_and_without_stored_codes)
 {
 	struct eg_policy *with = load_packs(0), *without = load_packs(EG_BUILD_NO_CODES);
-	cr_expect_gt(with->h->rxcode_len, 0, "eg_policy_build stores codes");
-	cr_expect_eq(without->h->rxcode_len, 0, "EG_BUILD_NO_CODES stores none");
+	cr_expect_neq(with->h->rxhead_off, 0, "eg_policy_build stores codes");
+	cr_expect_gt(with->h->rxcodes_len, 0);
+	cr_expect_eq(without->h->rxhead_off, 0, "EG_BUILD_NO_CODES stores none");
+	cr_expect_eq(without->h->rxcodes_len, 0);
 	expect_cases(with, "stored");
 	expect_cases(without, "compiled");
 	eg_policy_free(with);
@@ -219,8 +221,8 @@ Test(rxstore, stored_code_is_decoded_not_compiled)
 	/* Every stored code decodes to a code of its recorded size, with the
 	 * options the library compiles with. */
 	for (uint32_t id = 0; id < p->h->n_regex; id++) {
-		const struct eg_blk_rxcode *e = entry_of(p, id);
-		cr_assert_gt(e->len, 0, "regex %u has a stored code", id);
+		const struct eg_blk_regex *e = entry_of(p, id);
+		cr_assert_gt(e->code_len, 0, "regex %u has a stored code", id);
 		n_compile = 0;
 		counting = 1;
 		pcre2_code *code = eg_regex_get(p, id);
@@ -231,8 +233,23 @@ Test(rxstore, stored_code_is_decoded_not_compiled)
 		uint32_t opts = 0;
 		pcre2_pattern_info(code, PCRE2_INFO_SIZE, &size);
 		pcre2_pattern_info(code, PCRE2_INFO_ARGOPTIONS, &opts);
-		cr_expect_eq(size, e->len);
+		cr_expect_eq(size, e->code_len);
 		cr_expect_eq(opts, EG_COMPILE_FLAGS);
+	}
+	/* More regexes than the table holds: the rest are kept in the overflow
+	 * slots; each is made once. */
+	cr_assert_gt(p->h->n_regex, 2 * EG_REGEX_TABLE);
+	cr_expect_not_null(p->cache->overflow);
+	for (uint32_t id = 0; id < p->h->n_regex; id++) {
+		pcre2_code *a = eg_regex_get(p, id);
+		n_compile = n_decode = 0;
+		counting = 1;
+		pcre2_code *b = eg_regex_get(p, id);
+		counting = 0;
+		cr_expect_eq(a, b, "regex %u: the same code", id);
+		cr_expect_eq(n_compile + n_decode, 0, "regex %u: made again", id);
+		uint32_t k = p->regex[id].canon;
+		cr_expect_eq(eg_regex_get(p, k), a, "regex %u: the code of its canonical regex %u", id, k);
 	}
 	eg_policy_free(p);
 }
@@ -259,12 +276,21 @@ Test(rxstore, identical_patterns_share_one_code)
 	    0);
 	cr_assert_eq(p->h->n_regex, 4);
 	/* ids in order: a.match, a.unless, b.match, b.unless */
-	cr_expect_eq(entry_of(p, 1)->off, entry_of(p, 3)->off);
-	cr_expect_eq(entry_of(p, 1)->check, entry_of(p, 3)->check);
-	cr_expect_neq(entry_of(p, 0)->off, entry_of(p, 2)->off);
-	cr_expect_eq(check(p, ARGV("bb", "y")), EG_ACT_CONFIRM);
+	cr_expect_eq(entry_of(p, 1)->code_off, entry_of(p, 3)->code_off);
+	cr_expect_eq(entry_of(p, 3)->canon, 1);
+	cr_expect_neq(entry_of(p, 0)->code_off, entry_of(p, 2)->code_off);
+	/* the rules have different programs: separate groups */
+	cr_expect_eq(entry_of(p, 0)->group_end, 2);
+	cr_expect_eq(entry_of(p, 2)->group_end, 4);
+	cr_expect_eq(check(p, ARGV("aa", "x", "--dry-run")), EG_ACT_NONE);
+	cr_expect_eq(n_decode, 1, "a's group in one decode");
+	/* b's unless is decoded already (a's), so b decodes its match alone */
 	cr_expect_eq(check(p, ARGV("bb", "y", "--dry-run")), EG_ACT_NONE);
+	cr_expect_eq(n_decode, 1);
+	cr_expect_eq(check(p, ARGV("bb", "y")), EG_ACT_CONFIRM);
+	cr_expect_eq(n_decode, 0);
 	cr_expect_eq(n_compile, 0);
+	cr_expect_eq(eg_regex_get(p, 1), eg_regex_get(p, 3), "one decoded code for both");
 	eg_policy_free(p);
 }
 
@@ -280,7 +306,7 @@ Test(rxstore, large_code_is_staged_in_the_arena)
 	cr_assert_lt(n, cap);
 	struct eg_policy *p = load_text(text, 0);
 	free(text);
-	cr_assert_gt(entry_of(p, 0)->len, EG_RXCODE_STACK_CODE);
+	cr_assert_gt(entry_of(p, 0)->code_len, EG_RXCODE_GROUP_BYTES);
 	cr_expect_eq(check(p, ARGV("big", "word399x")), EG_ACT_DENY);
 	cr_expect_eq(res.fail, EG_FAIL_NONE);
 	cr_expect_eq(n_compile, 0);
@@ -297,8 +323,8 @@ Test(rxstore, a_regex_that_cannot_compile_still_fails_closed)
 	    "rule bad\n program tool\n match (unclosed\n action confirm\n reason r\n example tool x\n\n"
 	    "rule good\n program other\n match ^go$\n action confirm\n reason r\n example other go\n",
 	    0);
-	cr_expect_eq(entry_of(p, 0)->len, 0);
-	cr_expect_gt(entry_of(p, 1)->len, 0);
+	cr_expect_eq(entry_of(p, 0)->code_len, 0);
+	cr_expect_gt(entry_of(p, 1)->code_len, 0);
 	cr_expect_eq(check(p, ARGV("tool", "x")), EG_ACT_DENY);
 	cr_expect_eq(res.fail, EG_FAIL_REGEX);
 	cr_expect_eq(n_compile, 1);
@@ -315,40 +341,50 @@ Test(rxstore, damaged_or_foreign_codes_fall_back_to_compiling)
 	struct eg_policy *p = load_packs(0);
 	uint32_t tf = first_match_regex(p, "terraform");
 	uint32_t other = first_match_regex(p, "dropdb");
-	enum { N_DAMAGE = 13 };
+	cr_assert_lt(p->regex[other].group_end, tf, "dropdb's group is apart from terraform's");
+	enum { N_DAMAGE = 14 };
 	for (int damage = 0; damage < N_DAMAGE; damage++) {
 		unsigned char *mem;
 		struct eg_policy *q = copy_policy(p, &mem);
 		cr_assert_not_null(q);
-		unsigned char *sec = mem + q->h->rxcode_off;
-		struct eg_blk_rxcode_head *hd = (void *)sec;
-		struct eg_blk_rxcode *ents = (void *)(sec + hd->entries_off);
-		struct eg_blk_rxcode *e = &ents[tf];
-		bool whole = false; /* the section as a whole is refused */
+		struct eg_blk_header *h = (void *)mem;
+		struct eg_blk_rxhead *hd = (void *)(mem + h->rxhead_off);
+		struct eg_blk_regex *rx = (void *)(mem + h->regex_off);
+		struct eg_blk_regex *e = &rx[tf];
+		unsigned char *codes = mem + h->rxcodes_off;
+		bool whole = false; /* the stored codes are refused as a whole */
 		switch (damage) {
-		case 0: sec[e->off + e->len / 2] ^= 0x40; break;          /* a byte of the code */
-		case 1: e->check ^= 1; break;                              /* its check value */
-		case 2: e->len = q->h->rxcode_len; break;                  /* runs past the section */
-		case 3: e->off = q->h->rxcode_len - 4; break;              /* starts at its end */
-		case 4: e->len = 8; break;                                 /* cut short */
-		case 5: *e = ents[other]; break;                           /* another regex's code */
-		case 6: sec[hd->prefix_off + 100] ^= 1; whole = true; break; /* the character tables */
-		case 7: hd->id.version[0] ^= 1; whole = true; break;       /* another PCRE2 version */
-		case 8: hd->id.linksize = 4; whole = true; break;          /* another PCRE2 build */
-		case 9: hd->magic[0] = 'X'; whole = true; break;
-		case 10: hd->n = q->h->n_regex + 1; whole = true; break;
-		case 11: hd->entries_off = q->h->rxcode_len; whole = true; break;
-		case 12: hd->prefix_len = 16; whole = true; break;
+		case 0: codes[e->code_off + e->code_len / 2] ^= 0x40; break; /* a byte of the code */
+		case 1: e->check ^= 1; break;                                 /* its check value */
+		case 2: e->code_len = h->rxcodes_len; break;                  /* runs past the area */
+		case 3: e->code_off = h->rxcodes_len - 4; break;              /* starts at its end */
+		case 4: e->code_len = 8; break;                               /* cut short */
+		case 5: /* another regex's code */
+			e->code_off = rx[other].code_off;
+			e->code_len = rx[other].code_len;
+			e->check = rx[other].check;
+			break;
+		case 6: e->canon = other; break;        /* shares another regex's decoded code */
+		case 7: e->group_end = UINT32_MAX; break; /* a group past the regexes */
+		case 8: hd->prefix[100] ^= 1; whole = true; break; /* the character tables */
+		case 9: hd->prefix[4] ^= 1; whole = true; break;   /* PCRE2's own version field */
+		case 10: hd->id.version[0] ^= 1; whole = true; break; /* another PCRE2 version */
+		case 11: hd->id.linksize = 4; whole = true; break;    /* another PCRE2 build */
+		case 12: hd->id.compile_options = 0; whole = true; break;
+		case 13: hd->magic[0] = 'X'; whole = true; break;
 		}
 		expect_cases(q, "damaged");
-		/* The damaged code itself: compiled, and right. */
+		/* Again in a fresh process (cache): the damaged code itself. */
 		eg_policy_free(q);
 		q = eg_policy_from_block(mem, p->size, false);
 		cr_assert_not_null(q);
 		cr_expect_eq(check(q, ARGV("terraform", "destroy")), EG_ACT_CONFIRM, "damage %d", damage);
 		cr_expect_eq(res.fail, EG_FAIL_NONE, "damage %d", damage);
-		cr_expect_geq(n_compile, 1, "damage %d: compiled", damage);
-		/* The rest of the section still serves, unless it was refused whole. */
+		if (damage == 6 || damage == 7) /* ignored: its own code, as stored */
+			cr_expect_eq(n_compile, 0, "damage %d: compiled", damage);
+		else
+			cr_expect_geq(n_compile, 1, "damage %d: compiled", damage);
+		/* The rest still serves from the stored codes, unless refused whole. */
 		cr_expect_eq(check(q, ARGV("dropdb", "prod")), EG_ACT_CONFIRM, "damage %d", damage);
 		if (whole)
 			cr_expect_gt(n_compile, 0, "damage %d: dropdb compiled", damage);
@@ -360,11 +396,11 @@ Test(rxstore, damaged_or_foreign_codes_fall_back_to_compiling)
 	eg_policy_free(p);
 }
 
-Test(rxstore, section_bounds_are_checked_when_the_block_is_adopted)
+Test(rxstore, bounds_are_checked_when_the_block_is_adopted)
 {
 	struct eg_policy *p = load_packs(0);
 	size_t size = p->size;
-	for (int damage = 0; damage < 5; damage++) {
+	for (int damage = 0; damage < 7; damage++) {
 		unsigned char *mem;
 		struct eg_policy *q = copy_policy(p, &mem);
 		cr_assert_not_null(q);
@@ -372,31 +408,35 @@ Test(rxstore, section_bounds_are_checked_when_the_block_is_adopted)
 		struct eg_blk_header *h = (void *)mem;
 		bool adopts = false;
 		switch (damage) {
-		case 0: h->rxcode_len += 8; break;                     /* past the block */
-		case 1: h->rxcode_off = (uint32_t)size; break;         /* starts at its end */
-		case 2: h->rxcode_off += 4; h->rxcode_len -= 8; break; /* misaligned */
-		case 3: h->rxcode_off = UINT32_MAX - 7; break;         /* wraps around */
-		case 4: h->rxcode_len = 0; h->rxcode_off = UINT32_MAX; adopts = true; break; /* none */
+		case 0: h->rxcodes_len = (uint32_t)size; break;             /* past the block */
+		case 1: h->rxcodes_off = UINT32_MAX - 7; break;              /* wraps around */
+		case 2: h->rxhead_off = (uint32_t)size - 8; break;           /* head past the block */
+		case 3: h->rxhead_off += 4; break;                           /* misaligned */
+		case 4: h->rxhead_off = UINT32_MAX & ~7u; break;
+		case 5: h->regex_off += 4; break;                            /* entries misaligned */
+		case 6: h->rxhead_off = 0; h->rxcodes_len = 0; adopts = true; break; /* none */
 		}
 		q = eg_policy_from_block(mem, size, false);
 		if (adopts) {
 			cr_expect_not_null(q);
-			expect_cases(q, "no section");
+			expect_cases(q, "no stored codes");
 		} else {
 			cr_expect_null(q, "damage %d: adopted", damage);
 		}
 		eg_policy_free(q);
 		free(mem);
 	}
-	/* A section too short for its head: adopted, and simply not used. */
+	/* An entry whose bytes lie outside the codes area: compiled. */
 	unsigned char *mem;
 	struct eg_policy *q = copy_policy(p, &mem);
 	eg_policy_free(q);
-	((struct eg_blk_header *)mem)->rxcode_len = 16;
+	((struct eg_blk_header *)mem)->rxcodes_len = 16;
 	q = eg_policy_from_block(mem, size, false);
 	cr_assert_not_null(q);
-	expect_cases(q, "short section");
 	cr_expect_eq(check(q, ARGV("terraform", "destroy")), EG_ACT_CONFIRM);
+	cr_expect_gt(n_compile, 0);
+	cr_expect_eq(n_decode, 0);
+	expect_cases(q, "short codes area");
 	eg_policy_free(q);
 	free(mem);
 	eg_policy_free(p);
@@ -415,5 +455,7 @@ Test(rxstore, the_pcre2_identity_is_this_library)
 	/* and a block's section records it */
 	struct eg_policy *p = load_packs(0);
 	cr_expect_eq(memcmp(&head_of(p)->id, &a, sizeof a), 0);
+	cr_expect_eq(pcre2_serialize_get_number_of_codes(head_of(p)->prefix),
+	    (int32_t)EG_RXCODE_GROUP_MAX, "the prefix is of a whole group");
 	eg_policy_free(p);
 }
