@@ -252,14 +252,18 @@ static const unsigned char *stored_code(const struct eg_policy *p, uint32_t j)
 }
 
 /* The regex whose decoded code serves regex j (the first with its source),
- * if the entries agree: the same stored bytes. Else j itself. */
+ * if the entries agree: j's entry checks out and points at the same stored
+ * bytes as the canonical one's (so j's own bytes are those of its source).
+ * Else j itself. */
 static uint32_t canon_of(const struct eg_policy *p, uint32_t j)
 {
 	const struct eg_blk_regex *r = &p->regex[j];
 	if (r->code_len == 0 || r->canon >= j)
 		return j;
 	const struct eg_blk_regex *c = &p->regex[r->canon];
-	return c->code_off == r->code_off && c->code_len == r->code_len ? r->canon : j;
+	if (c->code_off != r->code_off || c->code_len != r->code_len || stored_code(p, j) == NULL)
+		return j;
+	return r->canon;
 }
 
 /* Is this decoded code what was stored (size, options)? */

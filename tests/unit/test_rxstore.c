@@ -342,7 +342,7 @@ Test(rxstore, damaged_or_foreign_codes_fall_back_to_compiling)
 	uint32_t tf = first_match_regex(p, "terraform");
 	uint32_t other = first_match_regex(p, "dropdb");
 	cr_assert_lt(p->regex[other].group_end, tf, "dropdb's group is apart from terraform's");
-	enum { N_DAMAGE = 14 };
+	enum { N_DAMAGE = 15 };
 	for (int damage = 0; damage < N_DAMAGE; damage++) {
 		unsigned char *mem;
 		struct eg_policy *q = copy_policy(p, &mem);
@@ -372,6 +372,11 @@ Test(rxstore, damaged_or_foreign_codes_fall_back_to_compiling)
 		case 11: hd->id.linksize = 4; whole = true; break;    /* another PCRE2 build */
 		case 12: hd->id.compile_options = 0; whole = true; break;
 		case 13: hd->magic[0] = 'X'; whole = true; break;
+		case 14: /* made a duplicate of another regex, but for its check value */
+			e->canon = other;
+			e->code_off = rx[other].code_off;
+			e->code_len = rx[other].code_len;
+			break;
 		}
 		expect_cases(q, "damaged");
 		/* Again in a fresh process (cache): the damaged code itself. */
@@ -390,6 +395,13 @@ Test(rxstore, damaged_or_foreign_codes_fall_back_to_compiling)
 			cr_expect_gt(n_compile, 0, "damage %d: dropdb compiled", damage);
 		else
 			cr_expect_eq(n_compile, 0, "damage %d: dropdb decoded", damage);
+		/* And in another order: the other regexes' codes made first. */
+		eg_policy_free(q);
+		q = eg_policy_from_block(mem, p->size, false);
+		cr_assert_not_null(q);
+		cr_expect_eq(check(q, ARGV("dropdb", "prod")), EG_ACT_CONFIRM, "damage %d", damage);
+		for (size_t i = N_CASES; i-- > 0;)
+			cr_expect_eq(check(q, cases[i].argv), cases[i].want, "damage %d, case %zu", damage, i);
 		eg_policy_free(q);
 		free(mem);
 	}
