@@ -275,9 +275,9 @@ static int build_rxcode(struct builder *b, const uint32_t *rx_progs, struct eg_b
 	while (n_slots < n * 2)
 		n_slots *= 2;
 	uint32_t *slots = calloc(n_slots, sizeof *slots); /* regex index + 1, 0 = empty */
-	bool have_prefix = false, oom = slots == NULL;
+	bool have_prefix = false, stop = false, oom = slots == NULL;
 	static const unsigned char zeros[8];
-	for (size_t i = 0; !oom && i < n; i++) {
+	for (size_t i = 0; !oom && !stop && i < n; i++) {
 		const char *src = strings + rx[i].src;
 		rx[i].canon = (uint32_t)i;
 		rx[i].group_end = (uint32_t)i + 1;
@@ -311,8 +311,15 @@ static int build_rxcode(struct builder *b, const uint32_t *rx_progs, struct eg_b
 			if (group != NULL)
 				pcre2_serialize_free(group);
 		}
-		/* Each stream's prefix must be the group prefix but for the
+		/* A stream must be the prefix and the code (the prefix's size is
+		 * PCRE2's, checked here), and its prefix the group's but for the
 		 * count of codes (bytes 12-15): same PCRE2, same tables. */
+		size_t code_size = 0;
+		if (ser != NULL && (pcre2_pattern_info(code, PCRE2_INFO_SIZE, &code_size) != 0 ||
+		    ser_len != EG_RXCODE_PREFIX_LEN + code_size)) {
+			have_prefix = false; /* not the layout this file knows: store none */
+			stop = true;
+		}
 		if (have_prefix && ser != NULL && ser_len > EG_RXCODE_PREFIX_LEN &&
 		    ser_len - EG_RXCODE_PREFIX_LEN <= EG_RXCODE_MAX_CODE &&
 		    codes->n + ser_len <= EG_BLOCK_MAX_SIZE && memcmp(head->prefix, ser, 12) == 0 &&
@@ -329,7 +336,7 @@ static int build_rxcode(struct builder *b, const uint32_t *rx_progs, struct eg_b
 		pcre2_code_free(code);
 	}
 	/* The groups, and each entry's check value (its id, then its bytes). */
-	for (size_t i = 0; !oom && have_prefix && i < n;) {
+	for (size_t i = 0; !oom && have_prefix && !stop && i < n;) {
 		size_t end = i, bytes = 0;
 		do {
 			bytes += rx[end].code_len;
@@ -343,7 +350,7 @@ static int build_rxcode(struct builder *b, const uint32_t *rx_progs, struct eg_b
 				rx[i].check = eg_rx_check(codes->v + rx[i].code_off, rx[i].code_len, i);
 		}
 	}
-	if (!oom && have_prefix) {
+	if (!oom && have_prefix && !stop) {
 		memcpy(head->magic, EG_RXHEAD_MAGIC, sizeof EG_RXHEAD_MAGIC);
 		head->id = id;
 		head->prefix_check = eg_rx_check(head->prefix, sizeof head->prefix, 0);

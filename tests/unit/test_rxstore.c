@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "execguard.h"
 #include "load_internal.h"
@@ -470,4 +471,32 @@ Test(rxstore, the_pcre2_identity_is_this_library)
 	cr_expect_eq(pcre2_serialize_get_number_of_codes(head_of(p)->prefix),
 	    (int32_t)EG_RXCODE_GROUP_MAX, "the prefix is of a whole group");
 	eg_policy_free(p);
+}
+
+/* The file `execguard run` writes keeps the stored codes, and a process that
+ * maps it decodes them. */
+Test(rxstore, a_saved_policy_file_carries_the_codes)
+{
+	struct eg_policy *p = load_packs(0);
+	char dir[] = "/tmp/eg-rxstore-XXXXXX";
+	cr_assert_not_null(mkdtemp(dir));
+	char env0[sizeof dir + 32];
+	snprintf(env0, sizeof env0, "XDG_CACHE_HOME=%s", dir);
+	char *envp[] = { env0, NULL };
+	char path[4096];
+	cr_assert_eq(eg_policy_save(p, envp, path, sizeof path), 0);
+	struct eg_policy *q = eg_policy_map_file(path);
+	cr_assert_not_null(q);
+	cr_expect_neq(q->h->rxhead_off, 0);
+	cr_expect_eq(check(q, ARGV("terraform", "destroy")), EG_ACT_CONFIRM);
+	cr_expect_eq(n_compile, 0);
+	cr_expect_gt(n_decode, 0);
+	expect_cases(q, "saved");
+	eg_policy_free(q);
+	eg_policy_free(p);
+	unlink(path);
+	char sub[sizeof dir + 16];
+	snprintf(sub, sizeof sub, "%s/execguard", dir);
+	rmdir(sub);
+	rmdir(dir);
 }
