@@ -60,7 +60,10 @@ struct eg_blk_header {
  * library's own), and check values cover the prefix and each code with its
  * regex id (a code moved to another regex does not check out). Anything that
  * does not fit falls back to compiling the pattern source, which is always
- * there (eg_regex_get).
+ * there (eg_regex_get). The builder (the CLI) links PCRE2 as a shared
+ * library, the preload library links it statically (lib/preload/meson.build):
+ * built from one libpcre2-dev they agree; after an upgrade of one of them
+ * the recorded version differs and processes compile, as without codes.
  */
 /* The options every regex is compiled with (a compile context with its
  * defaults, only the memory functions set). */
