@@ -55,9 +55,11 @@ struct eg_blk_header {
  * each other and their regexes are usually needed together.
  *
  * A serialized code is only valid for the PCRE2 version and build that made
- * it, and pcre2_serialize_decode cannot check its bytes: the head records
- * the builder's PCRE2 (struct eg_pcre2_id, compared whole with the decoding
- * library's own), and check values cover the prefix and each code with its
+ * it, and pcre2_serialize_decode cannot check its bytes: the prefix records
+ * PCRE2's version and code unit width (checked with
+ * pcre2_serialize_get_number_of_codes), the head the build options (struct
+ * eg_pcre2_id, compared whole with the decoding library's own), and check
+ * values cover the prefix and each code with its
  * regex id (a code moved to another regex does not check out). Anything that
  * does not fit falls back to compiling the pattern source, which is always
  * there (eg_regex_get). The builder (the CLI) links PCRE2 as a shared
@@ -78,8 +80,11 @@ struct eg_blk_header {
 /* The largest code stored (a larger one is compiled on first use). */
 #define EG_RXCODE_MAX_CODE (256u * 1024u)
 
+/* What a serialized code depends on beyond what PCRE2's own serialization
+ * header records and pcre2_serialize_decode checks (major and minor version,
+ * code unit width, pointer and PCRE2_SIZE sizes): the build options that
+ * shape compiled code, and the compile options. */
 struct eg_pcre2_id {
-	char version[32];    /* PCRE2_CONFIG_VERSION, zero padded */
 	uint32_t unit_ptr_size; /* code unit width | sizeof(void *) << 8 | sizeof(PCRE2_SIZE) << 16 */
 	uint32_t linksize, newline, bsr, unicode, never_backslash_c, parens_limit;
 	uint32_t compile_options; /* EG_COMPILE_FLAGS */

@@ -267,7 +267,7 @@ static int build_rxcode(struct builder *b, const uint32_t *rx_progs, struct eg_b
 	struct eg_pcre2_id id;
 	eg_pcre2_id_get(&id);
 	size_t n = b->regex.n / sizeof(struct eg_blk_regex);
-	if (id.unit_ptr_size == 0 || n == 0)
+	if (n == 0)
 		return 0;
 	struct eg_blk_regex *rx = (void *)b->regex.v;
 	const char *strings = (const char *)b->strings.v;

@@ -59,11 +59,10 @@ uint64_t eg_rx_check(const void *data, size_t len, uint64_t h)
 
 void eg_pcre2_id_get(struct eg_pcre2_id *id)
 {
+	/* Numbers only: PCRE2_CONFIG_VERSION (a string copy) would fault in
+	 * one more page of PCRE2's text on the first match of every process;
+	 * the version is in the serialization header, checked by PCRE2. */
 	memset(id, 0, sizeof *id);
-	int n = pcre2_config(PCRE2_CONFIG_VERSION, NULL);
-	if (n <= 0 || (size_t)n > sizeof id->version)
-		return; /* unit_ptr_size 0: never matches, no code is stored or used */
-	(void)pcre2_config(PCRE2_CONFIG_VERSION, id->version);
 	(void)pcre2_config(PCRE2_CONFIG_LINKSIZE, &id->linksize);
 	(void)pcre2_config(PCRE2_CONFIG_NEWLINE, &id->newline);
 	(void)pcre2_config(PCRE2_CONFIG_BSR, &id->bsr);
@@ -227,9 +226,12 @@ static bool rxhead_ok(const struct eg_policy *p)
 		return false;
 	struct eg_pcre2_id own;
 	eg_pcre2_id_get(&own);
-	if (own.unit_ptr_size == 0 || memcmp(&own, &hd->id, sizeof own) != 0)
+	if (memcmp(&own, &hd->id, sizeof own) != 0 ||
+	    eg_rx_check(hd->prefix, sizeof hd->prefix, 0) != hd->prefix_check)
 		return false;
-	return eg_rx_check(hd->prefix, sizeof hd->prefix, 0) == hd->prefix_check;
+	/* PCRE2's version, code unit width and sizes, as PCRE2 checks them
+	 * (not a group's worth of codes: another layout of the prefix). */
+	return pcre2_serialize_get_number_of_codes(hd->prefix) == (int32_t)EG_RXCODE_GROUP_MAX;
 }
 
 static bool rxcode_usable(const struct eg_policy *p, struct eg_regex_cache *c)

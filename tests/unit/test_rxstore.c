@@ -369,7 +369,8 @@ Test(rxstore, damaged_or_foreign_codes_fall_back_to_compiling)
 		case 7: e->group_end = UINT32_MAX; break; /* a group past the regexes */
 		case 8: hd->prefix[100] ^= 1; whole = true; break; /* the character tables */
 		case 9: hd->prefix[4] ^= 1; whole = true; break;   /* PCRE2's own version field */
-		case 10: hd->id.version[0] ^= 1; whole = true; break; /* another PCRE2 version */
+		case 10: hd->prefix[6] ^= 1; hd->prefix_check = eg_rx_check(hd->prefix, sizeof hd->prefix, 0);
+			whole = true; break; /* another PCRE2 version (PCRE2's own header) */
 		case 11: hd->id.linksize = 4; whole = true; break;    /* another PCRE2 build */
 		case 12: hd->id.compile_options = 0; whole = true; break;
 		case 13: hd->magic[0] = 'X'; whole = true; break;
@@ -461,10 +462,8 @@ Test(rxstore, the_pcre2_identity_is_this_library)
 	eg_pcre2_id_get(&a);
 	eg_pcre2_id_get(&b);
 	cr_expect_neq(a.unit_ptr_size, 0);
+	cr_expect_eq(a.compile_options, EG_COMPILE_FLAGS);
 	cr_expect_eq(memcmp(&a, &b, sizeof a), 0);
-	char want[16];
-	snprintf(want, sizeof want, "%d.%d ", PCRE2_MAJOR, PCRE2_MINOR);
-	cr_expect_eq(strncmp(a.version, want, strlen(want)), 0, "%s", a.version);
 	/* and a block's section records it */
 	struct eg_policy *p = load_packs(0);
 	cr_expect_eq(memcmp(&head_of(p)->id, &a, sizeof a), 0);
