@@ -161,6 +161,12 @@ struct eg_regex_cache {
 	 * or _UNUSABLE (none, another PCRE2, damaged head or prefix). */
 	_Atomic int rxcode_state;
 	_Atomic(struct eg_regex_slot *) overflow; /* n_regex slots, once the table is full */
+	/* Where a group is put together to be decoded (made on the first
+	 * decode, beside the state: pages a fresh process has not touched on
+	 * its stack would each be a fault), used by one decode at a time; a
+	 * decode that finds it busy uses its stack. */
+	_Atomic(unsigned char *) stage;
+	_Atomic int stage_busy;
 	/* Open addressing, never removed from: (id + 1) << 32 | the code's
 	 * offset in the arena (1: fails closed); 0 = empty. */
 	_Atomic uint64_t table[EG_REGEX_TABLE];

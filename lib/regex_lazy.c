@@ -148,6 +148,8 @@ static inline uint32_t table_start(uint32_t id)
 	return (id * 2654435761u) >> 26; /* EG_REGEX_TABLE == 64 */
 }
 _Static_assert(EG_REGEX_TABLE == 64, "table_start takes 6 bits");
+/* The hook path takes no locks: 64-bit atomics must be instructions. */
+_Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "64-bit atomics are not lock-free here");
 
 static pcre2_code *table_value(const struct eg_regex_cache *c, uint64_t e)
 {
@@ -283,29 +285,17 @@ static bool decoded_ok(pcre2_code *code, uint32_t len)
 	    pcre2_pattern_info(code, PCRE2_INFO_ARGOPTIONS, &opts) == 0 && opts == EG_COMPILE_FLAGS;
 }
 
-/*
- * Decode regex id's stored code, and with it those of the next regexes of
- * its group that are not decoded yet, in one pcre2_serialize_decode: they
- * share one copy of the character tables in the arena. Each is published in
- * the slot of its canonical regex. Returns id's code, NULL if its entry does
- * not check out (the caller compiles).
- */
-static pcre2_code *decode_group(const struct eg_policy *p, struct eg_regex_cache *c, uint32_t id,
-    uint32_t k)
+#define STAGE_SIZE (EG_RXCODE_PREFIX_LEN + EG_RXCODE_GROUP_BYTES)
+
+/* Put together regex id's stored code (bytes, len), and those of the next
+ * regexes of its group that are not decoded yet, behind the prefix in
+ * `stage` (STAGE_SIZE bytes, or len bytes more when `alone`), and decode them
+ * in one pcre2_serialize_decode: they share one copy of the character tables
+ * in the arena. Each is published in the slot of its canonical regex. */
+static pcre2_code *decode_staged(const struct eg_policy *p, struct eg_regex_cache *c, uint32_t id,
+    uint32_t k, const unsigned char *bytes, uint32_t len, unsigned char *stage, bool alone)
 {
 	const struct eg_blk_rxhead *hd = (const void *)(p->base + p->h->rxhead_off);
-	const unsigned char *bytes = stored_code(p, id);
-	if (bytes == NULL)
-		return NULL;
-	uint32_t len = p->regex[id].code_len;
-	_Alignas(16) unsigned char stack_stage[EG_RXCODE_PREFIX_LEN + EG_RXCODE_GROUP_BYTES];
-	unsigned char *stage = stack_stage;
-	if (len > EG_RXCODE_GROUP_BYTES) {
-		/* One code too large for the stack: alone, staged in the arena. */
-		stage = eg_arena_alloc(&c->arena, EG_RXCODE_PREFIX_LEN + (size_t)len);
-		if (stage == NULL)
-			return NULL;
-	}
 	uint32_t canon[EG_RXCODE_GROUP_MAX], lens[EG_RXCODE_GROUP_MAX];
 	uint32_t n = 0;
 	size_t at = EG_RXCODE_PREFIX_LEN;
@@ -317,9 +307,9 @@ static pcre2_code *decode_group(const struct eg_policy *p, struct eg_regex_cache
 	uint32_t end = p->regex[id].group_end;
 	if (end > p->h->n_regex)
 		end = p->h->n_regex;
-	for (uint32_t j = id + 1; stage == stack_stage && j < end && n < EG_RXCODE_GROUP_MAX; j++) {
+	for (uint32_t j = id + 1; !alone && j < end && n < EG_RXCODE_GROUP_MAX; j++) {
 		uint32_t jl = p->regex[j].code_len;
-		if (jl == 0 || jl > EG_RXCODE_PREFIX_LEN + EG_RXCODE_GROUP_BYTES - at)
+		if (jl == 0 || jl > STAGE_SIZE - at)
 			continue;
 		uint32_t jk = canon_of(p, j);
 		if (slot_get(c, jk) != NULL)
@@ -347,6 +337,65 @@ static pcre2_code *decode_group(const struct eg_policy *p, struct eg_regex_cache
 			mine = won;
 	}
 	return mine == EG_REGEX_FAILED ? NULL : mine;
+}
+
+/* When the shared stage is busy (another thread, or a signal handler's
+ * exec interrupting a decode): on the stack. */
+static __attribute__((noinline)) pcre2_code *decode_on_stack(const struct eg_policy *p,
+    struct eg_regex_cache *c, uint32_t id, uint32_t k, const unsigned char *bytes, uint32_t len)
+{
+	_Alignas(16) unsigned char stage[STAGE_SIZE];
+	return decode_staged(p, c, id, k, bytes, len, stage, false);
+}
+
+/* The shared stage, made on first use, its pages filled in at once. */
+static unsigned char *stage_get(struct eg_regex_cache *c)
+{
+	unsigned char *st = atomic_load_explicit(&c->stage, memory_order_acquire);
+	if (st != NULL)
+		return st;
+	st = eg_arena_alloc(&c->arena, STAGE_SIZE);
+	if (st == NULL)
+		return NULL;
+	unsigned char *expected = NULL;
+	if (!atomic_compare_exchange_strong_explicit(&c->stage, &expected, st, memory_order_acq_rel,
+	    memory_order_acquire))
+		return expected; /* another thread's; ours stays unused in the arena */
+#ifdef MADV_POPULATE_WRITE
+	/* With the tables and the first group's codes behind it. */
+	uintptr_t from = (uintptr_t)st & ~(uintptr_t)4095;
+	uintptr_t to = ((uintptr_t)st + STAGE_SIZE + 2048 + 4095) & ~(uintptr_t)4095;
+	if (to > (uintptr_t)(c->arena.base + c->arena.size))
+		to = (uintptr_t)(c->arena.base + c->arena.size);
+	(void)madvise((void *)from, to - from, MADV_POPULATE_WRITE);
+#endif
+	return st;
+}
+
+/*
+ * Decode regex id's stored code, with its group (decode_staged). Returns
+ * id's code, NULL if its entry does not check out (the caller compiles).
+ */
+static pcre2_code *decode_group(const struct eg_policy *p, struct eg_regex_cache *c, uint32_t id,
+    uint32_t k)
+{
+	const unsigned char *bytes = stored_code(p, id);
+	if (bytes == NULL)
+		return NULL;
+	uint32_t len = p->regex[id].code_len;
+	if (len > EG_RXCODE_GROUP_BYTES) {
+		/* One code too large for a stage: alone, staged in the arena. */
+		unsigned char *big = eg_arena_alloc(&c->arena, EG_RXCODE_PREFIX_LEN + (size_t)len);
+		return big ? decode_staged(p, c, id, k, bytes, len, big, true) : NULL;
+	}
+	unsigned char *st = stage_get(c);
+	int idle = 0;
+	if (st == NULL || !atomic_compare_exchange_strong_explicit(&c->stage_busy, &idle, 1,
+	    memory_order_acquire, memory_order_relaxed))
+		return decode_on_stack(p, c, id, k, bytes, len);
+	pcre2_code *code = decode_staged(p, c, id, k, bytes, len, st, false);
+	atomic_store_explicit(&c->stage_busy, 0, memory_order_release);
+	return code;
 }
 
 static pcre2_compile_context *compile_ctx(struct eg_regex_cache *c)

@@ -499,3 +499,29 @@ Test(rxstore, a_saved_policy_file_carries_the_codes)
 	rmdir(sub);
 	rmdir(dir);
 }
+
+/* The shared stage in use (another thread decoding, a signal handler's exec
+ * interrupting a decode): the group is put together on the stack. */
+Test(rxstore, a_busy_stage_decodes_on_the_stack)
+{
+	struct eg_policy *p = load_packs(0);
+	cr_expect_eq(check(p, ARGV("dropdb", "prod")), EG_ACT_CONFIRM);
+	struct eg_regex_cache *c = p->cache;
+	cr_assert_not_null(c);
+	cr_expect_not_null(c->stage, "the first decode made the shared stage");
+	cr_expect_eq(c->stage_busy, 0, "and left it idle");
+	c->stage_busy = 1;
+	expect_cases(p, "busy stage");
+	cr_expect_eq(check(p, ARGV("terraform", "destroy")), EG_ACT_CONFIRM);
+	cr_expect_eq(c->stage_busy, 1, "left as it was");
+	c->stage_busy = 0;
+	eg_policy_free(p);
+	/* and counted: a fresh process decodes terraform's group on the stack */
+	p = load_packs(0);
+	cr_expect_eq(check(p, ARGV("dropdb", "prod")), EG_ACT_CONFIRM);
+	p->cache->stage_busy = 1;
+	cr_expect_eq(check(p, ARGV("terraform", "destroy", "-auto-approve")), EG_ACT_CONFIRM);
+	cr_expect_gt(n_decode, 0);
+	cr_expect_eq(n_compile, 0);
+	eg_policy_free(p);
+}
