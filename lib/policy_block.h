@@ -50,9 +50,10 @@ struct eg_blk_header {
  * character tables (the prefix), is stored once, in the head, beside the
  * block header (its page is read by every process anyway); each regex's
  * entry says where its code's bytes are. A process decodes a group of
- * codes at once, put together on the stack behind the prefix, so that they
- * share one copy of the tables: the rules of one program list are next to
- * each other and their regexes are usually needed together.
+ * codes at once, put together behind the prefix (in a stage beside its regex
+ * state), so that they share one copy of the tables: the rules of one
+ * program list are next to each other and their regexes are usually needed
+ * together.
  *
  * A serialized code is only valid for the PCRE2 version and build that made
  * it, and pcre2_serialize_decode cannot check its bytes: the prefix records
@@ -65,7 +66,9 @@ struct eg_blk_header {
  * there (eg_regex_get). The builder (the CLI) links PCRE2 as a shared
  * library, the preload library links it statically (lib/preload/meson.build):
  * built from one libpcre2-dev they agree; after an upgrade of one of them
- * the recorded version differs and processes compile, as without codes.
+ * to another PCRE2 version processes compile, as without codes (a patch of
+ * the same version that changed compiled code would not be told apart:
+ * linking the CLI's PCRE2 statically too would rule that out).
  */
 /* The options every regex is compiled with (a compile context with its
  * defaults, only the memory functions set). */
@@ -73,8 +76,8 @@ struct eg_blk_header {
 #define EG_RXHEAD_MAGIC "EGRXCD1"
 /* The prefix of the serialized form: header and tables (PCRE2 10.x). */
 #define EG_RXCODE_PREFIX_LEN (16u + 1088u)
-/* The most codes, and code bytes, decoded in one group; a group is staged
- * on the stack (a single larger code in the compile arena). */
+/* The most codes, and code bytes, decoded in one group (a single larger
+ * code is staged alone in the compile arena). */
 #define EG_RXCODE_GROUP_MAX 64u
 #define EG_RXCODE_GROUP_BYTES 3072u
 /* The largest code stored (a larger one is compiled on first use). */

@@ -2,14 +2,17 @@
  * Regexes are made on first use, per process, so that a process that never
  * execs a program named by a rule never pays for PCRE2 at all (the
  * constructor does no regex work, and maps nothing for it). A regex is
- * decoded from the code stored in the block (the rxcode section, see
+ * decoded from the code stored in the block (the stored codes, see
  * policy_block.h) when the block has a usable one, which copies a few
  * hundred bytes and runs none of PCRE2's compiler; otherwise it is compiled
  * from its source. This happens on the hook path, so memory comes from a
  * reserved mmap region through a lock-free bump allocator, and both the
  * compile state and each code are published with a compare-and-swap: two
  * threads (or a vfork child and a thread) racing both build, one wins, the
- * other's copy is unmapped or simply never used.
+ * other's copy is unmapped or simply never used. The one buffer shared by
+ * decodes, the stage, is taken with a flag that is never waited on: a decode
+ * that finds it taken (another thread, or an exec in a signal handler that
+ * interrupted a decode) stages on its own stack.
  */
 #include <errno.h>
 #include <stdlib.h>

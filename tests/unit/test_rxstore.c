@@ -1,5 +1,5 @@
 /*
- * Compiled regexes stored in the policy block (the rxcode section, see
+ * Compiled regexes stored in the policy block (the stored codes, see
  * lib/policy_block.h): a process decodes them instead of compiling; a
  * missing, damaged, misplaced or foreign stored code falls back to
  * compiling the pattern source and decides exactly as before; a regex that
