@@ -79,6 +79,11 @@ void eg_pcre2_id_get(struct eg_pcre2_id *id)
 
 /* ------------------------------------------------------------ compile state */
 
+#define STAGE_SIZE (EG_RXCODE_PREFIX_LEN + EG_RXCODE_GROUP_BYTES)
+/* Filled in when the arena is mapped: the state, the stage, the tables and
+ * the first codes decoded. */
+#define EG_ARENA_POPULATED 8192u
+
 /* Map the arena and set up the regex state at its start. */
 static struct eg_regex_cache *cache_create(void)
 {
@@ -86,10 +91,11 @@ static struct eg_regex_cache *cache_create(void)
 	if (eg_arena_map(&arena, EG_COMPILE_ARENA_SIZE) < 0)
 		return NULL;
 #ifdef MADV_POPULATE_WRITE
-	/* The first page holds the state and, usually, all the codes a first
-	 * match makes: filled in by the kernel now, one system call instead of
-	 * a page fault (EINVAL before Linux 5.14: it faults in as it is used). */
-	(void)madvise(arena.base, 4096, MADV_POPULATE_WRITE);
+	/* The first two pages hold the state, the stage and, usually, all the
+	 * codes a first match decodes: filled in by the kernel now, one system
+	 * call instead of page faults (EINVAL before Linux 5.14: they fault in
+	 * as they are used). */
+	(void)madvise(arena.base, EG_ARENA_POPULATED, MADV_POPULATE_WRITE);
 #endif
 	struct eg_regex_cache *c = eg_arena_alloc(&arena, sizeof *c);
 	if (c == NULL) {
@@ -288,7 +294,7 @@ static bool decoded_ok(pcre2_code *code, uint32_t len)
 	    pcre2_pattern_info(code, PCRE2_INFO_ARGOPTIONS, &opts) == 0 && opts == EG_COMPILE_FLAGS;
 }
 
-#define STAGE_SIZE (EG_RXCODE_PREFIX_LEN + EG_RXCODE_GROUP_BYTES)
+
 
 /* Put together regex id's stored code (bytes, len), and those of the next
  * regexes of its group that are not decoded yet, behind the prefix in
@@ -365,12 +371,17 @@ static unsigned char *stage_get(struct eg_regex_cache *c)
 	    memory_order_acquire))
 		return expected; /* another thread's; ours stays unused in the arena */
 #ifdef MADV_POPULATE_WRITE
-	/* With the tables and the first group's codes behind it. */
+	/* With the tables and the first group's codes behind it, beyond what
+	 * cache_create filled in (a stage made late, after compiles). */
 	uintptr_t from = (uintptr_t)st & ~(uintptr_t)4095;
 	uintptr_t to = ((uintptr_t)st + STAGE_SIZE + 2048 + 4095) & ~(uintptr_t)4095;
+	uintptr_t done = (uintptr_t)c->arena.base + EG_ARENA_POPULATED;
+	if (from < done)
+		from = done;
 	if (to > (uintptr_t)(c->arena.base + c->arena.size))
 		to = (uintptr_t)(c->arena.base + c->arena.size);
-	(void)madvise((void *)from, to - from, MADV_POPULATE_WRITE);
+	if (from < to)
+		(void)madvise((void *)from, to - from, MADV_POPULATE_WRITE);
 #endif
 	return st;
 }
