@@ -31,6 +31,11 @@ enum {
 	 * and eg_policy_save still writes it into the file. For the preload
 	 * library, which never asks for it. */
 	EG_BUILD_NO_HASH = 1u << 0,
+	/* No stored compiled regexes (policy_block.h): each process that
+	 * matches compiles. For a block built in the process that uses it (the
+	 * preload library's fallback), where compiling them all up front would
+	 * cost more than it saves. */
+	EG_BUILD_NO_CODES = 1u << 1,
 };
 
 /* The three default directories (as eg_sources_default finds them), into

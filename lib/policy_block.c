@@ -82,11 +82,19 @@ EG_HOT_TEXT static bool validate_header(struct eg_policy *p)
 		return false;
 	if (!range_ok(h->rules_off, h->n_rules, sizeof(struct eg_blk_rule), size) ||
 	    !range_ok(h->regex_off, h->n_regex, sizeof(struct eg_blk_regex), size) ||
+	    h->regex_off % 8 != 0 ||
 	    !range_ok(h->buckets_off, h->n_buckets, sizeof(struct eg_blk_bucket), size) ||
 	    !range_ok(h->u32_off, h->n_u32, sizeof(uint32_t), size) ||
 	    !range_ok(h->files_off, h->n_files, sizeof(uint32_t), size) ||
 	    !range_ok(h->settings_off, h->n_settings, sizeof(struct eg_blk_setting), size) ||
 	    (uint64_t)h->strings_off + h->strings_len > size || h->strings_len == 0)
+		return false;
+	/* The stored codes' bounds only: each entry, and the head's contents,
+	 * are checked on first use (regex_lazy.c); what is wrong there means
+	 * compiling. */
+	if ((h->rxhead_off != 0 && (h->rxhead_off % 8 != 0 ||
+	    !range_ok(h->rxhead_off, 1, sizeof(struct eg_blk_rxhead), size))) ||
+	    (uint64_t)h->rxcodes_off + h->rxcodes_len > size)
 		return false;
 	if (h->n_buckets == 0 || (h->n_buckets & (h->n_buckets - 1)) != 0)
 		return false;

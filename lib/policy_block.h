@@ -19,7 +19,7 @@
 #include "execguard.h"
 
 #define EG_BLOCK_MAGIC "EXECGRD"
-#define EG_BLOCK_VERSION 2u
+#define EG_BLOCK_VERSION 3u
 #define EG_BLOCK_MAX_SIZE (64u * 1024u * 1024u)
 
 struct eg_blk_header {
@@ -33,12 +33,86 @@ struct eg_blk_header {
 	uint32_t strings_len, strings_off;
 	uint32_t n_files, files_off;     /* u32 string offsets */
 	uint32_t n_settings, settings_off; /* struct eg_blk_setting */
+	/* Stored compiled regexes (below): struct eg_blk_rxhead, 0 = none; and
+	 * the area of the codes' bytes. */
+	uint32_t rxhead_off;
+	uint32_t rxcodes_off, rxcodes_len;
+	uint32_t pad;
 	uint64_t hash; /* FNV-1a 64 of the block with this field zero */
+};
+
+/*
+ * Stored compiled regexes (optional): every regex compiled when the block
+ * is built, so that a guarded process decodes (copies) its code instead of
+ * running PCRE2's compiler, and its many pages of text, on its first match.
+ * The codes are in PCRE2's serialized form (pcre2_serialize_encode), split
+ * so that what every code shares, PCRE2's serialization header and
+ * character tables (the prefix), is stored once, in the head, beside the
+ * block header (its page is read by every process anyway); each regex's
+ * entry says where its code's bytes are. A process decodes a group of
+ * codes at once, put together behind the prefix (in a stage beside its regex
+ * state), so that they share one copy of the tables: the rules of one
+ * program list are next to each other and their regexes are usually needed
+ * together.
+ *
+ * A serialized code is only valid for the PCRE2 version and build that made
+ * it, and pcre2_serialize_decode cannot check its bytes: the prefix records
+ * PCRE2's version and code unit width (checked with
+ * pcre2_serialize_get_number_of_codes), the head the build options (struct
+ * eg_pcre2_id, compared whole with the decoding library's own), and check
+ * values cover the prefix and each code with its
+ * regex id (a code moved to another regex does not check out). Anything that
+ * does not fit falls back to compiling the pattern source, which is always
+ * there (eg_regex_get). The builder (the CLI) links PCRE2 as a shared
+ * library, the preload library links it statically (lib/preload/meson.build):
+ * built from one libpcre2-dev they agree; after an upgrade of one of them
+ * to another PCRE2 version processes compile, as without codes (a patch of
+ * the same version that changed compiled code would not be told apart:
+ * linking the CLI's PCRE2 statically too would rule that out).
+ */
+/* The options every regex is compiled with (a compile context with its
+ * defaults, only the memory functions set). */
+#define EG_COMPILE_FLAGS (PCRE2_UTF | PCRE2_MATCH_INVALID_UTF)
+#define EG_RXHEAD_MAGIC "EGRXCD1"
+/* The prefix of the serialized form: header and tables (PCRE2 10.x). */
+#define EG_RXCODE_PREFIX_LEN (16u + 1088u)
+/* The most codes, and code bytes, decoded in one group (a single larger
+ * code is staged alone in the compile arena). */
+#define EG_RXCODE_GROUP_MAX 64u
+#define EG_RXCODE_GROUP_BYTES 3072u
+/* The largest code stored (a larger one is compiled on first use). */
+#define EG_RXCODE_MAX_CODE (256u * 1024u)
+
+/* What a serialized code depends on beyond what PCRE2's own serialization
+ * header records and pcre2_serialize_decode checks (major and minor version,
+ * code unit width, pointer and PCRE2_SIZE sizes): the build options that
+ * shape compiled code, and the compile options. */
+struct eg_pcre2_id {
+	uint32_t unit_ptr_size; /* code unit width | sizeof(void *) << 8 | sizeof(PCRE2_SIZE) << 16 */
+	uint32_t linksize, newline, bsr, unicode, never_backslash_c, parens_limit;
+	uint32_t compile_options; /* EG_COMPILE_FLAGS */
+};
+
+struct eg_blk_rxhead {
+	char magic[8];
+	struct eg_pcre2_id id; /* the PCRE2 that encoded the codes */
+	uint64_t prefix_check; /* eg_rx_check of the prefix */
+	/* The prefix, from a serialization of EG_RXCODE_GROUP_MAX codes: a
+	 * group of up to that many decodes from it and the codes behind it. */
+	unsigned char prefix[EG_RXCODE_PREFIX_LEN];
 };
 
 struct eg_blk_regex {
 	uint32_t src; /* string offset; strings are NUL-terminated */
 	uint32_t len;
+	/* The stored code, if any: its bytes in the codes area (code_len 0:
+	 * none, compile). Regexes with the same source share one code: canon is
+	 * the first of them (its decoded code serves them all). Decoding this
+	 * regex decodes, with it, the following ones up to group_end that are
+	 * not decoded yet. check: eg_rx_check of the id, then the bytes. */
+	uint32_t code_off, code_len;
+	uint32_t canon, group_end;
+	uint64_t check;
 };
 
 struct eg_blk_rule {
@@ -66,23 +140,41 @@ struct eg_blk_bucket {
 	uint32_t rules_first, n_rules; /* u32 pool: rule indices, ascending */
 };
 
-/* Per-process state of one regex: compiled lazily on first use. One
- * pointer, so that the slots of a few hundred regexes share a page with the
- * PCRE2 contexts (each page touched on the first match is a page fault). */
+/* Per-process state of one regex, for a process that has used more regexes
+ * than the table of struct eg_regex_cache holds. */
 struct eg_regex_slot {
 	_Atomic(pcre2_code *) code; /* NULL: not yet; EG_REGEX_FAILED: fails closed */
 };
 #define EG_REGEX_FAILED ((pcre2_code *)(uintptr_t)1)
+/* Regexes a process can use before the overflow slots (one per regex of the
+ * block) are made. */
+#define EG_REGEX_TABLE 64u
 
-/* The per-process compile state, created on the first regex compile (a
- * process that never runs a rule's regex never maps it). It lives at the
- * start of its own arena, which also backs the compiled codes. */
+/* The per-process regex state, created on the first regex use (a process
+ * that never runs a rule's regex never maps it). It lives at the start of
+ * its own arena, which also backs the decoded and compiled codes; with a
+ * small table instead of a slot per regex of the block, a first match
+ * usually touches one page of it: the state, the character tables and the
+ * decoded codes of one group. */
 struct eg_regex_cache {
 	struct eg_arena arena;
 	pcre2_general_context *gctx;
-	pcre2_compile_context *ctx;
-	struct eg_regex_slot slots[]; /* n_regex entries */
+	_Atomic(pcre2_compile_context *) ctx; /* made on the first compile */
+	/* The stored codes, checked on first use: EG_RXCODE_UNKNOWN, _USABLE
+	 * or _UNUSABLE (none, another PCRE2, damaged head or prefix). */
+	_Atomic int rxcode_state;
+	_Atomic(struct eg_regex_slot *) overflow; /* n_regex slots, once the table is full */
+	/* Where a group is put together to be decoded (made on the first
+	 * decode, beside the state: pages a fresh process has not touched on
+	 * its stack would each be a fault), used by one decode at a time; a
+	 * decode that finds it busy uses its stack. */
+	_Atomic(unsigned char *) stage;
+	_Atomic int stage_busy;
+	/* Open addressing, never removed from: (id + 1) << 32 | the code's
+	 * offset in the arena (1: fails closed); 0 = empty. */
+	_Atomic uint64_t table[EG_REGEX_TABLE];
 };
+enum { EG_RXCODE_UNKNOWN, EG_RXCODE_USABLE, EG_RXCODE_UNUSABLE };
 
 struct eg_policy {
 	const unsigned char *base;
@@ -135,11 +227,16 @@ int eg_policy_map_file_into(struct eg_policy *p, const char *path);
  * mapped. Preserves errno. */
 const void *eg_policy_map_raw(const char *path, size_t *size);
 
-/* Compiled code for regex `id`, compiling on first use (hook-path safe:
- * memory from the lazily mapped compile arena). NULL if it cannot compile. */
+/* Compiled code for regex `id`: on first use decoded from its stored code or compiled from its source when there is no usable stored code
+ * (hook-path safe: memory from the lazily mapped compile arena). NULL if it
+ * cannot compile (the caller fails closed). */
 pcre2_code *eg_regex_get(const struct eg_policy *p, uint32_t id);
-/* Address space reserved per policy, on its first compile, for the slots
- * and the compiled regexes; pages are touched only as they are used. */
+/* The PCRE2 this process runs, as struct eg_blk_rxhead records it. */
+void eg_pcre2_id_get(struct eg_pcre2_id *id);
+/* The check values of the stored codes: a 64-bit hash, 8 bytes a step. */
+uint64_t eg_rx_check(const void *data, size_t len, uint64_t h);
+/* Address space reserved per policy, on its first regex use, for the regex
+ * state and the codes; pages are touched only as they are used. */
 #define EG_COMPILE_ARENA_SIZE (32u * 1024u * 1024u)
 /* Has this policy compiled any regex yet (the arena mapped)? For tests. */
 bool eg_regex_cache_used(const struct eg_policy *p);

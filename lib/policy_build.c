@@ -71,8 +71,9 @@ static uint32_t add_u32(struct builder *b, uint32_t v)
 
 static uint32_t add_regex(struct builder *b, const char *src)
 {
-	struct eg_blk_regex r = { .src = add_str(b, src), .len = (uint32_t)strlen(src) };
-	uint32_t id = (uint32_t)(b->regex.n / sizeof r);
+	uint32_t id = (uint32_t)(b->regex.n / sizeof(struct eg_blk_regex));
+	struct eg_blk_regex r = { .src = add_str(b, src), .len = (uint32_t)strlen(src), .canon = id,
+		.group_end = id + 1 };
 	if (vec_put(&b->regex, &r, sizeof r) < 0)
 		b->oom = true;
 	return id;
@@ -221,6 +222,145 @@ static void put_section(unsigned char *block, size_t at, const void *data, size_
 	memset(block + at + n, 0, align8(at + n) - (at + n));
 }
 
+/* No stored codes after all: no entry may point at one. */
+static void drop_codes(struct builder *b, struct eg_blk_rxhead *head, struct vec *codes)
+{
+	struct eg_blk_regex *rx = (void *)b->regex.v;
+	size_t n = b->regex.n / sizeof(struct eg_blk_regex);
+	for (size_t i = 0; i < n; i++) {
+		rx[i].code_off = rx[i].code_len = 0;
+		rx[i].canon = (uint32_t)i;
+		rx[i].group_end = (uint32_t)i + 1;
+		rx[i].check = 0;
+	}
+	memset(head, 0, sizeof *head);
+	codes->n = 0;
+}
+
+/* Serialize one code: the whole stream (free with pcre2_serialize_free), or
+ * NULL. */
+static uint8_t *serialize(const pcre2_code *code, int32_t copies, PCRE2_SIZE *len)
+{
+	const pcre2_code *codes[EG_RXCODE_GROUP_MAX];
+	for (int32_t i = 0; i < copies; i++)
+		codes[i] = code;
+	uint8_t *ser = NULL;
+	if (pcre2_serialize_encode(codes, copies, &ser, len, NULL) != copies)
+		return NULL;
+	return ser;
+}
+
+/*
+ * The stored codes (policy_block.h): every regex compiled as the preload
+ * library compiles it and serialized; the prefix once, in *head; each
+ * distinct pattern's code once, in *codes, its entry in the regex section
+ * (b->regex, updated in place). A regex that does not compile, or whose
+ * code is too large, gets no stored code (the process that reaches it
+ * compiles, and fails closed as before). Groups: the regexes of consecutive
+ * rules with the same programs (rx_progs[id]: the programs string of the
+ * regex's rule), up to EG_RXCODE_GROUP_MAX codes and _GROUP_BYTES bytes.
+ * head->magic stays zero when nothing is stored. 0, or -1 out of memory.
+ */
+static int build_rxcode(struct builder *b, const uint32_t *rx_progs, struct eg_blk_rxhead *head,
+    struct vec *codes)
+{
+	struct eg_pcre2_id id;
+	eg_pcre2_id_get(&id);
+	size_t n = b->regex.n / sizeof(struct eg_blk_regex);
+	if (n == 0)
+		return 0;
+	struct eg_blk_regex *rx = (void *)b->regex.v;
+	const char *strings = (const char *)b->strings.v;
+	size_t n_slots = 16;
+	while (n_slots < n * 2)
+		n_slots *= 2;
+	uint32_t *slots = calloc(n_slots, sizeof *slots); /* regex index + 1, 0 = empty */
+	bool have_prefix = false, stop = false, oom = slots == NULL;
+	static const unsigned char zeros[8];
+	for (size_t i = 0; !oom && !stop && i < n; i++) {
+		const char *src = strings + rx[i].src;
+		rx[i].canon = (uint32_t)i;
+		rx[i].group_end = (uint32_t)i + 1;
+		size_t slot = eg_name_hash(src) & (n_slots - 1);
+		while (slots[slot] != 0 && strcmp(strings + rx[slots[slot] - 1].src, src) != 0)
+			slot = (slot + 1) & (n_slots - 1);
+		if (slots[slot] != 0) {
+			const struct eg_blk_regex *first = &rx[slots[slot] - 1];
+			rx[i].canon = first->code_len ? first->canon : (uint32_t)i;
+			rx[i].code_off = first->code_off;
+			rx[i].code_len = first->code_len;
+			continue;
+		}
+		slots[slot] = (uint32_t)i + 1;
+		int err;
+		PCRE2_SIZE erroff;
+		pcre2_code *code = pcre2_compile((PCRE2_SPTR)src, rx[i].len, EG_COMPILE_FLAGS, &err,
+		    &erroff, NULL);
+		if (code == NULL)
+			continue;
+		PCRE2_SIZE ser_len = 0;
+		uint8_t *ser = serialize(code, 1, &ser_len);
+		if (!have_prefix && ser != NULL) {
+			/* The prefix of a stream of a whole group's worth of codes. */
+			PCRE2_SIZE group_len;
+			uint8_t *group = serialize(code, EG_RXCODE_GROUP_MAX, &group_len);
+			if (group != NULL && group_len > EG_RXCODE_PREFIX_LEN) {
+				memcpy(head->prefix, group, EG_RXCODE_PREFIX_LEN);
+				have_prefix = true;
+			}
+			if (group != NULL)
+				pcre2_serialize_free(group);
+		}
+		/* A stream must be the prefix and the code (the prefix's size is
+		 * PCRE2's, checked here), and its prefix the group's but for the
+		 * count of codes (bytes 12-15): same PCRE2, same tables. */
+		size_t code_size = 0;
+		if (ser != NULL && (pcre2_pattern_info(code, PCRE2_INFO_SIZE, &code_size) != 0 ||
+		    ser_len != EG_RXCODE_PREFIX_LEN + code_size)) {
+			have_prefix = false; /* not the layout this file knows: store none */
+			stop = true;
+		}
+		if (have_prefix && ser != NULL && ser_len > EG_RXCODE_PREFIX_LEN &&
+		    ser_len - EG_RXCODE_PREFIX_LEN <= EG_RXCODE_MAX_CODE &&
+		    codes->n + ser_len <= EG_BLOCK_MAX_SIZE && memcmp(head->prefix, ser, 12) == 0 &&
+		    memcmp(head->prefix + 16, ser + 16, EG_RXCODE_PREFIX_LEN - 16) == 0) {
+			size_t clen = ser_len - EG_RXCODE_PREFIX_LEN;
+			rx[i].code_off = (uint32_t)codes->n;
+			rx[i].code_len = (uint32_t)clen;
+			if (vec_put(codes, ser + EG_RXCODE_PREFIX_LEN, clen) < 0 ||
+			    vec_put(codes, zeros, align8(clen) - clen) < 0)
+				oom = true;
+		}
+		if (ser != NULL)
+			pcre2_serialize_free(ser);
+		pcre2_code_free(code);
+	}
+	/* The groups, and each entry's check value (its id, then its bytes). */
+	for (size_t i = 0; !oom && have_prefix && !stop && i < n;) {
+		size_t end = i, bytes = 0;
+		do {
+			bytes += rx[end].code_len;
+			end++;
+		} while (end < n && end - i < EG_RXCODE_GROUP_MAX &&
+		    bytes + rx[end].code_len <= EG_RXCODE_GROUP_BYTES &&
+		    strcmp(strings + rx_progs[end], strings + rx_progs[i]) == 0);
+		for (; i < end; i++) {
+			rx[i].group_end = (uint32_t)end;
+			if (rx[i].code_len != 0)
+				rx[i].check = eg_rx_check(codes->v + rx[i].code_off, rx[i].code_len, i);
+		}
+	}
+	if (!oom && have_prefix && !stop) {
+		memcpy(head->magic, EG_RXHEAD_MAGIC, sizeof EG_RXHEAD_MAGIC);
+		head->id = id;
+		head->prefix_check = eg_rx_check(head->prefix, sizeof head->prefix, 0);
+	} else {
+		drop_codes(b, head, codes);
+	}
+	free(slots);
+	return oom ? -1 : 0;
+}
+
 struct eg_policy *eg_policy_build(const struct eg_ruleset *rs, struct eg_diags *d)
 {
 	return eg_policy_build_ex(rs, 0, d);
@@ -246,6 +386,8 @@ struct eg_policy *eg_policy_build_ex(const struct eg_ruleset *rs, unsigned flags
     struct eg_diags *d)
 {
 	struct builder b = { 0 };
+	struct vec rxcodes = { 0 }, rx_progs = { 0 };
+	struct eg_blk_rxhead rxhead = { 0 };
 	struct prog_entry *progs = NULL;
 	uint32_t *prog_rules = NULL;
 	size_t n_progs = 0;
@@ -344,6 +486,10 @@ struct eg_policy *eg_policy_build_ex(const struct eg_ruleset *rs, unsigned flags
 			add_u32(&b, add_str(&b, src->env[i].name));
 			add_u32(&b, add_regex(&b, src->env[i].re.re));
 		}
+		/* the programs of each regex of the rule (groups of stored codes) */
+		while (!b.oom && rx_progs.n / sizeof(uint32_t) < b.regex.n / sizeof(struct eg_blk_regex))
+			if (vec_put(&rx_progs, &br.programs, sizeof br.programs) < 0)
+				b.oom = true;
 		if (vec_put(&b.rules, &br, sizeof br) < 0)
 			b.oom = true;
 	}
@@ -370,7 +516,12 @@ struct eg_policy *eg_policy_build_ex(const struct eg_ruleset *rs, unsigned flags
 	}
 	if (b.oom)
 		goto oom;
+	if (!(flags & EG_BUILD_NO_CODES) &&
+	    build_rxcode(&b, (const uint32_t *)rx_progs.v, &rxhead, &rxcodes) < 0)
+		goto oom;
+	bool have_codes = rxhead.magic[0] != '\0';
 
+layout:;
 	struct eg_blk_header h = { .version = EG_BLOCK_VERSION };
 	memcpy(h.magic, EG_BLOCK_MAGIC, sizeof EG_BLOCK_MAGIC);
 	/* Section order is the order of use: what every process reads when it
@@ -378,6 +529,12 @@ struct eg_policy *eg_policy_build_ex(const struct eg_ruleset *rs, unsigned flags
 	 * program index a lookup probes, then what only a matching lookup reads.
 	 * Strings last. Validation does not depend on the order. */
 	size_t off = align8(sizeof h);
+	/* The stored codes' head (the prefix every decode reads) on the first
+	 * page too, when there are stored codes. */
+	if (have_codes) {
+		h.rxhead_off = (uint32_t)off;
+		off = align8(off + sizeof rxhead);
+	}
 	h.n_files = (uint32_t)rs->n_files;
 	h.files_off = (uint32_t)off;
 	off = align8(off + b.files.n);
@@ -396,9 +553,21 @@ struct eg_policy *eg_policy_build_ex(const struct eg_ruleset *rs, unsigned flags
 	h.n_regex = (uint32_t)(b.regex.n / sizeof(struct eg_blk_regex));
 	h.regex_off = (uint32_t)off;
 	off = align8(off + b.regex.n);
+	/* The codes next to the entries that point at them; the strings
+	 * (pattern sources, only read to compile) after. */
+	h.rxcodes_len = (uint32_t)rxcodes.n;
+	h.rxcodes_off = (uint32_t)off;
+	off = align8(off + rxcodes.n);
 	h.strings_len = (uint32_t)b.strings.n;
 	h.strings_off = (uint32_t)off;
 	off = align8(off + b.strings.n);
+	if (off > EG_BLOCK_MAX_SIZE && have_codes) {
+		/* Too large with the codes: without them, every process
+		 * compiles what it uses. */
+		drop_codes(&b, &rxhead, &rxcodes);
+		have_codes = false;
+		goto layout;
+	}
 	if (off > EG_BLOCK_MAX_SIZE) {
 		eg_diags_add(d, NULL, 0, 0, "the rules in effect are too large (%zu bytes)", off);
 		goto fail;
@@ -418,6 +587,9 @@ struct eg_policy *eg_policy_build_ex(const struct eg_ruleset *rs, unsigned flags
 	put_section(block, h.files_off, b.files.v, b.files.n);
 	put_section(block, h.settings_off, b.settings.v, b.settings.n);
 	put_section(block, h.strings_off, b.strings.v, b.strings.n);
+	if (have_codes)
+		put_section(block, h.rxhead_off, &rxhead, sizeof rxhead);
+	put_section(block, h.rxcodes_off, rxcodes.v, rxcodes.n);
 	memcpy(block, &h, sizeof h);
 	if (!(flags & EG_BUILD_NO_HASH)) {
 		h.hash = eg_fnv64(block, off, 0);
@@ -448,5 +620,7 @@ done:
 	free(b.u32.v);
 	free(b.files.v);
 	free(b.settings.v);
+	free(rxcodes.v);
+	free(rx_progs.v);
 	return p;
 }

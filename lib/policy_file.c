@@ -229,11 +229,11 @@ struct eg_policy *eg_policy_load_default(const char *self_path, char *const *env
 		eg_diags_add(d, NULL, 0, 0, "cannot determine where the rule files are");
 		goto out;
 	}
-	/* Only the rules in effect: no example lines, and the hash only if
-	 * someone asks for it (eg_policy_hash). */
+	/* Only the rules in effect: no example lines, the hash only if
+	 * someone asks for it (eg_policy_hash), no stored codes. */
 	if (eg_ruleset_load_ex(&rs, &src, EG_LOAD_NO_EXAMPLES, d) < 0)
 		goto out;
-	p = eg_policy_build_ex(&rs, EG_BUILD_NO_HASH, d);
+	p = eg_policy_build_ex(&rs, EG_BUILD_NO_HASH | EG_BUILD_NO_CODES, d);
 out:
 	eg_ruleset_free(&rs);
 	eg_sources_free(&src);

@@ -1,40 +1,115 @@
 /*
- * Regexes are compiled on first use, per process, so that a process that
- * never execs a program named by a rule never pays for PCRE2 at all (the
- * constructor does no regex work, and maps nothing for it). Compilation
- * happens on the hook path, so memory comes from a reserved mmap region
- * through a lock-free bump allocator, and both the compile state and each
- * compiled code are published with a compare-and-swap: two threads (or a
- * vfork child and a thread) racing both build, one wins, the other's copy
- * is unmapped or simply never used.
+ * Regexes are made on first use, per process, so that a process that never
+ * execs a program named by a rule never pays for PCRE2 at all (the
+ * constructor does no regex work, and maps nothing for it). A regex is
+ * decoded from the code stored in the block (the stored codes, see
+ * policy_block.h) when the block has a usable one, which copies a few
+ * hundred bytes and runs none of PCRE2's compiler; otherwise it is compiled
+ * from its source. This happens on the hook path, so memory comes from a
+ * reserved mmap region through a lock-free bump allocator, and both the
+ * compile state and each code are published with a compare-and-swap: two
+ * threads (or a vfork child and a thread) racing both build, one wins, the
+ * other's copy is unmapped or simply never used. The one buffer shared by
+ * decodes, the stage, is taken with a flag that is never waited on: a decode
+ * that finds it taken (another thread, or an exec in a signal handler that
+ * interrupted a decode) stages on its own stack.
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 
 #include "policy_block.h"
 
-#define EG_COMPILE_FLAGS (PCRE2_UTF | PCRE2_MATCH_INVALID_UTF)
+/* ------------------------------------------------------------ check values */
 
-/* Map the arena and set up the slots and PCRE2 contexts at its start. */
-static struct eg_regex_cache *cache_create(const struct eg_policy *p)
+static inline uint64_t rotl64(uint64_t x, int r)
+{
+	return (x << r) | (x >> (64 - r));
+}
+
+static inline uint64_t mix_word(uint64_t h, uint64_t w)
+{
+	w *= 0x87c37b91114253d5ull;
+	w = rotl64(w, 31);
+	w *= 0x4cf5ad432745937full;
+	h ^= w;
+	return rotl64(h, 27) * 5 + 0x52dce729;
+}
+
+/* MurmurHash3's x64 mixing, one 64-bit lane: not a defence against someone
+ * who can write the block (who could as well write its rules), but damage
+ * and misplaced codes are caught. */
+uint64_t eg_rx_check(const void *data, size_t len, uint64_t h)
+{
+	const unsigned char *p = data;
+	h ^= 0x9e3779b97f4a7c15ull;
+	for (; len >= 8; p += 8, len -= 8) {
+		uint64_t w;
+		memcpy(&w, p, 8);
+		h = mix_word(h, w);
+	}
+	uint64_t tail = 0;
+	memcpy(&tail, p, len);
+	h = mix_word(h, tail ^ ((uint64_t)len << 56));
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	h ^= h >> 33;
+	return h;
+}
+
+void eg_pcre2_id_get(struct eg_pcre2_id *id)
+{
+	/* Numbers only: PCRE2_CONFIG_VERSION (a string copy) would fault in
+	 * one more page of PCRE2's text on the first match of every process;
+	 * the version is in the serialization header, checked by PCRE2. */
+	memset(id, 0, sizeof *id);
+	(void)pcre2_config(PCRE2_CONFIG_LINKSIZE, &id->linksize);
+	(void)pcre2_config(PCRE2_CONFIG_NEWLINE, &id->newline);
+	(void)pcre2_config(PCRE2_CONFIG_BSR, &id->bsr);
+	(void)pcre2_config(PCRE2_CONFIG_UNICODE, &id->unicode);
+	(void)pcre2_config(PCRE2_CONFIG_NEVER_BACKSLASH_C, &id->never_backslash_c);
+	(void)pcre2_config(PCRE2_CONFIG_PARENSLIMIT, &id->parens_limit);
+	id->compile_options = EG_COMPILE_FLAGS;
+	id->unit_ptr_size = (uint32_t)(PCRE2_CODE_UNIT_WIDTH | sizeof(void *) << 8 |
+	    sizeof(PCRE2_SIZE) << 16);
+}
+
+/* ------------------------------------------------------------ compile state */
+
+#define STAGE_SIZE (EG_RXCODE_PREFIX_LEN + EG_RXCODE_GROUP_BYTES)
+/* Filled in when the arena is mapped: the state, the stage, the tables and
+ * the first codes decoded. */
+#define EG_ARENA_POPULATED 8192u
+
+/* Map the arena and set up the regex state at its start. */
+static struct eg_regex_cache *cache_create(void)
 {
 	struct eg_arena arena;
 	if (eg_arena_map(&arena, EG_COMPILE_ARENA_SIZE) < 0)
 		return NULL;
-	size_t n = p->h->n_regex ? p->h->n_regex : 1;
-	struct eg_regex_cache *c = eg_arena_alloc(&arena, sizeof *c + n * sizeof c->slots[0]);
+#ifdef MADV_POPULATE_WRITE
+	/* The first two pages hold the state, the stage and, usually, all the
+	 * codes a first match decodes: filled in by the kernel now, one system
+	 * call instead of page faults (EINVAL before Linux 5.14: they fault in
+	 * as they are used). */
+	(void)madvise(arena.base, EG_ARENA_POPULATED, MADV_POPULATE_WRITE);
+#endif
+	struct eg_regex_cache *c = eg_arena_alloc(&arena, sizeof *c);
 	if (c == NULL) {
 		eg_arena_unmap(&arena);
 		return NULL;
 	}
 	/* The arena's bookkeeping moves into the mapping it describes (fresh
-	 * pages are zero: every slot starts empty). */
+	 * pages are zero: the table starts empty, rxcode_state unknown). */
 	eg_arena_init(&c->arena, arena.base, arena.size);
 	atomic_store_explicit(&c->arena.used, atomic_load(&arena.used), memory_order_relaxed);
+	/* The compile context is made on the first compile (compile_ctx): with
+	 * stored codes, most processes never compile. */
 	c->gctx = pcre2_general_context_create(eg_arena_pcre2_malloc, eg_arena_pcre2_free, &c->arena);
-	c->ctx = c->gctx ? pcre2_compile_context_create(c->gctx) : NULL;
-	if (c->ctx == NULL) {
+	if (c->gctx == NULL) {
 		eg_arena_unmap(&arena);
 		return NULL;
 	}
@@ -48,7 +123,7 @@ static struct eg_regex_cache *cache_get(const struct eg_policy *p)
 	if (c != NULL)
 		return c;
 	int saved = errno;
-	struct eg_regex_cache *made = cache_create(p);
+	struct eg_regex_cache *made = cache_create();
 	errno = saved;
 	if (made == NULL)
 		return NULL;
@@ -75,6 +150,285 @@ void eg_regex_cache_free(struct eg_policy *p)
 	}
 }
 
+/* ------------------------------------------------------------ regex slots */
+
+static inline uint32_t table_start(uint32_t id)
+{
+	return (id * 2654435761u) >> 26; /* EG_REGEX_TABLE == 64 */
+}
+_Static_assert(EG_REGEX_TABLE == 64, "table_start takes 6 bits");
+/* The hook path takes no locks: 64-bit atomics must be instructions. */
+_Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "64-bit atomics are not lock-free here");
+
+static pcre2_code *table_value(const struct eg_regex_cache *c, uint64_t e)
+{
+	uint32_t v = (uint32_t)e;
+	return v == 1 ? EG_REGEX_FAILED : (pcre2_code *)(c->arena.base + v);
+}
+
+/* Regex id's code: NULL not yet, EG_REGEX_FAILED, or the code. */
+static pcre2_code *slot_get(struct eg_regex_cache *c, uint32_t id)
+{
+	uint64_t key = (uint64_t)id + 1;
+	for (uint32_t i = 0, s = table_start(id); i < EG_REGEX_TABLE; i++, s = (s + 1) % EG_REGEX_TABLE) {
+		uint64_t e = atomic_load_explicit(&c->table[s], memory_order_acquire);
+		if (e == 0)
+			return NULL; /* not in the table, which is not full: not yet */
+		if (e >> 32 == key)
+			return table_value(c, e);
+	}
+	struct eg_regex_slot *o = atomic_load_explicit(&c->overflow, memory_order_acquire);
+	return o ? atomic_load_explicit(&o[id].code, memory_order_acquire) : NULL;
+}
+
+/* The overflow slots, made (zero) on first need. */
+static struct eg_regex_slot *overflow_get(const struct eg_policy *p, struct eg_regex_cache *c)
+{
+	struct eg_regex_slot *o = atomic_load_explicit(&c->overflow, memory_order_acquire);
+	if (o != NULL)
+		return o;
+	o = eg_arena_alloc(&c->arena, (size_t)p->h->n_regex * sizeof *o);
+	if (o == NULL)
+		return NULL;
+	struct eg_regex_slot *expected = NULL;
+	if (!atomic_compare_exchange_strong_explicit(&c->overflow, &expected, o, memory_order_acq_rel,
+	    memory_order_acquire))
+		o = expected; /* another thread's; ours stays unused in the arena */
+	return o;
+}
+
+/* Publish regex id's code (or EG_REGEX_FAILED; codes live in the arena).
+ * Returns what is published: ours, or what another thread published first. */
+static pcre2_code *slot_put(const struct eg_policy *p, struct eg_regex_cache *c, uint32_t id,
+    pcre2_code *code)
+{
+	uint64_t key = (uint64_t)id + 1;
+	uint64_t want = key << 32 |
+	    (code == EG_REGEX_FAILED ? 1u : (uint32_t)((unsigned char *)code - c->arena.base));
+	for (uint32_t i = 0, s = table_start(id); i < EG_REGEX_TABLE; i++, s = (s + 1) % EG_REGEX_TABLE) {
+		uint64_t e = atomic_load_explicit(&c->table[s], memory_order_acquire);
+		if (e == 0 && atomic_compare_exchange_strong_explicit(&c->table[s], &e, want,
+		    memory_order_acq_rel, memory_order_acquire))
+			return code;
+		if (e >> 32 == key)
+			return table_value(c, e); /* another thread won */
+	}
+	/* The table is full (and stays so): the overflow slots. */
+	struct eg_regex_slot *o = overflow_get(p, c);
+	if (o == NULL)
+		return code; /* used, not kept: made again next time */
+	pcre2_code *expected = NULL;
+	if (!atomic_compare_exchange_strong_explicit(&o[id].code, &expected, code,
+	    memory_order_acq_rel, memory_order_acquire))
+		return expected;
+	return code;
+}
+
+/* ------------------------------------------------------------ stored codes */
+
+/* The head as a whole, once per process: the PCRE2 that encoded the codes is
+ * this one, and the shared prefix is intact. */
+static bool rxhead_ok(const struct eg_policy *p)
+{
+	if (p->h->rxhead_off == 0) /* eg_policy_init_block checked its bounds */
+		return false;
+	const struct eg_blk_rxhead *hd = (const void *)(p->base + p->h->rxhead_off);
+	if (memcmp(hd->magic, EG_RXHEAD_MAGIC, sizeof EG_RXHEAD_MAGIC) != 0)
+		return false;
+	struct eg_pcre2_id own;
+	eg_pcre2_id_get(&own);
+	if (memcmp(&own, &hd->id, sizeof own) != 0 ||
+	    eg_rx_check(hd->prefix, sizeof hd->prefix, 0) != hd->prefix_check)
+		return false;
+	/* PCRE2's version, code unit width and sizes, as PCRE2 checks them
+	 * (not a group's worth of codes: another layout of the prefix). */
+	return pcre2_serialize_get_number_of_codes(hd->prefix) == (int32_t)EG_RXCODE_GROUP_MAX;
+}
+
+static bool rxcode_usable(const struct eg_policy *p, struct eg_regex_cache *c)
+{
+	int st = atomic_load_explicit(&c->rxcode_state, memory_order_acquire);
+	if (st == EG_RXCODE_UNKNOWN) {
+		/* Racing threads compute the same answer. */
+		st = rxhead_ok(p) ? EG_RXCODE_USABLE : EG_RXCODE_UNUSABLE;
+		atomic_store_explicit(&c->rxcode_state, st, memory_order_release);
+	}
+	return st == EG_RXCODE_USABLE;
+}
+
+/* The bytes of regex j's stored code, if its entry checks out (bounds, and
+ * the check value of its id and bytes): checked when reached, as the rest
+ * of the block is. NULL: none, compile. */
+static const unsigned char *stored_code(const struct eg_policy *p, uint32_t j)
+{
+	const struct eg_blk_regex *r = &p->regex[j];
+	uint32_t area = p->h->rxcodes_len;
+	if (r->code_len == 0 || r->code_len > EG_RXCODE_MAX_CODE || r->code_off > area ||
+	    r->code_len > area - r->code_off)
+		return NULL;
+	const unsigned char *bytes = p->base + p->h->rxcodes_off + r->code_off;
+	return eg_rx_check(bytes, r->code_len, j) == r->check ? bytes : NULL;
+}
+
+/* The regex whose decoded code serves regex j (the first with its source),
+ * if the entries agree: j's entry checks out and points at the same stored
+ * bytes as the canonical one's (so j's own bytes are those of its source).
+ * Else j itself. */
+static uint32_t canon_of(const struct eg_policy *p, uint32_t j)
+{
+	const struct eg_blk_regex *r = &p->regex[j];
+	if (r->code_len == 0 || r->canon >= j)
+		return j;
+	const struct eg_blk_regex *c = &p->regex[r->canon];
+	if (c->code_off != r->code_off || c->code_len != r->code_len || stored_code(p, j) == NULL)
+		return j;
+	return r->canon;
+}
+
+/* Is this decoded code what was stored (size, options)? */
+static bool decoded_ok(pcre2_code *code, uint32_t len)
+{
+	size_t size = 0;
+	uint32_t opts = 0;
+	return code != NULL && pcre2_pattern_info(code, PCRE2_INFO_SIZE, &size) == 0 && size == len &&
+	    pcre2_pattern_info(code, PCRE2_INFO_ARGOPTIONS, &opts) == 0 && opts == EG_COMPILE_FLAGS;
+}
+
+
+
+/* Put together regex id's stored code (bytes, len), and those of the next
+ * regexes of its group that are not decoded yet, behind the prefix in
+ * `stage` (STAGE_SIZE bytes, or len bytes more when `alone`), and decode them
+ * in one pcre2_serialize_decode: they share one copy of the character tables
+ * in the arena. Each is published in the slot of its canonical regex. */
+static pcre2_code *decode_staged(const struct eg_policy *p, struct eg_regex_cache *c, uint32_t id,
+    uint32_t k, const unsigned char *bytes, uint32_t len, unsigned char *stage, bool alone)
+{
+	const struct eg_blk_rxhead *hd = (const void *)(p->base + p->h->rxhead_off);
+	uint32_t canon[EG_RXCODE_GROUP_MAX], lens[EG_RXCODE_GROUP_MAX];
+	uint32_t n = 0;
+	size_t at = EG_RXCODE_PREFIX_LEN;
+	memcpy(stage, hd->prefix, EG_RXCODE_PREFIX_LEN);
+	memcpy(stage + at, bytes, len);
+	at += len;
+	canon[n] = k;
+	lens[n++] = len;
+	uint32_t end = p->regex[id].group_end;
+	if (end > p->h->n_regex)
+		end = p->h->n_regex;
+	for (uint32_t j = id + 1; !alone && j < end && n < EG_RXCODE_GROUP_MAX; j++) {
+		uint32_t jl = p->regex[j].code_len;
+		if (jl == 0 || jl > STAGE_SIZE - at)
+			continue;
+		uint32_t jk = canon_of(p, j);
+		if (slot_get(c, jk) != NULL)
+			continue;
+		bool dup = false;
+		for (uint32_t i = 0; i < n && !dup; i++)
+			dup = canon[i] == jk;
+		const unsigned char *jb = dup ? NULL : stored_code(p, j);
+		if (jb == NULL)
+			continue;
+		memcpy(stage + at, jb, jl);
+		at += jl;
+		canon[n] = jk;
+		lens[n++] = jl;
+	}
+	pcre2_code *codes[EG_RXCODE_GROUP_MAX];
+	if (pcre2_serialize_decode(codes, (int32_t)n, stage, c->gctx) != (int32_t)n)
+		return NULL;
+	pcre2_code *mine = NULL;
+	for (uint32_t i = 0; i < n; i++) {
+		if (!decoded_ok(codes[i], lens[i]))
+			continue; /* not published: compiled when reached */
+		pcre2_code *won = slot_put(p, c, canon[i], codes[i]);
+		if (i == 0)
+			mine = won;
+	}
+	return mine == EG_REGEX_FAILED ? NULL : mine;
+}
+
+/* When the shared stage is busy (another thread, or a signal handler's
+ * exec interrupting a decode): on the stack. */
+static __attribute__((noinline)) pcre2_code *decode_on_stack(const struct eg_policy *p,
+    struct eg_regex_cache *c, uint32_t id, uint32_t k, const unsigned char *bytes, uint32_t len)
+{
+	_Alignas(16) unsigned char stage[STAGE_SIZE];
+	return decode_staged(p, c, id, k, bytes, len, stage, false);
+}
+
+/* The shared stage, made on first use, its pages filled in at once. */
+static unsigned char *stage_get(struct eg_regex_cache *c)
+{
+	unsigned char *st = atomic_load_explicit(&c->stage, memory_order_acquire);
+	if (st != NULL)
+		return st;
+	st = eg_arena_alloc(&c->arena, STAGE_SIZE);
+	if (st == NULL)
+		return NULL;
+	unsigned char *expected = NULL;
+	if (!atomic_compare_exchange_strong_explicit(&c->stage, &expected, st, memory_order_acq_rel,
+	    memory_order_acquire))
+		return expected; /* another thread's; ours stays unused in the arena */
+#ifdef MADV_POPULATE_WRITE
+	/* With the tables and the first group's codes behind it, beyond what
+	 * cache_create filled in (a stage made late, after compiles). */
+	uintptr_t from = (uintptr_t)st & ~(uintptr_t)4095;
+	uintptr_t to = ((uintptr_t)st + STAGE_SIZE + 2048 + 4095) & ~(uintptr_t)4095;
+	uintptr_t done = (uintptr_t)c->arena.base + EG_ARENA_POPULATED;
+	if (from < done)
+		from = done;
+	if (to > (uintptr_t)(c->arena.base + c->arena.size))
+		to = (uintptr_t)(c->arena.base + c->arena.size);
+	if (from < to)
+		(void)madvise((void *)from, to - from, MADV_POPULATE_WRITE);
+#endif
+	return st;
+}
+
+/*
+ * Decode regex id's stored code, with its group (decode_staged). Returns
+ * id's code, NULL if its entry does not check out (the caller compiles).
+ */
+static pcre2_code *decode_group(const struct eg_policy *p, struct eg_regex_cache *c, uint32_t id,
+    uint32_t k)
+{
+	const unsigned char *bytes = stored_code(p, id);
+	if (bytes == NULL)
+		return NULL;
+	uint32_t len = p->regex[id].code_len;
+	if (len > EG_RXCODE_GROUP_BYTES) {
+		/* One code too large for a stage: alone, staged in the arena. */
+		unsigned char *big = eg_arena_alloc(&c->arena, EG_RXCODE_PREFIX_LEN + (size_t)len);
+		return big ? decode_staged(p, c, id, k, bytes, len, big, true) : NULL;
+	}
+	unsigned char *st = stage_get(c);
+	int idle = 0;
+	if (st == NULL || !atomic_compare_exchange_strong_explicit(&c->stage_busy, &idle, 1,
+	    memory_order_acquire, memory_order_relaxed))
+		return decode_on_stack(p, c, id, k, bytes, len);
+	pcre2_code *code = decode_staged(p, c, id, k, bytes, len, st, false);
+	atomic_store_explicit(&c->stage_busy, 0, memory_order_release);
+	return code;
+}
+
+static pcre2_compile_context *compile_ctx(struct eg_regex_cache *c)
+{
+	pcre2_compile_context *ctx = atomic_load_explicit(&c->ctx, memory_order_acquire);
+	if (ctx != NULL)
+		return ctx;
+	ctx = pcre2_compile_context_create(c->gctx);
+	if (ctx == NULL)
+		return NULL;
+	pcre2_compile_context *expected = NULL;
+	if (!atomic_compare_exchange_strong_explicit(&c->ctx, &expected, ctx, memory_order_acq_rel,
+	    memory_order_acquire))
+		ctx = expected;
+	return ctx;
+}
+
+/* ------------------------------------------------------------ the lookup */
+
 pcre2_code *eg_regex_get(const struct eg_policy *p, uint32_t id)
 {
 	if (id >= p->h->n_regex)
@@ -86,24 +440,30 @@ pcre2_code *eg_regex_get(const struct eg_policy *p, uint32_t id)
 	struct eg_regex_cache *c = cache_get(p);
 	if (c == NULL)
 		return NULL;
-	struct eg_regex_slot *slot = &c->slots[id];
-	pcre2_code *code = atomic_load_explicit(&slot->code, memory_order_acquire);
-	if (code == EG_REGEX_FAILED)
-		return NULL;
+	pcre2_code *code = slot_get(c, id);
 	if (code != NULL)
-		return code;
+		return code == EG_REGEX_FAILED ? NULL : code;
 
 	int saved = errno;
+	if (rxcode_usable(p, c)) {
+		/* Decoded once for all the regexes with the same source. */
+		uint32_t k = canon_of(p, id);
+		code = k == id ? NULL : slot_get(c, k);
+		if (code == NULL)
+			code = decode_group(p, c, id, k);
+		if (code != NULL && code != EG_REGEX_FAILED) {
+			errno = saved;
+			return code;
+		}
+	}
+	/* No usable stored code: compile this regex's source, into its own slot. */
+	pcre2_compile_context *ctx = compile_ctx(c);
 	int err;
 	PCRE2_SIZE erroff;
-	code = pcre2_compile((PCRE2_SPTR)eg_blk_str(p, r->src), r->len, EG_COMPILE_FLAGS, &err,
-	    &erroff, c->ctx);
+	code = ctx == NULL ? NULL : pcre2_compile((PCRE2_SPTR)eg_blk_str(p, r->src), r->len,
+	    EG_COMPILE_FLAGS, &err, &erroff, ctx);
 	errno = saved;
 	/* A syntax error is permanent; running out of arena is too. */
-	pcre2_code *result = code != NULL ? code : EG_REGEX_FAILED;
-	pcre2_code *expected = NULL;
-	if (!atomic_compare_exchange_strong_explicit(&slot->code, &expected, result,
-	    memory_order_acq_rel, memory_order_acquire))
-		result = expected; /* another thread won; ours stays unused in the arena */
+	pcre2_code *result = slot_put(p, c, id, code != NULL ? code : EG_REGEX_FAILED);
 	return result == EG_REGEX_FAILED ? NULL : result;
 }

@@ -755,6 +755,9 @@ enum eg_cache_write_result eg_rule_cache_write(const char *lib_path, char *const
 			}
 		}
 		if (res != EG_CACHE_BAD_RULES && res != EG_CACHE_UNTRUSTED) {
+			/* with stored compiled regexes (unlike a block parsed
+			 * in the process that uses it): built once here, decoded
+			 * instead of compiled by every process's first match */
 			p = eg_policy_build_ex(&rs, EG_BUILD_NO_HASH, d);
 			if (!p)
 				res = EG_CACHE_BAD_RULES;

@@ -24,6 +24,7 @@
 #include "execguard.h"
 #include "policy_block.h"
 #include "rule_cache.h"
+#include "load_internal.h"
 
 static char tmp[64], lib[PATH_MAX], packs[PATH_MAX];
 static char e_home[PATH_MAX + 8], e_cache[PATH_MAX + 20], e_cfg[PATH_MAX + 20],
@@ -76,8 +77,17 @@ Test(cache, block_is_the_parsed_block)
 	struct eg_cache_probe probe;
 	cr_assert_eq(eg_rule_cache_load(&cached, lib, envp, &probe), 0, "%s: %s", probe.path,
 	    probe.why);
+	/* Parsed as the library parses (eg_policy_load_default), but with the
+	 * compiled regexes stored, as the cache keeps them: a process using
+	 * the cache decodes instead of compiling on its first match. */
 	struct eg_diags d = { 0 };
-	struct eg_policy *parsed = eg_policy_load_default(lib, envp, &d);
+	struct eg_sources src = { 0 };
+	struct eg_ruleset rs = { 0 };
+	cr_assert_eq(eg_sources_default(&src, lib, envp), 0);
+	cr_assert_eq(eg_ruleset_load_ex(&rs, &src, EG_LOAD_NO_EXAMPLES, &d), 0);
+	struct eg_policy *parsed = eg_policy_build_ex(&rs, EG_BUILD_NO_HASH, &d);
+	eg_ruleset_free(&rs);
+	eg_sources_free(&src);
 	cr_assert_not_null(parsed);
 	size_t a, b;
 	const void *ba = eg_policy_block(&cached, &a), *bb = eg_policy_block(parsed, &b);
