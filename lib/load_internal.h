@@ -5,6 +5,8 @@
 #ifndef EG_LOAD_INTERNAL_H
 #define EG_LOAD_INTERNAL_H
 
+#include <sys/types.h>
+
 #include "execguard.h"
 
 enum {
@@ -52,5 +54,10 @@ int eg_source_dirs(const char *self_path, char *const *envp, struct eg_source_di
 
 struct eg_policy *eg_policy_build_ex(const struct eg_ruleset *rs, unsigned flags,
     struct eg_diags *d);
+
+/* file_write.c: mkdir -p (path is modified and restored); write all of
+ * data, retrying after EINTR. 0 or -1 with errno. */
+int eg_mkdir_p(char *path, mode_t mode);
+int eg_write_all(int fd, const void *data, size_t left);
 
 #endif

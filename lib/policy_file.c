@@ -93,22 +93,6 @@ struct eg_policy *eg_policy_map_file(const char *path)
 	return p;
 }
 
-static int mkdir_p(char *path, mode_t mode)
-{
-	for (char *s = path + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		int rc = mkdir(path, mode);
-		*s = '/';
-		if (rc < 0 && errno != EEXIST)
-			return -1;
-	}
-	if (mkdir(path, mode) < 0 && errno != EEXIST)
-		return -1;
-	return 0;
-}
-
 /* Is the file the block `hdr` + block[sizeof hdr ..size)? */
 static bool same_content(const char *path, const struct eg_blk_header *hdr, const void *block,
     size_t size)
@@ -121,25 +105,10 @@ static bool same_content(const char *path, const struct eg_blk_header *hdr, cons
 	return same;
 }
 
-static int write_all(int fd, const void *data, size_t left)
-{
-	const unsigned char *b = data;
-	while (left > 0) {
-		ssize_t w = write(fd, b, left);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		b += w;
-		left -= (size_t)w;
-	}
-	return 0;
-}
-
 static int save_in(const char *dir, const struct eg_policy *p, char *path_out, size_t size)
 {
 	char dirbuf[PATH_MAX];
-	if (snprintf(dirbuf, sizeof dirbuf, "%s", dir) >= (int)sizeof dirbuf || mkdir_p(dirbuf, 0700) < 0)
+	if (snprintf(dirbuf, sizeof dirbuf, "%s", dir) >= (int)sizeof dirbuf || eg_mkdir_p(dirbuf, 0700) < 0)
 		return -1;
 	struct stat st;
 	/* Only our own private directory: someone else's could swap the file. */
@@ -169,8 +138,8 @@ static int save_in(const char *dir, const struct eg_policy *p, char *path_out, s
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
 	if (fd < 0)
 		return -1;
-	if (write_all(fd, &hdr, sizeof hdr) < 0 ||
-	    write_all(fd, p->base + sizeof hdr, p->size - sizeof hdr) < 0) {
+	if (eg_write_all(fd, &hdr, sizeof hdr) < 0 ||
+	    eg_write_all(fd, p->base + sizeof hdr, p->size - sizeof hdr) < 0) {
 		int e = errno;
 		close(fd);
 		unlink(tmp);

@@ -520,37 +520,6 @@ static double racy_wait(const struct key *k)
 	return wait > 3.0 ? 3.0 : wait; /* a time in the future: wait, then compare */
 }
 
-static int mkdir_p(char *path, mode_t mode)
-{
-	for (char *s = path + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		int rc = mkdir(path, mode);
-		*s = '/';
-		if (rc < 0 && errno != EEXIST)
-			return -1;
-	}
-	if (mkdir(path, mode) < 0 && errno != EEXIST)
-		return -1;
-	return 0;
-}
-
-static int write_all(int fd, const void *data, size_t left)
-{
-	const unsigned char *b = data;
-	while (left > 0) {
-		ssize_t w = write(fd, b, left);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		b += w;
-		left -= (size_t)w;
-	}
-	return 0;
-}
-
 struct sbuf {
 	char *v;
 	size_t n, cap;
@@ -587,7 +556,7 @@ static int write_cache(const char *dir, const char *final, mode_t mode, struct e
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	if (mkdir_p(dirbuf, mode & 0044 ? 0755 : 0700) < 0)
+	if (eg_mkdir_p(dirbuf, mode & 0044 ? 0755 : 0700) < 0)
 		return -1;
 	struct stat st;
 	if (stat(dirbuf, &st) < 0 || !S_ISDIR(st.st_mode) || !owned_only_by(&st, getuid())) {
@@ -647,8 +616,8 @@ static int write_cache(const char *dir, const char *final, mode_t mode, struct e
 		return -1;
 	}
 	int rc = 0;
-	if (fchmod(fd, mode) < 0 || write_all(fd, head, head_len) < 0 ||
-	    write_all(fd, block, block_size) < 0)
+	if (fchmod(fd, mode) < 0 || eg_write_all(fd, head, head_len) < 0 ||
+	    eg_write_all(fd, block, block_size) < 0)
 		rc = -1;
 	free(head);
 	/* Written back and dropped from the page cache, as policy files are

@@ -9,6 +9,7 @@
 #include "subject.h"
 #include "subject_int.h"
 #include "hot_text.h"
+#include "hot_str.h"
 
 /* ------------------------------------------------------------------ kinds */
 
@@ -45,27 +46,11 @@ static const struct kname knames[] EG_HOT_RODATA = {
  * ld-linux-aarch64.so.1, ld64.so.2, ld.so.1, ld-musl-x86_64.so.1, ld.so. Run
  * as a program it loads and runs another one in its own process, with no
  * exec the library could see. */
-/* Does n start with prefix p (both NUL-terminated)? Not strncmp: see knames. */
-EG_HOT_TEXT static bool starts_with(const char *n, const char *p)
-{
-	while (*p && *n == *p)
-		n++, p++;
-	return *p == '\0';
-}
-
-/* strcmp(n, p) == 0, for the same reason */
-EG_HOT_TEXT static bool same_name(const char *n, const char *p)
-{
-	while (*p && *n == *p)
-		n++, p++;
-	return *p == '\0' && *n == '\0';
-}
-
 EG_HOT_TEXT static bool is_loader_name(const char *n)
 {
-	return starts_with(n, EG_HOT_STR("ld-linux")) || starts_with(n, EG_HOT_STR("ld-musl-")) ||
-	    starts_with(n, EG_HOT_STR("ld64.so")) || starts_with(n, EG_HOT_STR("ld.so.")) ||
-	    same_name(n, EG_HOT_STR("ld.so"));
+	return eg_hs_prefix(n, EG_HOT_STR("ld-linux")) || eg_hs_prefix(n, EG_HOT_STR("ld-musl-")) ||
+	    eg_hs_prefix(n, EG_HOT_STR("ld64.so")) || eg_hs_prefix(n, EG_HOT_STR("ld.so.")) ||
+	    eg_hs_eq(n, EG_HOT_STR("ld.so"));
 }
 
 EG_HOT_TEXT enum eg_wkind eg_subj_kind(const char *name)
@@ -77,7 +62,7 @@ EG_HOT_TEXT enum eg_wkind eg_subj_kind(const char *name)
 	bool login = name[0] == '-';
 	const char *n = login ? name + 1 : name;
 	for (size_t i = 0; i < sizeof knames / sizeof knames[0]; i++)
-		if (n[0] == knames[i].name[0] && same_name(n, knames[i].name)) {
+		if (n[0] == knames[i].name[0] && eg_hs_eq(n, knames[i].name)) {
 			if (login && knames[i].kind != EG_WK_SH && knames[i].kind != EG_WK_FISH)
 				return EG_WK_NONE;
 			return (enum eg_wkind)knames[i].kind;
