@@ -134,3 +134,21 @@ EG_HOT_TEXT void *eg_next_sym(const struct link_map *self, const char *name, con
 	}
 	return NULL;
 }
+
+EG_HOT_TEXT void *eg_scope_sym(const struct link_map *any, const char *name)
+{
+	if (any == NULL)
+		return NULL;
+	const struct link_map *m = any;
+	while (m->l_prev)
+		m = m->l_prev;
+	for (; m; m = m->l_next) {
+		struct obj o;
+		if (!obj_read(m, &o))
+			return NULL;
+		void *p = obj_lookup(&o, name, NULL);
+		if (p)
+			return p;
+	}
+	return NULL;
+}

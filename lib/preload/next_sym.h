@@ -15,4 +15,9 @@
  * the default version, as dlsym; else that version name, as dlvsym. */
 void *eg_next_sym(const struct link_map *self, const char *name, const char *version);
 
+/* The first definition in the list, from its head (the program), as the
+ * loader binds an imported symbol: dlsym(RTLD_DEFAULT, name) for objects
+ * loaded at start-up. `any`: any entry of the list. */
+void *eg_scope_sym(const struct link_map *any, const char *name);
+
 #endif

@@ -74,19 +74,19 @@ EG_HOT EG_HIDDEN struct eg_real eg_real;
 EG_HOT EG_HIDDEN struct eg_env_ours eg_ours;
 
 /* This library's entry in the loader's list (find_self_path). */
-static const struct link_map *self_map;
+EG_HIDDEN const struct link_map *eg_self_map;
 
 /* The next definition after us: read from the symbol tables (next_sym.h),
  * dlsym only when that cannot tell. */
 EG_HOT_TEXT static void *real_sym(const char *name)
 {
-	void *p = eg_next_sym(self_map, name, NULL);
+	void *p = eg_next_sym(eg_self_map, name, NULL);
 	return p ? p : dlsym(RTLD_NEXT, name);
 }
 
 EG_HOT_TEXT static void *real_vsym(const char *name, const char *version)
 {
-	void *p = eg_next_sym(self_map, name, version);
+	void *p = eg_next_sym(eg_self_map, name, version);
 	if (p == NULL)
 		p = dlvsym(RTLD_NEXT, name, version);
 	return p ? p : real_sym(name);
@@ -377,7 +377,7 @@ static bool strict_supervised(const char *v)
 }
 
 /* Our own path, absolute, as the loader knows it; "" if unknown. Sets
- * self_map. Out of line: Dl_info and the realpath buffer stay off init's
+ * eg_self_map. Out of line: Dl_info and the realpath buffer stay off init's
  * frame. */
 __attribute__((noinline)) EG_HOT_TEXT static const char *find_self_path(void)
 {
@@ -385,7 +385,7 @@ __attribute__((noinline)) EG_HOT_TEXT static const char *find_self_path(void)
 	struct link_map *map = NULL;
 	if (!dladdr1((void *)&eg_load.init_state, &info, (void **)&map, RTLD_DL_LINKMAP))
 		return "";
-	self_map = map;
+	eg_self_map = map;
 	if (!info.dli_fname || !info.dli_fname[0])
 		return "";
 	if (info.dli_fname[0] == '/')
