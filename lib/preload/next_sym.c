@@ -120,11 +120,11 @@ EG_HOT_TEXT static void *obj_lookup(const struct obj *o, const char *name, const
 	}
 }
 
-EG_HOT_TEXT void *eg_next_sym(const struct link_map *self, const char *name, const char *version)
+/* name@version in the first object from m on that defines it; NULL also
+ * when an object on the way cannot be read (dlsym's business then). */
+EG_HOT_TEXT static void *lookup_from(const struct link_map *m, const char *name, const char *version)
 {
-	if (self == NULL)
-		return NULL;
-	for (const struct link_map *m = self->l_next; m; m = m->l_next) {
+	for (; m; m = m->l_next) {
 		struct obj o;
 		if (!obj_read(m, &o))
 			return NULL; /* no GNU hash table: dlsym's business */
@@ -135,6 +135,11 @@ EG_HOT_TEXT void *eg_next_sym(const struct link_map *self, const char *name, con
 	return NULL;
 }
 
+EG_HOT_TEXT void *eg_next_sym(const struct link_map *self, const char *name, const char *version)
+{
+	return self ? lookup_from(self->l_next, name, version) : NULL;
+}
+
 EG_HOT_TEXT void *eg_scope_sym(const struct link_map *any, const char *name)
 {
 	if (any == NULL)
@@ -142,13 +147,5 @@ EG_HOT_TEXT void *eg_scope_sym(const struct link_map *any, const char *name)
 	const struct link_map *m = any;
 	while (m->l_prev)
 		m = m->l_prev;
-	for (; m; m = m->l_next) {
-		struct obj o;
-		if (!obj_read(m, &o))
-			return NULL;
-		void *p = obj_lookup(&o, name, NULL);
-		if (p)
-			return p;
-	}
-	return NULL;
+	return lookup_from(m, name, NULL);
 }
