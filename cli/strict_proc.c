@@ -11,51 +11,24 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-static int read_stat(pid_t pid, char *comm, size_t csize, pid_t *ppid, pid_t *pgrp, pid_t *sid,
-    int *tty)
-{
-	char p[64], buf[1024];
-	snprintf(p, sizeof p, "/proc/%d/stat", (int)pid);
-	int fd = open(p, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	ssize_t n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	char *o = strchr(buf, '('), *c = strrchr(buf, ')');
-	if (!o || !c || c < o)
-		return -1;
-	size_t cl = (size_t)(c - o - 1);
-	if (cl >= csize)
-		cl = csize - 1;
-	memcpy(comm, o + 1, cl);
-	comm[cl] = '\0';
-	char state;
-	int pp, pg, s, t;
-	if (sscanf(c + 1, " %c %d %d %d %d", &state, &pp, &pg, &s, &t) != 5)
-		return -1;
-	*ppid = pp;
-	*pgrp = pg;
-	*sid = s;
-	*tty = t;
-	return 0;
-}
+#include "proc_stat.h"
 
 int strict_proc_info(pid_t pid, struct strict_proc *out)
 {
 	memset(out, 0, sizeof *out);
-	if (read_stat(pid, out->comm, sizeof out->comm, &out->ppid, &out->pgrp, &out->session,
-	    &out->tty_nr) != 0)
+	struct eg_proc_ids ids; /* one /proc/PID/stat reader with the library */
+	if (eg_proc_stat_ids(pid, out->comm, sizeof out->comm, &ids) != 0)
 		return -1;
+	out->ppid = ids.ppid;
+	out->pgrp = ids.pgrp;
+	out->session = ids.session;
+	out->tty_nr = ids.tty_nr;
 	size_t len = 0;
 	pid_t p = out->ppid;
 	for (int depth = 0; depth < 3 && p > 1; depth++) {
 		char comm[64];
-		pid_t pp, pg, s;
-		int t;
-		if (read_stat(p, comm, sizeof comm, &pp, &pg, &s, &t) != 0)
+		struct eg_proc_ids up;
+		if (eg_proc_stat_ids(p, comm, sizeof comm, &up) != 0)
 			break;
 		int w = snprintf(out->parents + len, sizeof out->parents - len, "%s%s(%d)",
 		    len ? " < " : "", comm, (int)p);
@@ -64,7 +37,7 @@ int strict_proc_info(pid_t pid, struct strict_proc *out)
 			break;
 		}
 		len += (size_t)w;
-		p = pp;
+		p = up.ppid;
 	}
 	return 0;
 }

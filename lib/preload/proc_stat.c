@@ -3,12 +3,32 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "fmt.h"
 
-int eg_proc_stat(pid_t pid, char *comm, size_t size, pid_t *ppid)
+/* A decimal after blanks at *p (sign allowed); false if there is none. */
+static bool next_int(const char **p, long *out)
+{
+	const char *q = *p;
+	while (*q == ' ')
+		q++;
+	bool neg = *q == '-';
+	if (neg)
+		q++;
+	if (*q < '0' || *q > '9')
+		return false;
+	long v = 0;
+	while (*q >= '0' && *q <= '9' && v < 0x7fffffffL)
+		v = v * 10 + (*q++ - '0');
+	*out = neg ? -v : v;
+	*p = q;
+	return true;
+}
+
+int eg_proc_stat_ids(pid_t pid, char *comm, size_t size, struct eg_proc_ids *ids)
 {
 	char path[64] = "/proc/";
 	eg_fmt_uint(path + 6, (unsigned long)pid);
@@ -25,8 +45,8 @@ int eg_proc_stat(pid_t pid, char *comm, size_t size, pid_t *ppid)
 	if (n <= 0)
 		return -1;
 	st[n] = '\0';
-	/* "PID (comm) S PPID ...": comm may hold blanks and parentheses, so it
-	 * ends at the last ") " */
+	/* "PID (comm) S PPID PGRP SESSION TTY_NR ...": comm may hold blanks and
+	 * parentheses, so it ends at the last ") " */
 	char *open_p = strchr(st, '(');
 	char *close_p = strrchr(st, ')');
 	if (!open_p || !close_p || close_p < open_p || close_p[1] != ' ' || size == 0)
@@ -37,13 +57,24 @@ int eg_proc_stat(pid_t pid, char *comm, size_t size, pid_t *ppid)
 	memcpy(comm, open_p + 1, clen);
 	comm[clen] = '\0';
 	const char *p = close_p + 2;
-	while (*p && *p != ' ')
+	while (*p && *p != ' ') /* the state */
 		p++;
-	while (*p == ' ')
-		p++;
-	long v = 0;
-	while (*p >= '0' && *p <= '9' && v < 0x7fffffffL)
-		v = v * 10 + (*p++ - '0');
-	*ppid = (pid_t)v;
+	long v[4];
+	for (int i = 0; i < 4; i++)
+		if (!next_int(&p, &v[i]))
+			return -1;
+	ids->ppid = (pid_t)v[0];
+	ids->pgrp = (pid_t)v[1];
+	ids->session = (pid_t)v[2];
+	ids->tty_nr = (int)v[3];
+	return 0;
+}
+
+int eg_proc_stat(pid_t pid, char *comm, size_t size, pid_t *ppid)
+{
+	struct eg_proc_ids ids;
+	if (eg_proc_stat_ids(pid, comm, size, &ids) != 0)
+		return -1;
+	*ppid = ids.ppid;
 	return 0;
 }

@@ -13,4 +13,11 @@
  * *ppid. Returns 0, or -1 if the entry cannot be read or parsed. */
 int eg_proc_stat(pid_t pid, char *comm, size_t size, pid_t *ppid);
 
+/* The same, with the fields after the parent (strict mode's question). */
+struct eg_proc_ids {
+	pid_t ppid, pgrp, session;
+	int tty_nr;
+};
+int eg_proc_stat_ids(pid_t pid, char *comm, size_t size, struct eg_proc_ids *ids);
+
 #endif
