@@ -30,6 +30,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "preload_list.h"
 #include "audit_emit.h"
 #include "broker.h"
 #include "cli.h"
@@ -85,15 +86,9 @@ static int set_preload(const char *lib)
 	size_t n = strlen(v);
 	const char *libbase = strrchr(lib, '/');
 	libbase = libbase ? libbase + 1 : lib;
-	for (const char *p = old; p && *p;) {
-		while (*p == ':' || *p == ' ' || *p == '\t' || *p == '\n')
-			p++;
-		const char *t = p;
-		while (*p && *p != ':' && *p != ' ' && *p != '\t' && *p != '\n')
-			p++;
-		size_t len = (size_t)(p - t);
-		if (len == 0)
-			continue;
+	const char *p = old ? old : "", *t;
+	size_t len;
+	while (eg_preload_list_next(&p, EG_LIST_FILE, &t, &len)) {
 		const char *tb = memrchr(t, '/', len);
 		tb = tb ? tb + 1 : t;
 		size_t tblen = len - (size_t)(tb - t);

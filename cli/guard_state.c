@@ -8,6 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "preload_list.h"
+
 bool guard_library_loaded(char *lib, size_t size)
 {
 	void *sym = dlsym(RTLD_DEFAULT, "execve");
@@ -27,17 +29,12 @@ bool guard_library_loaded(char *lib, size_t size)
  * LD_PRELOAD value, /etc/ld.so.preload), into out. */
 static bool find_entry(const char *list, char *out, size_t size)
 {
-	for (const char *p = list; p && *p;) {
-		while (*p == ':' || *p == ' ' || *p == '\t' || *p == '\n')
-			p++;
-		const char *t = p;
-		while (*p && *p != ':' && *p != ' ' && *p != '\t' && *p != '\n')
-			p++;
-		size_t len = (size_t)(p - t);
+	const char *p = list ? list : "", *t;
+	size_t len;
+	while (eg_preload_list_next(&p, EG_LIST_FILE, &t, &len)) {
 		const char *base = memrchr(t, '/', len);
 		base = base ? base + 1 : t;
-		if (len > 0 && len < size && (size_t)(p - base) >= 12 &&
-		    strncmp(base, "libexecguard", 12) == 0) {
+		if (len < size && (size_t)(p - base) >= 12 && strncmp(base, "libexecguard", 12) == 0) {
 			memcpy(out, t, len);
 			out[len] = '\0';
 			return true;

@@ -7,6 +7,7 @@
 #include "guard.h"
 #include "hot_text.h"
 #include "hot_str.h"
+#include "preload_list.h"
 
 #define LDP "LD_PRELOAD="
 #define LDP_LEN (sizeof LDP - 1)
@@ -115,32 +116,12 @@ EG_HOT_TEXT static bool token_is_ours(const struct eg_env_ours *o, const char *t
 	return false;
 }
 
-EG_HOT_TEXT static bool is_sep(char c)
-{
-	return c == ':' || c == ' ';
-}
-
-/* Next entry of an LD_PRELOAD list at *v: its start and length; false at
- * the end. Advances *v past it. */
-EG_HOT_TEXT static bool next_entry(const char **v, const char **tok, size_t *len)
-{
-	while (is_sep(**v))
-		(*v)++;
-	if (**v == '\0')
-		return false;
-	*tok = *v;
-	while (**v && !is_sep(**v))
-		(*v)++;
-	*len = (size_t)(*v - *tok);
-	return true;
-}
-
 /* How many of the tokens of an LD_PRELOAD value are ours. */
 EG_HOT_TEXT static size_t count_ours(const struct eg_env_ours *o, const char *v)
 {
 	size_t n = 0, len;
 	const char *t;
-	while (next_entry(&v, &t, &len))
+	while (eg_preload_list_next(&v, EG_LIST_ENV, &t, &len))
 		if (token_is_ours(o, t, len))
 			n++;
 	return n;
@@ -233,7 +214,7 @@ EG_HOT_TEXT static void build_ld(const struct eg_env_ours *o, const char *old, c
 	const char *v = old ? old : EG_HOT_STR("");
 	const char *t;
 	size_t n;
-	while (next_entry(&v, &t, &n)) {
+	while (eg_preload_list_next(&v, EG_LIST_ENV, &t, &n)) {
 		if (token_is_ours(o, t, n)) {
 			if (placed || !have)
 				continue;

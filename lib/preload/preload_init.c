@@ -39,6 +39,7 @@
 #include "preload.h"
 #include "hot_text.h"
 #include "next_sym.h"
+#include "preload_list.h"
 #include "errno_fast.h"
 #include "rule_cache.h"
 #include "strict_ping.h"
@@ -159,19 +160,13 @@ EG_HOT_TEXT static bool token_matches(const char *t, size_t n, const char *self_
  * length, or NULL. */
 EG_HOT_TEXT static const char *find_entry(const char *list, const char *self_base, size_t *len)
 {
-	const char *v = list;
-	while (*v) {
-		while (*v == ':' || *v == ' ' || *v == '\t' || *v == '\n')
-			v++;
-		const char *t = v;
-		while (*v && *v != ':' && *v != ' ' && *v != '\t' && *v != '\n')
-			v++;
-		size_t n = (size_t)(v - t);
-		if (n && token_matches(t, n, self_base)) {
+	const char *v = list, *t;
+	size_t n;
+	while (eg_preload_list_next(&v, EG_LIST_FILE, &t, &n))
+		if (token_matches(t, n, self_base)) {
 			*len = n;
 			return t;
 		}
-	}
 	return NULL;
 }
 
