@@ -19,8 +19,9 @@
 #error "EG_SOURCE_DIR must be defined by the build"
 #endif
 
-static __thread int counting;
-static __thread unsigned long n_match, n_compile, n_alloc;
+#include "alloc_count.h"
+
+static __thread unsigned long n_match, n_compile;
 
 #define WRAP __attribute__((visibility("default")))
 int __real_pcre2_match_8(const pcre2_code *, PCRE2_SPTR, PCRE2_SIZE, PCRE2_SIZE, uint32_t,
@@ -45,39 +46,6 @@ WRAP pcre2_code *__wrap_pcre2_compile_8(PCRE2_SPTR p, PCRE2_SIZE l, uint32_t f, 
 	n_compile += counting;
 	return __real_pcre2_compile_8(p, l, f, e, eo, cc);
 }
-
-#ifndef __SANITIZE_ADDRESS__
-/* ASan owns the allocator; the plain build counts allocations. */
-#define COUNTS_ALLOCATIONS 1
-extern void *__libc_malloc(size_t);
-extern void *__libc_calloc(size_t, size_t);
-extern void *__libc_realloc(void *, size_t);
-extern void __libc_free(void *);
-
-WRAP void *malloc(size_t n)
-{
-	n_alloc += counting;
-	return __libc_malloc(n);
-}
-
-WRAP void *calloc(size_t a, size_t b)
-{
-	n_alloc += counting;
-	return __libc_calloc(a, b);
-}
-
-WRAP void *realloc(void *p, size_t n)
-{
-	n_alloc += counting;
-	return __libc_realloc(p, n);
-}
-
-WRAP void free(void *p)
-{
-	n_alloc += counting && p != NULL;
-	__libc_free(p);
-}
-#endif
 
 static struct eg_policy *load_packs(void)
 {

@@ -22,8 +22,9 @@
 #error "EG_SOURCE_DIR must be defined by the build"
 #endif
 
-static __thread int counting;
-static __thread unsigned long n_compile, n_decode, n_alloc;
+#include "alloc_count.h"
+
+static __thread unsigned long n_compile, n_decode;
 
 #define WRAP __attribute__((visibility("default")))
 pcre2_code *__real_pcre2_compile_8(PCRE2_SPTR, PCRE2_SIZE, uint32_t, int *, PCRE2_SIZE *,
@@ -48,39 +49,6 @@ WRAP int32_t __wrap_pcre2_serialize_decode_8(pcre2_code **codes, int32_t n, cons
 	n_decode += counting;
 	return __real_pcre2_serialize_decode_8(codes, n, bytes, g);
 }
-
-#ifndef __SANITIZE_ADDRESS__
-/* ASan owns the allocator; the plain build counts allocations. */
-#define COUNTS_ALLOCATIONS 1
-extern void *__libc_malloc(size_t);
-extern void *__libc_calloc(size_t, size_t);
-extern void *__libc_realloc(void *, size_t);
-extern void __libc_free(void *);
-
-WRAP void *malloc(size_t n)
-{
-	n_alloc += counting;
-	return __libc_malloc(n);
-}
-
-WRAP void *calloc(size_t a, size_t b)
-{
-	n_alloc += counting;
-	return __libc_calloc(a, b);
-}
-
-WRAP void *realloc(void *p, size_t n)
-{
-	n_alloc += counting;
-	return __libc_realloc(p, n);
-}
-
-WRAP void free(void *p)
-{
-	n_alloc += counting && p != NULL;
-	__libc_free(p);
-}
-#endif
 
 static struct eg_policy *build_ruleset(const struct eg_ruleset *rs, unsigned flags)
 {
