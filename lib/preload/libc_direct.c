@@ -65,7 +65,7 @@ EG_DIRECT ssize_t pread64(int fd, void *buf, size_t n, off64_t off)
 {
 	return S4(SYS_pread64, fd, buf, n, off);
 }
-EG_DIRECT int close(int fd) { return (int)S1(SYS_close, fd); }
+EG_DIRECT int close(int fd) { return (int)ret(eg_sys_close(fd)); }
 
 EG_DIRECT int open64(const char *path, int flags, ...)
 {
@@ -76,7 +76,7 @@ EG_DIRECT int open64(const char *path, int flags, ...)
 		mode = va_arg(ap, mode_t);
 		va_end(ap);
 	}
-	return (int)S4(SYS_openat, AT_FDCWD, path, flags | O_LARGEFILE, mode);
+	return (int)ret(eg_sys4(SYS_openat, AT_FDCWD, (long)path, flags | O_LARGEFILE, mode));
 }
 
 EG_DIRECT int fcntl64(int fd, int cmd, ...)
@@ -107,14 +107,14 @@ EG_DIRECT int prctl(int option, ...)
 	return (int)S5(SYS_prctl, option, a, b, c, d);
 }
 
-EG_DIRECT int fstat64(int fd, struct stat64 *st) { return (int)S2(SYS_fstat, fd, st); }
+EG_DIRECT int fstat64(int fd, struct stat64 *st) { return (int)ret(eg_sys_fstat(fd, (struct stat *)st)); }
 EG_DIRECT int stat64(const char *path, struct stat64 *st)
 {
 	return (int)S4(SYS_newfstatat, AT_FDCWD, path, st, 0);
 }
 EG_DIRECT int lstat64(const char *path, struct stat64 *st)
 {
-	return (int)S4(SYS_newfstatat, AT_FDCWD, path, st, AT_SYMLINK_NOFOLLOW);
+	return (int)ret(eg_sys_lstat(path, (struct stat *)st));
 }
 EG_DIRECT int fstatfs64(int fd, struct statfs64 *st) { return (int)S2(SYS_fstatfs, fd, st); }
 EG_DIRECT int ftruncate64(int fd, off64_t len) { return (int)S2(SYS_ftruncate, fd, len); }
@@ -124,7 +124,7 @@ EG_DIRECT int fchmod(int fd, mode_t mode) { return (int)S2(SYS_fchmod, fd, mode)
 
 static void *map(void *addr, size_t len, int prot, int flags, int fd, long off)
 {
-	long r = eg_sys6(SYS_mmap, (long)addr, (long)len, prot, flags, fd, off);
+	long r = eg_sys_mmap(addr, len, prot, flags, fd, off);
 	if (r < 0 && r > -4096) {
 		errno = (int)-r;
 		return MAP_FAILED;
@@ -142,7 +142,7 @@ EG_DIRECT void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off6
 EG_DIRECT int munmap(void *addr, size_t len) { return (int)S2(SYS_munmap, addr, len); }
 EG_DIRECT int madvise(void *addr, size_t len, int advice)
 {
-	return (int)S3(SYS_madvise, addr, len, advice);
+	return (int)ret(eg_sys_madvise(addr, len, advice));
 }
 
 EG_DIRECT int mkdir(const char *path, mode_t mode) { return (int)S3(SYS_mkdirat, AT_FDCWD, path, mode); }
