@@ -19,17 +19,3 @@ size_t eg_fmt_uint(char out[EG_FMT_UINT_MAX], unsigned long v)
 }
 
 /* On the allow path (env re-injection compares timeouts): hot text. */
-EG_HOT_TEXT unsigned eg_parse_uint(const char *v, unsigned max)
-{
-	if (!v || !*v)
-		return 0;
-	uint64_t x = 0;
-	for (; *v; v++) {
-		if (*v < '0' || *v > '9')
-			return 0;
-		x = x * 10 + (uint64_t)(*v - '0');
-		if (x > max)
-			return 0;
-	}
-	return (unsigned)x;
-}

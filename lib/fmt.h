@@ -3,6 +3,7 @@
 #define EG_FMT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #define EG_FMT_UINT_MAX 21 /* digits of 2^64-1, plus the NUL */
 
@@ -11,6 +12,20 @@ size_t eg_fmt_uint(char out[EG_FMT_UINT_MAX], unsigned long v);
 
 /* A strict decimal 0..max (digits only, no sign or blanks); 0 also for
  * NULL, an empty string, anything else, or a value above max. */
-unsigned eg_parse_uint(const char *v, unsigned max);
+static inline unsigned eg_parse_uint(const char *v, unsigned max)
+{
+	/* inline: the preload constructor calls it, and its pages are kept few */
+	if (!v || !*v)
+		return 0;
+	uint64_t x = 0;
+	for (; *v; v++) {
+		if (*v < '0' || *v > '9')
+			return 0;
+		x = x * 10 + (uint64_t)(*v - '0');
+		if (x > max)
+			return 0;
+	}
+	return (unsigned)x;
+}
 
 #endif

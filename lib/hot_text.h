@@ -12,6 +12,15 @@
 
 #define EG_HOT_TEXT __attribute__((section(".text.hot.execguard")))
 
+/* Code only the preload constructor runs, apart from the hooks' code: a
+ * process that never execs (most of them) then reads only these pages of
+ * ours. The linker puts .text.startup.* before .text.hot.*, so the two
+ * groups stay contiguous whatever the order of the objects. */
+#define EG_CTOR_TEXT __attribute__((section(".text.startup.execguard")))
+/* A string literal the constructor reads, beside its code */
+#define EG_CTOR_STR(lit) ({ static const char eg_ctor_s_[] \
+	__attribute__((section(".text.startup.execguard.rodata"))) = lit; eg_ctor_s_; })
+
 /* Constants the constructor reads (variable names, the names given to
  * dlsym), kept beside that code instead of in .rodata, which is another
  * mapping: one page fault fewer in every guarded process. */

@@ -7,7 +7,7 @@
 #include "eg_config.h"
 #include "hot_text.h"
 
-EG_HOT_TEXT bool eg_in_build_tree(const char *path)
+EG_CTOR_TEXT bool eg_in_build_tree(const char *path)
 {
 	size_t n = strlen(EG_BUILD_ROOT);
 	while (n > 1 && EG_BUILD_ROOT[n - 1] == '/')
@@ -16,7 +16,7 @@ EG_HOT_TEXT bool eg_in_build_tree(const char *path)
 }
 
 /* Does dir (n bytes) end with "/" rel? Then its first bytes are the prefix. */
-EG_HOT_TEXT static bool strip_suffix(const char *dir, size_t n, const char *rel, size_t *prefix_len)
+EG_CTOR_TEXT static bool strip_suffix(const char *dir, size_t n, const char *rel, size_t *prefix_len)
 {
 	size_t r = strlen(rel);
 	while (r > 0 && rel[r - 1] == '/')
@@ -27,7 +27,7 @@ EG_HOT_TEXT static bool strip_suffix(const char *dir, size_t n, const char *rel,
 	return true;
 }
 
-EG_HOT_TEXT bool eg_install_prefix(const char *self_path, char *out, size_t size)
+EG_CTOR_TEXT bool eg_install_prefix(const char *self_path, char *out, size_t size)
 {
 	if (self_path == NULL || self_path[0] != '/')
 		return false;
@@ -44,7 +44,7 @@ EG_HOT_TEXT bool eg_install_prefix(const char *self_path, char *out, size_t size
 }
 
 /* out = a + "/" + b + "/" + c (empty parts skipped); false if too long. */
-EG_HOT_TEXT static bool join3(char *out, size_t size, const char *a, const char *b, const char *c)
+EG_CTOR_TEXT static bool join3(char *out, size_t size, const char *a, const char *b, const char *c)
 {
 	const char *parts[3] = { a, b, c };
 	size_t n = 0;
@@ -63,7 +63,7 @@ EG_HOT_TEXT static bool join3(char *out, size_t size, const char *a, const char 
 	return true;
 }
 
-EG_HOT_TEXT const char *eg_packs_dir_for(const char *self_path, char *buf, size_t size)
+EG_CTOR_TEXT const char *eg_packs_dir_for(const char *self_path, char *buf, size_t size)
 {
 	char prefix[4096];
 	struct stat st;

@@ -29,7 +29,7 @@ static const char *env_get(char *const *envp, const char *name)
 /* open, fstat, mmap, close: the block's pages are read only when used.
  * Direct system calls: this runs in the constructor of every guarded
  * process, and libc's wrappers would each be a text page to fault in. */
-EG_HOT_TEXT static const void *map_block(const char *path, size_t *size)
+EG_CTOR_TEXT static const void *map_block(const char *path, size_t *size)
 {
 	long fd = eg_sys_open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
@@ -52,7 +52,7 @@ EG_HOT_TEXT static const void *map_block(const char *path, size_t *size)
 	return (const void *)m;
 }
 
-EG_HOT_TEXT const void *eg_policy_map_raw(const char *path, size_t *size)
+EG_CTOR_TEXT const void *eg_policy_map_raw(const char *path, size_t *size)
 {
 	if (path == NULL || path[0] == '\0')
 		return NULL;

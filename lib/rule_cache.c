@@ -22,7 +22,7 @@
 extern char **environ;
 
 /* Value of NAME in envp, NULL if unset or empty (as sources.c). */
-EG_HOT_TEXT static const char *env_get(char *const *envp, const char *name)
+EG_CTOR_TEXT static const char *env_get(char *const *envp, const char *name)
 {
 	size_t n = strlen(name);
 	for (char *const *e = envp ? envp : environ; e && *e; e++)
@@ -31,25 +31,25 @@ EG_HOT_TEXT static const char *env_get(char *const *envp, const char *name)
 	return NULL;
 }
 
-EG_HOT_TEXT const char *eg_rule_cache_system_dir(char *const *envp)
+EG_CTOR_TEXT const char *eg_rule_cache_system_dir(char *const *envp)
 {
 	const char *v = env_get(envp, "EXECGUARD_SYSTEM_CACHE_DIR");
 	return v && v[0] == '/' ? v : EG_SYSTEM_CACHE_DIR;
 }
 
-EG_HOT_TEXT static bool is_rules_name(const char *n)
+EG_CTOR_TEXT static bool is_rules_name(const char *n)
 {
 	size_t l = strlen(n);
 	return n[0] != '.' && l > 6 && strcmp(n + l - 6, ".rules") == 0;
 }
 
 /* Owned by `uid` and writable by nobody else. */
-EG_HOT_TEXT static bool owned_only_by(const struct stat *st, uid_t uid)
+EG_CTOR_TEXT static bool owned_only_by(const struct stat *st, uid_t uid)
 {
 	return st->st_uid == uid && (st->st_mode & (S_IWGRP | S_IWOTH)) == 0;
 }
 
-EG_HOT_TEXT static void ident_from_stat(struct eg_cache_entry *e, const struct stat *st)
+EG_CTOR_TEXT static void ident_from_stat(struct eg_cache_entry *e, const struct stat *st)
 {
 	e->dev = (uint64_t)st->st_dev;
 	e->ino = (uint64_t)st->st_ino;
@@ -63,7 +63,7 @@ EG_HOT_TEXT static void ident_from_stat(struct eg_cache_entry *e, const struct s
 	e->gid = (uint32_t)st->st_gid;
 }
 
-EG_HOT_TEXT static bool ident_same(const struct eg_cache_entry *e, const struct stat *st)
+EG_CTOR_TEXT static bool ident_same(const struct eg_cache_entry *e, const struct stat *st)
 {
 	struct eg_cache_entry now = { 0 };
 	ident_from_stat(&now, st);
@@ -74,7 +74,7 @@ EG_HOT_TEXT static bool ident_same(const struct eg_cache_entry *e, const struct 
 }
 
 /* The cache file's name: which reader, which directories. */
-EG_HOT_TEXT static uint64_t name_hash(uint32_t reader, const char *packs, const char *system,
+EG_CTOR_TEXT static uint64_t name_hash(uint32_t reader, const char *packs, const char *system,
     const char *user)
 {
 	uint64_t h = eg_fnv64(&reader, sizeof reader, 0);
@@ -84,7 +84,7 @@ EG_HOT_TEXT static uint64_t name_hash(uint32_t reader, const char *packs, const 
 }
 
 /* out = dir + "/rules-<hex>.bin"; false if too long. */
-EG_HOT_TEXT static bool cache_path(char *out, size_t size, const char *dir, uint64_t h)
+EG_CTOR_TEXT static bool cache_path(char *out, size_t size, const char *dir, uint64_t h)
 {
 	static const char hex[] = "0123456789abcdef";
 	size_t n = strlen(dir);
@@ -100,7 +100,7 @@ EG_HOT_TEXT static bool cache_path(char *out, size_t size, const char *dir, uint
 }
 
 /* The user's cache directory into out; false if unknown or too long. */
-EG_HOT_TEXT static bool user_cache_dir(char *const *envp, char *out, size_t size)
+EG_CTOR_TEXT static bool user_cache_dir(char *const *envp, char *out, size_t size)
 {
 	const char *cache = env_get(envp, "XDG_CACHE_HOME");
 	const char *home = env_get(envp, "HOME");
@@ -132,7 +132,7 @@ struct linux_dirent64 {
 /* Does the user directory hold no *.rules file (missing counts as empty)?
  * Anything unclear (unreadable, not a directory) is "no": the rule files
  * are then parsed, and their errors reported, as without a cache. */
-EG_HOT_TEXT static bool no_user_rules(const char *dir)
+EG_CTOR_TEXT static bool no_user_rules(const char *dir)
 {
 	struct stat st;
 	if (stat(dir, &st) != 0)
@@ -163,7 +163,7 @@ EG_HOT_TEXT static bool no_user_rules(const char *dir)
 
 /* Can this (non-root) process read the file, or list the directory, by its
  * mode? Supplementary groups are not looked at: such a source is parsed. */
-EG_HOT_TEXT static bool readable(const struct stat *st, bool dir, uid_t uid, gid_t gid)
+EG_CTOR_TEXT static bool readable(const struct stat *st, bool dir, uid_t uid, gid_t gid)
 {
 	mode_t u = dir ? (S_IRUSR | S_IXUSR) : S_IRUSR;
 	mode_t g = dir ? (S_IRGRP | S_IXGRP) : S_IRGRP;
@@ -175,12 +175,12 @@ EG_HOT_TEXT static bool readable(const struct stat *st, bool dir, uid_t uid, gid
 	return (st->st_mode & o) == o;
 }
 
-EG_HOT_TEXT static bool root_only(const struct stat *st)
+EG_CTOR_TEXT static bool root_only(const struct stat *st)
 {
 	return owned_only_by(st, 0);
 }
 
-EG_HOT_TEXT static bool str_in(const struct eg_cache_header *h, uint32_t off)
+EG_CTOR_TEXT static bool str_in(const struct eg_cache_header *h, uint32_t off)
 {
 	return off < h->strings_len;
 }
@@ -195,7 +195,7 @@ struct want {
 
 /* Is the mapped file (size bytes) a sound cache for `w`, whose sources are
  * all unchanged? The reason for "no" in *why. */
-EG_HOT_TEXT static bool cache_ok(const unsigned char *m, size_t size, const struct want *w,
+EG_CTOR_TEXT static bool cache_ok(const unsigned char *m, size_t size, const struct want *w,
     const char *self_path, const char **why)
 {
 	const struct eg_cache_header *h = (const void *)m;
@@ -284,7 +284,7 @@ EG_HOT_TEXT static bool cache_ok(const unsigned char *m, size_t size, const stru
 }
 
 /* Open, check the file's trust, map, check the key, adopt the block. */
-EG_HOT_TEXT static int try_cache(struct eg_policy *p, char *path, const struct want *w,
+EG_CTOR_TEXT static int try_cache(struct eg_policy *p, char *path, const struct want *w,
     const char *self_path, const char **why)
 {
 	uid_t uid = w->system_file ? 0 : w->uid;
@@ -334,7 +334,7 @@ EG_HOT_TEXT static int try_cache(struct eg_policy *p, char *path, const struct w
 	return -1;
 }
 
-EG_HOT_TEXT int eg_rule_cache_load(struct eg_policy *p, const char *self_path, char *const *envp,
+EG_CTOR_TEXT int eg_rule_cache_load(struct eg_policy *p, const char *self_path, char *const *envp,
     struct eg_cache_probe *probe)
 {
 	int saved = errno;

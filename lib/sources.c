@@ -16,7 +16,7 @@
 extern char **environ;
 
 /* Value of NAME in envp, NULL if unset or empty. */
-EG_HOT_TEXT static const char *env_get(char *const *envp, const char *name)
+EG_CTOR_TEXT static const char *env_get(char *const *envp, const char *name)
 {
 	size_t n = strlen(name);
 	for (char *const *e = envp; e && *e; e++)
@@ -46,7 +46,7 @@ static char *home_dir(char *const *envp)
 }
 
 /* Copy a + b into the dirs buffer at *used; NULL if it does not fit. */
-EG_HOT_TEXT static const char *put_dir(struct eg_source_dirs *out, size_t *used, const char *a,
+EG_CTOR_TEXT static const char *put_dir(struct eg_source_dirs *out, size_t *used, const char *a,
     const char *b)
 {
 	size_t la = strlen(a), lb = strlen(b);
@@ -59,7 +59,7 @@ EG_HOT_TEXT static const char *put_dir(struct eg_source_dirs *out, size_t *used,
 	return s;
 }
 
-EG_HOT_TEXT int eg_source_dirs(const char *self_path, char *const *envp, struct eg_source_dirs *out)
+EG_CTOR_TEXT int eg_source_dirs(const char *self_path, char *const *envp, struct eg_source_dirs *out)
 {
 	if (!envp)
 		envp = environ;

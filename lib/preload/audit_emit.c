@@ -1,6 +1,7 @@
 /* Where audit records go. See audit_emit.h. */
 #include "audit_emit.h"
 #include "hot_text.h"
+#include "hot_str.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -17,7 +18,7 @@ struct eg_audit_cfg eg_audit_cfg = {
 	.syslog_socket = EG_SYSLOG_DEFAULT_SOCKET,
 };
 
-EG_HOT_TEXT bool eg_session_id_ok(const char *s)
+EG_CTOR_TEXT bool eg_session_id_ok(const char *s)
 {
 	size_t n = 0;
 	for (; s && s[n]; n++) {
@@ -31,26 +32,35 @@ EG_HOT_TEXT bool eg_session_id_ok(const char *s)
 }
 
 /* An EXECGUARD_ variable: from the library's captured values when there are
- * (a handful, already found), else from envp (every entry). */
-EG_HOT_TEXT static const char *our_var(char *const *envp, const struct eg_env_ours *ours, const char *name)
+ * (a handful, already found), else from envp (every entry). Inline string
+ * code: this runs in the constructor, whose pages are kept few (hot_text.h). */
+EG_CTOR_TEXT static const char *our_var(char *const *envp, const struct eg_env_ours *ours, const char *name)
 {
 	if (!ours)
 		return eg_env_get(envp, name);
-	size_t n = strlen(name);
+	size_t n = eg_hs_len(name);
 	for (size_t i = 0; i < ours->n_vars; i++)
-		if (strncmp(ours->vars[i], name, n) == 0 && ours->vars[i][n] == '=')
+		if (eg_hs_eq_n(ours->vars[i], name, n) && ours->vars[i][n] == '=')
 			return ours->vars[i] + n + 1;
 	return NULL;
+}
+
+/* The settings' part without a policy (the constructor, before the policy
+ * is adopted), inline so that the constructor does not reach the hooks'
+ * pages for it. */
+static inline __attribute__((always_inline)) void apply_no_policy(struct eg_audit_cfg *c)
+{
+	c->syslog = c->system_wide;
+	c->syslog_probe = !c->system_wide && c->ours;
+	c->execs = false;
+	c->alert = NULL;
 }
 
 EG_HOT_TEXT void eg_audit_apply_settings(const struct eg_policy *p)
 {
 	struct eg_audit_cfg *c = &eg_audit_cfg;
-	if (p == NULL) { /* the constructor, before the policy is adopted */
-		c->syslog = c->system_wide;
-		c->syslog_probe = !c->system_wide && c->ours;
-		c->execs = false;
-		c->alert = NULL;
+	if (p == NULL) {
+		apply_no_policy(c);
 		return;
 	}
 	c->syslog = eg_policy_setting_bool(p, "syslog", c->system_wide);
@@ -60,22 +70,28 @@ EG_HOT_TEXT void eg_audit_apply_settings(const struct eg_policy *p)
 	c->alert = (alert && *alert) ? alert : NULL;
 }
 
-EG_HOT_TEXT void eg_audit_configure(const struct eg_policy *p, char *const *envp, bool system_wide,
+EG_CTOR_TEXT void eg_audit_configure(const struct eg_policy *p, char *const *envp, bool system_wide,
     const struct eg_env_ours *ours)
 {
 	struct eg_audit_cfg *c = &eg_audit_cfg;
 	memset(c, 0, sizeof *c);
 	c->system_wide = system_wide;
 	c->ours = ours;
-	eg_audit_apply_settings(p);
-	c->in_alert = our_var(envp, ours, EG_HOT_STR(EG_IN_ALERT_VAR)) != NULL;
-	const char *sess = our_var(envp, ours, EG_HOT_STR(EG_SESSION_VAR));
+	if (p)
+		eg_audit_apply_settings(p);
+	else
+		apply_no_policy(c);
+	c->in_alert = our_var(envp, ours, EG_CTOR_STR(EG_IN_ALERT_VAR)) != NULL;
+	const char *sess = our_var(envp, ours, EG_CTOR_STR(EG_SESSION_VAR));
 	if (eg_session_id_ok(sess))
-		strcpy(c->session, sess);
-	const char *sock = our_var(envp, ours, EG_HOT_STR(EG_SYSLOG_SOCKET_VAR));
-	if (!sock || !*sock || strlen(sock) >= sizeof c->syslog_socket)
-		sock = EG_HOT_STR(EG_SYSLOG_DEFAULT_SOCKET);
-	strcpy(c->syslog_socket, sock);
+		eg_hs_copy(c->session, sess, eg_hs_len(sess) + 1);
+	const char *sock = our_var(envp, ours, EG_CTOR_STR(EG_SYSLOG_SOCKET_VAR));
+	size_t n = sock ? eg_hs_len(sock) : 0;
+	if (n == 0 || n >= sizeof c->syslog_socket) {
+		sock = EG_CTOR_STR(EG_SYSLOG_DEFAULT_SOCKET);
+		n = sizeof EG_SYSLOG_DEFAULT_SOCKET - 1;
+	}
+	eg_hs_copy(c->syslog_socket, sock, n + 1);
 }
 
 /* ------------------------------------------------------ reported once */

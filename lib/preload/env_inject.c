@@ -11,29 +11,33 @@
 
 #define LDP "LD_PRELOAD="
 #define LDP_LEN (sizeof LDP - 1)
-#define EGP "EXECGUARD_"
-#define EGP_LEN (sizeof EGP - 1)
 #define TIMEOUT_NAME "EXECGUARD_PROMPT_TIMEOUT"
 
-EG_HOT_TEXT static bool is_ours_var(const char *e)
+/* These three are inlined into both the constructor's code and the hooks',
+ * which sit in different sections (hot_text.h): compared with immediates,
+ * so no string of either sits in the other's pages. */
+#define EG_INLINE static inline __attribute__((always_inline))
+
+EG_INLINE bool is_ours_var(const char *e)
 {
-	return eg_hs_eq_n(e, EG_HOT_STR(EGP), EGP_LEN);
+	return e[0] == 'E' && e[1] == 'X' && e[2] == 'E' && e[3] == 'C' && e[4] == 'G' &&
+	    e[5] == 'U' && e[6] == 'A' && e[7] == 'R' && e[8] == 'D' && e[9] == '_';
 }
 
 /* Length of the name part of NAME=value (whole string if no '='). */
-EG_HOT_TEXT static size_t name_len(const char *e)
+EG_INLINE size_t name_len(const char *e)
 {
 	const char *eq = eg_hs_chr(e, '=');
 	return eq ? (size_t)(eq - e) : eg_hs_len(e);
 }
 
-EG_HOT_TEXT static bool same_name(const char *a, const char *b)
+EG_INLINE bool same_name(const char *a, const char *b)
 {
 	size_t n = name_len(a);
 	return n == name_len(b) && eg_hs_eq_n(a, b, n);
 }
 
-EG_HOT_TEXT void eg_env_ours_capture(struct eg_env_ours *o, char *const *envp, const char *self_path,
+EG_CTOR_TEXT void eg_env_ours_capture(struct eg_env_ours *o, char *const *envp, const char *self_path,
     const char *preload_entry, size_t entry_len, unsigned default_timeout)
 {
 	o->preload_entry = NULL;
@@ -54,7 +58,7 @@ EG_HOT_TEXT void eg_env_ours_capture(struct eg_env_ours *o, char *const *envp, c
 		KEEP(o->preload_entry, preload_entry, entry_len);
 	for (size_t i = 0; envp && envp[i]; i++) {
 		const char *e = envp[i];
-		if (!is_ours_var(e) || !eg_hs_chr(e, '=') || same_name(e, EG_HOT_STR(EG_APPROVED_VAR "=")))
+		if (!is_ours_var(e) || !eg_hs_chr(e, '=') || same_name(e, EG_CTOR_STR(EG_APPROVED_VAR "=")))
 			continue; /* the popen approval is for this process only */
 		bool dup = false;
 		for (size_t j = 0; j < o->n_vars; j++)
@@ -71,7 +75,7 @@ EG_HOT_TEXT void eg_env_ours_capture(struct eg_env_ours *o, char *const *envp, c
 		if (!copy)
 			break;
 		o->vars[o->n_vars++] = copy;
-		if (same_name(e, EG_HOT_STR(TIMEOUT_NAME "="))) {
+		if (same_name(e, EG_CTOR_STR(TIMEOUT_NAME "="))) {
 			unsigned t = eg_parse_uint(eg_hs_chr(e, '=') + 1, EG_TIMEOUT_MAX);
 			if (t)
 				o->prompt_timeout = t;

@@ -40,6 +40,7 @@
 #include "hot_text.h"
 #include "hot_str.h"
 #include "errno_fast.h"
+#include "policy_block.h"
 
 extern char **environ;
 
@@ -60,7 +61,7 @@ static struct {
 } capture;
 
 /* a (la bytes) then b (lb bytes), NUL-terminated */
-EG_HOT_TEXT static const char *capture_keep2(const char *a, size_t la, const char *b, size_t lb)
+EG_CTOR_TEXT static const char *capture_keep2(const char *a, size_t la, const char *b, size_t lb)
 {
 	if (la + lb >= sizeof capture.text - capture.used)
 		return NULL;
@@ -72,7 +73,7 @@ EG_HOT_TEXT static const char *capture_keep2(const char *a, size_t la, const cha
 	return d;
 }
 
-EG_HOT_TEXT const char *eg_capture_keep(const char *s, size_t n)
+EG_CTOR_TEXT const char *eg_capture_keep(const char *s, size_t n)
 {
 	return capture_keep2(s, n, "", 0);
 }
@@ -91,20 +92,20 @@ EG_HOT_TEXT const char *eg_env_get(char *const *envp, const char *name)
 /* If e is "NAME=value" (name given with its '='), the first such entry
  * sets *slot to the value. */
 #define SCAN_TAKE(e, slot, name) do { \
-		if (*(slot) == NULL && eg_hs_prefix((e), EG_HOT_STR(name))) \
+		if (*(slot) == NULL && eg_hs_prefix((e), EG_CTOR_STR(name))) \
 			*(slot) = (e) + sizeof name - 1; \
 	} while (0)
 
 /* One pass, most entries rejected by their first byte: this runs in every
  * guarded process. */
-EG_HOT_TEXT void eg_env_scan(char *const *envp, struct eg_env_scan *v)
+EG_CTOR_TEXT void eg_env_scan(char *const *envp, struct eg_env_scan *v)
 {
 	*v = (struct eg_env_scan){ 0 };
 	for (size_t i = 0; envp && envp[i]; i++) {
 		const char *e = envp[i];
 		switch (e[0]) {
 		case 'E':
-			if (!eg_hs_prefix(e, EG_HOT_STR("EXECGUARD_")))
+			if (!eg_hs_prefix(e, EG_CTOR_STR("EXECGUARD_")))
 				break;
 			SCAN_TAKE(e, &v->policy, "EXECGUARD_POLICY=");
 			SCAN_TAKE(e, &v->strict, "EXECGUARD_STRICT=");
@@ -132,43 +133,43 @@ EG_HOT_TEXT void eg_env_scan(char *const *envp, struct eg_env_scan *v)
 }
 
 /* a + b kept, if shorter than `limit` bytes in all; else "" */
-__attribute__((noinline, noclone)) EG_HOT_TEXT static const char *keep_joined(const char *a, const char *b, size_t limit)
+__attribute__((noinline, noclone)) EG_CTOR_TEXT static const char *keep_joined(const char *a, const char *b, size_t limit)
 {
 	size_t la = eg_hs_len(a), lb = eg_hs_len(b);
 	if (la + lb == 0 || la + lb >= limit)
-		return EG_HOT_STR("");
+		return EG_CTOR_STR("");
 	const char *k = capture_keep2(a, la, b, lb);
-	return k ? k : EG_HOT_STR("");
+	return k ? k : EG_CTOR_STR("");
 }
 
-EG_HOT_TEXT void eg_guard_config_from_scan(const struct eg_env_scan *v)
+EG_CTOR_TEXT void eg_guard_config_from_scan(const struct eg_env_scan *v)
 {
 	unsigned t = eg_parse_uint(v->prompt_timeout, EG_TIMEOUT_MAX);
 	eg_guard_cfg.prompt_timeout = t ? t : EG_GUARD_DEFAULT_TIMEOUT;
 
 	if (v->audit_log && *v->audit_log)
-		eg_guard_cfg.audit_path = keep_joined(v->audit_log, EG_HOT_STR(""), EG_GUARD_PATH_MAX);
+		eg_guard_cfg.audit_path = keep_joined(v->audit_log, EG_CTOR_STR(""), EG_GUARD_PATH_MAX);
 	else if (v->state_home && v->state_home[0] == '/')
-		eg_guard_cfg.audit_path = keep_joined(v->state_home, EG_HOT_STR("/execguard/audit.jsonl"),
+		eg_guard_cfg.audit_path = keep_joined(v->state_home, EG_CTOR_STR("/execguard/audit.jsonl"),
 		    EG_GUARD_PATH_MAX);
 	else if (v->home && v->home[0] == '/')
 		eg_guard_cfg.audit_path = keep_joined(v->home,
-		    EG_HOT_STR("/.local/state/execguard/audit.jsonl"),
+		    EG_CTOR_STR("/.local/state/execguard/audit.jsonl"),
 		    EG_GUARD_PATH_MAX);
 	else
-		eg_guard_cfg.audit_path = EG_HOT_STR("");
+		eg_guard_cfg.audit_path = EG_CTOR_STR("");
 
-	eg_guard_cfg.session = keep_joined(v->session ? v->session : EG_HOT_STR(""), EG_HOT_STR(""), EG_GUARD_SESSION_MAX + 1);
-	eg_guard_cfg.broker = keep_joined(v->broker ? v->broker : EG_HOT_STR(""), EG_HOT_STR(""), EG_GUARD_PATH_MAX + 32);
+	eg_guard_cfg.session = keep_joined(v->session ? v->session : EG_CTOR_STR(""), EG_CTOR_STR(""), EG_GUARD_SESSION_MAX + 1);
+	eg_guard_cfg.broker = keep_joined(v->broker ? v->broker : EG_CTOR_STR(""), EG_CTOR_STR(""), EG_GUARD_PATH_MAX + 32);
 	eg_guard_cfg.runtime_dir = keep_joined(
-	    v->runtime_dir && v->runtime_dir[0] == '/' ? v->runtime_dir : EG_HOT_STR(""), EG_HOT_STR(""), EG_GUARD_PATH_MAX);
+	    v->runtime_dir && v->runtime_dir[0] == '/' ? v->runtime_dir : EG_CTOR_STR(""), EG_CTOR_STR(""), EG_GUARD_PATH_MAX);
 
 	/* "A=1<US>B=2" -> "A=1\0B=2\0\0" (US = 0x1f, so the value is one
 	 * line); too long: none (the approver then
 	 * gets nothing of the desktop, and a dialog approver says no) */
 	const char *ae = v->approver_env;
 	eg_guard_cfg.approver_env_set = ae != NULL;
-	eg_guard_cfg.approver_env = EG_HOT_STR("");
+	eg_guard_cfg.approver_env = EG_CTOR_STR("");
 	size_t n = ae ? eg_hs_len(ae) : 0;
 	if (ae && n <= EG_GUARD_APPROVER_ENV_MAX) {
 		char *dst = (char *)eg_capture_keep(ae, n + 1); /* the text, then two NULs */
@@ -611,9 +612,19 @@ EG_HOT_TEXT enum eg_guard_verdict eg_guard_decide(const struct eg_guard_req *req
 	if (eg_guard_cfg.strict_supervised)
 		return EG_GUARD_GO; /* the supervisor decides this exec itself */
 	int *err = eg_errno_loc(), saved = *err;
-	if (req->pre_fail == EG_FAIL_NONE && eg_guard_cfg.policy) {
+	const struct eg_policy *p = __atomic_load_n(&eg_guard_cfg.policy, __ATOMIC_ACQUIRE);
+	struct eg_policy peeked;
+	if (p == NULL && eg_guard_cfg.deferred_peek) {
+		if (eg_guard_cfg.deferred_peek(&peeked)) {
+			p = &peeked;
+		} else {
+			eg_guard_cfg.deferred_adopt();
+			p = __atomic_load_n(&eg_guard_cfg.policy, __ATOMIC_ACQUIRE);
+		}
+	}
+	if (req->pre_fail == EG_FAIL_NONE && p) {
 		const char *argv0 = (req->argv && req->argv[0]) ? req->argv[0] : "";
-		if (!eg_check_may_apply(eg_guard_cfg.policy, argv0, req->exe_path)) {
+		if (!eg_check_may_apply(p, argv0, req->exe_path)) {
 			if (__builtin_expect(eg_audit_cfg.execs, 0)) {
 				audit_exec(req, NULL);
 				*err = saved;
@@ -621,6 +632,8 @@ EG_HOT_TEXT enum eg_guard_verdict eg_guard_decide(const struct eg_guard_req *req
 			return EG_GUARD_GO;
 		}
 	}
+	if (p == &peeked)
+		eg_guard_cfg.deferred_adopt(); /* what follows reads eg_guard_cfg.policy */
 	enum eg_guard_verdict v = decide_slow(req);
 	if (v != EG_GUARD_NOEXEC)
 		*err = saved;

@@ -175,7 +175,7 @@ __attribute__((noinline)) EG_HOT_TEXT static int guarded_exec_resolving(const st
 
 EG_HOT_TEXT static int guarded_exec(const struct call *c)
 {
-	eg_preload_ensure_init();
+	eg_preload_ensure_ctor();
 	/* The common case, execve of a path that is not a symlink, without the
 	 * path buffers: in a fork child each stack page the hook reaches is a
 	 * page fault. lstat made directly leaves errno alone. */
@@ -195,31 +195,31 @@ EG_HOT_TEXT static int guarded_exec(const struct call *c)
 	return guarded_exec_resolving(c);
 }
 
-EG_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
+EG_EXPORT EG_HOT_TEXT int execve(const char *path, char *const argv[], char *const envp[])
 {
 	struct call c = { .kind = K_EXECVE, .path = path, .argv = argv, .envp = envp };
 	return guarded_exec(&c);
 }
 
-EG_EXPORT int execv(const char *path, char *const argv[])
+EG_EXPORT EG_HOT_TEXT int execv(const char *path, char *const argv[])
 {
 	struct call c = { .kind = K_EXECVE, .path = path, .argv = argv, .envp = environ };
 	return guarded_exec(&c);
 }
 
-EG_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
+EG_EXPORT EG_HOT_TEXT int execvpe(const char *file, char *const argv[], char *const envp[])
 {
 	struct call c = { .kind = K_EXECVPE, .path = file, .argv = argv, .envp = envp };
 	return guarded_exec(&c);
 }
 
-EG_EXPORT int execvp(const char *file, char *const argv[])
+EG_EXPORT EG_HOT_TEXT int execvp(const char *file, char *const argv[])
 {
 	struct call c = { .kind = K_EXECVPE, .path = file, .argv = argv, .envp = environ };
 	return guarded_exec(&c);
 }
 
-EG_EXPORT int execveat(int dirfd, const char *path, char *const argv[], char *const envp[],
+EG_EXPORT EG_HOT_TEXT int execveat(int dirfd, const char *path, char *const argv[], char *const envp[],
     int flags)
 {
 	struct call c = { .kind = K_EXECVEAT, .path = path, .fd = dirfd, .flags = flags,
@@ -227,7 +227,7 @@ EG_EXPORT int execveat(int dirfd, const char *path, char *const argv[], char *co
 	return guarded_exec(&c);
 }
 
-EG_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
+EG_EXPORT EG_HOT_TEXT int fexecve(int fd, char *const argv[], char *const envp[])
 {
 	struct call c = { .kind = K_FEXECVE, .fd = fd, .argv = argv, .envp = envp };
 	return guarded_exec(&c);

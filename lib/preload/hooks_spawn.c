@@ -80,16 +80,16 @@ EG_HOT_TEXT static int guarded_spawn(bool use_path, bool compat, pid_t *pid, con
 	return real(pid, path, fa, attr, argv, env);
 }
 
-EG_EXPORT int eg_posix_spawn_2_15(pid_t *pid, const char *path,
+EG_EXPORT EG_HOT_TEXT int eg_posix_spawn_2_15(pid_t *pid, const char *path,
     const posix_spawn_file_actions_t *fa, const posix_spawnattr_t *attr, char *const argv[],
     char *const envp[]);
-EG_EXPORT int eg_posix_spawn_2_2_5(pid_t *pid, const char *path,
+EG_EXPORT EG_HOT_TEXT int eg_posix_spawn_2_2_5(pid_t *pid, const char *path,
     const posix_spawn_file_actions_t *fa, const posix_spawnattr_t *attr, char *const argv[],
     char *const envp[]);
-EG_EXPORT int eg_posix_spawnp_2_15(pid_t *pid, const char *file,
+EG_EXPORT EG_HOT_TEXT int eg_posix_spawnp_2_15(pid_t *pid, const char *file,
     const posix_spawn_file_actions_t *fa, const posix_spawnattr_t *attr, char *const argv[],
     char *const envp[]);
-EG_EXPORT int eg_posix_spawnp_2_2_5(pid_t *pid, const char *file,
+EG_EXPORT EG_HOT_TEXT int eg_posix_spawnp_2_2_5(pid_t *pid, const char *file,
     const posix_spawn_file_actions_t *fa, const posix_spawnattr_t *attr, char *const argv[],
     char *const envp[]);
 
@@ -98,28 +98,28 @@ __asm__(".symver eg_posix_spawn_2_2_5, posix_spawn@GLIBC_2.2.5");
 __asm__(".symver eg_posix_spawnp_2_15, posix_spawnp@@GLIBC_2.15");
 __asm__(".symver eg_posix_spawnp_2_2_5, posix_spawnp@GLIBC_2.2.5");
 
-EG_EXPORT int eg_posix_spawn_2_15(pid_t *pid, const char *path,
+EG_EXPORT EG_HOT_TEXT int eg_posix_spawn_2_15(pid_t *pid, const char *path,
     const posix_spawn_file_actions_t *fa, const posix_spawnattr_t *attr, char *const argv[],
     char *const envp[])
 {
 	return guarded_spawn(false, false, pid, path, fa, attr, argv, envp);
 }
 
-EG_EXPORT int eg_posix_spawn_2_2_5(pid_t *pid, const char *path,
+EG_EXPORT EG_HOT_TEXT int eg_posix_spawn_2_2_5(pid_t *pid, const char *path,
     const posix_spawn_file_actions_t *fa, const posix_spawnattr_t *attr, char *const argv[],
     char *const envp[])
 {
 	return guarded_spawn(false, true, pid, path, fa, attr, argv, envp);
 }
 
-EG_EXPORT int eg_posix_spawnp_2_15(pid_t *pid, const char *file,
+EG_EXPORT EG_HOT_TEXT int eg_posix_spawnp_2_15(pid_t *pid, const char *file,
     const posix_spawn_file_actions_t *fa, const posix_spawnattr_t *attr, char *const argv[],
     char *const envp[])
 {
 	return guarded_spawn(true, false, pid, file, fa, attr, argv, envp);
 }
 
-EG_EXPORT int eg_posix_spawnp_2_2_5(pid_t *pid, const char *file,
+EG_EXPORT EG_HOT_TEXT int eg_posix_spawnp_2_2_5(pid_t *pid, const char *file,
     const posix_spawn_file_actions_t *fa, const posix_spawnattr_t *attr, char *const argv[],
     char *const envp[])
 {

@@ -32,12 +32,12 @@ struct obj {
 /* The loader rebases some dynamic entries in place (DT_SYMTAB, DT_STRTAB,
  * DT_GNU_HASH, DT_VERSYM) and not others (DT_VERDEF), and none in the vDSO:
  * an address below the object's base is still an offset. */
-EG_HOT_TEXT static const void *dyn_ptr(const struct obj *o, ElfW(Addr) v)
+EG_CTOR_TEXT static const void *dyn_ptr(const struct obj *o, ElfW(Addr) v)
 {
 	return (const void *)(v < o->base ? o->base + v : v);
 }
 
-EG_HOT_TEXT static bool obj_read(const struct link_map *m, struct obj *o)
+EG_CTOR_TEXT static bool obj_read(const struct link_map *m, struct obj *o)
 {
 	*o = (struct obj){ .base = m->l_addr };
 	if (m->l_ld == NULL)
@@ -56,7 +56,7 @@ EG_HOT_TEXT static bool obj_read(const struct link_map *m, struct obj *o)
 }
 
 /* The name of version index `ndx` in o, or NULL. */
-EG_HOT_TEXT static const char *version_name(const struct obj *o, unsigned ndx)
+EG_CTOR_TEXT static const char *version_name(const struct obj *o, unsigned ndx)
 {
 	const ElfW(Verdef) *vd = o->verdef;
 	for (unsigned guard = 0; vd && guard < 1024; guard++) {
@@ -74,7 +74,7 @@ EG_HOT_TEXT static const char *version_name(const struct obj *o, unsigned ndx)
 /* Does symbol i of o have the version asked for? version NULL: the
  * default one (what an unversioned dlsym binds), else that name, hidden
  * (non-default) versions included, as dlvsym. */
-EG_HOT_TEXT static bool version_ok(const struct obj *o, uint32_t i, const char *version)
+EG_CTOR_TEXT static bool version_ok(const struct obj *o, uint32_t i, const char *version)
 {
 	if (o->versym == NULL)
 		return version == NULL;
@@ -86,7 +86,7 @@ EG_HOT_TEXT static bool version_ok(const struct obj *o, uint32_t i, const char *
 }
 
 /* name@version defined in o (a function, not an IFUNC resolver), or NULL. */
-EG_HOT_TEXT static void *obj_lookup(const struct obj *o, const char *name, const char *version)
+EG_CTOR_TEXT static void *obj_lookup(const struct obj *o, const char *name, const char *version)
 {
 	uint32_t h = 5381;
 	for (const unsigned char *c = (const unsigned char *)name; *c; c++)
@@ -122,7 +122,7 @@ EG_HOT_TEXT static void *obj_lookup(const struct obj *o, const char *name, const
 
 /* name@version in the first object from m on that defines it; NULL also
  * when an object on the way cannot be read (dlsym's business then). */
-EG_HOT_TEXT static void *lookup_from(const struct link_map *m, const char *name, const char *version)
+EG_CTOR_TEXT static void *lookup_from(const struct link_map *m, const char *name, const char *version)
 {
 	for (; m; m = m->l_next) {
 		struct obj o;
@@ -135,12 +135,12 @@ EG_HOT_TEXT static void *lookup_from(const struct link_map *m, const char *name,
 	return NULL;
 }
 
-EG_HOT_TEXT void *eg_next_sym(const struct link_map *self, const char *name, const char *version)
+EG_CTOR_TEXT void *eg_next_sym(const struct link_map *self, const char *name, const char *version)
 {
 	return self ? lookup_from(self->l_next, name, version) : NULL;
 }
 
-EG_HOT_TEXT void *eg_scope_sym(const struct link_map *any, const char *name)
+EG_CTOR_TEXT void *eg_scope_sym(const struct link_map *any, const char *name)
 {
 	if (any == NULL)
 		return NULL;

@@ -38,6 +38,9 @@ extern EG_HIDDEN struct eg_env_ours eg_ours;
 /* Run the constructor now if it has not run yet (a hook called from an
  * earlier constructor). Idempotent. */
 EG_HIDDEN void eg_preload_ensure_init(void);
+/* Only the constructor: the policy file stays unadopted (the exec hooks'
+ * fast path peeks at it instead, guard.h). */
+EG_HIDDEN void eg_preload_ensure_ctor(void);
 
 /*
  * The environment to pass: the caller's envp, or a copy on the caller's

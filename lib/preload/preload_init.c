@@ -38,6 +38,7 @@
 #include "policy_block.h"
 #include "preload.h"
 #include "hot_text.h"
+#include "hot_str.h"
 #include "next_sym.h"
 #include "preload_list.h"
 #include "errno_fast.h"
@@ -74,39 +75,49 @@ EG_HOT EG_HIDDEN struct {
 EG_HOT EG_HIDDEN struct eg_real eg_real;
 EG_HOT EG_HIDDEN struct eg_env_ours eg_ours;
 
+/* A relative name made absolute (the realpath buffer off the hot frame). */
+__attribute__((noinline)) static const char *self_path_resolved(const char *name)
+{
+	char buf[PATH_MAX];
+	const char *kept = realpath(name, buf) ? eg_capture_keep(buf, strlen(buf)) : NULL;
+	return kept ? kept : "";
+}
+
 /* This library's entry in the loader's list (find_self_path). */
 EG_HIDDEN const struct link_map *eg_self_map;
 
-/* The next definition after us: read from the symbol tables (next_sym.h),
- * dlsym only when that cannot tell. */
-EG_HOT_TEXT static void *real_sym(const char *name)
+/* When the symbol tables cannot tell (next_sym.h): out of line, so the
+ * constructor's common path stays small. */
+__attribute__((noinline)) static void *real_sym_dl(const char *name, const char *version)
 {
-	void *p = eg_next_sym(eg_self_map, name, NULL);
+	void *p = version ? dlvsym(RTLD_NEXT, name, version) : NULL;
 	return p ? p : dlsym(RTLD_NEXT, name);
 }
 
-EG_HOT_TEXT static void *real_vsym(const char *name, const char *version)
-{
-	void *p = eg_next_sym(eg_self_map, name, version);
-	if (p == NULL)
-		p = dlvsym(RTLD_NEXT, name, version);
-	return p ? p : real_sym(name);
-}
+/* eg_real's slots in order: each name, then its version ("" the default,
+ * as dlsym; else as dlvsym, falling back to the default as before). */
+#define REAL_NAMES \
+	"execve\0\0" "execveat\0\0" "fexecve\0\0" "execvpe\0\0" \
+	"posix_spawn\0GLIBC_2.15\0" "posix_spawn\0GLIBC_2.2.5\0" \
+	"posix_spawnp\0GLIBC_2.15\0" "posix_spawnp\0GLIBC_2.2.5\0" \
+	"system\0\0" "popen\0\0" "wordexp\0\0"
+#define REAL_SLOTS (sizeof(struct eg_real) / sizeof(void *))
+_Static_assert(sizeof(struct eg_real) == 11 * sizeof(void *), "REAL_NAMES lists every slot of eg_real");
 
-EG_HOT_TEXT static void resolve_real(void)
+/* The next definition after us of every function we wrap: read from the
+ * symbol tables (next_sym.h), dlsym only when they cannot tell. */
+EG_CTOR_TEXT static void resolve_real(void)
 {
-	eg_real.execve = (int (*)(const char *, char *const[], char *const[]))real_sym(EG_HOT_STR("execve"));
-	eg_real.execveat = (int (*)(int, const char *, char *const[], char *const[], int))real_sym(
-	    EG_HOT_STR("execveat"));
-	eg_real.fexecve = (int (*)(int, char *const[], char *const[]))real_sym(EG_HOT_STR("fexecve"));
-	eg_real.execvpe = (int (*)(const char *, char *const[], char *const[]))real_sym(EG_HOT_STR("execvpe"));
-	eg_real.posix_spawn = (eg_posix_spawn_fn)real_vsym(EG_HOT_STR("posix_spawn"), EG_HOT_STR("GLIBC_2.15"));
-	eg_real.posix_spawn_compat = (eg_posix_spawn_fn)real_vsym(EG_HOT_STR("posix_spawn"), EG_HOT_STR("GLIBC_2.2.5"));
-	eg_real.posix_spawnp = (eg_posix_spawn_fn)real_vsym(EG_HOT_STR("posix_spawnp"), EG_HOT_STR("GLIBC_2.15"));
-	eg_real.posix_spawnp_compat = (eg_posix_spawn_fn)real_vsym(EG_HOT_STR("posix_spawnp"), EG_HOT_STR("GLIBC_2.2.5"));
-	eg_real.system = (int (*)(const char *))real_sym(EG_HOT_STR("system"));
-	eg_real.popen = (FILE * (*)(const char *, const char *)) real_sym(EG_HOT_STR("popen"));
-	eg_real.wordexp = (int (*)(const char *, wordexp_t *, int))real_sym(EG_HOT_STR("wordexp"));
+	const char *n = EG_CTOR_STR(REAL_NAMES);
+	void *slot[REAL_SLOTS];
+	for (size_t k = 0; k < REAL_SLOTS; k++) {
+		const char *v = n + eg_hs_len(n) + 1;
+		slot[k] = eg_next_sym(eg_self_map, n, *v ? v : NULL);
+		if (slot[k] == NULL)
+			slot[k] = real_sym_dl(n, *v ? v : NULL);
+		n = v + eg_hs_len(v) + 1;
+	}
+	eg_hs_copy((char *)&eg_real, (const char *)slot, sizeof slot);
 }
 
 /* Our path with symlinks resolved (NULL until needed): computed only when
@@ -141,7 +152,7 @@ __attribute__((noinline)) static bool token_resolves_to_self(const char *t, size
 }
 
 /* Is the LD_PRELOAD-style token t (n bytes) this library? */
-EG_HOT_TEXT static bool token_matches(const char *t, size_t n, const char *self_base)
+EG_CTOR_TEXT static bool token_matches(const char *t, size_t n, const char *self_base)
 {
 	if (n == 0 || n >= PATH_MAX)
 		return false;
@@ -149,8 +160,8 @@ EG_HOT_TEXT static bool token_matches(const char *t, size_t n, const char *self_
 	for (size_t i = 0; i < n && !slash; i++)
 		slash = t[i] == '/';
 	if (!slash) /* a bare name ld.so searched for */
-		return strlen(self_base) == n && memcmp(t, self_base, n) == 0;
-	if (strlen(eg_load.self_path) == n && memcmp(t, eg_load.self_path, n) == 0)
+		return eg_hs_len(self_base) == n && eg_hs_eq_n(t, self_base, n);
+	if (eg_hs_len(eg_load.self_path) == n && eg_hs_eq_n(t, eg_load.self_path, n))
 		return true;
 	return token_resolves_to_self(t, n);
 }
@@ -158,7 +169,7 @@ EG_HOT_TEXT static bool token_matches(const char *t, size_t n, const char *self_
 /* Find our entry in a list of paths separated by blanks or colons (the
  * LD_PRELOAD value or /etc/ld.so.preload): its start in the list and its
  * length, or NULL. */
-EG_HOT_TEXT static const char *find_entry(const char *list, const char *self_base, size_t *len)
+EG_CTOR_TEXT static const char *find_entry(const char *list, const char *self_base, size_t *len)
 {
 	const char *v = list, *t;
 	size_t n;
@@ -187,7 +198,7 @@ __attribute__((noinline)) static bool in_ld_so_preload(const char *self_base)
 }
 
 /* No snprintf: this also runs on the hook path (load_deferred). */
-static void set_load_error(const char *a, const char *b, const char *c)
+__attribute__((noinline)) static void set_load_error(const char *a, const char *b, const char *c)
 {
 	char *e = eg_guard_cfg.load_error;
 	size_t size = sizeof eg_guard_cfg.load_error;
@@ -216,6 +227,9 @@ EG_HOT_TEXT static void apply_settings(const struct eg_policy *p)
 		eg_guard_cfg.prompt_timeout = eg_ours.prompt_timeout = st;
 	eg_audit_apply_settings(p);
 }
+
+static bool deferred_peek(struct eg_policy *out);
+static void deferred_adopt(void);
 
 __attribute__((noinline)) static void load_deferred(void)
 {
@@ -250,30 +264,11 @@ __attribute__((noinline)) static void load_deferred(void)
 	__atomic_store_n(&eg_load.policy_state, POLICY_DONE, __ATOMIC_RELEASE);
 }
 
-EG_HOT_TEXT static void load_policy(const struct eg_env_scan *v)
+/* Without EXECGUARD_POLICY (a bare LD_PRELOAD, /etc/ld.so.preload): the
+ * compiled rule cache, else the rule files. Out of the constructor's own
+ * pages (hot_text.h), which stay those of `execguard run`'s processes. */
+__attribute__((noinline)) static void load_policy_files(void)
 {
-	/* eg_guard_cfg is zero: policy NULL, load_error "" */
-	eg_guard_cfg.load_fail = EG_FAIL_NO_POLICY;
-
-	if (eg_ours.overflow) {
-		set_load_error("too many or too long EXECGUARD_ variables in the environment", NULL,
-		    NULL);
-		return;
-	}
-	const char *pol = v->policy;
-	if (pol && *pol) {
-		/* The captured copy: the same (first) occurrence of the variable. */
-		for (size_t i = 0; i < eg_ours.n_vars && !eg_load.deferred_path; i++)
-			if (strncmp(eg_ours.vars[i], EG_HOT_STR("EXECGUARD_POLICY="), 17) == 0)
-				eg_load.deferred_path = eg_ours.vars[i] + 17;
-		if (!eg_load.deferred_path) {
-			set_load_error("EXECGUARD_POLICY could not be kept", NULL, NULL);
-			return;
-		}
-		/* load_fail stays EG_FAIL_NO_POLICY until the policy is mapped */
-		__atomic_store_n(&eg_load.policy_state, POLICY_DEFERRED, __ATOMIC_RELEASE);
-		return;
-	}
 	/* A compiled rule cache that is fresh and trusted (rule_cache.h):
 	 * stat calls and one open+mmap, no parsing, no allocation. */
 	if (eg_load.self_path[0]) {
@@ -304,13 +299,40 @@ EG_HOT_TEXT static void load_policy(const struct eg_env_scan *v)
 	eg_diags_free(&d);
 }
 
+EG_CTOR_TEXT static void load_policy(const struct eg_env_scan *v)
+{
+	/* eg_guard_cfg is zero: policy NULL, load_error "" */
+	eg_guard_cfg.load_fail = EG_FAIL_NO_POLICY;
+
+	if (eg_ours.overflow) {
+		set_load_error("too many or too long EXECGUARD_ variables in the environment", NULL,
+		    NULL);
+		return;
+	}
+	const char *pol = v->policy;
+	if (pol && *pol) {
+		/* The captured copy: the same (first) occurrence of the variable. */
+		for (size_t i = 0; i < eg_ours.n_vars && !eg_load.deferred_path; i++)
+			if (eg_hs_prefix(eg_ours.vars[i], EG_CTOR_STR("EXECGUARD_POLICY=")))
+				eg_load.deferred_path = eg_ours.vars[i] + 17;
+		if (!eg_load.deferred_path) {
+			set_load_error("EXECGUARD_POLICY could not be kept", NULL, NULL);
+			return;
+		}
+		/* load_fail stays EG_FAIL_NO_POLICY until the policy is mapped */
+		__atomic_store_n(&eg_load.policy_state, POLICY_DEFERRED, __ATOMIC_RELEASE);
+		return;
+	}
+	load_policy_files();
+}
+
 /*
  * Are we the shell our popen started after the human said yes in the
  * caller? The marker must name our parent, and our own argv must be
  * `sh -c COMMAND` with the approved command's hash (read from
  * /proc/self/cmdline, only when the marker is there at all).
  */
-EG_HOT_TEXT static bool approved_by_parent(const char *v)
+static bool approved_by_parent(const char *v)
 {
 	if (v == NULL)
 		return false;
@@ -371,26 +393,43 @@ static bool strict_supervised(const char *v)
 	return v != NULL && strcmp(v, "1") == 0 && eg_strict_ping();
 }
 
+/* This library's entry in the loader's list, found by its dynamic section
+ * (the loader's own record of where it put us): the list head is in
+ * _r_debug, which the loader keeps for debuggers. Unlike dladdr1, no lock,
+ * no search of our symbol table, and no page of libc's code, in every
+ * guarded process. NULL when not in the list (a dlmopen namespace). */
+extern ElfW(Dyn) _DYNAMIC[] __attribute__((visibility("hidden")));
+
+EG_CTOR_TEXT static struct link_map *self_map_listed(void)
+{
+	for (struct link_map *m = _r_debug.r_map; m; m = m->l_next)
+		if (m->l_ld == _DYNAMIC)
+			return m;
+	return NULL;
+}
+
 /* Our own path, absolute, as the loader knows it; "" if unknown. Sets
  * eg_self_map. Out of line: Dl_info and the realpath buffer stay off init's
  * frame. */
-__attribute__((noinline)) EG_HOT_TEXT static const char *find_self_path(void)
+__attribute__((noinline)) EG_CTOR_TEXT static const char *find_self_path(void)
 {
-	Dl_info info;
-	struct link_map *map = NULL;
-	if (!dladdr1((void *)&eg_load.init_state, &info, (void **)&map, RTLD_DL_LINKMAP))
-		return "";
+	struct link_map *map = self_map_listed();
+	const char *name = map ? map->l_name : NULL;
+	if (map == NULL) {
+		Dl_info info;
+		if (!dladdr1((void *)&eg_load.init_state, &info, (void **)&map, RTLD_DL_LINKMAP))
+			return "";
+		name = info.dli_fname;
+	}
 	eg_self_map = map;
-	if (!info.dli_fname || !info.dli_fname[0])
+	if (!name || !name[0])
 		return "";
-	if (info.dli_fname[0] == '/')
-		return info.dli_fname;
-	char buf[PATH_MAX];
-	const char *kept = realpath(info.dli_fname, buf) ? eg_capture_keep(buf, strlen(buf)) : NULL;
-	return kept ? kept : "";
+	if (name[0] == '/')
+		return name;
+	return self_path_resolved(name);
 }
 
-EG_HOT_TEXT static void init(void)
+EG_CTOR_TEXT static void init(void)
 {
 	int saved = errno;
 	eg_load.init_state = 1;
@@ -415,10 +454,10 @@ EG_HOT_TEXT static void init(void)
 		const char *e = v.ld_preload ? find_entry(v.ld_preload, self_base, &entry_len) : NULL;
 		if (e) {
 			preload_entry = e[0] == '/' ? e : eg_load.self_path;
-			entry_len = e[0] == '/' ? entry_len : strlen(eg_load.self_path);
+			entry_len = e[0] == '/' ? entry_len : eg_hs_len(eg_load.self_path);
 		} else if (!in_ld_so_preload(self_base)) {
 			preload_entry = eg_load.self_path;
-			entry_len = strlen(eg_load.self_path);
+			entry_len = eg_hs_len(eg_load.self_path);
 		}
 	}
 	eg_guard_config_from_scan(&v);
@@ -434,8 +473,11 @@ EG_HOT_TEXT static void init(void)
 		 * file then, and would refuse even harmless commands); checked and
 		 * adopted on the first hook call, so a process that never execs
 		 * reads none of its pages. */
-		if (eg_load.policy_state == POLICY_DEFERRED)
+		if (eg_load.policy_state == POLICY_DEFERRED) {
 			eg_load.raw = eg_policy_map_raw(eg_load.deferred_path, &eg_load.raw_size);
+			eg_guard_cfg.deferred_peek = deferred_peek;
+			eg_guard_cfg.deferred_adopt = deferred_adopt;
+		}
 		eg_guard_cfg.approved_by_parent = approved_by_parent(v.approved);
 	} else {
 		eg_guard_cfg.load_fail = EG_FAIL_NO_POLICY;
@@ -454,15 +496,38 @@ EG_HOT_TEXT static void init(void)
 	errno = saved;
 }
 
-EG_HOT_TEXT EG_HIDDEN void eg_preload_ensure_init(void)
+/* eg_guard_cfg.deferred_peek: the mapped block checked into *out, if it
+ * has no settings (with none, adopting it would change nothing but the
+ * policy pointer: apply_settings would set what the constructor set). */
+EG_HOT_TEXT static bool deferred_peek(struct eg_policy *out)
+{
+	if (__atomic_load_n(&eg_load.policy_state, __ATOMIC_ACQUIRE) != POLICY_DEFERRED ||
+	    eg_load.raw == NULL ||
+	    eg_policy_init_block(out, eg_load.raw, eg_load.raw_size, false) != 0)
+		return false;
+	return out->h->n_settings == 0;
+}
+
+/* eg_guard_cfg.deferred_adopt */
+EG_HOT_TEXT static void deferred_adopt(void)
+{
+	if (__builtin_expect(__atomic_load_n(&eg_load.policy_state, __ATOMIC_ACQUIRE) == POLICY_DEFERRED, 0))
+		load_deferred();
+}
+
+EG_HOT_TEXT EG_HIDDEN void eg_preload_ensure_ctor(void)
 {
 	if (__builtin_expect(__atomic_load_n(&eg_load.init_state, __ATOMIC_ACQUIRE) != 2, 0)) {
 		if (eg_load.init_state != 0)
 			return; /* init is running (a hook called from inside it) */
 		init();
 	}
-	if (__builtin_expect(__atomic_load_n(&eg_load.policy_state, __ATOMIC_ACQUIRE) == POLICY_DEFERRED, 0))
-		load_deferred();
+}
+
+EG_HOT_TEXT EG_HIDDEN void eg_preload_ensure_init(void)
+{
+	eg_preload_ensure_ctor();
+	deferred_adopt();
 }
 
 __attribute__((constructor)) static void eg_preload_ctor(void)
