@@ -411,6 +411,18 @@ static void report_loops(const struct setup *s, long n, int rounds)
 				int c = (k + r) % N_CFG; /* rotate the order every round */
 				run_loop(s, c, modes[m], n, &wall[m][c][r], &cpu[m][c][r], &flt[m][c][r]);
 			}
+	/* Each round's ratio to (b) in that round, whose loops ran minutes
+	 * apart at most: the machine's speed drifts more than that between
+	 * rounds on a VM. */
+	double pair_med[2][N_CFG];
+	double *pr = calloc((size_t)rounds, sizeof(double));
+	for (int m = 0; m < 2; m++)
+		for (int c = 0; c < N_CFG; c++) {
+			for (int r = 0; r < rounds; r++)
+				pr[r] = cpu[m][c][r] / cpu[m][CFG_EMPTY][r];
+			pair_med[m][c] = median(pr, (size_t)rounds);
+		}
+	free(pr);
 	double wall_med[2][N_CFG], cpu_med[2][N_CFG], flt_med[2][N_CFG];
 	for (int m = 0; m < 2; m++)
 		for (int c = 0; c < N_CFG; c++) {
@@ -425,6 +437,14 @@ static void report_loops(const struct setup *s, long n, int rounds)
 	print_loop_table("wall clock", wall_med);
 	print_loop_table("CPU time (user+system, the loop and its children; less disturbed by load)",
 	    cpu_med);
+	printf("   CPU time, paired: the median over rounds of each round's ratio to (b)\n");
+	printf("   %-34s %21s   %21s\n", "", "posix_spawn", "fork+execv");
+	for (int c = 0; c < N_CFG; c++) {
+		printf("   %-34s", cfg_label[c]);
+		for (int m = 0; m < 2; m++)
+			printf(" %21.3f  ", pair_med[m][c]);
+		printf("\n");
+	}
 	/* Deterministic where the times are not: on a VM a page fault costs
 	 * 10-25 us, so this is most of what (c) and (d) add. */
 	printf("   minor page faults per child (the loop and its children), and added to (b)\n");

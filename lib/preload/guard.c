@@ -41,6 +41,7 @@
 #include "hot_str.h"
 #include "errno_fast.h"
 #include "policy_block.h"
+#include "sys_direct.h"
 
 extern char **environ;
 
@@ -52,24 +53,54 @@ struct eg_guard_config eg_guard_cfg;
 long eg_errno_off; /* errno_fast.h */
 
 /* Storage for the strings eg_guard_cfg and the preload library's captured
- * environment point to, filled front to back: only the bytes used are ever
- * touched. Large enough for every value at its longest, kept a few times
- * (the CLI fills the configuration more than once). */
+ * environment point to, filled front to back and never freed. The head is
+ * small enough that the library's writable data stays within the one page
+ * the loader writes anyway (no page of .bss mapped apart, no page fault in
+ * every process); what does not fit (long paths, a large approver
+ * environment, the CLI filling the configuration more than once) goes to
+ * an area mapped when first needed, large enough for every value at its
+ * longest, a few times over. */
+#define CAPTURE_HEAD 1024u
+#define CAPTURE_MORE 65536u
 static struct {
-	size_t used;
-	char text[65536];
+	size_t used, more_used;
+	char *more;
+	char head[CAPTURE_HEAD];
 } capture;
+
+/* n bytes of capture storage; NULL when all is used */
+EG_CTOR_TEXT static char *capture_room(size_t n)
+{
+	if (n <= sizeof capture.head - capture.used) {
+		char *d = capture.head + capture.used;
+		capture.used += n;
+		return d;
+	}
+	if (capture.more == NULL) {
+		long m = eg_sys_mmap(NULL, CAPTURE_MORE, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (m < 0 && m >= -4095)
+			return NULL;
+		capture.more = (char *)m;
+	}
+	if (n > CAPTURE_MORE - capture.more_used)
+		return NULL;
+	char *d = capture.more + capture.more_used;
+	capture.more_used += n;
+	return d;
+}
 
 /* a (la bytes) then b (lb bytes), NUL-terminated */
 EG_CTOR_TEXT static const char *capture_keep2(const char *a, size_t la, const char *b, size_t lb)
 {
-	if (la + lb >= sizeof capture.text - capture.used)
+	if (la + lb >= CAPTURE_MORE)
 		return NULL;
-	char *d = capture.text + capture.used;
+	char *d = capture_room(la + lb + 1);
+	if (d == NULL)
+		return NULL;
 	eg_hs_copy(d, a, la);
 	eg_hs_copy(d + la, b, lb);
 	d[la + lb] = '\0';
-	capture.used += la + lb + 1;
 	return d;
 }
 

@@ -10,14 +10,21 @@
  * lock, safe in a vfork child) and then calls it. The GOT stays read-only:
  * the pointers live in .bss, written once.
  *
- * Kept as ordinary imports: the allocator and everything that returns or
- * takes its memory, the variadic printf family, errno, environ, the ctype
- * tables, the stack protector, syscall(2), and the dl* functions the
- * constructor itself calls.
+ * The allocator is bound the same way: the lookup finds the definition the
+ * loader would bind (a malloc of the program's own, or of a library
+ * preloaded before us, comes first), so memory from libc functions and
+ * from these stubs is the same allocator's. The variadic functions go
+ * through their va_list forms.
+ *
+ * Kept as ordinary imports: errno, environ and _r_debug (the constructor
+ * reads them), and the stack protector's failure call.
  */
 #undef _FORTIFY_SOURCE /* these are the out-of-line definitions */
+#include <ctype.h>
 #include <dirent.h>
 #include <dlfcn.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
@@ -50,6 +57,15 @@ static void *lazy_sym(const char *name)
 	return p;
 }
 
+/* For the dl* functions themselves: no dlsym to fall back on. */
+static void *lazy_sym_dl(const char *name)
+{
+	void *p = eg_scope_sym(eg_self_map, name);
+	if (p == NULL)
+		__builtin_trap();
+	return p;
+}
+
 /* The body of a stub: resolve once (a race resolves twice, to the same
  * address), then call. */
 #define LAZY_CALL(name, ...)                                                   \
@@ -63,7 +79,85 @@ static void *lazy_sym(const char *name)
 		return ((__typeof__(&name))f_)(__VA_ARGS__);                   \
 	} while (0)
 
+#define LAZY_CALL_DL(name, ...)                                                \
+	do {                                                                   \
+		static void *fn_;                                              \
+		void *f_ = __atomic_load_n(&fn_, __ATOMIC_RELAXED);            \
+		if (f_ == NULL) {                                              \
+			f_ = lazy_sym_dl(#name);                               \
+			__atomic_store_n(&fn_, f_, __ATOMIC_RELAXED);          \
+		}                                                              \
+		return ((__typeof__(&name))f_)(__VA_ARGS__);                   \
+	} while (0)
+
 #define EG_LAZY __attribute__((visibility("hidden")))
+
+/* the allocator, and what returns its memory */
+EG_LAZY void *malloc(size_t n) { LAZY_CALL(malloc, n); }
+EG_LAZY void *calloc(size_t n, size_t size) { LAZY_CALL(calloc, n, size); }
+EG_LAZY void *realloc(void *p, size_t n) { LAZY_CALL(realloc, p, n); }
+EG_LAZY void free(void *p) { LAZY_CALL(free, p); }
+EG_LAZY char *strdup(const char *s) { LAZY_CALL(strdup, s); }
+EG_LAZY char *strndup(const char *s, size_t n) { LAZY_CALL(strndup, s, n); }
+EG_LAZY char *realpath(const char *path, char *resolved) { LAZY_CALL(realpath, path, resolved); }
+
+/* the printf family (messages, the audit record, the load error) */
+EG_LAZY int vsnprintf(char *s, size_t n, const char *fmt, va_list ap) { LAZY_CALL(vsnprintf, s, n, fmt, ap); }
+EG_LAZY int vasprintf(char **out, const char *fmt, va_list ap) { LAZY_CALL(vasprintf, out, fmt, ap); }
+EG_LAZY int snprintf(char *s, size_t n, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int r = vsnprintf(s, n, fmt, ap);
+	va_end(ap);
+	return r;
+}
+EG_LAZY int asprintf(char **out, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int r = vasprintf(out, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+/* ctype (PCRE2's pattern compiler, the rule parser) */
+EG_LAZY const unsigned short **__ctype_b_loc(void) { LAZY_CALL(__ctype_b_loc); }
+EG_LAZY const int32_t **__ctype_tolower_loc(void) { LAZY_CALL(__ctype_tolower_loc); }
+
+/* system calls without a wrapper: syscall(2) takes up to six arguments
+ * after the number, and passes on six whatever the caller gave, as here */
+EG_LAZY long syscall(long nr, ...)
+{
+	va_list ap;
+	va_start(ap, nr);
+	long a = va_arg(ap, long), b = va_arg(ap, long), c = va_arg(ap, long);
+	long d = va_arg(ap, long), e = va_arg(ap, long), f = va_arg(ap, long);
+	va_end(ap);
+	LAZY_CALL(syscall, nr, a, b, c, d, e, f);
+}
+EG_LAZY void _exit(int status)
+{
+	static void *fn_;
+	void *f = __atomic_load_n(&fn_, __ATOMIC_RELAXED);
+	if (f == NULL) {
+		f = lazy_sym("_exit");
+		__atomic_store_n(&fn_, f, __ATOMIC_RELAXED);
+	}
+	((void (*)(int))f)(status);
+	__builtin_unreachable();
+}
+
+/* the loader's own functions, for the fallbacks of next_sym.h */
+EG_LAZY int dladdr1(const void *addr, Dl_info *info, void **extra, int flags)
+{
+	LAZY_CALL_DL(dladdr1, addr, info, extra, flags);
+}
+EG_LAZY void *dlsym(void *handle, const char *name) { LAZY_CALL_DL(dlsym, handle, name); }
+EG_LAZY void *dlvsym(void *handle, const char *name, const char *version)
+{
+	LAZY_CALL_DL(dlvsym, handle, name, version);
+}
 
 /* the terminal (the question) */
 EG_LAZY int tcgetattr(int fd, struct termios *t) { LAZY_CALL(tcgetattr, fd, t); }

@@ -1,0 +1,143 @@
+#!/usr/bin/env python3
+"""A fork child's exec, under `execguard run`.
+
+The policy file is mapped by the library's constructor and adopted on the
+first decision that needs it. An exec that no rule names checks the block
+on the stack instead (guard.h, deferred_peek): in a fork child, which execs
+at once, adopting it would copy one of the library's pages on write for
+nothing. This test looks at that through /proc/self/smaps: the pages of the
+library that the child has written (Private_Dirty of its writable mappings)
+do not grow across such an exec. With a setting in the rules the block is
+adopted as before, and they do grow: the measure can see a write.
+
+Decisions stay the same either way: a fake `terraform destroy` is refused
+in the fork child (no terminal to ask on), before and after a harmless exec.
+Only fakes run; the fake records that it was called.
+"""
+import os
+import subprocess
+import sys
+import tempfile
+
+EXECGUARD = os.environ["EG_EXECGUARD"]
+
+failures = 0
+
+
+def check(ok, what):
+    global failures
+    print(("ok   " if ok else "FAIL ") + what)
+    if not ok:
+        failures += 1
+
+
+# Runs under `execguard run`: forks; the child measures, execs, measures.
+CHILD = r'''
+import os, re, sys
+fake, out = sys.argv[1], sys.argv[2]
+# the library as loaded (its path on the command line would be a command
+# that names the guard's files, which a rule asks about)
+with open("/proc/self/maps") as f:
+    lib = next(l.split()[5] for l in f if l.rstrip().endswith("/libexecguard.so"))
+
+def written_kib():
+    """Private_Dirty of the library's writable mappings and of the
+    anonymous mapping right after them (the rest of its .bss)."""
+    total, seen, take, after_lib = 0, 0, False, False
+    with open("/proc/self/smaps") as f:
+        for line in f:
+            parts = line.split()
+            if re.match(r"[0-9a-f]+-[0-9a-f]+ ", line):
+                path = parts[5] if len(parts) > 5 else ""
+                writable = "w" in parts[1]
+                take = writable and (path == lib or (path == "" and after_lib))
+                seen += take
+                after_lib = path == lib
+            elif take and parts[0] == "Private_Dirty:":
+                total += int(parts[1])
+    return total, seen
+
+def attempt(argv0, path):
+    try:
+        os.execv(path, [argv0])
+    except OSError as e:
+        return e.errno
+    return 0
+
+pid = os.fork()
+if pid == 0:
+    before, seen = written_kib()
+    missing = attempt("eg-no-such-program", "/nonexistent/eg-no-such-program")
+    after, _ = written_kib()
+    refused = 0
+    try:
+        os.execv(fake, ["terraform", "destroy"])
+    except OSError as e:
+        refused = e.errno
+    with open(out, "w") as f:
+        f.write("%d %d %d %d %d\n" % (before, after, missing, refused, seen))
+    os._exit(0)
+os.waitpid(pid, 0)
+'''
+
+
+def run_case(tmp, name, rules_text):
+    cfg = os.path.join(tmp, name, "cfg")
+    os.makedirs(os.path.join(cfg, "execguard"))
+    if rules_text:
+        with open(os.path.join(cfg, "execguard", "local.rules"), "w") as f:
+            f.write(rules_text)
+    fake_dir = os.path.join(tmp, name, "bin")
+    os.makedirs(fake_dir)
+    marker = os.path.join(tmp, name, "fake-ran")
+    fake = os.path.join(fake_dir, "terraform")
+    with open(fake, "w") as f:
+        f.write("#!/bin/sh\necho \"$@\" >> '%s'\n" % marker)
+    os.chmod(fake, 0o755)
+    out = os.path.join(tmp, name, "result")
+    child = os.path.join(tmp, name, "child.py")
+    with open(child, "w") as f:
+        f.write(CHILD)
+    env = {
+        "PATH": fake_dir + ":/usr/bin:/bin",
+        "HOME": tmp,
+        "XDG_CONFIG_HOME": cfg,
+        "XDG_STATE_HOME": os.path.join(tmp, name, "state"),
+        "XDG_CACHE_HOME": os.path.join(tmp, name, "cache"),
+    }
+    r = subprocess.run([EXECGUARD, "run", "--", sys.executable, child, fake, out],
+                       env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                       timeout=60)
+    check(r.returncode == 0, "%s: execguard run exits 0 (%d: %s)" % (name, r.returncode,
+                                                                    r.stderr.strip()[-300:]))
+    check(not os.path.exists(marker), "%s: the fake terraform never ran" % name)
+    try:
+        with open(out) as f:
+            before, after, missing, refused, seen = (int(x) for x in f.read().split())
+    except (OSError, ValueError):
+        check(False, "%s: the fork child reported" % name)
+        return None
+    check(missing == 2, "%s: a missing program fails with ENOENT as without the guard (%d)"
+          % (name, missing))
+    check(refused == 13, "%s: terraform destroy is refused with EACCES in the fork child (%d)"
+          % (name, refused))
+    check(seen >= 1, "%s: the library's writable mappings are found in smaps (%d)" % (name, seen))
+    return after - before
+
+
+def main():
+    with tempfile.TemporaryDirectory(prefix="eg-forkchild-") as tmp:
+        grown = run_case(tmp, "packs", None)
+        if grown is not None:
+            check(grown == 0, "packs only: an exec no rule names writes no page of the library "
+                  "in the fork child (+%d KiB)" % grown)
+        grown = run_case(tmp, "settings", "set prompt-timeout 60\n")
+        if grown is not None:
+            check(grown > 0, "with a setting: the policy is adopted, which writes a page "
+                  "(+%d KiB): the measure sees writes" % grown)
+    print("%d failure(s)" % failures)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
