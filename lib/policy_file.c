@@ -28,10 +28,12 @@ static const char *env_get(char *const *envp, const char *name)
 
 /* open, fstat, mmap, close: the block's pages are read only when used.
  * Direct system calls: this runs in the constructor of every guarded
- * process, and libc's wrappers would each be a text page to fault in. */
-EG_CTOR_TEXT static const void *map_block(const char *path, size_t *size)
+ * process, and libc's wrappers would each be a text page to fault in.
+ * *err: the open's errno, 0 if it opened. */
+EG_CTOR_TEXT static const void *map_block_err(const char *path, size_t *size, int *err)
 {
 	long fd = eg_sys_open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	*err = fd < 0 ? (int)-fd : 0;
 	if (fd < 0)
 		return NULL;
 	struct stat st;
@@ -44,22 +46,33 @@ EG_CTOR_TEXT static const void *map_block(const char *path, size_t *size)
 	eg_sys_close((int)fd);
 	if (m < 0 && m > -4096)
 		return NULL;
-	/* No fault-around: a process reads a handful of the block's pages
-	 * (policy_block.h), and each fault would otherwise map up to 64 KiB
-	 * (more with large folios) of it into the process's resident set. */
-	(void)eg_sys_madvise((void *)m, (size_t)st.st_size, MADV_RANDOM);
 	*size = (size_t)st.st_size;
 	return (const void *)m;
 }
 
-EG_CTOR_TEXT const void *eg_policy_map_raw(const char *path, size_t *size)
+void eg_policy_map_advise(const void *base, size_t size)
 {
+	/* No fault-around: a process reads a handful of the block's pages
+	 * (policy_block.h), and each fault would otherwise map up to 64 KiB
+	 * (more with large folios) of it into the process's resident set. */
+	(void)eg_sys_madvise((void *)base, size, MADV_RANDOM);
+}
+
+static const void *map_block(const char *path, size_t *size)
+{
+	int err;
+	const void *m = map_block_err(path, size, &err);
+	if (m)
+		eg_policy_map_advise(m, *size);
+	return m;
+}
+
+EG_CTOR_TEXT const void *eg_policy_map_raw(const char *path, size_t *size, int *open_errno)
+{
+	*open_errno = 0;
 	if (path == NULL || path[0] == '\0')
 		return NULL;
-	int saved = errno;
-	const void *m = map_block(path, size);
-	errno = saved;
-	return m;
+	return map_block_err(path, size, open_errno); /* errno untouched: direct calls */
 }
 
 int eg_policy_map_file_into(struct eg_policy *p, const char *path)

@@ -40,7 +40,6 @@
 #include "hot_text.h"
 #include "hot_str.h"
 #include "errno_fast.h"
-#include "policy_block.h"
 #include "sys_direct.h"
 
 extern char **environ;
@@ -644,15 +643,6 @@ EG_HOT_TEXT enum eg_guard_verdict eg_guard_decide(const struct eg_guard_req *req
 		return EG_GUARD_GO; /* the supervisor decides this exec itself */
 	int *err = eg_errno_loc(), saved = *err;
 	const struct eg_policy *p = __atomic_load_n(&eg_guard_cfg.policy, __ATOMIC_ACQUIRE);
-	struct eg_policy peeked;
-	if (p == NULL && eg_guard_cfg.deferred_peek) {
-		if (eg_guard_cfg.deferred_peek(&peeked)) {
-			p = &peeked;
-		} else {
-			eg_guard_cfg.deferred_adopt();
-			p = __atomic_load_n(&eg_guard_cfg.policy, __ATOMIC_ACQUIRE);
-		}
-	}
 	if (req->pre_fail == EG_FAIL_NONE && p) {
 		const char *argv0 = (req->argv && req->argv[0]) ? req->argv[0] : "";
 		if (!eg_check_may_apply(p, argv0, req->exe_path)) {
@@ -663,8 +653,6 @@ EG_HOT_TEXT enum eg_guard_verdict eg_guard_decide(const struct eg_guard_req *req
 			return EG_GUARD_GO;
 		}
 	}
-	if (p == &peeked)
-		eg_guard_cfg.deferred_adopt(); /* what follows reads eg_guard_cfg.policy */
 	enum eg_guard_verdict v = decide_slow(req);
 	if (v != EG_GUARD_NOEXEC)
 		*err = saved;

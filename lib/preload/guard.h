@@ -26,8 +26,6 @@
  * field: every page written there is a page fault in every guarded process.
  * They are "" when unset, and never NULL once eg_guard_config_from_env (or
  * eg_guard_config_from_scan) has run. */
-struct eg_policy;
-
 struct eg_guard_config {
 	const struct eg_policy *policy; /* NULL: every exec is refused (fail closed) */
 	enum eg_fail load_fail;         /* EG_FAIL_NO_POLICY when policy is NULL */
@@ -58,14 +56,6 @@ struct eg_guard_config {
 	 * agent that points DISPLAY at a screen of its own later does not move
 	 * the approver's dialog there. approver_env_set false: none recorded. */
 	const char *approver_env;
-	/* The preload library's policy file, mapped by its constructor and not
-	 * yet adopted (preload_init.c); NULL in the CLI. peek checks it into the
-	 * caller's storage without writing anything shared, when the block is
-	 * all a decision needs (no settings): in a fork child, which execs at
-	 * once, publishing it would copy a page on write for nothing. adopt
-	 * publishes it (once; what the slow path and the approval need). */
-	bool (*deferred_peek)(struct eg_policy *out);
-	void (*deferred_adopt)(void);
 	/* why the policy could not be loaded ("" if none); last: written only
 	 * when loading fails */
 	char load_error[512];

@@ -175,7 +175,7 @@ __attribute__((noinline)) EG_HOT_TEXT static int guarded_exec_resolving(const st
 
 EG_HOT_TEXT static int guarded_exec(const struct call *c)
 {
-	eg_preload_ensure_ctor();
+	eg_preload_ensure_init();
 	/* The common case, execve of a path that is not a symlink, without the
 	 * path buffers: in a fork child each stack page the hook reaches is a
 	 * page fault. lstat made directly leaves errno alone. */

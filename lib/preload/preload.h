@@ -30,6 +30,7 @@ struct eg_real {
 	int (*system)(const char *);
 	FILE *(*popen)(const char *, const char *);
 	int (*wordexp)(const char *, wordexp_t *, int);
+	pid_t (*fork)(void);
 };
 
 extern EG_HIDDEN struct eg_real eg_real;
@@ -38,9 +39,6 @@ extern EG_HIDDEN struct eg_env_ours eg_ours;
 /* Run the constructor now if it has not run yet (a hook called from an
  * earlier constructor). Idempotent. */
 EG_HIDDEN void eg_preload_ensure_init(void);
-/* Only the constructor: the policy file stays unadopted (the exec hooks'
- * fast path peeks at it instead, guard.h). */
-EG_HIDDEN void eg_preload_ensure_ctor(void);
 
 /*
  * The environment to pass: the caller's envp, or a copy on the caller's

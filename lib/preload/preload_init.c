@@ -29,7 +29,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "audit_emit.h"
@@ -44,6 +46,7 @@
 #include "errno_fast.h"
 #include "rule_cache.h"
 #include "strict_ping.h"
+#include "sys_direct.h"
 
 extern char **environ;
 
@@ -63,10 +66,15 @@ EG_HOT EG_HIDDEN struct {
 	unsigned slots_used; /* __atomic */
 	bool timeout_from_env;
 	const char *deferred_path;
-	/* EXECGUARD_POLICY's file, mapped by the constructor but not read:
-	 * the first hook checks and adopts it (load_deferred) */
-	const void *raw;
-	size_t raw_size;
+	/* EXECGUARD_POLICY's file, mapped when first needed (policy_mapped):
+	 * by the first hook that decides, or by fork, before the children */
+	const struct policy_map *map; /* __atomic; NULL until mapped */
+	int map_errno;                /* the open's errno, when it failed */
+	unsigned maps_used;           /* __atomic */
+	struct policy_map {
+		const void *base;
+		size_t size;
+	} maps[POLICY_SLOTS];
 	/* Our own path, absolute ("" if unknown): the loader's own copy of
 	 * the name (dladdr), which lives as long as we are loaded. */
 	const char *self_path;
@@ -100,9 +108,9 @@ __attribute__((noinline)) static void *real_sym_dl(const char *name, const char 
 	"execve\0\0" "execveat\0\0" "fexecve\0\0" "execvpe\0\0" \
 	"posix_spawn\0GLIBC_2.15\0" "posix_spawn\0GLIBC_2.2.5\0" \
 	"posix_spawnp\0GLIBC_2.15\0" "posix_spawnp\0GLIBC_2.2.5\0" \
-	"system\0\0" "popen\0\0" "wordexp\0\0"
+	"system\0\0" "popen\0\0" "wordexp\0\0" "fork\0\0"
 #define REAL_SLOTS (sizeof(struct eg_real) / sizeof(void *))
-_Static_assert(sizeof(struct eg_real) == 11 * sizeof(void *), "REAL_NAMES lists every slot of eg_real");
+_Static_assert(sizeof(struct eg_real) == 12 * sizeof(void *), "REAL_NAMES lists every slot of eg_real");
 
 /* The next definition after us of every function we wrap: read from the
  * symbol tables (next_sym.h), dlsym only when they cannot tell. */
@@ -228,25 +236,89 @@ EG_HOT_TEXT static void apply_settings(const struct eg_policy *p)
 	eg_audit_apply_settings(p);
 }
 
-static bool deferred_peek(struct eg_policy *out);
-static void deferred_adopt(void);
+/*
+ * The policy file is mapped by the constructor, while a descriptor is sure
+ * to be free (a process that has used up its descriptors by its first exec
+ * could not open it then, and would refuse even harmless commands), and
+ * checked, advised and adopted when first needed (load_deferred): a process
+ * that never execs reads none of its pages. Should the constructor's
+ * mapping have failed, the first hook tries again. Lock-free, like
+ * load_deferred: racers (threads, a signal handler, a vfork child, whose
+ * writes the parent sees) each map a copy into a slot of their own and
+ * publish it with a compare-and-swap; a loser unmaps its copy.
+ */
+/* A process whose descriptors are used up (EMFILE) when it maps the policy
+ * after all: the soft limit is raised by one for the open, then put back
+ * (the descriptor is closed by then). Direct system calls, like the
+ * mapping itself. */
+static const void *map_with_spare_descriptor(size_t *size, int *err)
+{
+	struct rlimit lim, more;
+	if (eg_sys4(SYS_prlimit64, 0, RLIMIT_NOFILE, 0, (long)&lim) != 0 || lim.rlim_cur >= lim.rlim_max)
+		return NULL;
+	more = lim;
+	more.rlim_cur++;
+	if (eg_sys4(SYS_prlimit64, 0, RLIMIT_NOFILE, (long)&more, 0) != 0)
+		return NULL;
+	const void *base = eg_policy_map_raw(eg_load.deferred_path, size, err);
+	(void)eg_sys4(SYS_prlimit64, 0, RLIMIT_NOFILE, (long)&lim, 0);
+	return base;
+}
+
+__attribute__((noinline)) EG_CTOR_TEXT static const struct policy_map *map_policy_now(void)
+{
+	size_t size = 0;
+	int err = 0;
+	const void *base = eg_policy_map_raw(eg_load.deferred_path, &size, &err);
+	if (base == NULL && err == EMFILE)
+		base = map_with_spare_descriptor(&size, &err);
+	if (base == NULL) {
+		eg_load.map_errno = err;
+		return NULL;
+	}
+	unsigned k = __atomic_fetch_add(&eg_load.maps_used, 1, __ATOMIC_RELAXED);
+	const struct policy_map *expected = NULL;
+	if (k < POLICY_SLOTS) {
+		eg_load.maps[k] = (struct policy_map){ .base = base, .size = size };
+		if (__atomic_compare_exchange_n(&eg_load.map, &expected, &eg_load.maps[k], false,
+		    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+			return &eg_load.maps[k];
+	} else {
+		expected = __atomic_load_n(&eg_load.map, __ATOMIC_ACQUIRE);
+	}
+	eg_sys_munmap(base, size); /* someone else's copy won */
+	return expected;
+}
+
+EG_HOT_TEXT static const struct policy_map *policy_mapped(void)
+{
+	const struct policy_map *m = __atomic_load_n(&eg_load.map, __ATOMIC_ACQUIRE);
+	return m ? m : map_policy_now();
+}
 
 __attribute__((noinline)) static void load_deferred(void)
 {
 	unsigned k = __atomic_fetch_add(&eg_load.slots_used, 1, __ATOMIC_RELAXED);
 	struct eg_policy *p = NULL;
 	/* the mapping is shared by every slot and kept for the process's life */
-	if (eg_load.raw == NULL)
+	const struct policy_map *m = policy_mapped();
+	if (m == NULL)
 		p = NULL;
 	else if (k < POLICY_SLOTS)
-		p = eg_policy_init_block(&eg_load.slot[k], eg_load.raw, eg_load.raw_size, false) == 0
+		p = eg_policy_init_block(&eg_load.slot[k], m->base, m->size, false) == 0
 		    ? &eg_load.slot[k] : NULL;
 	else
-		p = eg_policy_from_block(eg_load.raw, eg_load.raw_size, false); /* a page of its own */
+		p = eg_policy_from_block(m->base, m->size, false); /* a page of its own */
+	if (p != NULL && k == 0)
+		eg_policy_map_advise(m->base, m->size);
 	if (p == NULL) {
 		int saved = errno;
-		set_load_error("the policy file EXECGUARD_POLICY=", eg_load.deferred_path,
-		    " is missing or damaged; the user must restart `execguard run`");
+		if (m == NULL && (eg_load.map_errno == EMFILE || eg_load.map_errno == ENFILE))
+			set_load_error("the policy file EXECGUARD_POLICY=", eg_load.deferred_path,
+			    " could not be opened: this process has no file descriptor left");
+		else
+			set_load_error("the policy file EXECGUARD_POLICY=", eg_load.deferred_path,
+			    " is missing or damaged; the user must restart `execguard run`");
 		errno = saved;
 		__atomic_store_n(&eg_load.policy_state, POLICY_DONE, __ATOMIC_RELEASE);
 		return;
@@ -468,16 +540,8 @@ EG_CTOR_TEXT static void init(void)
 	eg_guard_cfg.strict_supervised = strict_supervised(v.strict);
 	if (!eg_guard_cfg.strict_supervised) { /* the supervisor has the rules */
 		load_policy(&v);
-		/* Mapped now, while a descriptor is sure to be free (a process that
-		 * has used up its descriptors by its first exec could not open the
-		 * file then, and would refuse even harmless commands); checked and
-		 * adopted on the first hook call, so a process that never execs
-		 * reads none of its pages. */
-		if (eg_load.policy_state == POLICY_DEFERRED) {
-			eg_load.raw = eg_policy_map_raw(eg_load.deferred_path, &eg_load.raw_size);
-			eg_guard_cfg.deferred_peek = deferred_peek;
-			eg_guard_cfg.deferred_adopt = deferred_adopt;
-		}
+		if (eg_load.policy_state == POLICY_DEFERRED)
+			(void)map_policy_now();
 		eg_guard_cfg.approved_by_parent = approved_by_parent(v.approved);
 	} else {
 		eg_guard_cfg.load_fail = EG_FAIL_NO_POLICY;
@@ -496,26 +560,7 @@ EG_CTOR_TEXT static void init(void)
 	errno = saved;
 }
 
-/* eg_guard_cfg.deferred_peek: the mapped block checked into *out, if it
- * has no settings (with none, adopting it would change nothing but the
- * policy pointer: apply_settings would set what the constructor set). */
-EG_HOT_TEXT static bool deferred_peek(struct eg_policy *out)
-{
-	if (__atomic_load_n(&eg_load.policy_state, __ATOMIC_ACQUIRE) != POLICY_DEFERRED ||
-	    eg_load.raw == NULL ||
-	    eg_policy_init_block(out, eg_load.raw, eg_load.raw_size, false) != 0)
-		return false;
-	return out->h->n_settings == 0;
-}
-
-/* eg_guard_cfg.deferred_adopt */
-EG_HOT_TEXT static void deferred_adopt(void)
-{
-	if (__builtin_expect(__atomic_load_n(&eg_load.policy_state, __ATOMIC_ACQUIRE) == POLICY_DEFERRED, 0))
-		load_deferred();
-}
-
-EG_HOT_TEXT EG_HIDDEN void eg_preload_ensure_ctor(void)
+EG_HOT_TEXT static void ensure_ctor(void)
 {
 	if (__builtin_expect(__atomic_load_n(&eg_load.init_state, __ATOMIC_ACQUIRE) != 2, 0)) {
 		if (eg_load.init_state != 0)
@@ -526,8 +571,9 @@ EG_HOT_TEXT EG_HIDDEN void eg_preload_ensure_ctor(void)
 
 EG_HOT_TEXT EG_HIDDEN void eg_preload_ensure_init(void)
 {
-	eg_preload_ensure_ctor();
-	deferred_adopt();
+	ensure_ctor();
+	if (__builtin_expect(__atomic_load_n(&eg_load.policy_state, __ATOMIC_ACQUIRE) == POLICY_DEFERRED, 0))
+		load_deferred();
 }
 
 __attribute__((constructor)) static void eg_preload_ctor(void)
