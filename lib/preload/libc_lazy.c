@@ -66,29 +66,22 @@ static void *lazy_sym_dl(const char *name)
 	return p;
 }
 
-/* The body of a stub: resolve once (a race resolves twice, to the same
- * address), then call. */
-#define LAZY_CALL(name, ...)                                                   \
-	do {                                                                   \
+/* The address of `name`, found by `resolve` once (a race resolves twice,
+ * to the same address) and kept in a static of the stub's own. */
+#define LAZY_FN(resolve, name)                                                 \
+	({                                                                     \
 		static void *fn_;                                              \
 		void *f_ = __atomic_load_n(&fn_, __ATOMIC_RELAXED);            \
 		if (f_ == NULL) {                                              \
-			f_ = lazy_sym(#name);                                  \
+			f_ = resolve(#name);                                   \
 			__atomic_store_n(&fn_, f_, __ATOMIC_RELAXED);          \
 		}                                                              \
-		return ((__typeof__(&name))f_)(__VA_ARGS__);                   \
-	} while (0)
+		(__typeof__(&name))f_;                                         \
+	})
 
-#define LAZY_CALL_DL(name, ...)                                                \
-	do {                                                                   \
-		static void *fn_;                                              \
-		void *f_ = __atomic_load_n(&fn_, __ATOMIC_RELAXED);            \
-		if (f_ == NULL) {                                              \
-			f_ = lazy_sym_dl(#name);                               \
-			__atomic_store_n(&fn_, f_, __ATOMIC_RELAXED);          \
-		}                                                              \
-		return ((__typeof__(&name))f_)(__VA_ARGS__);                   \
-	} while (0)
+/* The body of a stub: resolve once, then call. */
+#define LAZY_CALL(name, ...) return LAZY_FN(lazy_sym, name)(__VA_ARGS__)
+#define LAZY_CALL_DL(name, ...) return LAZY_FN(lazy_sym_dl, name)(__VA_ARGS__)
 
 #define EG_LAZY __attribute__((visibility("hidden")))
 
@@ -138,13 +131,7 @@ EG_LAZY long syscall(long nr, ...)
 }
 EG_LAZY void _exit(int status)
 {
-	static void *fn_;
-	void *f = __atomic_load_n(&fn_, __ATOMIC_RELAXED);
-	if (f == NULL) {
-		f = lazy_sym("_exit");
-		__atomic_store_n(&fn_, f, __ATOMIC_RELAXED);
-	}
-	((void (*)(int))f)(status);
+	LAZY_FN(lazy_sym, _exit)(status);
 	__builtin_unreachable();
 }
 
