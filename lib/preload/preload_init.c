@@ -29,9 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "audit_emit.h"
@@ -66,8 +64,8 @@ EG_HOT EG_HIDDEN struct {
 	unsigned slots_used; /* __atomic */
 	bool timeout_from_env;
 	const char *deferred_path;
-	/* EXECGUARD_POLICY's file, mapped when first needed (policy_mapped):
-	 * by the first hook that decides, or by fork, before the children */
+	/* EXECGUARD_POLICY's file, mapped by the constructor (map_policy_now)
+	 * but not read: the first hook checks and adopts it (load_deferred) */
 	const struct policy_map *map; /* __atomic; NULL until mapped */
 	int map_errno;                /* the open's errno, when it failed */
 	unsigned maps_used;           /* __atomic */
@@ -247,31 +245,11 @@ EG_HOT_TEXT static void apply_settings(const struct eg_policy *p)
  * writes the parent sees) each map a copy into a slot of their own and
  * publish it with a compare-and-swap; a loser unmaps its copy.
  */
-/* A process whose descriptors are used up (EMFILE) when it maps the policy
- * after all: the soft limit is raised by one for the open, then put back
- * (the descriptor is closed by then). Direct system calls, like the
- * mapping itself. */
-static const void *map_with_spare_descriptor(size_t *size, int *err)
-{
-	struct rlimit lim, more;
-	if (eg_sys4(SYS_prlimit64, 0, RLIMIT_NOFILE, 0, (long)&lim) != 0 || lim.rlim_cur >= lim.rlim_max)
-		return NULL;
-	more = lim;
-	more.rlim_cur++;
-	if (eg_sys4(SYS_prlimit64, 0, RLIMIT_NOFILE, (long)&more, 0) != 0)
-		return NULL;
-	const void *base = eg_policy_map_raw(eg_load.deferred_path, size, err);
-	(void)eg_sys4(SYS_prlimit64, 0, RLIMIT_NOFILE, (long)&lim, 0);
-	return base;
-}
-
 __attribute__((noinline)) EG_CTOR_TEXT static const struct policy_map *map_policy_now(void)
 {
 	size_t size = 0;
 	int err = 0;
 	const void *base = eg_policy_map_raw(eg_load.deferred_path, &size, &err);
-	if (base == NULL && err == EMFILE)
-		base = map_with_spare_descriptor(&size, &err);
 	if (base == NULL) {
 		eg_load.map_errno = err;
 		return NULL;
