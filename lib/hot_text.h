@@ -17,15 +17,16 @@
  * ours. The linker puts .text.startup.* before .text.hot.*, so the two
  * groups stay contiguous whatever the order of the objects. */
 #define EG_CTOR_TEXT __attribute__((section(".text.startup.execguard")))
+/* A string literal placed in section `sec`, beside the code that reads it */
+#define EG_STR_IN(sec, lit) ({ static const char eg_str_[] __attribute__((section(sec))) = lit; eg_str_; })
 /* A string literal the constructor reads, beside its code */
-#define EG_CTOR_STR(lit) ({ static const char eg_ctor_s_[] \
-	__attribute__((section(".text.startup.execguard.rodata"))) = lit; eg_ctor_s_; })
+#define EG_CTOR_STR(lit) EG_STR_IN(".text.startup.execguard.rodata", lit)
 
 /* Constants the constructor reads (variable names, the names given to
  * dlsym), kept beside that code instead of in .rodata, which is another
  * mapping: one page fault fewer in every guarded process. */
 #define EG_HOT_RODATA __attribute__((section(".text.hot.execguard.rodata")))
 /* A string literal placed there: EG_HOT_STR("LD_PRELOAD=") */
-#define EG_HOT_STR(lit) ({ static const char eg_hot_s_[] EG_HOT_RODATA = lit; eg_hot_s_; })
+#define EG_HOT_STR(lit) EG_STR_IN(".text.hot.execguard.rodata", lit)
 
 #endif

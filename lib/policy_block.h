@@ -224,9 +224,8 @@ int eg_policy_init_block(struct eg_policy *p, const void *block, size_t size, bo
 int eg_policy_map_file_into(struct eg_policy *p, const char *path);
 /* Only open, fstat, mmap, close: no page of the block is read, nothing is
  * checked (eg_policy_init_block does that later). NULL if it cannot be
- * mapped; *open_errno is the open's errno then (0: it opened, but is no
- * policy file). Leaves errno alone. */
-const void *eg_policy_map_raw(const char *path, size_t *size, int *open_errno);
+ * mapped. Leaves errno alone. */
+const void *eg_policy_map_raw(const char *path, size_t *size);
 /* Advise the kernel that a mapped block is read at random (no fault-around:
  * fewer pages resident). eg_policy_map_raw leaves it to its caller, who
  * does it when the block is first read. */

@@ -28,12 +28,10 @@ static const char *env_get(char *const *envp, const char *name)
 
 /* open, fstat, mmap, close: the block's pages are read only when used.
  * Direct system calls: this runs in the constructor of every guarded
- * process, and libc's wrappers would each be a text page to fault in.
- * *err: the open's errno, 0 if it opened. */
-EG_CTOR_TEXT static const void *map_block_err(const char *path, size_t *size, int *err)
+ * process, and libc's wrappers would each be a text page to fault in. */
+EG_CTOR_TEXT static const void *map_block_raw(const char *path, size_t *size)
 {
 	long fd = eg_sys_open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	*err = fd < 0 ? (int)-fd : 0;
 	if (fd < 0)
 		return NULL;
 	struct stat st;
@@ -60,19 +58,17 @@ void eg_policy_map_advise(const void *base, size_t size)
 
 static const void *map_block(const char *path, size_t *size)
 {
-	int err;
-	const void *m = map_block_err(path, size, &err);
+	const void *m = map_block_raw(path, size);
 	if (m)
 		eg_policy_map_advise(m, *size);
 	return m;
 }
 
-EG_CTOR_TEXT const void *eg_policy_map_raw(const char *path, size_t *size, int *open_errno)
+EG_CTOR_TEXT const void *eg_policy_map_raw(const char *path, size_t *size)
 {
-	*open_errno = 0;
 	if (path == NULL || path[0] == '\0')
 		return NULL;
-	return map_block_err(path, size, open_errno); /* errno untouched: direct calls */
+	return map_block_raw(path, size); /* errno untouched: direct calls */
 }
 
 int eg_policy_map_file_into(struct eg_policy *p, const char *path)

@@ -75,11 +75,6 @@ static inline long eg_sys_mmap(void *addr, size_t len, int prot, int flags, int 
 	return eg_sys6(SYS_mmap, (long)addr, (long)len, prot, flags, fd, off);
 }
 
-static inline long eg_sys_munmap(const void *addr, size_t len)
-{
-	return eg_sys4(SYS_munmap, (long)addr, (long)len, 0, 0);
-}
-
 static inline long eg_sys_madvise(void *addr, size_t len, int advice)
 {
 	return eg_sys4(SYS_madvise, (long)addr, (long)len, advice, 0);

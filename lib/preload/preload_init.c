@@ -44,7 +44,6 @@
 #include "errno_fast.h"
 #include "rule_cache.h"
 #include "strict_ping.h"
-#include "sys_direct.h"
 
 extern char **environ;
 
@@ -64,15 +63,13 @@ EG_HOT EG_HIDDEN struct {
 	unsigned slots_used; /* __atomic */
 	bool timeout_from_env;
 	const char *deferred_path;
-	/* EXECGUARD_POLICY's file, mapped by the constructor (map_policy_now)
-	 * but not read: the first hook checks and adopts it (load_deferred) */
-	const struct policy_map *map; /* __atomic; NULL until mapped */
-	int map_errno;                /* the open's errno, when it failed */
-	unsigned maps_used;           /* __atomic */
-	struct policy_map {
-		const void *base;
-		size_t size;
-	} maps[POLICY_SLOTS];
+	/* EXECGUARD_POLICY's file, mapped by the constructor while a
+	 * descriptor is sure to be free (a process that has used up its
+	 * descriptors by its first exec could not open it then, and would
+	 * refuse even harmless commands), but not read: the first hook checks,
+	 * advises and adopts it (load_deferred) */
+	const void *raw;
+	size_t raw_size;
 	/* Our own path, absolute ("" if unknown): the loader's own copy of
 	 * the name (dladdr), which lives as long as we are loaded. */
 	const char *self_path;
@@ -81,12 +78,14 @@ EG_HOT EG_HIDDEN struct {
 EG_HOT EG_HIDDEN struct eg_real eg_real;
 EG_HOT EG_HIDDEN struct eg_env_ours eg_ours;
 
-/* A relative name made absolute (the realpath buffer off the hot frame). */
-__attribute__((noinline)) static const char *self_path_resolved(const char *name)
+/* name with symlinks resolved, kept in the capture buffer; NULL if it
+ * cannot be resolved or kept. Out of line: the PATH_MAX buffer stays off
+ * the constructor's usual stack (every stack page it reaches is a page
+ * fault in every guarded process). */
+__attribute__((noinline)) static const char *kept_realpath(const char *name)
 {
 	char buf[PATH_MAX];
-	const char *kept = realpath(name, buf) ? eg_capture_keep(buf, strlen(buf)) : NULL;
-	return kept ? kept : "";
+	return realpath(name, buf) ? eg_capture_keep(buf, strlen(buf)) : NULL;
 }
 
 /* This library's entry in the loader's list (find_self_path). */
@@ -134,12 +133,10 @@ EG_CTOR_TEXT static void resolve_real(void)
  * fault in every guarded process). */
 static const char *self_real;
 
-__attribute__((noinline)) static const char *self_resolved(void)
+static const char *self_resolved(void)
 {
 	if (self_real == NULL) {
-		char buf[PATH_MAX];
-		const char *r = realpath(eg_load.self_path, buf) ? buf : eg_load.self_path;
-		self_real = eg_capture_keep(r, strlen(r));
+		self_real = kept_realpath(eg_load.self_path);
 		if (self_real == NULL)
 			self_real = eg_load.self_path;
 	}
@@ -234,69 +231,25 @@ EG_HOT_TEXT static void apply_settings(const struct eg_policy *p)
 	eg_audit_apply_settings(p);
 }
 
-/*
- * The policy file is mapped by the constructor, while a descriptor is sure
- * to be free (a process that has used up its descriptors by its first exec
- * could not open it then, and would refuse even harmless commands), and
- * checked, advised and adopted when first needed (load_deferred): a process
- * that never execs reads none of its pages. Should the constructor's
- * mapping have failed, the first hook tries again. Lock-free, like
- * load_deferred: racers (threads, a signal handler, a vfork child, whose
- * writes the parent sees) each map a copy into a slot of their own and
- * publish it with a compare-and-swap; a loser unmaps its copy.
- */
-__attribute__((noinline)) EG_CTOR_TEXT static const struct policy_map *map_policy_now(void)
-{
-	size_t size = 0;
-	int err = 0;
-	const void *base = eg_policy_map_raw(eg_load.deferred_path, &size, &err);
-	if (base == NULL) {
-		eg_load.map_errno = err;
-		return NULL;
-	}
-	unsigned k = __atomic_fetch_add(&eg_load.maps_used, 1, __ATOMIC_RELAXED);
-	const struct policy_map *expected = NULL;
-	if (k < POLICY_SLOTS) {
-		eg_load.maps[k] = (struct policy_map){ .base = base, .size = size };
-		if (__atomic_compare_exchange_n(&eg_load.map, &expected, &eg_load.maps[k], false,
-		    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-			return &eg_load.maps[k];
-	} else {
-		expected = __atomic_load_n(&eg_load.map, __ATOMIC_ACQUIRE);
-	}
-	eg_sys_munmap(base, size); /* someone else's copy won */
-	return expected;
-}
-
-EG_HOT_TEXT static const struct policy_map *policy_mapped(void)
-{
-	const struct policy_map *m = __atomic_load_n(&eg_load.map, __ATOMIC_ACQUIRE);
-	return m ? m : map_policy_now();
-}
-
 __attribute__((noinline)) static void load_deferred(void)
 {
 	unsigned k = __atomic_fetch_add(&eg_load.slots_used, 1, __ATOMIC_RELAXED);
 	struct eg_policy *p = NULL;
-	/* the mapping is shared by every slot and kept for the process's life */
-	const struct policy_map *m = policy_mapped();
-	if (m == NULL)
+	/* the mapping is shared by every slot and kept for the process's life;
+	 * the first adopter advises it before any of its pages is read */
+	if (eg_load.raw != NULL && k == 0)
+		eg_policy_map_advise(eg_load.raw, eg_load.raw_size);
+	if (eg_load.raw == NULL)
 		p = NULL;
 	else if (k < POLICY_SLOTS)
-		p = eg_policy_init_block(&eg_load.slot[k], m->base, m->size, false) == 0
+		p = eg_policy_init_block(&eg_load.slot[k], eg_load.raw, eg_load.raw_size, false) == 0
 		    ? &eg_load.slot[k] : NULL;
 	else
-		p = eg_policy_from_block(m->base, m->size, false); /* a page of its own */
-	if (p != NULL && k == 0)
-		eg_policy_map_advise(m->base, m->size);
+		p = eg_policy_from_block(eg_load.raw, eg_load.raw_size, false); /* a page of its own */
 	if (p == NULL) {
 		int saved = errno;
-		if (m == NULL && (eg_load.map_errno == EMFILE || eg_load.map_errno == ENFILE))
-			set_load_error("the policy file EXECGUARD_POLICY=", eg_load.deferred_path,
-			    " could not be opened: this process has no file descriptor left");
-		else
-			set_load_error("the policy file EXECGUARD_POLICY=", eg_load.deferred_path,
-			    " is missing or damaged; the user must restart `execguard run`");
+		set_load_error("the policy file EXECGUARD_POLICY=", eg_load.deferred_path,
+		    " is missing or damaged; the user must restart `execguard run`");
 		errno = saved;
 		__atomic_store_n(&eg_load.policy_state, POLICY_DONE, __ATOMIC_RELEASE);
 		return;
@@ -476,7 +429,8 @@ __attribute__((noinline)) EG_CTOR_TEXT static const char *find_self_path(void)
 		return "";
 	if (name[0] == '/')
 		return name;
-	return self_path_resolved(name);
+	const char *kept = kept_realpath(name);
+	return kept ? kept : "";
 }
 
 EG_CTOR_TEXT static void init(void)
@@ -519,7 +473,7 @@ EG_CTOR_TEXT static void init(void)
 	if (!eg_guard_cfg.strict_supervised) { /* the supervisor has the rules */
 		load_policy(&v);
 		if (eg_load.policy_state == POLICY_DEFERRED)
-			(void)map_policy_now();
+			eg_load.raw = eg_policy_map_raw(eg_load.deferred_path, &eg_load.raw_size);
 		eg_guard_cfg.approved_by_parent = approved_by_parent(v.approved);
 	} else {
 		eg_guard_cfg.load_fail = EG_FAIL_NO_POLICY;

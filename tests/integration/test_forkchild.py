@@ -59,18 +59,18 @@ def written_kib():
                 total += int(parts[1])
     return total, seen
 
-def attempt(argv0, path):
+def attempt(path, argv):
     try:
-        os.execv(path, [argv0] + (["destroy"] if argv0 == "terraform" else []))
+        os.execv(path, argv)
     except OSError as e:
         return e.errno
     return 0
 
 def child():
     before, seen = written_kib()
-    missing = attempt("eg-no-such-program", "/nonexistent/eg-no-such-program")
+    missing = attempt("/nonexistent/eg-no-such-program", ["eg-no-such-program"])
     after, _ = written_kib()
-    refused = attempt("terraform", fake)
+    refused = attempt(fake, ["terraform", "destroy"])
     refused_after, _ = written_kib()
     with open(out, "w") as f:
         f.write("%d %d %d %d %d %d\n" % (before, after, missing, refused, seen, refused_after))

@@ -20,6 +20,7 @@
 #endif
 
 #include "alloc_count.h"
+#include "policy_copy.h"
 
 static __thread unsigned long n_match, n_compile;
 
@@ -59,18 +60,6 @@ static struct eg_policy *load_packs(void)
 	eg_ruleset_free(&rs);
 	eg_diags_free(&d);
 	return p;
-}
-
-/* A private copy of p's block, adopted as a mapped file would be. */
-static struct eg_policy *copy_policy(const struct eg_policy *p, unsigned char **mem)
-{
-	size_t size;
-	const void *blk = eg_policy_block(p, &size);
-	*mem = aligned_alloc(8, (size + 7) / 8 * 8);
-	memcpy(*mem, blk, size);
-	struct eg_policy *q = eg_policy_from_block(*mem, size, false);
-	cr_assert_not_null(q, "the copy validates");
-	return q;
 }
 
 static enum eg_action check(const struct eg_policy *p, struct eg_check_scratch *sc,

@@ -23,6 +23,7 @@
 #endif
 
 #include "alloc_count.h"
+#include "policy_copy.h"
 
 static __thread unsigned long n_compile, n_decode;
 
@@ -83,17 +84,6 @@ static struct eg_policy *load_text(const char *text, unsigned flags)
 	eg_ruleset_free(&rs);
 	eg_diags_free(&d);
 	return p;
-}
-
-/* A private, writable copy of p's block, adopted as a mapped file would be
- * (NULL if it does not validate). */
-static struct eg_policy *copy_policy(const struct eg_policy *p, unsigned char **mem)
-{
-	size_t size;
-	const void *blk = eg_policy_block(p, &size);
-	*mem = aligned_alloc(8, (size + 7) / 8 * 8);
-	memcpy(*mem, blk, size);
-	return eg_policy_from_block(*mem, size, false);
 }
 
 static struct eg_check_scratch scratch;
