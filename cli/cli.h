@@ -30,6 +30,16 @@ const char *cli_self_path(void);
 /* Path of libexecguard.so to preload: the build's for a build-tree binary, else
  * the one installed with this binary (see lib/install_dirs.h). */
 const char *cli_library_path(void);
+/*
+ * The library a session preloads: a copy of `lib` that carries the policy
+ * file `policy_path` (library_copy.h), so that no guarded process opens
+ * that file itself; `lib` when no copy can be made (the file is then used,
+ * as before). `nested` (a run inside a guarded session): the copy that
+ * session preloads, which the hooks re-inject anyway. Unsets
+ * EXECGUARD_LIBRARY unless nested; the caller sets it when the result is
+ * not `lib`. Returns a static buffer or `lib`.
+ */
+const char *cli_session_library(const char *lib, const char *policy_path, bool nested);
 /* Load the rules in effect (defaults + `extra` files), report diagnostics on
  * stderr. Returns NULL on configuration error (caller exits EX_CONFIG). */
 struct eg_policy *cli_load_policy(struct eg_ruleset *rs_out, char **extra, size_t n_extra,

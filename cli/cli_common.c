@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "guard_state.h"
+#include "library_copy.h"
 #include "eg_config.h"
 #include "install_dirs.h"
 
@@ -37,6 +39,23 @@ const char *cli_library_path(void)
 {
 	static char path[PATH_MAX];
 	return eg_library_for(cli_self_path(), path, sizeof path);
+}
+
+/*
+ * The library a session preloads (run, shell-init): see cli.h.
+ */
+const char *cli_session_library(const char *lib, const char *policy_path, bool hooked)
+{
+	static char path[PATH_MAX];
+	if (hooked) {
+		const char *from = getenv(EG_LIBRARY_VAR);
+		if (from && strcmp(from, lib) == 0 && guard_library_loaded(path, sizeof path) &&
+		    path[0] == '/' && strpbrk(path, ": \t\n") == NULL)
+			return path;
+		return lib;
+	}
+	unsetenv(EG_LIBRARY_VAR); /* an outer session's, not ours */
+	return eg_library_copy(lib, policy_path, path, sizeof path) == 0 ? path : lib;
 }
 
 static bool already_loaded(const struct eg_ruleset *rs, const char *path)

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "library_copy.h"
 #include "policy_block.h"
 #include "rule_cache.h"
 #include "doctor_strict.h"
@@ -126,7 +127,12 @@ static void guard_lines(const struct guard_state *st)
 static void library_line(const struct guard_state *st)
 {
 	if (st->loaded) {
-		say(false, "library:", "%s (loaded)", st->library);
+		const char *from = getenv(EG_LIBRARY_VAR);
+		if (from && from[0] == '/' && strcmp(from, st->library) != 0)
+			say(false, "library:", "%s (loaded; the session's copy of %s, with its policy in it)",
+			    st->library, from);
+		else
+			say(false, "library:", "%s (loaded)", st->library);
 		return;
 	}
 	const char *lib = cli_library_path();

@@ -37,6 +37,7 @@
 #include "approve.h"
 #include "guard.h"
 #include "guard_state.h"
+#include "library_copy.h"
 #include "path_search.h"
 #include "strict.h"
 
@@ -296,7 +297,9 @@ int cmd_run(int argc, char **argv)
 		eg_policy_free(p);
 		return EX_CONFIG;
 	}
-	if (set_preload(lib) != 0 || setenv("EXECGUARD_POLICY", policy_path, 1) != 0 ||
+	const char *preload = cli_session_library(lib, policy_path, hooked);
+	if (set_preload(preload) != 0 || setenv("EXECGUARD_POLICY", policy_path, 1) != 0 ||
+	    (preload != lib && setenv(EG_LIBRARY_VAR, lib, 1) != 0) ||
 	    setenv(GUARD_MODE_VAR, "run", 1) != 0 || set_session(hooked) != 0 || (!hooked && set_approver_env() != 0)) {
 		cli_error("run", "cannot set up the environment: %s", strerror(errno));
 		eg_policy_free(p);

@@ -72,19 +72,26 @@ static void put_fish_quoted(FILE *f, const char *s)
 
 /* bash and zsh share the snippet but for the way they name their binary and
  * the history they keep. */
-static void print_posix(FILE *f, const char *shell, const char *lib, const char *policy,
-    const char *session)
+static void print_posix(FILE *f, const char *shell, const char *lib, const char *from,
+    const char *policy, const char *session)
 {
 	fprintf(f, "# execguard shell-init %s: guard this interactive shell and everything it starts.\n",
 	    shell);
 	fputs("# When the guard is not loaded yet, the shell is started again with it (exec).\n", f);
 	fprintf(f, "__execguard_lib=");
 	put_sh_quoted(f, lib);
+	fputs("\n__execguard_from=", f);
+	put_sh_quoted(f, from ? from : "");
 	fputs("\n__execguard_policy=", f);
 	put_sh_quoted(f, policy);
 	fputs("\n__execguard_session=", f);
 	put_sh_quoted(f, session);
 	fputs("\n", f);
+	/* a session copy that is gone: the library it was made from */
+	fputs("if [ -n \"$__execguard_from\" ] && [ ! -r \"$__execguard_lib\" ]; then\n"
+	      "  __execguard_lib=$__execguard_from; __execguard_from=\n"
+	      "fi\n",
+	    f);
 	fputs("__execguard_loaded=\n"
 	      "if [ -r /proc/$$/maps ]; then\n"
 	      "  while IFS= read -r __execguard_l; do\n"
@@ -104,6 +111,7 @@ static void print_posix(FILE *f, const char *shell, const char *lib, const char 
 	      "    else\n"
 	      "      export LD_PRELOAD=\"$__execguard_lib${LD_PRELOAD:+:$LD_PRELOAD}\"\n"
 	      "      export EXECGUARD_POLICY=\"$__execguard_policy\"\n"
+	      "      if [ -n \"$__execguard_from\" ]; then export EXECGUARD_LIBRARY=\"$__execguard_from\"; else unset EXECGUARD_LIBRARY; fi\n"
 	      "      export EXECGUARD_MODE=shell-init\n"
 	      "      export EXECGUARD_SESSION=\"${EXECGUARD_SESSION:-$__execguard_session}\"\n"
 	      "      export __execguard_reexec=$$\n",
@@ -123,23 +131,32 @@ static void print_posix(FILE *f, const char *shell, const char *lib, const char 
 	      "  fi\n"
 	      "  ;;\n"
 	      "esac\n"
-	      "unset __execguard_lib __execguard_policy __execguard_session __execguard_loaded __execguard_l\n"
+	      "unset __execguard_lib __execguard_from __execguard_policy __execguard_session __execguard_loaded __execguard_l\n"
 	      "unset __execguard_reexec\n",
 	    f);
 }
 
-static void print_fish(FILE *f, const char *lib, const char *policy, const char *session)
+static void print_fish(FILE *f, const char *lib, const char *from, const char *policy,
+    const char *session)
 {
 	fputs("# execguard shell-init fish: guard this interactive shell and everything it starts.\n"
 	      "# When the guard is not loaded yet, fish is started again with it (exec).\n",
 	    f);
 	fputs("set -l __execguard_lib ", f);
 	put_fish_quoted(f, lib);
+	fputs("\nset -l __execguard_from ", f);
+	put_fish_quoted(f, from ? from : "");
 	fputs("\nset -l __execguard_policy ", f);
 	put_fish_quoted(f, policy);
 	fputs("\nset -l __execguard_session ", f);
 	put_fish_quoted(f, session);
 	fputs("\n", f);
+	/* a session copy that is gone: the library it was made from */
+	fputs("if test -n \"$__execguard_from\"; and not test -r $__execguard_lib\n"
+	      "    set __execguard_lib $__execguard_from\n"
+	      "    set __execguard_from ''\n"
+	      "end\n",
+	    f);
 	fputs("if status is-interactive\n"
 	      "    if not test -r /proc/$fish_pid/maps\n"
 	      "        echo \"execguard: /proc is not readable, cannot tell whether this shell is guarded\" >&2\n"
@@ -155,6 +172,11 @@ static void print_fish(FILE *f, const char *lib, const char *policy, const char 
 	      "                set -gx LD_PRELOAD $__execguard_lib\n"
 	      "            end\n"
 	      "            set -gx EXECGUARD_POLICY $__execguard_policy\n"
+	      "            if test -n \"$__execguard_from\"\n"
+	      "                set -gx EXECGUARD_LIBRARY $__execguard_from\n"
+	      "            else\n"
+	      "                set -e EXECGUARD_LIBRARY\n"
+	      "            end\n"
 	      "            set -gx EXECGUARD_MODE shell-init\n"
 	      "            set -q EXECGUARD_SESSION[1]; or set -gx EXECGUARD_SESSION $__execguard_session\n"
 	      "            set -gx __execguard_reexec $fish_pid\n"
@@ -221,10 +243,13 @@ int cmd_shell_init(int argc, char **argv)
 		return EX_OSERR;
 	}
 
+	/* the session copy of the library, carrying the policy (library_copy.h) */
+	const char *preload = cli_session_library(lib, policy_path, false);
+	const char *from = preload != lib ? lib : NULL;
 	if (strcmp(shell, "fish") == 0)
-		print_fish(stdout, lib, policy_path, session);
+		print_fish(stdout, preload, from, policy_path, session);
 	else
-		print_posix(stdout, shell, lib, policy_path, session);
+		print_posix(stdout, shell, preload, from, policy_path, session);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		cli_error("shell-init", "cannot write the snippet: %s", strerror(errno));
 		return EX_IOERR;

@@ -8,6 +8,7 @@
 #include "hot_text.h"
 #include "hot_str.h"
 #include "preload_list.h"
+#include "sys_direct.h"
 
 #define LDP "LD_PRELOAD="
 #define LDP_LEN (sizeof LDP - 1)
@@ -42,6 +43,8 @@ EG_CTOR_TEXT void eg_env_ours_capture(struct eg_env_ours *o, char *const *envp, 
 {
 	o->preload_entry = NULL;
 	o->self_path = NULL;
+	o->copy_fallback = NULL;
+	o->copy_gone = 0;
 	o->n_vars = 0;
 	o->overflow = false;
 	o->prompt_timeout = default_timeout;
@@ -111,13 +114,44 @@ EG_HOT_TEXT static const char *stricter_timeout(const struct eg_env_ours *o, cha
 	return NULL;
 }
 
+EG_HOT_TEXT static bool token_is(const char *c, const char *t, size_t n)
+{
+	return c && eg_hs_len(c) == n && eg_hs_eq_n(c, t, n);
+}
+
+/* Our entry, the copy's path or the library it was made from */
 EG_HOT_TEXT static bool token_is_ours(const struct eg_env_ours *o, const char *t, size_t n)
 {
-	const char *c[2] = { o->preload_entry, o->self_path };
-	for (int i = 0; i < 2; i++)
-		if (c[i] && eg_hs_len(c[i]) == n && eg_hs_eq_n(c[i], t, n))
-			return true;
-	return false;
+	return token_is(o->preload_entry, t, n) || token_is(o->self_path, t, n) ||
+	    token_is(o->copy_fallback, t, n);
+}
+
+/* Is the copy we were loaded from gone (then its fallback is injected)? A
+ * system call on every exec of a copy's process: a copy deleted in the
+ * middle of a session (rm -rf ~/.cache) must not leave the next child
+ * unguarded. Once gone, gone. */
+EG_HOT_TEXT static bool copy_gone(const struct eg_env_ours *o)
+{
+	if (o->copy_fallback == NULL)
+		return false;
+	int *gone = (int *)&o->copy_gone; /* the one field the hooks write */
+	if (__atomic_load_n(gone, __ATOMIC_RELAXED))
+		return true;
+	if (eg_sys4(SYS_faccessat, AT_FDCWD, (long)o->self_path, R_OK, 0) == 0)
+		return false;
+	__atomic_store_n(gone, 1, __ATOMIC_RELAXED);
+	return true;
+}
+
+/* How many tokens of an LD_PRELOAD value are exactly c. */
+EG_HOT_TEXT static size_t count_token(const char *c, const char *v)
+{
+	size_t n = 0, len;
+	const char *t;
+	while (eg_preload_list_next(&v, EG_LIST_ENV, &t, &len))
+		if (token_is(c, t, len))
+			n++;
+	return n;
 }
 
 /* How many of the tokens of an LD_PRELOAD value are ours. */
@@ -189,10 +223,16 @@ EG_HOT_TEXT void eg_env_measure(const struct eg_env_ours *o, char *const *envp, 
 	bool ld_ok = true;
 	size_t bytes = 0;
 	if (o->preload_entry) {
-		if (s.ld_count != 1 || count_ours(o, s.last_ld + LDP_LEN) != 1) {
+		bool gone = copy_gone(o);
+		if (s.ld_count != 1 || count_ours(o, s.last_ld + LDP_LEN) != 1 ||
+		    (gone && count_token(o->copy_fallback, s.last_ld + LDP_LEN) != 1)) {
 			ld_ok = false;
-			bytes = LDP_LEN + eg_hs_len(o->preload_entry) + 1 +
-			    (s.last_ld ? eg_hs_len(s.last_ld) : 0) + 1;
+			/* room for either entry: the copy may be found gone by
+			 * another thread before eg_env_build */
+			size_t entry = eg_hs_len(o->preload_entry);
+			if (o->copy_fallback && eg_hs_len(o->copy_fallback) > entry)
+				entry = eg_hs_len(o->copy_fallback);
+			bytes = LDP_LEN + entry + 1 + (s.last_ld ? eg_hs_len(s.last_ld) : 0) + 1;
 		}
 	}
 	need->unchanged = ld_ok && !s.dropped && s.adds == 0;
@@ -206,11 +246,14 @@ EG_HOT_TEXT static void build_ld(const struct eg_env_ours *o, const char *old, c
 	char *p = out;
 	eg_hs_copy(p, EG_HOT_STR(LDP), LDP_LEN);
 	p += LDP_LEN;
-	bool have = old && count_ours(o, old) > 0;
+	/* once the copy is gone, only the library it was made from counts */
+	const char *gone_to = copy_gone(o) ? o->copy_fallback : NULL;
+	bool have = old && (gone_to ? count_token(gone_to, old) : count_ours(o, old)) > 0;
 	bool first = true;
 	if (!have) {
-		size_t n = eg_hs_len(o->preload_entry);
-		eg_hs_copy(p, o->preload_entry, n);
+		const char *entry = gone_to ? gone_to : o->preload_entry;
+		size_t n = eg_hs_len(entry);
+		eg_hs_copy(p, entry, n);
 		p += n;
 		first = false;
 	}
@@ -220,7 +263,7 @@ EG_HOT_TEXT static void build_ld(const struct eg_env_ours *o, const char *old, c
 	size_t n;
 	while (eg_preload_list_next(&v, EG_LIST_ENV, &t, &n)) {
 		if (token_is_ours(o, t, n)) {
-			if (placed || !have)
+			if (placed || !have || (gone_to && !token_is(gone_to, t, n)))
 				continue;
 			placed = true;
 		}

@@ -5,6 +5,9 @@
  * A caller's EXECGUARD_* value survives only when it is stricter than ours
  * (EXECGUARD_PROMPT_TIMEOUT lower than ours); every other one is dropped.
  *
+ * A session copy of the library that has disappeared is replaced by the
+ * library it was made from (copy_fallback below).
+ *
  * Hook-path code: two passes over the caller's envp; the caller provides the
  * storage (on its stack) between them. When nothing needs changing the
  * caller's envp is used as is.
@@ -33,6 +36,13 @@ struct eg_env_ours {
 	/* The timeout our values give (default when unset), for "stricter". */
 	unsigned prompt_timeout;
 	bool overflow; /* more EXECGUARD_* than fit: the hooks fail closed */
+	/* When we are a session copy of the library (library_copy.h): the
+	 * library it was made from, injected instead of our entry once the
+	 * copy is found gone (copy_gone, __atomic; checked at every exec), so
+	 * that no child names a missing file in LD_PRELOAD, which the loader
+	 * would skip. NULL when we are not a copy. */
+	const char *copy_fallback;
+	int copy_gone;
 	/* the strings above are kept in the capture buffer (eg_capture_keep) */
 };
 

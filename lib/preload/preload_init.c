@@ -7,7 +7,9 @@
  * remember our LD_PRELOAD entry and our EXECGUARD_* values for re-injection,
  * and load the policy:
  *   - EXECGUARD_POLICY set: map that policy block here (open+mmap, no page
- *     read), check and adopt it on the first hook call (load_deferred); if
+ *     read; or, in a session copy of the library made for that file, take
+ *     the segment the loader mapped: copy_segment), check and adopt it on
+ *     the first hook call (load_deferred); if
  *     it cannot be used, fail closed (every exec
  *     refused, with a message saying to restart `execguard run`) rather
  *     than fall back to other rules;
@@ -39,6 +41,7 @@
 #include "preload.h"
 #include "hot_text.h"
 #include "hot_str.h"
+#include "library_copy.h"
 #include "next_sym.h"
 #include "preload_list.h"
 #include "errno_fast.h"
@@ -386,6 +389,40 @@ static bool approved_by_parent(const char *v)
 }
 
 /*
+ * The segment a session copy of the library carries (library_copy.h): the
+ * policy block the loader mapped with us, tagged (p_paddr, which no loader
+ * reads) with that block's hash. Reads only our program headers, which the
+ * loader has just read too; not the block itself, whose pages the first
+ * hook reads (load_deferred). NULL: we are not a copy.
+ */
+EG_CTOR_TEXT static const void *copy_segment(size_t *size, uint64_t *tag)
+{
+	if (eg_self_map == NULL)
+		return NULL;
+	const char *base = (const char *)eg_self_map->l_addr;
+	const ElfW(Ehdr) *eh = (const ElfW(Ehdr) *)base;
+	const ElfW(Phdr) *ph = (const ElfW(Phdr) *)(base + eh->e_phoff);
+	for (unsigned i = 0; i < eh->e_phnum; i++)
+		if (ph[i].p_type == PT_LOAD && ph[i].p_flags == PF_R && ph[i].p_paddr != ph[i].p_vaddr &&
+		    ph[i].p_filesz == ph[i].p_memsz) {
+			*size = ph[i].p_filesz;
+			*tag = ph[i].p_paddr;
+			return base + ph[i].p_vaddr;
+		}
+	return NULL;
+}
+
+/* A copy knows the library it was made from (EXECGUARD_LIBRARY, absolute):
+ * the exec hooks inject that one if the copy disappears (env_inject.h). */
+EG_CTOR_TEXT static void keep_copy_fallback(void)
+{
+	for (size_t i = 0; i < eg_ours.n_vars; i++)
+		if (eg_hs_prefix(eg_ours.vars[i], EG_CTOR_STR(EG_LIBRARY_VAR "=")) &&
+		    eg_ours.vars[i][sizeof EG_LIBRARY_VAR] == '/')
+			eg_ours.copy_fallback = eg_ours.vars[i] + sizeof EG_LIBRARY_VAR;
+}
+
+/*
  * Is this process under `execguard run --strict`? That command sets
  * EG_STRICT_VAR for its tree, so only a process that has it asks the
  * supervisor (strict_ping.h): the answer cannot be forged by the variable,
@@ -469,11 +506,22 @@ EG_CTOR_TEXT static void init(void)
 	    preload_entry, entry_len, eg_guard_cfg.prompt_timeout);
 
 	eg_load.timeout_from_env = v.prompt_timeout != NULL;
+	size_t copy_size = 0;
+	uint64_t copy_tag = 0, want;
+	const void *copy = copy_segment(&copy_size, &copy_tag);
+	if (copy != NULL && eg_ours.self_path != NULL && eg_ours.preload_entry != NULL)
+		keep_copy_fallback();
 	eg_guard_cfg.strict_supervised = strict_supervised(v.strict);
 	if (!eg_guard_cfg.strict_supervised) { /* the supervisor has the rules */
 		load_policy(&v);
-		if (eg_load.policy_state == POLICY_DEFERRED)
+		/* the copy's block only for the very file EXECGUARD_POLICY names */
+		if (eg_load.policy_state == POLICY_DEFERRED && copy != NULL &&
+		    eg_policy_name_hash(eg_load.deferred_path, &want) && want == copy_tag) {
+			eg_load.raw = copy;
+			eg_load.raw_size = copy_size;
+		} else if (eg_load.policy_state == POLICY_DEFERRED) {
 			eg_load.raw = eg_policy_map_raw(eg_load.deferred_path, &eg_load.raw_size);
+		}
 		eg_guard_cfg.approved_by_parent = approved_by_parent(v.approved);
 	} else {
 		eg_guard_cfg.load_fail = EG_FAIL_NO_POLICY;

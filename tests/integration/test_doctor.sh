@@ -72,7 +72,7 @@ t "status under execguard run: on (execguard run, N rules), exit 0" eval \
 g "$EG" run -- "$EG" doctor
 t "doctor under execguard run: mode, loaded library, fresh policy" eval \
 	'[ $rc -eq 0 ] && out_line "guard: +on in this shell, through execguard run" &&
-	 out_line "library: +$LIB \\(loaded\\)" && out_line "policy: +$T/cache/execguard/policy-[0-9a-f]+\\.bin, $N_RULES rules" &&
+	 out_line "library: +$T/cache/execguard/lib-[0-9a-f-]+/libexecguard.so \\(loaded; the session.s copy of $LIB, with its policy in it\\)" && out_line "policy: +$T/cache/execguard/policy-[0-9a-f]+\\.bin, $N_RULES rules" &&
 	 out_has "the same as the rule files now"'
 
 # The rule files change during the session: doctor says so (the file is

@@ -66,11 +66,13 @@ else
 fi
 
 reset
-setsid -w "$EXECGUARD" run -- bash -c 'terraform plan && echo "P=$LD_PRELOAD" && echo "F=$EXECGUARD_POLICY" && grep -c libexecguard /proc/self/maps' \
+setsid -w "$EXECGUARD" run -- bash -c 'terraform plan && echo "P=$LD_PRELOAD" && echo "F=$EXECGUARD_POLICY" && echo "L=$EXECGUARD_LIBRARY" && grep -c libexecguard /proc/self/maps' \
 	</dev/null >"$T/out" 2>"$T/err"
 rc=$?
 pol=$(sed -n 's/^F=//p' "$T/out")
-if [ $rc -eq 0 ] && [ "$(ran)" = "terraform plan" ] && grep -qx "P=$LIB" "$T/out" &&
+# the session's copy of this build's library (tests/integration/test_session_copy.sh)
+if [ $rc -eq 0 ] && [ "$(ran)" = "terraform plan" ] &&
+	grep -qx "P=${pol%/*}/lib-[0-9a-f]*-[0-9a-f]*/libexecguard.so" "$T/out" && grep -qx "L=$LIB" "$T/out" &&
 	[ -n "$pol" ] && [ -f "$pol" ] && ! grep -qx 0 "$T/out"; then
 	ok "run: a harmless command runs, with this build's library and a policy file"
 else
@@ -136,9 +138,9 @@ shell_case() { # shell rcfile-writer run-command...
 	local rc=$? count res
 	count=$(wc -l <"$T/rc.count" 2>/dev/null || echo 0)
 	res=$(cat "$T/result" 2>/dev/null)
-	if [ $rc -eq 0 ] && [ "$count" -eq 2 ] && [ "$res" = "LOADED rc=126" ] && [ -z "$(ran)" ] &&
+	if [ $rc -eq 0 ] && [ "$count" -eq 2 ] && [ "$res" = "LOADED rc=126 from=$LIB" ] && [ -z "$(ran)" ] &&
 		grep -q 'execguard: blocked: terraform destroy' "$T/err"; then
-		ok "shell-init $sh: the shell restarts guarded once; terraform destroy is refused"
+		ok "shell-init $sh: the shell restarts guarded once, with the session copy of the library; terraform destroy is refused"
 	else
 		echo "# rc=$rc rc-file runs=$count result='$res' ran='$(ran)'" >"$T/why"
 		not_ok "shell-init $sh: the shell restarts guarded once; terraform destroy is refused" \
@@ -149,9 +151,9 @@ shell_case() { # shell rcfile-writer run-command...
 cat >"$T/home/.bashrc" <<EOF
 echo rc >> '$T/rc.count'
 eval "\$('$EXECGUARD' shell-init bash)"
-case "\$(cat /proc/\$\$/maps)" in *libexecguard*) l=LOADED ;; *) l=NOT-LOADED ;; esac
+case "\$(cat /proc/\$\$/maps)" in */execguard/lib-*/libexecguard.so*) l=LOADED ;; *) l=NOT-LOADED ;; esac
 terraform destroy
-echo "\$l rc=\$?" > '$T/result'
+echo "\$l rc=\$? from=\$EXECGUARD_LIBRARY" > '$T/result'
 exit 0
 EOF
 shell_case bash bash -i
@@ -160,9 +162,9 @@ if command -v zsh >/dev/null; then
 	cat >"$T/zdot/.zshrc" <<EOF
 echo rc >> '$T/rc.count'
 eval "\$('$EXECGUARD' shell-init zsh)"
-case "\$(cat /proc/\$\$/maps)" in *libexecguard*) l=LOADED ;; *) l=NOT-LOADED ;; esac
+case "\$(cat /proc/\$\$/maps)" in */execguard/lib-*/libexecguard.so*) l=LOADED ;; *) l=NOT-LOADED ;; esac
 terraform destroy
-echo "\$l rc=\$?" > '$T/result'
+echo "\$l rc=\$? from=\$EXECGUARD_LIBRARY" > '$T/result'
 exit 0
 EOF
 	shell_case zsh env ZDOTDIR="$T/zdot" zsh -i
@@ -176,9 +178,9 @@ if command -v fish >/dev/null; then
 echo rc >> '$T/rc.count'
 '$EXECGUARD' shell-init fish | source
 set -l l NOT-LOADED
-string match -q '*libexecguard*' </proc/\$fish_pid/maps; and set l LOADED
+string match -q '*/execguard/lib-*/libexecguard.so*' </proc/\$fish_pid/maps; and set l LOADED
 terraform destroy
-echo "\$l rc=\$status" > '$T/result'
+echo "\$l rc=\$status from=\$EXECGUARD_LIBRARY" > '$T/result'
 exit 0
 EOF
 	shell_case fish fish -i

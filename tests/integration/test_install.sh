@@ -82,9 +82,10 @@ installed_tree_checks() { # where
 	g "$exe" run -- bash -c 'terraform destroy'
 	t "$where: execguard run -- bash -c 'terraform destroy' without a terminal is refused" eval \
 		'[ $rc -eq 126 ] && [ ! -e "$LOG" ] && err_has "execguard: blocked: terraform destroy"'
-	g "$exe" run -- bash -c 'terraform plan; echo "P=$LD_PRELOAD"'
-	t "$where: a harmless command runs, with the installed library preloaded" eval \
-		"[ \$rc -eq 0 ] && [ \"\$(cat \"\$LOG\")\" = 'terraform plan' ] && out_has '^P=$lib\$'"
+	g "$exe" run -- bash -c 'terraform plan; echo "P=$LD_PRELOAD"; echo "L=$EXECGUARD_LIBRARY"'
+	t "$where: a harmless command runs, with the session's copy of the installed library preloaded" eval \
+		"[ \$rc -eq 0 ] && [ \"\$(cat \"\$LOG\")\" = 'terraform plan' ] &&
+		 out_has '^P=/.*/execguard/lib-[0-9a-f-]+/libexecguard.so\$' && out_has '^L=$lib\$'"
 
 	# A probe rule in the installed packs: only a library that reads them
 	# refuses the probe program.

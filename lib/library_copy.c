@@ -1,0 +1,295 @@
+/* The session copy of the preload library. See library_copy.h. */
+#include "library_copy.h"
+
+#include <dirent.h>
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "load_internal.h"
+#include "policy_block.h"
+
+#define COPY_MAX_SIZE (64u << 20)
+#define COPY_KEEP_SECONDS (7 * 24 * 3600)
+
+/* The whole of a regular file, in a malloc'd buffer. */
+static unsigned char *read_whole(const char *path, size_t *size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	struct stat st;
+	unsigned char *buf = NULL;
+	if (fstat(fd, &st) < 0)
+		goto fail;
+	if (!S_ISREG(st.st_mode) || st.st_size <= 0 || (uintmax_t)st.st_size > COPY_MAX_SIZE) {
+		errno = EINVAL;
+		goto fail;
+	}
+	buf = malloc((size_t)st.st_size);
+	if (buf == NULL)
+		goto fail;
+	size_t got = 0;
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = EIO; /* shrank under us */
+			goto fail;
+		}
+		got += (size_t)n;
+	}
+	close(fd);
+	*size = got;
+	return buf;
+fail:;
+	int e = errno;
+	free(buf);
+	close(fd);
+	errno = e;
+	return NULL;
+}
+
+static uint64_t fnv1a(const unsigned char *p, size_t n)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (size_t i = 0; i < n; i++) {
+		h ^= p[i];
+		h *= 1099511628211ull;
+	}
+	return h;
+}
+
+static size_t round_up(size_t v, size_t a)
+{
+	return (v + a - 1) / a * a;
+}
+
+/* The program header table of an ELF64 shared object of this machine's
+ * byte order, checked to lie inside the file. */
+static Elf64_Phdr *phdrs_of(unsigned char *img, size_t size, unsigned *n)
+{
+	Elf64_Ehdr eh;
+	if (size < sizeof eh)
+		return NULL;
+	memcpy(&eh, img, sizeof eh);
+	if (memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 || eh.e_ident[EI_CLASS] != ELFCLASS64 ||
+	    eh.e_type != ET_DYN || eh.e_phentsize != sizeof(Elf64_Phdr) ||
+	    eh.e_phoff % _Alignof(Elf64_Phdr) != 0 || eh.e_phoff > size ||
+	    (size - eh.e_phoff) / sizeof(Elf64_Phdr) < eh.e_phnum)
+		return NULL;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	if (eh.e_ident[EI_DATA] != ELFDATA2LSB)
+		return NULL;
+#else
+	if (eh.e_ident[EI_DATA] != ELFDATA2MSB)
+		return NULL;
+#endif
+	*n = eh.e_phnum;
+	return (Elf64_Phdr *)(void *)(img + eh.e_phoff);
+}
+
+/*
+ * Turn the image (with room after it for the block) into the copy: the
+ * PT_NOTE entry after the last PT_LOAD becomes a read-only PT_LOAD of the
+ * block, placed after the library's own image in memory and at the end of
+ * the file. The image grows to *size.
+ */
+static int add_segment(unsigned char *img, size_t *size, const unsigned char *block, size_t block_size,
+    uint64_t block_hash)
+{
+	unsigned n;
+	Elf64_Phdr *ph = phdrs_of(img, *size, &n);
+	if (ph == NULL) {
+		errno = ENOEXEC;
+		return -1;
+	}
+	long last_load = -1, slot = -1;
+	uint64_t end = 0, align = 4096;
+	for (unsigned i = 0; i < n; i++) {
+		if (ph[i].p_type == PT_LOAD) {
+			last_load = i;
+			if (ph[i].p_vaddr + ph[i].p_memsz > end)
+				end = ph[i].p_vaddr + ph[i].p_memsz;
+			if (ph[i].p_align > align)
+				align = ph[i].p_align;
+		}
+	}
+	for (unsigned i = 0; i < n; i++)
+		if (ph[i].p_type == PT_NOTE && (long)i > last_load)
+			slot = i;
+	/* PT_LOAD entries must stay in ascending order of address (the loader
+	 * maps the span from the first to the last); a library that is already
+	 * a copy has no PT_NOTE left there */
+	if (last_load < 0 || slot < 0 || (align & (align - 1)) != 0 || align > (1u << 21)) {
+		errno = ENOEXEC;
+		return -1;
+	}
+	size_t off = round_up(*size, (size_t)align);
+	memset(img + *size, 0, off - *size);
+	memcpy(img + off, block, block_size);
+	*size = off + block_size;
+	ph[slot] = (Elf64_Phdr){
+		.p_type = PT_LOAD,
+		.p_flags = PF_R,
+		.p_offset = off,
+		.p_vaddr = round_up((size_t)end, (size_t)align),
+		.p_paddr = block_hash,
+		.p_filesz = block_size,
+		.p_memsz = block_size,
+		.p_align = align,
+	};
+	return 0;
+}
+
+/* Is the file at path exactly img[0..size)? */
+static bool same_file(const char *path, const unsigned char *img, size_t size)
+{
+	int saved = errno;
+	size_t have_size = 0;
+	unsigned char *have = read_whole(path, &have_size);
+	bool same = have != NULL && have_size == size && memcmp(have, img, size) == 0;
+	free(have);
+	errno = saved;
+	return same;
+}
+
+static int write_copy(const char *dir, const char *final, const unsigned char *img, size_t size)
+{
+	char tmp[PATH_MAX];
+	if (snprintf(tmp, sizeof tmp, "%s/.libexecguard.so.%ld.tmp", dir, (long)getpid()) >= (int)sizeof tmp) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
+	if (fd < 0)
+		return -1;
+	if (eg_write_all(fd, img, size) < 0 || close(fd) < 0) {
+		int e = errno;
+		close(fd);
+		unlink(tmp);
+		errno = e ? e : EIO;
+		return -1;
+	}
+	if (rename(tmp, final) < 0) {
+		int e = errno;
+		unlink(tmp);
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Copies not written for a week, but for `keep`: every build of the
+ * library and every change of the rules leaves one (a few hundred KiB to a
+ * few MiB), and nothing else would remove them. Removing one that a running
+ * session still preloads is safe: its next exec preloads the library it
+ * was made from (env_inject.h), which maps the policy file. Best effort.
+ */
+static void prune_old_copies(const char *parent, const char *keep)
+{
+	DIR *d = opendir(parent);
+	if (d == NULL)
+		return;
+	time_t now = time(NULL);
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		char dir[PATH_MAX], file[PATH_MAX];
+		struct stat st;
+		if (strncmp(e->d_name, "lib-", 4) != 0 || strcmp(e->d_name, keep) == 0 ||
+		    snprintf(dir, sizeof dir, "%s/%s", parent, e->d_name) >= (int)sizeof dir ||
+		    snprintf(file, sizeof file, "%s/libexecguard.so", dir) >= (int)sizeof file)
+			continue;
+		if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
+		    lstat(file, &st) < 0 || !S_ISREG(st.st_mode) || now - st.st_mtime < COPY_KEEP_SECONDS)
+			continue;
+		if (unlink(file) == 0)
+			(void)rmdir(dir);
+	}
+	closedir(d);
+}
+
+int eg_library_copy(const char *lib, const char *policy_path, char *out, size_t size)
+{
+	size_t lib_size = 0, pol_size = 0;
+	unsigned char *img = NULL, *pol = read_whole(policy_path, &pol_size);
+	int rc = -1;
+	if (pol == NULL)
+		return -1;
+	struct eg_blk_header hdr;
+	if (pol_size < sizeof hdr) {
+		errno = EINVAL;
+		goto out;
+	}
+	memcpy(&hdr, pol, sizeof hdr);
+	uint64_t name_hash;
+	if (!eg_policy_name_hash(policy_path, &name_hash) || name_hash != hdr.hash) {
+		errno = EINVAL; /* not a file eg_policy_save wrote */
+		goto out;
+	}
+	unsigned char *lib_img = read_whole(lib, &lib_size);
+	if (lib_img == NULL)
+		goto out;
+	uint64_t lib_hash = fnv1a(lib_img, lib_size);
+	/* room for the alignment (at most 2 MiB, add_segment) and the block */
+	img = realloc(lib_img, lib_size + (2u << 20) + pol_size);
+	if (img == NULL) {
+		free(lib_img);
+		goto out;
+	}
+	size_t img_size = lib_size;
+	if (add_segment(img, &img_size, pol, pol_size, hdr.hash) < 0)
+		goto out;
+
+	char dir[PATH_MAX], final[PATH_MAX];
+	const char *slash = strrchr(policy_path, '/');
+	if (slash == NULL || slash == policy_path) {
+		errno = EINVAL;
+		goto out;
+	}
+	if (snprintf(dir, sizeof dir, "%.*s/lib-%016" PRIx64 "-%016" PRIx64, (int)(slash - policy_path),
+	        policy_path, lib_hash, hdr.hash) >= (int)sizeof dir ||
+	    snprintf(final, sizeof final, "%s/libexecguard.so", dir) >= (int)sizeof final) {
+		errno = ENAMETOOLONG;
+		goto out;
+	}
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		goto out;
+	/* Only our own private directory (someone else's could swap the copy),
+	 * and one the loader may map code from. */
+	struct stat st;
+	struct statvfs vfs;
+	if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
+	    (st.st_mode & 022) != 0 || statvfs(dir, &vfs) < 0 || (vfs.f_flag & ST_NOEXEC) != 0) {
+		errno = EPERM;
+		goto out;
+	}
+	if (!same_file(final, img, img_size) && write_copy(dir, final, img, img_size) < 0)
+		goto out;
+	if (strlen(final) >= size) {
+		errno = ENAMETOOLONG;
+		goto out;
+	}
+	memcpy(out, final, strlen(final) + 1);
+	rc = 0;
+	*strrchr(dir, '/') = '\0';
+	prune_old_copies(dir, dir + strlen(dir) + 1);
+out:;
+	int e = errno;
+	free(img);
+	free(pol);
+	errno = e;
+	return rc;
+}

@@ -1,0 +1,65 @@
+/*
+ * A session copy of the preload library that carries the policy block in a
+ * load segment of its own, so that the loader, which opens and maps the
+ * library in every guarded process anyway, maps the policy with it: the
+ * constructor then makes no open, fstat, mmap or close of its own (about a
+ * third of its time; README, "Performance").
+ *
+ * The copy is a cache of EXECGUARD_POLICY's file, never a replacement: the
+ * segment's p_paddr (which no loader reads) holds the block's hash, and the
+ * constructor uses the segment only when EXECGUARD_POLICY names the file of
+ * that same hash (policy-<hash>.bin); otherwise it maps the file as before.
+ * If the copy disappears during a session, the exec hooks inject the
+ * library it was made from (EXECGUARD_LIBRARY) instead, so children never
+ * name a missing file in LD_PRELOAD (the loader would skip it: unguarded).
+ *
+ * The slot for the new segment is the library's PT_NOTE entry (the build
+ * id, which only debuggers read). Internal to execguard (the CLI).
+ */
+#ifndef EG_LIBRARY_COPY_H
+#define EG_LIBRARY_COPY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* The environment variable naming the library a copy was made from. */
+#define EG_LIBRARY_VAR "EXECGUARD_LIBRARY"
+
+/*
+ * Write (or find, when the same one is there) the copy of library `lib`
+ * carrying the policy file `policy_path` (written by eg_policy_save), in
+ * <policy's directory>/lib-<library hash>-<policy hash>/libexecguard.so;
+ * its path into out. -1 with errno when no copy can be used (ENOEXEC: not
+ * a library with a free slot; EPERM: a directory mounted noexec, or not
+ * our own private one); the caller then uses `lib` and the file.
+ */
+int eg_library_copy(const char *lib, const char *policy_path, char *out, size_t size);
+
+/* The policy hash in a policy file name ".../policy-<16 hex>.bin"; false
+ * if the name is not of that form. Inline: the constructor uses it. */
+static inline __attribute__((always_inline)) bool eg_policy_name_hash(const char *path, uint64_t *hash)
+{
+	const char *base = path;
+	for (const char *c = path; *c; c++)
+		if (*c == '/')
+			base = c + 1;
+	/* compared with immediates: no string in .rodata (hot_text.h) */
+	if (base[0] != 'p' || base[1] != 'o' || base[2] != 'l' || base[3] != 'i' || base[4] != 'c' ||
+	    base[5] != 'y' || base[6] != '-')
+		return false;
+	uint64_t h = 0;
+	const char *p = base + 7;
+	for (int i = 0; i < 16; i++, p++) {
+		int d = (*p >= '0' && *p <= '9') ? *p - '0' : (*p >= 'a' && *p <= 'f') ? *p - 'a' + 10 : -1;
+		if (d < 0)
+			return false;
+		h = h << 4 | (uint64_t)d;
+	}
+	if (p[0] != '.' || p[1] != 'b' || p[2] != 'i' || p[3] != 'n' || p[4] != '\0')
+		return false;
+	*hash = h;
+	return true;
+}
+
+#endif

@@ -1,0 +1,195 @@
+#!/usr/bin/env bash
+# The session copy of the library (lib/library_copy.h): `execguard run`
+# preloads a copy that carries the policy in a segment of its own, so no
+# guarded process opens the policy file. What must hold:
+#   - the copy is what CMD preloads, and a guarded process maps no policy
+#     file, yet the rules are enforced;
+#   - the copy is a cache of the file EXECGUARD_POLICY names: another file
+#     named there is the one used;
+#   - a copy deleted in the middle of a session: the next exec gets the
+#     library it was made from (still guarded, never a missing LD_PRELOAD
+#     entry, which the loader would skip);
+#   - where no copy can be made, the library itself and the file, as before;
+#   - a nested run keeps the session's copy, once; a damaged copy is
+#     rewritten by the next run.
+#
+# Fake destructive tools only: `terraform` and `dropdb` in a temp dir first
+# in PATH that append to a log; no terminal (setsid), so a confirm is refused.
+#
+# Needs EG_EXECGUARD and EG_LIBRARY (tests/integration/meson.build).
+set -u
+
+EG=${EG_EXECGUARD:?EG_EXECGUARD not set}
+LIB=${EG_LIBRARY:?EG_LIBRARY not set}
+T=$(mktemp -d /tmp/eg-copy.XXXXXX)
+trap 'chmod -R u+w "$T" 2>/dev/null; rm -rf "$T"' EXIT
+
+FAKE=$T/fake
+CALLS=$T/calls.log
+mkdir -p "$FAKE" "$T/packs" "$T/empty" "$T/home" "$T/cfg2/execguard"
+for tool in terraform dropdb; do
+	printf '#!/bin/sh\necho "FAKE %s $*" >> "%s"\n' "$tool" "$CALLS" > "$FAKE/$tool"
+	chmod +x "$FAKE/$tool"
+done
+cat > "$T/packs/test.rules" <<'EOF'
+rule test.terraform-destroy
+  program   terraform
+  match     (^|\s)destroy(\s|$)
+  action    confirm
+  reason    Test rule: destroys every resource.
+  example   terraform destroy
+  safe      terraform plan
+EOF
+cat > "$T/cfg2/execguard/extra.rules" <<'EOF'
+rule extra.dropdb
+  program   dropdb
+  match     .
+  action    deny
+  reason    Test rule: drops a database.
+  example   dropdb prod
+EOF
+
+PASS=0
+FAIL=0
+ok() { PASS=$((PASS + 1)); echo "ok   $*"; }
+bad() { FAIL=$((FAIL + 1)); echo "FAIL $*"; }
+
+GPATH="$FAKE:/usr/local/bin:/usr/bin:/bin"
+# `execguard run` (cfg: the XDG_CONFIG_HOME to use), no terminal
+run() {
+	local cfg=$1
+	shift
+	env -i PATH="$GPATH" HOME="$T/home" LANG=C XDG_CACHE_HOME="$T/cache" \
+		EXECGUARD_PACKS_DIR="$T/packs" EXECGUARD_SYSTEM_DIR="$T/empty" XDG_CONFIG_HOME="$cfg" \
+		setsid -w "$EG" run -- "$@" < /dev/null
+}
+# what a guarded process's environment holds: NAME
+session_var() {
+	run "$T/empty" /usr/bin/env | sed -n "s/^$1=//p"
+}
+
+# ----------------------------------------------------- the copy is preloaded
+COPY=$(session_var LD_PRELOAD)
+POLICY=$(session_var EXECGUARD_POLICY)
+FROM=$(session_var EXECGUARD_LIBRARY)
+case $COPY in
+"$T/cache/execguard/lib-"*/libexecguard.so) ok "CMD preloads the session copy ($COPY)" ;;
+*) bad "LD_PRELOAD is '$COPY', not a copy under $T/cache/execguard" ;;
+esac
+[ "$FROM" = "$LIB" ] && ok "EXECGUARD_LIBRARY names the library the copy was made from" ||
+	bad "EXECGUARD_LIBRARY is '$FROM', want $LIB"
+[ -f "$POLICY" ] && ok "the policy file is still written ($POLICY)" || bad "no policy file '$POLICY'"
+
+# The new segment: the policy file's bytes, read-only, where PT_NOTE was.
+if command -v readelf > /dev/null; then
+	psize=$(printf '0x%06x' "$(stat -c %s "$POLICY")")
+	hdr=$(readelf -lW "$COPY")
+	if echo "$hdr" | grep -qE "^ +LOAD .* $psize $psize R +0x" && ! echo "$hdr" | grep -q '^ *NOTE'; then
+		ok "the copy has a read-only load segment of the policy's size ($psize), no PT_NOTE"
+	else
+		bad "the copy's program headers:"; echo "$hdr" | sed 's/^/     /'
+	fi
+	if cmp -s <(tail -c "$(stat -c %s "$POLICY")" "$COPY") "$POLICY"; then
+		ok "the copy ends with the policy file's bytes"
+	else
+		bad "the copy does not end with the policy file"
+	fi
+else
+	echo "skip readelf checks (no readelf)"
+fi
+
+maps=$(run "$T/empty" /bin/cat /proc/self/maps)
+if echo "$maps" | grep -qF "$COPY" && ! echo "$maps" | grep -q 'policy-.*\.bin'; then
+	ok "a guarded process maps the copy and opens no policy file"
+else
+	bad "maps of a guarded cat:"; echo "$maps" | grep -E 'execguard|policy' | sed 's/^/     /'
+fi
+
+: > "$CALLS"
+run "$T/empty" sh -c 'terraform destroy' 2> "$T/err"
+rc=$?
+if [ "$rc" = 126 ] && ! grep -q 'FAKE terraform destroy' "$CALLS" && grep -q '^execguard: blocked: ' "$T/err"; then
+	ok "the copy's policy is enforced: terraform destroy refused (rc 126)"
+else
+	bad "terraform destroy under the copy: rc=$rc"; cat "$CALLS" "$T/err" | sed 's/^/     /'
+fi
+: > "$CALLS"
+run "$T/empty" sh -c 'terraform plan' 2> "$T/err"
+grep -q 'FAKE terraform plan' "$CALLS" && ok "terraform plan runs under the copy" ||
+	{ bad "terraform plan did not run"; sed 's/^/     /' "$T/err"; }
+
+# ------------------------------- the file EXECGUARD_POLICY names is the one used
+POLICY2=$(run "$T/cfg2" /usr/bin/env | sed -n 's/^EXECGUARD_POLICY=//p')
+[ -n "$POLICY2" ] && [ "$POLICY2" != "$POLICY" ] || bad "no second policy ('$POLICY2')"
+direct() { # LD_PRELOAD=$COPY with EXECGUARD_POLICY=$1
+	local pol=$1
+	shift
+	env -i PATH="$GPATH" HOME="$T/home" LANG=C LD_PRELOAD="$COPY" EXECGUARD_POLICY="$pol" \
+		EXECGUARD_LIBRARY="$LIB" setsid -w "$@" < /dev/null
+}
+: > "$CALLS"
+direct "$POLICY2" sh -c 'dropdb prod' 2> "$T/err"
+rc=$?
+if [ "$rc" = 126 ] && ! grep -q 'FAKE dropdb' "$CALLS"; then
+	ok "a copy given another EXECGUARD_POLICY enforces that file's rules (dropdb denied)"
+else
+	bad "dropdb under the copy with policy 2: rc=$rc"; cat "$CALLS" "$T/err" | sed 's/^/     /'
+fi
+direct "$POLICY2" /bin/cat /proc/self/maps | grep -qF "$POLICY2" &&
+	ok "... and maps that file" || bad "policy 2 is not mapped"
+: > "$CALLS"
+direct "$POLICY" sh -c 'dropdb prod' 2> "$T/err"
+grep -q 'FAKE dropdb prod' "$CALLS" && ok "with its own policy's name, the copy's rules (dropdb runs)" ||
+	{ bad "dropdb did not run under the copy's own policy"; sed 's/^/     /' "$T/err"; }
+
+# ------------------------------------------- a copy deleted during the session
+: > "$CALLS"
+out=$(run "$T/empty" sh -c 'rm -rf "${LD_PRELOAD%/*}"
+	sh -c "echo \"preload=\$LD_PRELOAD\"; /bin/cat /proc/self/maps"
+	terraform destroy; echo "rc=$?"
+	terraform plan' 2> "$T/err")
+if echo "$out" | grep -qx "preload=$LIB" && echo "$out" | grep -qF "$POLICY" &&
+	! echo "$out" | grep -qF "$COPY"; then
+	ok "copy deleted: the next exec preloads $LIB and maps the policy file"
+else
+	bad "copy deleted: children got:"; echo "$out" | grep -E 'preload=|execguard|policy' | sed 's/^/     /'
+fi
+if echo "$out" | grep -qx 'rc=126' && ! grep -q 'FAKE terraform destroy' "$CALLS" &&
+	grep -q 'FAKE terraform plan' "$CALLS" && ! grep -q 'cannot be preloaded' "$T/err"; then
+	ok "copy deleted: still guarded (destroy refused, plan runs, no loader error)"
+else
+	bad "copy deleted: rc line '$(echo "$out" | grep rc=)'"; cat "$CALLS" "$T/err" | sed 's/^/     /'
+fi
+
+# ------------------------------------------------------------ nested run
+COPY=$(session_var LD_PRELOAD) # made again by that run
+nested=$(run "$T/empty" "$EG" run -- /usr/bin/env | sed -n 's/^LD_PRELOAD=//p')
+[ "$nested" = "$COPY" ] && ok "a nested run keeps the session's copy, once ($nested)" ||
+	bad "nested run: LD_PRELOAD='$nested', want '$COPY'"
+
+# ------------------------------------------------- a damaged copy is rewritten
+chmod u+w "$COPY" && printf 'junk' > "$COPY"
+again=$(session_var LD_PRELOAD)
+if [ "$again" = "$COPY" ] && [ "$(stat -c %s "$COPY")" -gt 4096 ] &&
+	run "$T/empty" /bin/cat /proc/self/maps | grep -qF "$COPY"; then
+	ok "a damaged copy is rewritten by the next run and loads"
+else
+	bad "damaged copy: LD_PRELOAD='$again', size $(stat -c %s "$COPY")"
+fi
+
+# ------------------------------------ where no copy can be made: the library
+dir=${COPY%/*}
+rm -rf "$dir" && mkdir -m 0777 "$dir" && chmod 0777 "$dir"
+pre=$(session_var LD_PRELOAD)
+from=$(session_var EXECGUARD_LIBRARY)
+: > "$CALLS"
+run "$T/empty" sh -c 'terraform destroy' 2> "$T/err"
+rc=$?
+if [ "$pre" = "$LIB" ] && [ -z "$from" ] && [ "$rc" = 126 ] && ! grep -q 'FAKE terraform destroy' "$CALLS"; then
+	ok "a copy directory others can write is not used: $LIB and the file (still guarded)"
+else
+	bad "unusable copy dir: LD_PRELOAD='$pre' EXECGUARD_LIBRARY='$from' rc=$rc"
+fi
+
+echo "session copy: $PASS passed, $FAIL failed"
+[ "$FAIL" -eq 0 ]
