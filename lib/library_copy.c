@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <time.h>
@@ -153,6 +154,25 @@ static int add_segment(unsigned char *img, size_t *size, const unsigned char *bl
 	return 0;
 }
 
+/* Can code be mapped from the file (what the loader will do)? A noexec
+ * mount, or a security module that forbids it for files there, would make
+ * the loader skip the copy: every guarded process would start unguarded. */
+static bool loader_can_map(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	void *m = mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, 0);
+	int e = errno;
+	close(fd);
+	if (m == MAP_FAILED) {
+		errno = e == EACCES ? EPERM : e;
+		return false;
+	}
+	munmap(m, 4096);
+	return true;
+}
+
 /* Is the file at path exactly img[0..size)? */
 static bool same_file(const char *path, const unsigned char *img, size_t size)
 {
@@ -268,7 +288,7 @@ int eg_library_copy(const char *lib, const char *policy_path, char *out, size_t 
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
 		goto out;
 	/* Only our own private directory (someone else's could swap the copy),
-	 * and one the loader may map code from. */
+	 * and one the loader may map code from (also tried: loader_can_map). */
 	struct stat st;
 	struct statvfs vfs;
 	if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
@@ -277,6 +297,8 @@ int eg_library_copy(const char *lib, const char *policy_path, char *out, size_t 
 		goto out;
 	}
 	if (!same_file(final, img, img_size) && write_copy(dir, final, img, img_size) < 0)
+		goto out;
+	if (!loader_can_map(final))
 		goto out;
 	if (strlen(final) >= size) {
 		errno = ENAMETOOLONG;

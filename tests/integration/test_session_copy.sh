@@ -191,5 +191,18 @@ else
 	bad "unusable copy dir: LD_PRELOAD='$pre' EXECGUARD_LIBRARY='$from' rc=$rc"
 fi
 
+# A cache on a noexec mount: the loader could not map code from a copy there.
+mkdir -p "$T/noexec"
+if unshare -m true 2>/dev/null; then
+	pre=$(env -i PATH="$GPATH" HOME="$T/home" LANG=C XDG_CACHE_HOME="$T/noexec" \
+		EXECGUARD_PACKS_DIR="$T/packs" EXECGUARD_SYSTEM_DIR="$T/empty" XDG_CONFIG_HOME="$T/empty" \
+		unshare -m --propagation private sh -c 'mount -t tmpfs -o noexec tmpfs "$1" && exec "$2" run -- /usr/bin/env' \
+		sh "$T/noexec" "$EG" < /dev/null | sed -n 's/^LD_PRELOAD=//p')
+	[ "$pre" = "$LIB" ] && ok "a cache mounted noexec gets no copy: $LIB is preloaded" ||
+		bad "noexec cache: LD_PRELOAD='$pre', want $LIB"
+else
+	echo "skip noexec cache (no mount namespace here)"
+fi
+
 echo "session copy: $PASS passed, $FAIL failed"
 [ "$FAIL" -eq 0 ]
