@@ -143,24 +143,13 @@ EG_HOT_TEXT static bool copy_gone(const struct eg_env_ours *o)
 	return true;
 }
 
-/* How many tokens of an LD_PRELOAD value are exactly c. */
-EG_HOT_TEXT static size_t count_token(const char *c, const char *v)
+/* How many tokens of an LD_PRELOAD value are `only` (NULL: are ours). */
+EG_HOT_TEXT static size_t count_tokens(const struct eg_env_ours *o, const char *only, const char *v)
 {
 	size_t n = 0, len;
 	const char *t;
 	while (eg_preload_list_next(&v, EG_LIST_ENV, &t, &len))
-		if (token_is(c, t, len))
-			n++;
-	return n;
-}
-
-/* How many of the tokens of an LD_PRELOAD value are ours. */
-EG_HOT_TEXT static size_t count_ours(const struct eg_env_ours *o, const char *v)
-{
-	size_t n = 0, len;
-	const char *t;
-	while (eg_preload_list_next(&v, EG_LIST_ENV, &t, &len))
-		if (token_is_ours(o, t, len))
+		if (only ? token_is(only, t, len) : token_is_ours(o, t, len))
 			n++;
 	return n;
 }
@@ -224,8 +213,8 @@ EG_HOT_TEXT void eg_env_measure(const struct eg_env_ours *o, char *const *envp, 
 	size_t bytes = 0;
 	if (o->preload_entry) {
 		bool gone = copy_gone(o);
-		if (s.ld_count != 1 || count_ours(o, s.last_ld + LDP_LEN) != 1 ||
-		    (gone && count_token(o->copy_fallback, s.last_ld + LDP_LEN) != 1)) {
+		if (s.ld_count != 1 || count_tokens(o, NULL, s.last_ld + LDP_LEN) != 1 ||
+		    (gone && count_tokens(o, o->copy_fallback, s.last_ld + LDP_LEN) != 1)) {
 			ld_ok = false;
 			/* room for either entry: the copy may be found gone by
 			 * another thread before eg_env_build */
@@ -248,7 +237,7 @@ EG_HOT_TEXT static void build_ld(const struct eg_env_ours *o, const char *old, c
 	p += LDP_LEN;
 	/* once the copy is gone, only the library it was made from counts */
 	const char *gone_to = copy_gone(o) ? o->copy_fallback : NULL;
-	bool have = old && (gone_to ? count_token(gone_to, old) : count_ours(o, old)) > 0;
+	bool have = old && count_tokens(o, gone_to, old) > 0;
 	bool first = true;
 	if (!have) {
 		const char *entry = gone_to ? gone_to : o->preload_entry;

@@ -338,7 +338,7 @@ EG_CTOR_TEXT static void load_policy(const struct eg_env_scan *v)
  * `sh -c COMMAND` with the approved command's hash (read from
  * /proc/self/cmdline, only when the marker is there at all).
  */
-static bool approved_by_parent(const char *v)
+__attribute__((noinline)) static bool approved_by_parent(const char *v)
 {
 	if (v == NULL)
 		return false;
@@ -522,7 +522,8 @@ EG_CTOR_TEXT static void init(void)
 		} else if (eg_load.policy_state == POLICY_DEFERRED) {
 			eg_load.raw = eg_policy_map_raw(eg_load.deferred_path, &eg_load.raw_size);
 		}
-		eg_guard_cfg.approved_by_parent = approved_by_parent(v.approved);
+		/* out of line, and its page untouched, in the usual case */
+		eg_guard_cfg.approved_by_parent = v.approved != NULL && approved_by_parent(v.approved);
 	} else {
 		eg_guard_cfg.load_fail = EG_FAIL_NO_POLICY;
 	}
