@@ -212,7 +212,8 @@ static int write_copy(const char *dir, const char *final, const unsigned char *i
 }
 
 /*
- * Copies not written for a week, but for `keep`: every build of the
+ * Copies no session has started with for a week (eg_library_copy touches the
+ * one it hands out), but for `keep`: every build of the
  * library and every change of the rules leaves one (a few hundred KiB to a
  * few MiB), and nothing else would remove them. Removing one that a running
  * session still preloads is safe: its next exec preloads the library it
@@ -296,7 +297,9 @@ int eg_library_copy(const char *lib, const char *policy_path, char *out, size_t 
 		errno = EPERM;
 		goto out;
 	}
-	if (!same_file(final, img, img_size) && write_copy(dir, final, img, img_size) < 0)
+	if (same_file(final, img, img_size))
+		(void)utimensat(AT_FDCWD, final, NULL, 0); /* in use: not pruned */
+	else if (write_copy(dir, final, img, img_size) < 0)
 		goto out;
 	if (!loader_can_map(final))
 		goto out;

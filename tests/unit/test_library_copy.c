@@ -138,6 +138,11 @@ Test(library_copy, an_intact_copy_is_reused_and_a_damaged_one_rewritten)
 	cr_assert_str_eq(out, again);
 	cr_assert_eq(stat(out, &st2), 0);
 	cr_assert_eq(st1.st_ino, st2.st_ino, "not written again");
+	struct timespec old[2] = { { 1000000000, 0 }, { 1000000000, 0 } };
+	cr_assert_eq(utimensat(AT_FDCWD, out, old, 0), 0);
+	cr_assert_eq(eg_library_copy(EG_BUILD_LIBRARY, policy, again, sizeof again), 0);
+	cr_assert_eq(stat(out, &st2), 0);
+	cr_assert_gt(st2.st_mtime, time(NULL) - 60, "touched when handed out again (not pruned while used)");
 
 	size_t good_n, n;
 	unsigned char *good = slurp(out, &good_n);
