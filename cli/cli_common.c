@@ -44,10 +44,10 @@ const char *cli_library_path(void)
 /*
  * The library a session preloads (run, shell-init): see cli.h.
  */
-const char *cli_session_library(const char *lib, const char *policy_path, bool hooked)
+const char *cli_session_library(const char *lib, const char *policy_path, bool nested)
 {
 	static char path[PATH_MAX];
-	if (hooked) {
+	if (nested) {
 		const char *from = getenv(EG_LIBRARY_VAR);
 		if (from && strcmp(from, lib) == 0 && guard_library_loaded(path, sizeof path) &&
 		    path[0] == '/' && strpbrk(path, ": \t\n") == NULL)

@@ -212,12 +212,13 @@ static int write_copy(const char *dir, const char *final, const unsigned char *i
 }
 
 /*
- * Copies no session has started with for a week (eg_library_copy touches the
- * one it hands out), but for `keep`: every build of the
- * library and every change of the rules leaves one (a few hundred KiB to a
- * few MiB), and nothing else would remove them. Removing one that a running
- * session still preloads is safe: its next exec preloads the library it
- * was made from (env_inject.h), which maps the policy file. Best effort.
+ * Remove the copies no session has started with for a week (eg_library_copy
+ * touches the one it hands out), but for `keep`: every build of the library
+ * and every change of the rules leaves one (about a MiB each, more with
+ * large rule sets), and nothing else would remove them. Removing one that a
+ * running session still preloads is safe: its next exec preloads the
+ * library it was made from (env_inject.h), which maps the policy file.
+ * Best effort.
  */
 static void prune_old_copies(const char *parent, const char *keep)
 {
