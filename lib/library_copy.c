@@ -212,13 +212,15 @@ static int write_copy(const char *dir, const char *final, const unsigned char *i
 }
 
 /*
- * Remove the copies no session has started with for a week (eg_library_copy
- * touches the one it hands out), but for `keep`: every build of the library
- * and every change of the rules leaves one (about a MiB each, more with
- * large rule sets), and nothing else would remove them. Removing one that a
- * running session still preloads is safe: its next exec preloads the
- * library it was made from (env_inject.h), which maps the policy file.
- * Best effort.
+ * Remove the copies made from other builds of the library (`keep` is the
+ * name prefix of this build's, "lib-<hash>-") that no session has started
+ * with for a week (eg_library_copy touches the one it hands out): every
+ * build leaves some (about a MiB each, more with large rule sets), and
+ * nothing else would remove them. A running session that still preloads
+ * one is safe: its next exec preloads the library the copy was made from
+ * (env_inject.h), which maps the policy file. This build's own copies are
+ * left alone, so that a run handing one out at this very moment cannot
+ * lose it before its command has loaded it. Best effort.
  */
 static void prune_old_copies(const char *parent, const char *keep)
 {
@@ -230,7 +232,7 @@ static void prune_old_copies(const char *parent, const char *keep)
 	while ((e = readdir(d)) != NULL) {
 		char dir[PATH_MAX], file[PATH_MAX];
 		struct stat st;
-		if (strncmp(e->d_name, "lib-", 4) != 0 || strcmp(e->d_name, keep) == 0 ||
+		if (strncmp(e->d_name, "lib-", 4) != 0 || strncmp(e->d_name, keep, strlen(keep)) == 0 ||
 		    snprintf(dir, sizeof dir, "%s/%s", parent, e->d_name) >= (int)sizeof dir ||
 		    snprintf(file, sizeof file, "%s/libexecguard.so", dir) >= (int)sizeof file)
 			continue;
@@ -310,8 +312,10 @@ int eg_library_copy(const char *lib, const char *policy_path, char *out, size_t 
 	}
 	memcpy(out, final, strlen(final) + 1);
 	rc = 0;
-	*strrchr(dir, '/') = '\0';
-	prune_old_copies(dir, dir + strlen(dir) + 1);
+	char *name = strrchr(dir, '/');
+	*name++ = '\0';
+	name[4 + 16 + 1] = '\0'; /* "lib-<library hash>-" */
+	prune_old_copies(dir, name);
 out:;
 	int e = errno;
 	free(img);

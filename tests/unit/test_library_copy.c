@@ -212,18 +212,26 @@ static void fake_copy(const char *name, time_t age, char *file, size_t size)
 	cr_assert_eq(utimensat(AT_FDCWD, file, t, 0), 0);
 }
 
-Test(library_copy, copies_not_written_for_a_week_are_removed)
+Test(library_copy, other_builds_copies_unused_for_a_week_are_removed)
 {
-	char old[PATH_MAX], recent[PATH_MAX], other[PATH_MAX], out[PATH_MAX];
+	char first[PATH_MAX], out[PATH_MAX];
+	cr_assert_eq(eg_library_copy(EG_BUILD_LIBRARY, policy, first, sizeof first), 0);
+	/* this build's copies are "lib-<its hash>-..." */
+	char mine[64];
+	const char *name = strstr(first, "/lib-") + 1;
+	snprintf(mine, sizeof mine, "%.21s0000000000000009", name);
+	char old[PATH_MAX], recent[PATH_MAX], own_old[PATH_MAX], other[PATH_MAX];
 	fake_copy("lib-0000000000000001-0000000000000002", 8 * 24 * 3600, old, sizeof old);
 	fake_copy("lib-0000000000000003-0000000000000004", 6 * 24 * 3600, recent, sizeof recent);
+	fake_copy(mine, 30 * 24 * 3600, own_old, sizeof own_old);
 	fake_copy("not-a-copy", 30 * 24 * 3600, other, sizeof other);
 	cr_assert_eq(eg_library_copy(EG_BUILD_LIBRARY, policy, out, sizeof out), 0);
 	struct stat st;
-	cr_assert_eq(stat(old, &st), -1, "a copy older than a week is removed");
+	cr_assert_eq(stat(old, &st), -1, "another build's copy unused for a week is removed");
 	*strrchr(old, '/') = '\0';
 	cr_assert_eq(stat(old, &st), -1, "with its directory");
-	cr_assert_eq(stat(recent, &st), 0, "a recent copy stays");
+	cr_assert_eq(stat(recent, &st), 0, "another build's recent copy stays");
+	cr_assert_eq(stat(own_old, &st), 0, "this build's copies stay (one may be handed out right now)");
 	cr_assert_eq(stat(other, &st), 0, "what is not a copy stays");
 	cr_assert_eq(stat(out, &st), 0, "the new copy is there");
 	cr_assert_eq(stat(policy, &st), 0, "policy files are never removed here");
