@@ -1,6 +1,10 @@
-/* Writing files atomically enough for the policy files and rule caches:
- * the shared pieces of policy_file.c and rule_cache.c. Not the hook path. */
+/* Writing files atomically enough for the policy files, rule caches and
+ * session copies of the library: the shared pieces of policy_file.c,
+ * rule_cache.c and library_copy.c. Not the hook path. */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -35,4 +39,37 @@ int eg_write_all(int fd, const void *data, size_t left)
 		left -= (size_t)w;
 	}
 	return 0;
+}
+
+int eg_write_file_whole(const char *final, mode_t mode, bool exact_mode, const struct eg_file_part *parts,
+    size_t n_parts)
+{
+	char tmp[PATH_MAX];
+	if (snprintf(tmp, sizeof tmp, "%s.%ld.tmp", final, (long)getpid()) >= (int)sizeof tmp) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+	if (fd < 0)
+		return -1;
+	int rc = exact_mode && fchmod(fd, mode) < 0 ? -1 : 0;
+	for (size_t i = 0; rc == 0 && i < n_parts; i++)
+		if (eg_write_all(fd, parts[i].data, parts[i].len) < 0)
+			rc = -1;
+	/* Written back and dropped from the page cache, so that the processes
+	 * that map the file read in the few pages they use: the large folios a
+	 * buffered write leaves would each be mapped whole, up to megabytes of
+	 * resident memory in every process. Best effort. */
+	if (rc == 0 && fdatasync(fd) == 0)
+		(void)posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+	if (close(fd) < 0)
+		rc = -1;
+	if (rc == 0 && rename(tmp, final) < 0)
+		rc = -1;
+	if (rc < 0) {
+		int e = errno ? errno : EIO;
+		unlink(tmp);
+		errno = e;
+	}
+	return rc;
 }

@@ -18,4 +18,3 @@ size_t eg_fmt_uint(char out[EG_FMT_UINT_MAX], unsigned long v)
 	return n;
 }
 
-/* On the allow path (env re-injection compares timeouts): hot text. */

@@ -2,6 +2,7 @@
 #ifndef EG_FMT_H
 #define EG_FMT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,6 +27,24 @@ static inline unsigned eg_parse_uint(const char *v, unsigned max)
 			return 0;
 	}
 	return (unsigned)x;
+}
+
+/* The 16 lowercase hex digits at p (a 64-bit hash as execguard writes it:
+ * policy file names, the popen approval marker) into *v; false if any of
+ * them is not one. What follows them is the caller's to check. Inline, as
+ * eg_parse_uint. */
+static inline __attribute__((always_inline)) bool eg_parse_hex64(const char *p, uint64_t *v)
+{
+	uint64_t x = 0;
+	for (int i = 0; i < 16; i++) {
+		char c = p[i];
+		int d = (c >= '0' && c <= '9') ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
+		if (d < 0)
+			return false;
+		x = x << 4 | (uint64_t)d;
+	}
+	*v = x;
+	return true;
 }
 
 #endif

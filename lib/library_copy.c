@@ -62,16 +62,6 @@ fail:;
 	return NULL;
 }
 
-static uint64_t fnv1a(const unsigned char *p, size_t n)
-{
-	uint64_t h = 1469598103934665603ull;
-	for (size_t i = 0; i < n; i++) {
-		h ^= p[i];
-		h *= 1099511628211ull;
-	}
-	return h;
-}
-
 static size_t round_up(size_t v, size_t a)
 {
 	return (v + a - 1) / a * a;
@@ -185,32 +175,6 @@ static bool same_file(const char *path, const unsigned char *img, size_t size)
 	return same;
 }
 
-static int write_copy(const char *dir, const char *final, const unsigned char *img, size_t size)
-{
-	char tmp[PATH_MAX];
-	if (snprintf(tmp, sizeof tmp, "%s/.libexecguard.so.%ld.tmp", dir, (long)getpid()) >= (int)sizeof tmp) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
-	if (fd < 0)
-		return -1;
-	if (eg_write_all(fd, img, size) < 0 || close(fd) < 0) {
-		int e = errno;
-		close(fd);
-		unlink(tmp);
-		errno = e ? e : EIO;
-		return -1;
-	}
-	if (rename(tmp, final) < 0) {
-		int e = errno;
-		unlink(tmp);
-		errno = e;
-		return -1;
-	}
-	return 0;
-}
-
 /*
  * Remove the copies made from other builds of the library (`keep` is the
  * name prefix of this build's, "lib-<hash>-") that no session has started
@@ -266,7 +230,7 @@ int eg_library_copy(const char *lib, const char *policy_path, char *out, size_t 
 	unsigned char *lib_img = read_whole(lib, &lib_size);
 	if (lib_img == NULL)
 		goto out;
-	uint64_t lib_hash = fnv1a(lib_img, lib_size);
+	uint64_t lib_hash = eg_fnv64(lib_img, lib_size, 0);
 	/* room for the alignment (at most 2 MiB, add_segment) and the block */
 	img = realloc(lib_img, lib_size + (2u << 20) + pol_size);
 	if (img == NULL) {
@@ -302,7 +266,7 @@ int eg_library_copy(const char *lib, const char *policy_path, char *out, size_t 
 	}
 	if (same_file(final, img, img_size))
 		(void)utimensat(AT_FDCWD, final, NULL, 0); /* in use: not pruned */
-	else if (write_copy(dir, final, img, img_size) < 0)
+	else if (eg_write_file_whole(final, 0444, false, &(struct eg_file_part){ img, img_size }, 1) < 0)
 		goto out;
 	if (!loader_can_map(final))
 		goto out;

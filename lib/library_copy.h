@@ -23,6 +23,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fmt.h"
+
 /* The environment variable naming the library a copy was made from. */
 #define EG_LIBRARY_VAR "EXECGUARD_LIBRARY"
 
@@ -48,18 +50,9 @@ static inline __attribute__((always_inline)) bool eg_policy_name_hash(const char
 	if (base[0] != 'p' || base[1] != 'o' || base[2] != 'l' || base[3] != 'i' || base[4] != 'c' ||
 	    base[5] != 'y' || base[6] != '-')
 		return false;
-	uint64_t h = 0;
 	const char *p = base + 7;
-	for (int i = 0; i < 16; i++, p++) {
-		int d = (*p >= '0' && *p <= '9') ? *p - '0' : (*p >= 'a' && *p <= 'f') ? *p - 'a' + 10 : -1;
-		if (d < 0)
-			return false;
-		h = h << 4 | (uint64_t)d;
-	}
-	if (p[0] != '.' || p[1] != 'b' || p[2] != 'i' || p[3] != 'n' || p[4] != '\0')
-		return false;
-	*hash = h;
-	return true;
+	return eg_parse_hex64(p, hash) && p[16] == '.' && p[17] == 'b' && p[18] == 'i' && p[19] == 'n' &&
+	    p[20] == '\0';
 }
 
 #endif

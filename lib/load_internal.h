@@ -59,5 +59,16 @@ struct eg_policy *eg_policy_build_ex(const struct eg_ruleset *rs, unsigned flags
  * data, retrying after EINTR. 0 or -1 with errno. */
 int eg_mkdir_p(char *path, mode_t mode);
 int eg_write_all(int fd, const void *data, size_t left);
+/* One piece of a file eg_write_file_whole writes. */
+struct eg_file_part {
+	const void *data;
+	size_t len;
+};
+/* The parts, in order, as the file `final`, whole or not at all: written
+ * into "<final>.<pid>.tmp" (created with `mode`; set exactly, whatever the
+ * umask, when exact_mode), flushed and dropped from the page cache, then
+ * renamed over `final`. -1 with errno, and no temporary file left. */
+int eg_write_file_whole(const char *final, mode_t mode, bool exact_mode, const struct eg_file_part *parts,
+    size_t n_parts);
 
 #endif

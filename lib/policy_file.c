@@ -131,10 +131,9 @@ static int save_in(const char *dir, const struct eg_policy *p, char *path_out, s
 	struct eg_blk_header hdr;
 	memcpy(&hdr, p->base, sizeof hdr);
 	hdr.hash = eg_policy_hash(p);
-	char final[PATH_MAX], tmp[PATH_MAX];
+	char final[PATH_MAX];
 	if (snprintf(final, sizeof final, "%s/policy-%016" PRIx64 ".bin", dirbuf, hdr.hash) >=
-	        (int)sizeof final ||
-	    snprintf(tmp, sizeof tmp, "%s.%ld.tmp", final, (long)getpid()) >= (int)sizeof tmp) {
+	        (int)sizeof final) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
@@ -144,31 +143,11 @@ static int save_in(const char *dir, const struct eg_policy *p, char *path_out, s
 	}
 	if (same_content(final, &hdr, p->base, p->size))
 		return 0;
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
-	if (fd < 0)
-		return -1;
-	if (eg_write_all(fd, &hdr, sizeof hdr) < 0 ||
-	    eg_write_all(fd, p->base + sizeof hdr, p->size - sizeof hdr) < 0) {
-		int e = errno;
-		close(fd);
-		unlink(tmp);
-		errno = e ? e : EIO;
-		return -1;
-	}
-	/* Written back and dropped from the page cache, so that guarded
-	 * processes read it in page by page (MADV_RANDOM in map_block): the
-	 * large folios a buffered write leaves would each be mapped whole,
-	 * up to megabytes of resident memory in every process for the few
-	 * pages it reads. Best effort. */
-	if (fdatasync(fd) == 0)
-		(void)posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
-	if (close(fd) < 0 || rename(tmp, final) < 0) {
-		int e = errno;
-		unlink(tmp);
-		errno = e;
-		return -1;
-	}
-	return 0;
+	const struct eg_file_part parts[] = {
+		{ &hdr, sizeof hdr },
+		{ p->base + sizeof hdr, p->size - sizeof hdr },
+	};
+	return eg_write_file_whole(final, 0444, false, parts, 2);
 }
 
 /* The cache directory first: it outlives the login session, and a guarded

@@ -604,35 +604,11 @@ static int write_cache(const char *dir, const char *final, mode_t mode, struct e
 	free(e);
 	free(s.v);
 
-	char tmp[PATH_MAX];
-	if (snprintf(tmp, sizeof tmp, "%s.%ld.tmp", final, (long)getpid()) >= (int)sizeof tmp) {
-		free(head);
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
-	if (fd < 0) {
-		free(head);
-		return -1;
-	}
-	int rc = 0;
-	if (fchmod(fd, mode) < 0 || eg_write_all(fd, head, head_len) < 0 ||
-	    eg_write_all(fd, block, block_size) < 0)
-		rc = -1;
+	const struct eg_file_part parts[] = { { head, head_len }, { block, block_size } };
+	int rc = eg_write_file_whole(final, mode, true, parts, 2);
+	int err = errno;
 	free(head);
-	/* Written back and dropped from the page cache, as policy files are
-	 * (policy_file.c): processes then map the few pages they read. */
-	if (rc == 0 && fdatasync(fd) == 0)
-		(void)posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
-	if (close(fd) < 0)
-		rc = -1;
-	if (rc == 0 && rename(tmp, final) < 0)
-		rc = -1;
-	if (rc < 0) {
-		int err = errno;
-		unlink(tmp);
-		errno = err;
-	}
+	errno = err;
 	return rc;
 }
 

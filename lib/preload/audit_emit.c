@@ -32,17 +32,10 @@ EG_CTOR_TEXT bool eg_session_id_ok(const char *s)
 }
 
 /* An EXECGUARD_ variable: from the library's captured values when there are
- * (a handful, already found), else from envp (every entry). Inline string
- * code: this runs in the constructor, whose pages are kept few (hot_text.h). */
+ * (a handful, already found), else from envp (every entry). */
 EG_CTOR_TEXT static const char *our_var(char *const *envp, const struct eg_env_ours *ours, const char *name)
 {
-	if (!ours)
-		return eg_env_get(envp, name);
-	size_t n = eg_hs_len(name);
-	for (size_t i = 0; i < ours->n_vars; i++)
-		if (eg_hs_eq_n(ours->vars[i], name, n) && ours->vars[i][n] == '=')
-			return ours->vars[i] + n + 1;
-	return NULL;
+	return ours ? eg_env_ours_value(ours, name) : eg_env_get(envp, name);
 }
 
 /* The settings' part without a policy (the constructor, before the policy

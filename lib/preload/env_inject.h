@@ -19,6 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hot_str.h"
+
 #define EG_ENV_MAX_OURS 32
 /* The largest EXECGUARD_PROMPT_TIMEOUT taken, in seconds; more is invalid. */
 #define EG_TIMEOUT_MAX 99999999u
@@ -45,6 +47,19 @@ struct eg_env_ours {
 	int copy_gone;
 	/* the strings above are kept in the capture buffer (eg_capture_keep) */
 };
+
+/* The value of our captured EXECGUARD_ variable `name` (without '='), NULL
+ * if we have none. Inline string code: the constructor uses it, and its
+ * pages are kept few (hot_text.h). */
+static inline __attribute__((always_inline)) const char *eg_env_ours_value(const struct eg_env_ours *o,
+    const char *name)
+{
+	size_t n = eg_hs_len(name);
+	for (size_t i = 0; i < o->n_vars; i++)
+		if (eg_hs_eq_n(o->vars[i], name, n) && o->vars[i][n] == '=')
+			return o->vars[i] + n + 1;
+	return NULL;
+}
 
 /*
  * Capture ours from `envp` (the environment at load time). `self_path` is

@@ -45,6 +45,7 @@
 #include "next_sym.h"
 #include "preload_list.h"
 #include "errno_fast.h"
+#include "fmt.h"
 #include "rule_cache.h"
 #include "strict_ping.h"
 
@@ -318,9 +319,7 @@ EG_CTOR_TEXT static void load_policy(const struct eg_env_scan *v)
 	const char *pol = v->policy;
 	if (pol && *pol) {
 		/* The captured copy: the same (first) occurrence of the variable. */
-		for (size_t i = 0; i < eg_ours.n_vars && !eg_load.deferred_path; i++)
-			if (eg_hs_prefix(eg_ours.vars[i], EG_CTOR_STR("EXECGUARD_POLICY=")))
-				eg_load.deferred_path = eg_ours.vars[i] + 17;
+		eg_load.deferred_path = eg_env_ours_value(&eg_ours, EG_CTOR_STR("EXECGUARD_POLICY"));
 		if (!eg_load.deferred_path) {
 			set_load_error("EXECGUARD_POLICY could not be kept", NULL, NULL);
 			return;
@@ -340,22 +339,14 @@ EG_CTOR_TEXT static void load_policy(const struct eg_env_scan *v)
  */
 __attribute__((noinline)) static bool approved_by_parent(const char *v)
 {
-	if (v == NULL)
-		return false;
 	unsigned long pid = 0;
 	const char *p = v;
 	while (*p >= '0' && *p <= '9' && pid < 0x7fffffffUL)
 		pid = pid * 10 + (unsigned long)(*p++ - '0');
 	if (*p++ != ':' || p == v + 1 || pid != (unsigned long)getppid())
 		return false;
-	uint64_t want = 0;
-	for (int i = 0; i < 16; i++, p++) {
-		int d = (*p >= '0' && *p <= '9') ? *p - '0' : (*p >= 'a' && *p <= 'f') ? *p - 'a' + 10 : -1;
-		if (d < 0)
-			return false;
-		want = want << 4 | (uint64_t)d;
-	}
-	if (*p != '\0')
+	uint64_t want;
+	if (!eg_parse_hex64(p, &want) || p[16] != '\0')
 		return false;
 
 	int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
@@ -416,10 +407,9 @@ EG_CTOR_TEXT static const void *copy_segment(size_t *size, uint64_t *tag)
  * the exec hooks inject that one if the copy disappears (env_inject.h). */
 EG_CTOR_TEXT static void keep_copy_fallback(void)
 {
-	for (size_t i = 0; i < eg_ours.n_vars; i++)
-		if (eg_hs_prefix(eg_ours.vars[i], EG_CTOR_STR(EG_LIBRARY_VAR "=")) &&
-		    eg_ours.vars[i][sizeof EG_LIBRARY_VAR] == '/')
-			eg_ours.copy_fallback = eg_ours.vars[i] + sizeof EG_LIBRARY_VAR;
+	const char *from = eg_env_ours_value(&eg_ours, EG_CTOR_STR(EG_LIBRARY_VAR));
+	if (from && from[0] == '/')
+		eg_ours.copy_fallback = from;
 }
 
 /*
