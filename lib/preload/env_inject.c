@@ -211,17 +211,15 @@ EG_HOT_TEXT void eg_env_measure(const struct eg_env_ours *o, char *const *envp, 
 	scan_env(o, envp, &s);
 	bool ld_ok = true;
 	size_t bytes = 0;
+	need->entry = o->preload_entry;
 	if (o->preload_entry) {
 		bool gone = copy_gone(o);
+		if (gone)
+			need->entry = o->copy_fallback;
 		if (s.ld_count != 1 || count_tokens(o, NULL, s.last_ld + LDP_LEN) != 1 ||
 		    (gone && count_tokens(o, o->copy_fallback, s.last_ld + LDP_LEN) != 1)) {
 			ld_ok = false;
-			/* room for either entry: the copy may be found gone by
-			 * another thread before eg_env_build */
-			size_t entry = eg_hs_len(o->preload_entry);
-			if (o->copy_fallback && eg_hs_len(o->copy_fallback) > entry)
-				entry = eg_hs_len(o->copy_fallback);
-			bytes = LDP_LEN + entry + 1 + (s.last_ld ? eg_hs_len(s.last_ld) : 0) + 1;
+			bytes = LDP_LEN + eg_hs_len(need->entry) + 1 + (s.last_ld ? eg_hs_len(s.last_ld) : 0) + 1;
 		}
 	}
 	need->unchanged = ld_ok && !s.dropped && s.adds == 0;
@@ -229,18 +227,17 @@ EG_HOT_TEXT void eg_env_measure(const struct eg_env_ours *o, char *const *envp, 
 	need->n_bytes = bytes;
 }
 
-/* Write LD_PRELOAD=<value with ours exactly once> into out. */
-EG_HOT_TEXT static void build_ld(const struct eg_env_ours *o, const char *old, char *out)
+/* Write LD_PRELOAD=<value with ours, `entry`, exactly once> into out. */
+EG_HOT_TEXT static void build_ld(const struct eg_env_ours *o, const char *entry, const char *old, char *out)
 {
 	char *p = out;
 	eg_hs_copy(p, EG_HOT_STR(LDP), LDP_LEN);
 	p += LDP_LEN;
 	/* once the copy is gone, only the library it was made from counts */
-	const char *gone_to = copy_gone(o) ? o->copy_fallback : NULL;
+	const char *gone_to = entry != o->preload_entry ? entry : NULL;
 	bool have = old && count_tokens(o, gone_to, old) > 0;
 	bool first = true;
 	if (!have) {
-		const char *entry = gone_to ? gone_to : o->preload_entry;
 		size_t n = eg_hs_len(entry);
 		eg_hs_copy(p, entry, n);
 		p += n;
@@ -281,7 +278,7 @@ EG_HOT_TEXT char *const *eg_env_build(const struct eg_env_ours *o, char *const *
 			if (e != s.last_ld)
 				continue;
 			if (need->n_bytes) {
-				build_ld(o, e + LDP_LEN, bytes);
+				build_ld(o, need->entry, e + LDP_LEN, bytes);
 				ptrs[k++] = bytes;
 			} else {
 				ptrs[k++] = e;
@@ -293,7 +290,7 @@ EG_HOT_TEXT char *const *eg_env_build(const struct eg_env_ours *o, char *const *
 			ptrs[k++] = e;
 	}
 	if (o->preload_entry && !ld_done) {
-		build_ld(o, NULL, bytes);
+		build_ld(o, need->entry, NULL, bytes);
 		ptrs[k++] = bytes;
 	}
 	for (size_t j = 0; j < o->n_vars; j++) {
@@ -304,7 +301,6 @@ EG_HOT_TEXT char *const *eg_env_build(const struct eg_env_ours *o, char *const *
 		ptrs[k++] = (char *)o->vars[j];
 	}
 	ptrs[k] = NULL;
-	(void)need;
 	return ptrs;
 }
 

@@ -74,6 +74,9 @@ struct eg_env_need {
 	bool unchanged;  /* use the caller's envp as is */
 	size_t n_ptrs;   /* pointers to provide (NULL terminator included) */
 	size_t n_bytes;  /* bytes of text to provide (the new LD_PRELOAD entry) */
+	/* our entry to inject (the copy's fallback when the copy is gone),
+	 * decided by eg_env_measure, used as is by eg_env_build */
+	const char *entry;
 };
 
 /* Pass 1: what would change, and how much storage the new envp needs. */
