@@ -10,11 +10,9 @@
 
 EG_HOT_TEXT uint32_t eg_name_hash(const char *s)
 {
-	uint32_t h = 2166136261u;
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= 16777619u;
-	}
+	uint32_t h = EG_NAME_HASH_INIT;
+	for (; *s; s++)
+		h = eg_name_hash_step(h, (unsigned char)*s);
 	return h;
 }
 
@@ -98,6 +96,12 @@ EG_HOT_TEXT static bool validate_header(struct eg_policy *p)
 		return false;
 	if (h->n_buckets == 0 || (h->n_buckets & (h->n_buckets - 1)) != 0)
 		return false;
+	if (h->filter_log2 != 0 && (h->filter_log2 < EG_FILTER_LOG2_MIN ||
+	    h->filter_log2 > EG_FILTER_LOG2_MAX || h->filter_off % 8 != 0 ||
+	    !range_ok(h->filter_off, 1u << (h->filter_log2 - 3), 1, size)))
+		return false;
+	p->filter = h->filter_log2 ? (const void *)(p->base + h->filter_off) : NULL;
+	p->filter_log2 = h->filter_log2;
 	p->rules = (const void *)(p->base + h->rules_off);
 	p->regex = (const void *)(p->base + h->regex_off);
 	p->buckets = (const void *)(p->base + h->buckets_off);

@@ -19,7 +19,7 @@
 #include "execguard.h"
 
 #define EG_BLOCK_MAGIC "EXECGRD"
-#define EG_BLOCK_VERSION 3u
+#define EG_BLOCK_VERSION 4u
 #define EG_BLOCK_MAX_SIZE (64u * 1024u * 1024u)
 
 struct eg_blk_header {
@@ -37,9 +37,64 @@ struct eg_blk_header {
 	 * the area of the codes' bytes. */
 	uint32_t rxhead_off;
 	uint32_t rxcodes_off, rxcodes_len;
+	/* The name filter (below): 2^filter_log2 bits, 0 = none. */
+	uint32_t filter_off, filter_log2;
 	uint32_t pad;
 	uint64_t hash; /* FNV-1a 64 of the block with this field zero */
 };
+
+/*
+ * The name filter: a Bloom filter of every name in the program index, so
+ * that "no rule names this program" can be told without reading the index.
+ * A fork child reads the index from the block's file pages, each a page
+ * fault there (fork does not copy the page tables of file mappings); the
+ * preload library copies the filter into memory of its own before forking
+ * (exec_fast.c), whose pages a child inherits mapped. Two bits a name, from
+ * eg_name_hash: its low bits and its bits rotated by 16, each taken modulo
+ * the filter's size, so that a filter folded onto a power-of-two fraction
+ * of its size (the halves OR'ed) stays a filter of the same names.
+ */
+#define EG_FILTER_LOG2_MIN 12u /* 512 bytes */
+#define EG_FILTER_LOG2_MAX 18u /* 32 KiB */
+/* Bits a name, counting EG_FILTER_EXTRA_NAMES more for the wrappers'
+ * names, which the library adds to its copy. */
+#define EG_FILTER_BITS_PER_NAME 32u
+#define EG_FILTER_EXTRA_NAMES 64u
+
+static inline uint32_t eg_filter_bit1(uint32_t h)
+{
+	return h;
+}
+
+static inline uint32_t eg_filter_bit2(uint32_t h)
+{
+	return (h >> 16) | (h << 16);
+}
+
+/* Add `h` (eg_name_hash of a name) to the filter of 2^log2 bits. */
+static inline void eg_filter_add(uint64_t *words, uint32_t log2, uint32_t h)
+{
+	uint32_t mask = (1u << log2) - 1, a = eg_filter_bit1(h) & mask, b = eg_filter_bit2(h) & mask;
+	words[a >> 6] |= 1ull << (a & 63);
+	words[b >> 6] |= 1ull << (b & 63);
+}
+
+/* OR the filter `src` of 2^src_log2 bits into `dst` of 2^dst_log2 bits
+ * (dst_log2 <= src_log2, both at least 6): a filter of the same names. */
+static inline void eg_filter_fold(uint64_t *dst, uint32_t dst_log2, const uint64_t *src,
+    uint32_t src_log2)
+{
+	size_t n_dst = (size_t)1 << (dst_log2 - 6), n_src = (size_t)1 << (src_log2 - 6);
+	for (size_t i = 0; i < n_src; i++)
+		dst[i & (n_dst - 1)] |= src[i];
+}
+
+/* May `h` (eg_name_hash of a name) be in the filter of 2^log2 bits? */
+static inline bool eg_filter_maybe(const uint64_t *words, uint32_t log2, uint32_t h)
+{
+	uint32_t mask = (1u << log2) - 1, a = eg_filter_bit1(h) & mask, b = eg_filter_bit2(h) & mask;
+	return ((words[a >> 6] >> (a & 63)) & 1) && ((words[b >> 6] >> (b & 63)) & 1);
+}
 
 /*
  * Stored compiled regexes (optional): every regex compiled when the block
@@ -187,6 +242,8 @@ struct eg_policy {
 	const char *strings;
 	const uint32_t *files;
 	const struct eg_blk_setting *settings;
+	const uint64_t *filter; /* NULL: the block has none */
+	uint32_t filter_log2;
 	bool owned_mmap; /* munmap the block on free */
 	bool owned_heap; /* free the block on free */
 	bool owned_self; /* this struct is its own mmap'd page (munmap on free) */
@@ -199,6 +256,12 @@ static inline const char *eg_blk_str(const struct eg_policy *p, uint32_t off)
 	return p->strings + off;
 }
 
+/* eg_name_hash, FNV-1a 32, in steps */
+#define EG_NAME_HASH_INIT 2166136261u
+static inline uint32_t eg_name_hash_step(uint32_t h, unsigned char c)
+{
+	return (h ^ c) * 16777619u;
+}
 uint32_t eg_name_hash(const char *s);
 uint64_t eg_fnv64(const void *data, size_t len, uint64_t h);
 

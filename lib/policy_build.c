@@ -514,6 +514,15 @@ struct eg_policy *eg_policy_build_ex(const struct eg_ruleset *rs, unsigned flags
 		for (size_t j = 0; j < progs[i].n; j++)
 			add_u32(&b, progs[i].rules[j]);
 	}
+	uint32_t filter_log2 = EG_FILTER_LOG2_MIN;
+	while (filter_log2 < EG_FILTER_LOG2_MAX && ((size_t)1 << filter_log2) <
+	    (n_progs + EG_FILTER_EXTRA_NAMES) * EG_FILTER_BITS_PER_NAME)
+		filter_log2++;
+	uint64_t *filter = calloc((size_t)1 << (filter_log2 - 6), sizeof *filter);
+	if (filter == NULL)
+		b.oom = true;
+	for (size_t i = 0; filter && i < n_progs; i++)
+		eg_filter_add(filter, filter_log2, progs[i].hash);
 	if (b.oom)
 		goto oom;
 	if (!(flags & EG_BUILD_NO_CODES) &&
@@ -544,6 +553,9 @@ layout:;
 	h.n_buckets = (uint32_t)n_buckets;
 	h.buckets_off = (uint32_t)off;
 	off = align8(off + n_buckets * sizeof *buckets);
+	h.filter_log2 = filter_log2;
+	h.filter_off = (uint32_t)off;
+	off = align8(off + ((size_t)1 << (filter_log2 - 3)));
 	h.n_u32 = (uint32_t)(b.u32.n / sizeof(uint32_t));
 	h.u32_off = (uint32_t)off;
 	off = align8(off + b.u32.n);
@@ -583,6 +595,7 @@ layout:;
 	put_section(block, h.rules_off, b.rules.v, b.rules.n);
 	put_section(block, h.regex_off, b.regex.v, b.regex.n);
 	put_section(block, h.buckets_off, buckets, n_buckets * sizeof *buckets);
+	put_section(block, h.filter_off, filter, (size_t)1 << (filter_log2 - 3));
 	put_section(block, h.u32_off, b.u32.v, b.u32.n);
 	put_section(block, h.files_off, b.files.v, b.files.n);
 	put_section(block, h.settings_off, b.settings.v, b.settings.n);
@@ -614,6 +627,7 @@ done:
 	free(progs);
 	free(same_as);
 	free(buckets);
+	free(filter);
 	free(b.strings.v);
 	free(b.rules.v);
 	free(b.regex.v);

@@ -87,6 +87,9 @@ int eg_subject_build(struct eg_subject *s, char *const argv[], const char *exe_p
 /* Is `name` (a basename) a wrapper, shell or remote runner the builder
  * knows? The hooks use it as a pre-filter together with the rule index. */
 bool eg_subject_is_wrapper(const char *name);
+/* The i-th name eg_subject_is_wrapper knows (without a login shell's '-'),
+ * NULL past the last. Loader names ("ld-...") are recognised apart. */
+const char *eg_subject_wrapper_name(size_t i);
 
 /*
  * Split a shell command string into commands, appending them to `s` as

@@ -70,6 +70,11 @@ EG_HOT_TEXT enum eg_wkind eg_subj_kind(const char *name)
 	return EG_WK_NONE;
 }
 
+const char *eg_subject_wrapper_name(size_t i)
+{
+	return i < sizeof knames / sizeof knames[0] ? knames[i].name : NULL;
+}
+
 EG_HOT_TEXT bool eg_subject_is_wrapper(const char *name)
 {
 	return eg_subj_kind(name) != EG_WK_NONE;

@@ -14,30 +14,6 @@
 #define LDP_LEN (sizeof LDP - 1)
 #define TIMEOUT_NAME "EXECGUARD_PROMPT_TIMEOUT"
 
-/* These three are inlined into both the constructor's code and the hooks',
- * which sit in different sections (hot_text.h): compared with immediates,
- * so no string of either sits in the other's pages. */
-#define EG_INLINE static inline __attribute__((always_inline))
-
-EG_INLINE bool is_ours_var(const char *e)
-{
-	return e[0] == 'E' && e[1] == 'X' && e[2] == 'E' && e[3] == 'C' && e[4] == 'G' &&
-	    e[5] == 'U' && e[6] == 'A' && e[7] == 'R' && e[8] == 'D' && e[9] == '_';
-}
-
-/* Length of the name part of NAME=value (whole string if no '='). */
-EG_INLINE size_t name_len(const char *e)
-{
-	const char *eq = eg_hs_chr(e, '=');
-	return eq ? (size_t)(eq - e) : eg_hs_len(e);
-}
-
-EG_INLINE bool same_name(const char *a, const char *b)
-{
-	size_t n = name_len(a);
-	return n == name_len(b) && eg_hs_eq_n(a, b, n);
-}
-
 EG_CTOR_TEXT void eg_env_ours_capture(struct eg_env_ours *o, char *const *envp, const char *self_path,
     const char *preload_entry, size_t entry_len, unsigned default_timeout)
 {
@@ -61,11 +37,11 @@ EG_CTOR_TEXT void eg_env_ours_capture(struct eg_env_ours *o, char *const *envp, 
 		KEEP(o->preload_entry, preload_entry, entry_len);
 	for (size_t i = 0; envp && envp[i]; i++) {
 		const char *e = envp[i];
-		if (!is_ours_var(e) || !eg_hs_chr(e, '=') || same_name(e, EG_CTOR_STR(EG_APPROVED_VAR "=")))
+		if (!eg_env_is_ours_var(e) || !eg_hs_chr(e, '=') || eg_env_same_name(e, EG_CTOR_STR(EG_APPROVED_VAR "=")))
 			continue; /* the popen approval is for this process only */
 		bool dup = false;
 		for (size_t j = 0; j < o->n_vars; j++)
-			if (same_name(o->vars[j], e))
+			if (eg_env_same_name(o->vars[j], e))
 				dup = true; /* getenv sees the first one only */
 		if (dup)
 			continue;
@@ -78,7 +54,7 @@ EG_CTOR_TEXT void eg_env_ours_capture(struct eg_env_ours *o, char *const *envp, 
 		if (!copy)
 			break;
 		o->vars[o->n_vars++] = copy;
-		if (same_name(e, EG_CTOR_STR(TIMEOUT_NAME "="))) {
+		if (eg_env_same_name(e, EG_CTOR_STR(TIMEOUT_NAME "="))) {
 			unsigned t = eg_parse_uint(eg_hs_chr(e, '=') + 1, EG_TIMEOUT_MAX);
 			if (t)
 				o->prompt_timeout = t;
@@ -90,14 +66,14 @@ EG_CTOR_TEXT void eg_env_ours_capture(struct eg_env_ours *o, char *const *envp, 
 EG_HOT_TEXT static int our_index(const struct eg_env_ours *o, const char *e)
 {
 	for (size_t j = 0; j < o->n_vars; j++)
-		if (same_name(o->vars[j], e))
+		if (eg_env_same_name(o->vars[j], e))
 			return (int)j;
 	return -1;
 }
 
 EG_HOT_TEXT static bool is_timeout(const char *e)
 {
-	return same_name(e, EG_HOT_STR(TIMEOUT_NAME "="));
+	return eg_env_same_name(e, EG_HOT_STR(TIMEOUT_NAME "="));
 }
 
 /* First caller entry that sets a stricter (lower, valid) timeout. */
@@ -105,7 +81,7 @@ EG_HOT_TEXT static const char *stricter_timeout(const struct eg_env_ours *o, cha
 {
 	for (size_t i = 0; envp && envp[i]; i++) {
 		const char *e = envp[i];
-		if (!is_ours_var(e) || !is_timeout(e) || !eg_hs_chr(e, '='))
+		if (!eg_env_is_ours_var(e) || !is_timeout(e) || !eg_hs_chr(e, '='))
 			continue;
 		unsigned t = eg_parse_uint(eg_hs_chr(e, '=') + 1, EG_TIMEOUT_MAX);
 		if (t && t < o->prompt_timeout)
@@ -116,42 +92,23 @@ EG_HOT_TEXT static const char *stricter_timeout(const struct eg_env_ours *o, cha
 
 EG_HOT_TEXT static bool token_is(const char *c, const char *t, size_t n)
 {
-	return c && eg_hs_len(c) == n && eg_hs_eq_n(c, t, n);
+	return eg_env_token_is(c, t, n);
 }
 
-/* Our entry, the copy's path or the library it was made from */
 EG_HOT_TEXT static bool token_is_ours(const struct eg_env_ours *o, const char *t, size_t n)
 {
-	return token_is(o->preload_entry, t, n) || token_is(o->self_path, t, n) ||
-	    token_is(o->copy_fallback, t, n);
+	return eg_env_token_is_ours(o, t, n);
 }
 
-/* Is the copy we were loaded from gone (then its fallback is injected)? A
- * system call on every exec of a copy's process: a copy deleted in the
- * middle of a session (rm -rf ~/.cache) must not leave the next child
- * unguarded. Once gone, gone. */
 EG_HOT_TEXT static bool copy_gone(const struct eg_env_ours *o)
 {
-	if (o->copy_fallback == NULL)
-		return false;
-	int *gone = (int *)&o->copy_gone; /* the one field the hooks write */
-	if (__atomic_load_n(gone, __ATOMIC_RELAXED))
-		return true;
-	if (eg_sys4(SYS_faccessat, AT_FDCWD, (long)o->self_path, R_OK, 0) == 0)
-		return false;
-	__atomic_store_n(gone, 1, __ATOMIC_RELAXED);
-	return true;
+	return eg_env_copy_gone(o);
 }
 
 /* How many tokens of an LD_PRELOAD value are `only` (NULL: are ours). */
 EG_HOT_TEXT static size_t count_tokens(const struct eg_env_ours *o, const char *only, const char *v)
 {
-	size_t n = 0, len;
-	const char *t;
-	while (eg_preload_list_next(&v, EG_LIST_ENV, &t, &len))
-		if (only ? token_is(only, t, len) : token_is_ours(o, t, len))
-			n++;
-	return n;
+	return eg_env_count_tokens(o, only, v);
 }
 
 /* Decision for one caller entry: keep it or drop it. `seen` tracks which of
@@ -159,7 +116,7 @@ EG_HOT_TEXT static size_t count_tokens(const struct eg_env_ours *o, const char *
 EG_HOT_TEXT static bool keep_entry(const struct eg_env_ours *o, const char *e, const char *stricter,
     unsigned char *seen)
 {
-	if (!is_ours_var(e))
+	if (!eg_env_is_ours_var(e))
 		return true;
 	if (stricter && is_timeout(e))
 		return e == stricter;

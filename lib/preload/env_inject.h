@@ -20,6 +20,8 @@
 #include <stdint.h>
 
 #include "hot_str.h"
+#include "preload_list.h"
+#include "sys_direct.h"
 
 #define EG_ENV_MAX_OURS 32
 /* The largest EXECGUARD_PROMPT_TIMEOUT taken, in seconds; more is invalid. */
@@ -59,6 +61,112 @@ static inline __attribute__((always_inline)) const char *eg_env_ours_value(const
 		if (eg_hs_eq_n(o->vars[i], name, n) && o->vars[i][n] == '=')
 			return o->vars[i] + n + 1;
 	return NULL;
+}
+
+/*
+ * Reading an environment against ours, inline: each caller's copy sits in
+ * its caller's section (hot_text.h), and the strings are compared with
+ * immediates, so that none of them sits in another section's pages.
+ */
+#define EG_ENV_INLINE static inline __attribute__((always_inline))
+
+EG_ENV_INLINE bool eg_env_is_ours_var(const char *e)
+{
+	return e[0] == 'E' && e[1] == 'X' && e[2] == 'E' && e[3] == 'C' && e[4] == 'G' &&
+	    e[5] == 'U' && e[6] == 'A' && e[7] == 'R' && e[8] == 'D' && e[9] == '_';
+}
+
+EG_ENV_INLINE bool eg_env_is_ld_preload(const char *e)
+{
+	return e[0] == 'L' && e[1] == 'D' && e[2] == '_' && e[3] == 'P' && e[4] == 'R' &&
+	    e[5] == 'E' && e[6] == 'L' && e[7] == 'O' && e[8] == 'A' && e[9] == 'D' && e[10] == '=';
+}
+
+/* Length of the name part of NAME=value (whole string if no '='). */
+EG_ENV_INLINE size_t eg_env_name_len(const char *e)
+{
+	const char *eq = eg_hs_chr(e, '=');
+	return eq ? (size_t)(eq - e) : eg_hs_len(e);
+}
+
+EG_ENV_INLINE bool eg_env_same_name(const char *a, const char *b)
+{
+	size_t n = eg_env_name_len(a);
+	return n == eg_env_name_len(b) && eg_hs_eq_n(a, b, n);
+}
+
+/* Is the token t (n bytes) the string c? */
+EG_ENV_INLINE bool eg_env_token_is(const char *c, const char *t, size_t n)
+{
+	return c && eg_hs_len(c) == n && eg_hs_eq_n(c, t, n);
+}
+
+/* Our entry, the copy's path or the library it was made from */
+EG_ENV_INLINE bool eg_env_token_is_ours(const struct eg_env_ours *o, const char *t, size_t n)
+{
+	return eg_env_token_is(o->preload_entry, t, n) || eg_env_token_is(o->self_path, t, n) ||
+	    eg_env_token_is(o->copy_fallback, t, n);
+}
+
+/* How many tokens of an LD_PRELOAD value are `only` (NULL: are ours). */
+EG_ENV_INLINE size_t eg_env_count_tokens(const struct eg_env_ours *o, const char *only, const char *v)
+{
+	size_t n = 0, len;
+	const char *t;
+	while (eg_preload_list_next(&v, EG_LIST_ENV, &t, &len))
+		if (only ? eg_env_token_is(only, t, len) : eg_env_token_is_ours(o, t, len))
+			n++;
+	return n;
+}
+
+/* Is the copy we were loaded from gone (then its fallback is injected)? A
+ * system call on every exec of a copy's process: a copy deleted in the
+ * middle of a session (rm -rf ~/.cache) must not leave the next child
+ * unguarded. Once gone, gone. */
+EG_ENV_INLINE bool eg_env_copy_gone(const struct eg_env_ours *o)
+{
+	if (o->copy_fallback == NULL)
+		return false;
+	int *gone = (int *)&o->copy_gone; /* the one field the hooks write */
+	if (__atomic_load_n(gone, __ATOMIC_RELAXED))
+		return true;
+	if (eg_sys4(SYS_faccessat, AT_FDCWD, (long)o->self_path, R_OK, 0) == 0)
+		return false;
+	__atomic_store_n(gone, 1, __ATOMIC_RELAXED);
+	return true;
+}
+
+/* The usual case of eg_env_measure, in one pass that writes nothing on the
+ * usual path: envp already holds each of our EXECGUARD_* values once and no
+ * other, and, when we inject LD_PRELOAD, one LD_PRELOAD naming our entry
+ * once; and the copy we were loaded from (if we are one) is still there.
+ * true: envp is to be passed as it is. false: not that case (eg_env_measure
+ * tells what changes). */
+EG_ENV_INLINE bool eg_env_untouched(const struct eg_env_ours *o, char *const *envp)
+{
+	if (o->overflow || envp == NULL || o->n_vars > 32)
+		return false;
+	uint32_t seen = 0;
+	const char *ld = NULL;
+	for (size_t i = 0; envp[i]; i++) {
+		const char *e = envp[i];
+		if (eg_env_is_ours_var(e)) {
+			size_t j = 0;
+			while (j < o->n_vars && !eg_env_same_name(o->vars[j], e))
+				j++;
+			if (j == o->n_vars || (seen >> j) & 1 || !eg_hs_eq(o->vars[j], e))
+				return false;
+			seen |= 1u << j;
+		} else if (o->preload_entry && eg_env_is_ld_preload(e)) {
+			if (ld != NULL)
+				return false;
+			ld = e + 11;
+		}
+	}
+	if (seen != (o->n_vars == 32 ? UINT32_MAX : (1u << o->n_vars) - 1))
+		return false;
+	return o->preload_entry == NULL ||
+	    (ld != NULL && eg_env_count_tokens(o, NULL, ld) == 1 && !eg_env_copy_gone(o));
 }
 
 /*

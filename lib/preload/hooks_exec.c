@@ -1,6 +1,6 @@
 /*
- * The exec family: execve, execv, execvp, execvpe, execl, execlp, execle,
- * execveat, fexecve.
+ * The exec family: execvp, execvpe, execl, execlp, execle, execveat,
+ * fexecve, and the full way of execve and execv (exec_fast.c).
  *
  * Every hook decides through the guard, then calls the real libc function
  * (resolved once by the constructor) with the caller's argv and an
@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "exec_fast.h"
 #include "guard.h"
 #include "path_search.h"
 #include "preload.h"
@@ -195,15 +196,11 @@ EG_HOT_TEXT static int guarded_exec(const struct call *c)
 	return guarded_exec_resolving(c);
 }
 
-EG_EXPORT EG_HOT_TEXT int execve(const char *path, char *const argv[], char *const envp[])
+/* execve and execv the full way (their fast way is exec_fast.c's) */
+__attribute__((noinline)) EG_HOT_TEXT int eg_execve_guarded(const char *path, char *const argv[],
+    char *const envp[])
 {
 	struct call c = { .kind = K_EXECVE, .path = path, .argv = argv, .envp = envp };
-	return guarded_exec(&c);
-}
-
-EG_EXPORT EG_HOT_TEXT int execv(const char *path, char *const argv[])
-{
-	struct call c = { .kind = K_EXECVE, .path = path, .argv = argv, .envp = environ };
 	return guarded_exec(&c);
 }
 

@@ -3,13 +3,15 @@
  * which the constructor leaves to the first hook since most processes never
  * exec. A process that forks usually does so to exec in the child; adopted
  * in the parent, the policy is inherited as it is, where every child would
- * otherwise adopt it for itself and copy a page of ours on write doing so.
- * Nothing else changes: same return value, errno and descriptors as the
- * real fork.
+ * otherwise adopt it for itself and copy a page of ours on write doing so;
+ * the name filter the children's exec hooks read first is copied then too
+ * (exec_fast.h). Nothing else changes: same return value, errno and
+ * descriptors as the real fork.
  */
 #include <errno.h>
 #include <unistd.h>
 
+#include "exec_fast.h"
 #include "preload.h"
 #include "hot_text.h"
 
@@ -17,6 +19,7 @@ EG_EXPORT EG_HOT_TEXT pid_t fork(void)
 {
 	int saved = errno;
 	eg_preload_ensure_init();
+	eg_exec_fast_prepare();
 	errno = saved;
 	if (eg_real.fork)
 		return eg_real.fork();

@@ -9,6 +9,7 @@
  * tests/meson.build); the allocator is interposed as in test_nomalloc.c.
  */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -186,5 +187,75 @@ Test(fastpath, damaged_entries_fail_closed_when_reached)
 	cr_expect_null(eg_policy_from_block(mem, size, false));
 	free(mem);
 	free(sc);
+	eg_policy_free(p);
+}
+
+/* The block's name filter (policy_block.h), which a fork child's exec hook
+ * reads instead of the index (exec_fast.h): it must hold every name the
+ * index holds, also once folded to the size the library copies, and let
+ * few others through. */
+static bool filter_has(const uint64_t *w, uint32_t log2, const char *name)
+{
+	return eg_filter_maybe(w, log2, eg_name_hash(name));
+}
+
+Test(fastpath, name_filter_holds_every_indexed_program)
+{
+	struct eg_policy *p = load_packs();
+	cr_assert_not_null(p->filter, "the block carries a filter");
+	cr_assert_geq(p->filter_log2, EG_FILTER_LOG2_MIN);
+	uint32_t small = EG_FILTER_LOG2_MIN - 3; /* folded to an eighth */
+	uint64_t *folded = calloc((size_t)1 << (small - 6), sizeof *folded);
+	eg_filter_fold(folded, small, p->filter, p->filter_log2);
+	size_t names = 0;
+	for (uint32_t i = 0; i < p->h->n_buckets; i++) {
+		if (p->buckets[i].name == 0)
+			continue;
+		const char *n = eg_blk_str(p, p->buckets[i].name);
+		names++;
+		cr_expect(filter_has(p->filter, p->filter_log2, n), "%s is in the filter", n);
+		cr_expect(filter_has(folded, small, n), "%s is in the folded filter", n);
+	}
+	cr_assert_gt(names, 50);
+	/* names no rule lists mostly miss (two bits a name, 32 bits a name) */
+	size_t hits = 0;
+	char name[32];
+	for (int i = 0; i < 10000; i++) {
+		snprintf(name, sizeof name, "no-such-program-%d", i);
+		const struct eg_blk_bucket *b;
+		cr_assert_eq(eg_policy_find(p, name, &b), 0);
+		hits += filter_has(p->filter, p->filter_log2, name);
+	}
+	cr_expect_lt(hits, 200, "%zu of 10000 unlisted names pass the filter", hits);
+	free(folded);
+	eg_policy_free(p);
+}
+
+Test(fastpath, damaged_filter_bounds_fail_validation)
+{
+	struct eg_policy *p = load_packs();
+	unsigned char *mem;
+	size_t size;
+	eg_policy_block(p, &size);
+	struct eg_policy *q = copy_policy(p, &mem);
+	eg_policy_free(q);
+	struct eg_blk_header *h = (struct eg_blk_header *)mem;
+	uint32_t log2 = h->filter_log2, off = h->filter_off;
+	h->filter_log2 = EG_FILTER_LOG2_MAX + 1;
+	cr_expect_null(eg_policy_from_block(mem, size, false), "a filter larger than allowed");
+	h->filter_log2 = log2;
+	h->filter_off = (uint32_t)size - 8;
+	cr_expect_null(eg_policy_from_block(mem, size, false), "a filter past the block's end");
+	h->filter_off = off + 4;
+	cr_expect_null(eg_policy_from_block(mem, size, false), "a filter not 8-aligned");
+	h->filter_off = off;
+	h->filter_log2 = 0;
+	q = eg_policy_from_block(mem, size, false);
+	cr_expect_not_null(q, "no filter at all is a valid block");
+	if (q) {
+		cr_expect_null(q->filter);
+		eg_policy_free(q);
+	}
+	free(mem);
 	eg_policy_free(p);
 }

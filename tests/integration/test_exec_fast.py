@@ -1,0 +1,265 @@
+#!/usr/bin/env python3
+"""The fast way of a fork child's execve/execv (lib/preload/exec_fast.h).
+
+After its first fork, a guarded process has copied the policy's name
+filter, and its children's execve and execv first try the fast way: a
+program no rule names, not a symlink, with the environment it inherited,
+goes straight to the real call. Everything else must go the full way and be
+decided exactly as before. Each case below is one fork child of a guarded
+Python (under `execguard run`, no terminal, so a confirm is refused):
+
+- /bin/true runs;
+- a fake `terraform destroy` is refused, by path, by a symlink with another
+  name (tf -> terraform), behind a wrapper (timeout), a remote runner (a
+  fake ssh) and the dynamic loader run as a program;
+- an environment the child changed (fresh, LD_PRELOAD cleared, a forged
+  EXECGUARD_POLICY) reaches the program with ours re-injected;
+- with the session copy of the library deleted, the child's program gets
+  the library the copy was made from, and stays guarded.
+
+With strace, which of the two ways a child took is seen: the fast way asks
+readlink about the executable and makes no lstat of it; the full way makes
+the lstat. Only fakes run; the fake records that it was called.
+"""
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+EXECGUARD = os.environ["EG_EXECGUARD"]
+
+failures = 0
+
+
+def check(ok, what):
+    global failures
+    print(("ok   " if ok else "FAIL ") + what)
+    if not ok:
+        failures += 1
+
+
+# Runs under `execguard run`. Each case: fork, the child execs, the parent
+# reports how the child ended: "exit N", or "errno N" when the exec failed.
+CHILD = r'''
+import os, sys, json
+fake, tf, ssh, elf, out = sys.argv[1:6]
+# a program no rule names (python3 is named by rules: the full way)
+printenv = "/usr/bin/printenv"
+printenv_argv = ["printenv", "LD_PRELOAD", "EXECGUARD_POLICY"]
+loader = os.path.realpath("/lib64/ld-linux-x86-64.so.2")
+results = {}
+
+def case(name, fn):
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(r)
+        os.dup2(w, 1)
+        try:
+            fn()
+        except OSError as e:
+            os.write(2, b"")
+            os._exit(200 + e.errno)
+        os._exit(99)
+    os.close(w)
+    text = b""
+    while True:
+        b = os.read(r, 4096)
+        if not b:
+            break
+        text += b
+    os.close(r)
+    _, st = os.waitpid(pid, 0)
+    code = os.waitstatus_to_exitcode(st)
+    results[name] = {"how": ("errno %d" % (code - 200)) if code >= 200 else ("exit %d" % code),
+                     "out": text.decode().split("\n")}
+
+env = dict(os.environ)
+case("true", lambda: os.execv("/bin/true", ["true"]))
+case("terraform", lambda: os.execv(fake, ["terraform", "destroy"]))
+case("symlink", lambda: os.execv(tf, ["tf", "destroy"]))
+case("wrapper", lambda: os.execv("/usr/bin/timeout", ["timeout", "5", fake, "destroy"]))
+# a remote runner: its remote command is checked here (the other side is not ours)
+case("ssh", lambda: os.execv(ssh, ["ssh", "prod-host", "terraform", "destroy"]))
+# the dynamic loader run as a program: it runs the next one without an exec
+case("loader", lambda: os.execv(loader, ["ld-linux-x86-64.so.2", elf, "destroy"]))
+case("same-env", lambda: os.execve(printenv, printenv_argv, env))
+case("fresh-env", lambda: os.execve(printenv, printenv_argv, {}))
+case("no-preload", lambda: os.execve(printenv, printenv_argv, dict(env, LD_PRELOAD="")))
+case("forged-policy", lambda: os.execve(printenv, printenv_argv,
+                                        dict(env, EXECGUARD_POLICY="/tmp/forged.bin")))
+# last: the session copy of the library disappears
+copy = env["LD_PRELOAD"]
+if os.environ.get("EXECGUARD_LIBRARY") and copy != os.environ["EXECGUARD_LIBRARY"]:
+    os.unlink(copy)
+    case("copy-gone", lambda: os.execve(printenv, printenv_argv, env))
+    case("copy-gone-terraform", lambda: os.execv(fake, ["terraform", "destroy"]))
+results["env"] = {"LD_PRELOAD": env.get("LD_PRELOAD"), "EXECGUARD_POLICY": env.get("EXECGUARD_POLICY"),
+                  "EXECGUARD_LIBRARY": env.get("EXECGUARD_LIBRARY")}
+with open(out, "w") as f:
+    json.dump(results, f)
+'''
+
+# Under strace: which way each child took.
+TRACED = r'''
+import os, sys
+fake = sys.argv[1]
+for path, argv in (("/bin/true", ["true"]), (fake, ["terraform", "destroy"])):
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.execv(path, argv)
+        except OSError:
+            pass
+        os._exit(1)
+    os.waitpid(pid, 0)
+'''
+
+
+def setup(tmp):
+    fake_dir = os.path.join(tmp, "bin")
+    os.makedirs(fake_dir)
+    marker = os.path.join(tmp, "fake-ran")
+    fake = os.path.join(fake_dir, "terraform")
+    with open(fake, "w") as f:
+        f.write("#!/bin/sh\necho \"$@\" >> '%s'\n" % marker)
+    os.chmod(fake, 0o755)
+    tf = os.path.join(tmp, "tf")
+    os.symlink(fake, tf)
+    ssh = os.path.join(fake_dir, "ssh")
+    with open(ssh, "w") as f:
+        f.write("#!/bin/sh\necho ssh \"$@\" >> '%s'\n" % marker)
+    os.chmod(ssh, 0o755)
+    elf_dir = os.path.join(tmp, "elf")
+    os.makedirs(elf_dir)
+    elf = os.path.join(elf_dir, "terraform")
+    shutil.copy(os.path.join(os.environ["EG_TEST_BIN"], "eg_fake_tool"), elf)
+    env = {
+        "PATH": fake_dir + ":/usr/bin:/bin",
+        "HOME": tmp,
+        "XDG_CONFIG_HOME": os.path.join(tmp, "cfg"),
+        "XDG_STATE_HOME": os.path.join(tmp, "state"),
+        "XDG_CACHE_HOME": os.path.join(tmp, "cache"),
+        "EG_FAKE_LOG": marker,
+    }
+    return fake, tf, ssh, elf, marker, env
+
+
+def run_cases(tmp):
+    import json
+    fake, tf, ssh, elf, marker, env = setup(tmp)
+    child = os.path.join(tmp, "child.py")
+    with open(child, "w") as f:
+        f.write(CHILD)
+    out = os.path.join(tmp, "result.json")
+    r = subprocess.run([EXECGUARD, "run", "--", sys.executable, child, fake, tf, ssh, elf, out],
+                       env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                       timeout=120)
+    check(r.returncode == 0, "execguard run exits 0 (%d)%s"
+          % (r.returncode, "" if r.returncode == 0 else ": " + r.stderr[-300:]))
+    try:
+        with open(out) as f:
+            res = json.load(f)
+    except (OSError, ValueError):
+        check(False, "the guarded process reported")
+        return
+    ours = res["env"]
+    check(bool(ours["LD_PRELOAD"]) and ours["LD_PRELOAD"] != ours["EXECGUARD_LIBRARY"],
+          "the session runs on a copy of the library (%s)" % ours["LD_PRELOAD"])
+
+    def how(name):
+        return res.get(name, {}).get("how")
+
+    def printed(name):
+        return res.get(name, {}).get("out", ["", ""])[:2]
+
+    check(how("true") == "exit 0", "/bin/true runs (%s)" % how("true"))
+    check(how("terraform") == "errno 13", "terraform destroy is refused with EACCES (%s)"
+          % how("terraform"))
+    check(how("symlink") == "errno 13", "tf -> terraform: refused by the target's name (%s)"
+          % how("symlink"))
+    check(how("wrapper") not in (None, "exit 0"), "timeout 5 terraform destroy does not "
+          "succeed (%s)" % how("wrapper"))
+    check(how("ssh") == "errno 13", "ssh prod-host terraform destroy is refused (%s)" % how("ssh"))
+    check(how("loader") == "errno 13", "ld-linux-x86-64.so.2 terraform destroy is refused (%s)"
+          % how("loader"))
+    want = [ours["LD_PRELOAD"], ours["EXECGUARD_POLICY"]]
+    for name in ("same-env", "fresh-env", "no-preload", "forged-policy"):
+        check(how(name) == "exit 0" and printed(name) == want,
+              "%s: the program gets our LD_PRELOAD and EXECGUARD_POLICY (%s, %s)"
+              % (name, how(name), printed(name)))
+    gone = printed("copy-gone")
+    check(how("copy-gone") == "exit 0" and gone[0] == ours["EXECGUARD_LIBRARY"] and
+          gone[1] == ours["EXECGUARD_POLICY"],
+          "copy deleted: the program gets the library it was made from (%s)" % gone)
+    check(how("copy-gone-terraform") == "errno 13",
+          "copy deleted: terraform destroy is still refused (%s)" % how("copy-gone-terraform"))
+    check(not os.path.exists(marker), "no fake ever ran")
+
+
+def run_traced(tmp):
+    strace = shutil.which("strace")
+    if strace is None:
+        print("skip the strace checks: no strace")
+        return
+    fake, _, _, _, marker, env = setup(tmp)
+    prog = os.path.join(tmp, "traced.py")
+    with open(prog, "w") as f:
+        f.write(TRACED)
+    log = os.path.join(tmp, "strace.log")
+    r = subprocess.run([EXECGUARD, "run", "--", strace, "-f", "-qq", "-o", log, "-e",
+                        "trace=readlinkat,readlink,newfstatat,lstat,stat,execve",
+                        sys.executable, prog, fake],
+                       env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                       timeout=120)
+    check(r.returncode == 0, "strace under execguard run exits 0 (%d)%s"
+          % (r.returncode, "" if r.returncode == 0 else ": " + r.stderr[-300:]))
+    by_pid = {}
+    with open(log) as f:
+        for line in f:
+            m = re.match(r"(\d+)\s+(.*)", line)
+            if m:
+                by_pid.setdefault(m.group(1), []).append(m.group(2))
+
+    def child_calls(path):
+        """The calls of the child that execs (or is refused) `path`: up to
+        its execve, or all of them when there is none (a refusal)."""
+        for calls in by_pid.values():
+            if calls and calls[0].startswith("execve("):
+                continue  # the traced program's own start
+            for i, c in enumerate(calls):
+                if c.startswith('execve("%s"' % path):
+                    return calls[:i + 1]
+            if any('"%s"' % path in c for c in calls):
+                return calls
+        return None
+
+    true_calls = child_calls("/bin/true")
+    check(true_calls is not None, "strace saw the child exec /bin/true")
+    if true_calls:
+        fast = [c for c in true_calls if re.match(r'readlinkat\(AT_FDCWD, "/bin/true", .*, 1\) = -1 EINVAL', c)]
+        lstat = [c for c in true_calls if '"/bin/true"' in c and ("stat" in c.split("(")[0])]
+        check(len(fast) == 1 and not lstat,
+              "/bin/true: the fast way (readlink, no lstat): %s" % true_calls)
+    tf_calls = child_calls(fake)
+    check(tf_calls is not None, "strace saw the child try terraform")
+    if tf_calls:
+        lstat = [c for c in tf_calls if fake in c and "stat" in c.split("(")[0]]
+        check(len(lstat) >= 1, "terraform: the full way (lstat of the program): %s" % tf_calls)
+    check(not os.path.exists(marker), "the fake terraform never ran under strace")
+
+
+def main():
+    with tempfile.TemporaryDirectory(prefix="eg-execfast-") as tmp:
+        os.makedirs(os.path.join(tmp, "cases"))
+        os.makedirs(os.path.join(tmp, "traced"))
+        run_cases(os.path.join(tmp, "cases"))
+        run_traced(os.path.join(tmp, "traced"))
+    print("%d failure(s)" % failures)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
