@@ -37,7 +37,8 @@ EG_CTOR_TEXT void eg_env_ours_capture(struct eg_env_ours *o, char *const *envp, 
 		KEEP(o->preload_entry, preload_entry, entry_len);
 	for (size_t i = 0; envp && envp[i]; i++) {
 		const char *e = envp[i];
-		if (!eg_env_is_ours_var(e) || !eg_hs_chr(e, '=') || eg_env_same_name(e, EG_CTOR_STR(EG_APPROVED_VAR "=")))
+		if (!eg_env_is_ours_var(e) || !eg_hs_chr(e, '=') ||
+		    eg_env_same_name(e, EG_CTOR_STR(EG_APPROVED_VAR "=")))
 			continue; /* the popen approval is for this process only */
 		bool dup = false;
 		for (size_t j = 0; j < o->n_vars; j++)
@@ -65,10 +66,7 @@ EG_CTOR_TEXT void eg_env_ours_capture(struct eg_env_ours *o, char *const *envp, 
 
 EG_HOT_TEXT static int our_index(const struct eg_env_ours *o, const char *e)
 {
-	for (size_t j = 0; j < o->n_vars; j++)
-		if (eg_env_same_name(o->vars[j], e))
-			return (int)j;
-	return -1;
+	return eg_env_our_index(o, e);
 }
 
 EG_HOT_TEXT static bool is_timeout(const char *e)

@@ -95,6 +95,15 @@ EG_ENV_INLINE bool eg_env_same_name(const char *a, const char *b)
 	return n == eg_env_name_len(b) && eg_hs_eq_n(a, b, n);
 }
 
+/* Which of our values has the name of e ("NAME=value"); -1: none */
+EG_ENV_INLINE int eg_env_our_index(const struct eg_env_ours *o, const char *e)
+{
+	for (size_t j = 0; j < o->n_vars; j++)
+		if (eg_env_same_name(o->vars[j], e))
+			return (int)j;
+	return -1;
+}
+
 /* Is the token t (n bytes) the string c? */
 EG_ENV_INLINE bool eg_env_token_is(const char *c, const char *t, size_t n)
 {
@@ -151,10 +160,8 @@ EG_ENV_INLINE bool eg_env_untouched(const struct eg_env_ours *o, char *const *en
 	for (size_t i = 0; envp[i]; i++) {
 		const char *e = envp[i];
 		if (eg_env_is_ours_var(e)) {
-			size_t j = 0;
-			while (j < o->n_vars && !eg_env_same_name(o->vars[j], e))
-				j++;
-			if (j == o->n_vars || (seen >> j) & 1 || !eg_hs_eq(o->vars[j], e))
+			int j = eg_env_our_index(o, e);
+			if (j < 0 || (seen >> j) & 1 || !eg_hs_eq(o->vars[j], e))
 				return false;
 			seen |= 1u << j;
 		} else if (o->preload_entry && eg_env_is_ld_preload(e)) {

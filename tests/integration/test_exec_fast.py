@@ -19,7 +19,8 @@ Python (under `execguard run`, no terminal, so a confirm is refused):
 
 With strace, which of the two ways a child took is seen: the fast way asks
 readlink about the executable and makes no lstat of it; the full way makes
-the lstat. Only fakes run; the fake records that it was called.
+the lstat. And each of the two hooks lies on one page of code. Only fakes
+run; the fake records that it was called.
 """
 import os
 import re
@@ -251,7 +252,26 @@ def run_traced(tmp):
     check(not os.path.exists(marker), "the fake terraform never ran under strace")
 
 
+def check_layout():
+    """Each of the two hooks, with its fast way inlined, lies on one page of
+    code (a page a fork child touches is a cost of its own)."""
+    nm = shutil.which("nm")
+    if nm is None:
+        print("skip the layout check: no nm")
+        return
+    out = subprocess.run([nm, "-S", "--defined-only", os.environ["EG_LIBRARY"]],
+                         capture_output=True, text=True).stdout
+    for name in ("execve", "execv"):
+        m = re.search(r"^([0-9a-f]+) ([0-9a-f]+) T %s$" % name, out, re.M)
+        check(m is not None, "%s is in the library's symbol table" % name)
+        if m:
+            start, size = int(m.group(1), 16), int(m.group(2), 16)
+            check(start // 4096 == (start + size - 1) // 4096,
+                  "%s lies on one page (%#x, %d bytes)" % (name, start, size))
+
+
 def main():
+    check_layout()
     with tempfile.TemporaryDirectory(prefix="eg-execfast-") as tmp:
         os.makedirs(os.path.join(tmp, "cases"))
         os.makedirs(os.path.join(tmp, "traced"))

@@ -11,7 +11,8 @@
 #     entry, which the loader would skip);
 #   - where no copy can be made, the library itself and the file, as before;
 #   - a nested run keeps the session's copy, once; a damaged copy is
-#     rewritten by the next run.
+#     rewritten by the next run;
+#   - the copy is mapped at a 2 MiB boundary.
 #
 # Fake destructive tools only: `terraform` and `dropdb` in a temp dir first
 # in PATH that append to a log; no terminal (setsid), so a confirm is refused.
@@ -103,6 +104,14 @@ if echo "$maps" | grep -qF "$COPY" && ! echo "$maps" | grep -q 'policy-.*\.bin';
 	ok "a guarded process maps the copy and opens no policy file"
 else
 	bad "maps of a guarded cat:"; echo "$maps" | grep -E 'execguard|policy' | sed 's/^/     /'
+fi
+# the copy's first PT_LOAD asks for a 2 MiB boundary (fork+exec is dearer
+# without it on the development VM; library_copy.c)
+base=$(echo "$maps" | grep -F "$COPY" | head -1 | cut -d- -f1)
+if [ -n "$base" ] && [ $(( 0x$base % 0x200000 )) -eq 0 ]; then
+	ok "the copy is mapped at a 2 MiB boundary (0x$base)"
+else
+	bad "the copy is mapped at 0x$base, not at a 2 MiB boundary"
 fi
 
 : > "$CALLS"
