@@ -29,16 +29,10 @@ import subprocess
 import sys
 import tempfile
 
+import checks
+from checks import check
+
 EXECGUARD = os.environ["EG_EXECGUARD"]
-
-failures = 0
-
-
-def check(ok, what):
-    global failures
-    print(("ok   " if ok else "FAIL ") + what)
-    if not ok:
-        failures += 1
 
 
 # Runs under `execguard run`. Each case: fork, the child execs, the parent
@@ -277,8 +271,8 @@ def main():
         os.makedirs(os.path.join(tmp, "traced"))
         run_cases(os.path.join(tmp, "cases"))
         run_traced(os.path.join(tmp, "traced"))
-    print("%d failure(s)" % failures)
-    return 1 if failures else 0
+    print("%d failure(s)" % checks.failures)
+    return 1 if checks.failures else 0
 
 
 if __name__ == "__main__":

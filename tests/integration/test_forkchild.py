@@ -21,16 +21,10 @@ import subprocess
 import sys
 import tempfile
 
+import checks
+from checks import check
+
 EXECGUARD = os.environ["EG_EXECGUARD"]
-
-failures = 0
-
-
-def check(ok, what):
-    global failures
-    print(("ok   " if ok else "FAIL ") + what)
-    if not ok:
-        failures += 1
 
 
 # Runs under `execguard run`: forks; the child measures, execs, measures.
@@ -137,8 +131,8 @@ def main():
         grown = run_case(tmp, "settings", "set prompt-timeout 60\n")
         if grown is not None:
             check(grown == 0, "with a setting too (+%d KiB)" % grown)
-    print("%d failure(s)" % failures)
-    return 1 if failures else 0
+    print("%d failure(s)" % checks.failures)
+    return 1 if checks.failures else 0
 
 
 if __name__ == "__main__":
