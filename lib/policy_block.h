@@ -61,20 +61,19 @@ struct eg_blk_header {
 #define EG_FILTER_BITS_PER_NAME 32u
 #define EG_FILTER_EXTRA_NAMES 64u
 
-static inline uint32_t eg_filter_bit1(uint32_t h)
+/* The two bits of `h` (eg_name_hash of a name) in a filter of 2^log2 bits */
+static inline void eg_filter_bits(uint32_t h, uint32_t log2, uint32_t *a, uint32_t *b)
 {
-	return h;
-}
-
-static inline uint32_t eg_filter_bit2(uint32_t h)
-{
-	return (h >> 16) | (h << 16);
+	uint32_t mask = (1u << log2) - 1;
+	*a = h & mask;
+	*b = ((h >> 16) | (h << 16)) & mask;
 }
 
 /* Add `h` (eg_name_hash of a name) to the filter of 2^log2 bits. */
 static inline void eg_filter_add(uint64_t *words, uint32_t log2, uint32_t h)
 {
-	uint32_t mask = (1u << log2) - 1, a = eg_filter_bit1(h) & mask, b = eg_filter_bit2(h) & mask;
+	uint32_t a, b;
+	eg_filter_bits(h, log2, &a, &b);
 	words[a >> 6] |= 1ull << (a & 63);
 	words[b >> 6] |= 1ull << (b & 63);
 }
@@ -92,7 +91,8 @@ static inline void eg_filter_fold(uint64_t *dst, uint32_t dst_log2, const uint64
 /* May `h` (eg_name_hash of a name) be in the filter of 2^log2 bits? */
 static inline bool eg_filter_maybe(const uint64_t *words, uint32_t log2, uint32_t h)
 {
-	uint32_t mask = (1u << log2) - 1, a = eg_filter_bit1(h) & mask, b = eg_filter_bit2(h) & mask;
+	uint32_t a, b;
+	eg_filter_bits(h, log2, &a, &b);
 	return ((words[a >> 6] >> (a & 63)) & 1) && ((words[b >> 6] >> (b & 63)) & 1);
 }
 
