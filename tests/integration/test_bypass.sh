@@ -11,6 +11,7 @@
 # $FAKE_ELF/terraform a small ELF program; both only append to a log.
 # No controlling terminal (setsid): a confirm is refused, fail closed.
 set -u
+. "$(dirname "$0")/fixtures.sh"
 
 LIB=${EG_LIBRARY:?EG_LIBRARY not set}
 BIN=${EG_TEST_BIN:?EG_TEST_BIN not set}
@@ -23,21 +24,12 @@ FAKE=$T/fake
 FAKE_ELF=$T/fake-elf
 CALLS=$T/calls.log
 mkdir -p "$FAKE" "$FAKE_ELF" "$T/packs" "$T/empty" "$T/home" "$T/work" "$T/cache"
-printf '#!/bin/sh\necho "FAKE terraform $*" >> "%s"\n' "$CALLS" > "$FAKE/terraform"
-chmod +x "$FAKE/terraform"
+eg_fake_tools "$FAKE" "$CALLS" terraform
 cp "$BIN/eg_fake_tool" "$FAKE_ELF/terraform"
 : > "$CALLS"
 chmod 666 "$CALLS"
 
-cat > "$T/packs/test.rules" <<'EOF'
-rule test.terraform-destroy
-  program   terraform tofu
-  match     (^|\s)destroy(\s|$)
-  action    confirm
-  reason    Test rule: destroys every resource.
-  example   terraform destroy
-  safe      terraform plan
-EOF
+eg_terraform_rule "terraform tofu" > "$T/packs/test.rules"
 
 GPATH="$FAKE:/usr/local/bin:/usr/bin:/bin"
 LDSO=$(readlink -f /lib64/ld-linux-x86-64.so.2 2>/dev/null || true)

@@ -18,6 +18,7 @@
 # terminal (setsid): a confirm is refused. Nothing outside a temp dir is
 # touched (EXECGUARD_SYSTEM_CACHE_DIR points into it).
 set -u
+. "$(dirname "$0")/fixtures.sh"
 
 EG_BUILD=${EG_EXECGUARD:?EG_EXECGUARD not set}
 LIB_BUILD=${EG_LIBRARY:?EG_LIBRARY not set}
@@ -45,21 +46,11 @@ LIB=$T/inst/$LIBREL/libexecguard.so
 FAKE=$T/fake
 CALLS=$T/calls.log
 mkdir -p "$FAKE" "$T/packs" "$T/sys" "$T/cfg" "$T/home" "$T/cache" "$T/syscache"
-printf '#!/bin/sh\necho "FAKE $(basename "$0") $*" >> "%s"\n' "$CALLS" > "$FAKE/terraform"
-chmod 755 "$FAKE/terraform"
-cp "$FAKE/terraform" "$FAKE/kubectl"
+eg_fake_tools "$FAKE" "$CALLS" terraform kubectl
 : > "$CALLS"
 chmod 666 "$CALLS"
 
-cat > "$T/packs/a.rules" <<'EOF'
-rule test.terraform-destroy
-  program   terraform tofu
-  match     (^|\s)destroy(\s|$)
-  action    confirm
-  reason    Test rule: destroys every resource.
-  example   terraform destroy
-  safe      terraform plan
-EOF
+eg_terraform_rule "terraform tofu" > "$T/packs/a.rules"
 cat > "$T/packs/b.rules" <<'EOF'
 rule test.kubectl-delete-ns
   program   kubectl

@@ -16,6 +16,7 @@
 # log; nothing here runs a real one. No controlling terminal (setsid): a
 # confirm cannot be asked and is refused.
 set -u
+. "$(dirname "$0")/fixtures.sh"
 
 LIB=${EG_LIBRARY:?EG_LIBRARY not set}
 BIN=${EG_TEST_BIN:?EG_TEST_BIN not set}
@@ -26,19 +27,10 @@ trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$T"' EXIT
 FAKE=$T/fake
 CALLS=$T/calls.log
 mkdir -p "$FAKE" "$T/packs" "$T/empty" "$T/home" "$T/work"
-printf '#!/bin/sh\necho "FAKE terraform $*" >> "%s"\n' "$CALLS" > "$FAKE/terraform"
-chmod +x "$FAKE/terraform"
+eg_fake_tools "$FAKE" "$CALLS" terraform
 : > "$CALLS"
 
-cat > "$T/packs/test.rules" <<'EOF'
-rule test.terraform-destroy
-  program   terraform tofu
-  match     (^|\s)destroy(\s|$)
-  action    confirm
-  reason    Test rule: destroys every resource.
-  example   terraform destroy
-  safe      terraform plan
-EOF
+eg_terraform_rule "terraform tofu" > "$T/packs/test.rules"
 
 GPATH="$FAKE:/usr/local/bin:/usr/bin:/bin"
 PY=$(command -v python3 || true)

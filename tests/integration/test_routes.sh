@@ -11,6 +11,7 @@
 #
 # Needs EG_LIBRARY and EG_TEST_BIN (tests/integration/meson.build).
 set -u
+. "$(dirname "$0")/fixtures.sh"
 
 LIB=${EG_LIBRARY:?EG_LIBRARY not set}
 BIN=${EG_TEST_BIN:?EG_TEST_BIN not set}
@@ -20,21 +21,10 @@ trap 'rm -rf "$T"' EXIT
 FAKE=$T/fake
 CALLS=$T/calls.log
 mkdir -p "$FAKE" "$T/packs" "$T/empty" "$T/home" "$T/links" "$T/work"
-for tool in terraform dropdb; do
-	printf '#!/bin/sh\necho "FAKE %s $*" >> "%s"\n' "$tool" "$CALLS" > "$FAKE/$tool"
-	chmod +x "$FAKE/$tool"
-done
+eg_fake_tools "$FAKE" "$CALLS" terraform dropdb
 ln -s "$FAKE/terraform" "$T/links/tf"
 
-cat > "$T/packs/test.rules" <<'EOF'
-rule test.terraform-destroy
-  program   terraform tofu
-  match     (^|\s)destroy(\s|$)
-  action    confirm
-  reason    Test rule: destroys every resource.
-  example   terraform destroy
-  safe      terraform plan
-
+{ eg_terraform_rule "terraform tofu"; echo; cat <<'EOF'; } > "$T/packs/test.rules"
 rule test.dropdb
   program   dropdb
   match     .

@@ -19,6 +19,7 @@
 #
 # Needs EG_EXECGUARD and EG_LIBRARY (tests/integration/meson.build).
 set -u
+. "$(dirname "$0")/fixtures.sh"
 
 EG=${EG_EXECGUARD:?EG_EXECGUARD not set}
 LIB=${EG_LIBRARY:?EG_LIBRARY not set}
@@ -28,19 +29,8 @@ trap 'chmod -R u+w "$T" 2>/dev/null; rm -rf "$T"' EXIT
 FAKE=$T/fake
 CALLS=$T/calls.log
 mkdir -p "$FAKE" "$T/packs" "$T/empty" "$T/home" "$T/cfg2/execguard"
-for tool in terraform dropdb; do
-	printf '#!/bin/sh\necho "FAKE %s $*" >> "%s"\n' "$tool" "$CALLS" > "$FAKE/$tool"
-	chmod +x "$FAKE/$tool"
-done
-cat > "$T/packs/test.rules" <<'EOF'
-rule test.terraform-destroy
-  program   terraform
-  match     (^|\s)destroy(\s|$)
-  action    confirm
-  reason    Test rule: destroys every resource.
-  example   terraform destroy
-  safe      terraform plan
-EOF
+eg_fake_tools "$FAKE" "$CALLS" terraform dropdb
+eg_terraform_rule terraform > "$T/packs/test.rules"
 cat > "$T/cfg2/execguard/extra.rules" <<'EOF'
 rule extra.dropdb
   program   dropdb
