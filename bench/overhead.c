@@ -5,15 +5,19 @@
  *
  * PARTS picks the parts below to run (default 1234).
  *
- * 1. Start CHILDREN short processes (/bin/true) by posix_spawn and by
- *    fork+execv, in a loop process started under four configurations:
+ * 1. Start short processes (/bin/true) by posix_spawn and by fork+execv,
+ *    from a loop process started under four configurations:
  *      (a) no preload
  *      (b) an empty preload library (bench/empty_preload.so): the floor
  *          any LD_PRELOAD library pays
  *      (c) execguard with the default rule packs, as `execguard run` sets it
  *      (d) (c) plus SYNTHETIC_RULES rules for other programs
- *    ROUNDS rounds, the configurations interleaved (rotated each round);
- *    prints the median time per child and the ratios to (a) and (b).
+ *    ROUNDS rounds; in each, every configuration's loop starts a batch of
+ *    CHILDREN children in turn (the order rotated each round), so that the
+ *    batches compared ran within a fraction of a second of each other; the
+ *    loops are replaced every few rounds. Prints the median time per child,
+ *    the ratios to (a) and (b), and the median of each round's own ratio
+ *    to (b) with its 95 % interval.
  * 2. One in-process decision (eg_check) for a program no rule names and for
  *    a matching command (first in a process, i.e. with its regexes compiled,
  *    and warm), under the policies of (c) and (d).
@@ -22,7 +26,8 @@
  * 4. The resident memory the library adds to a process, at start and after
  *    a guarded spawn of an indexed program.
  *
- * The loop and RSS children are this program re-executed (--loop, --rss).
+ * The loop and RSS children are this program re-executed (--serve, --loop,
+ * --rss).
  * Nothing dangerous is ever executed: the matching command is only given to
  * eg_check in this process, and the indexed program spawned for the RSS
  * figure is a copy of /bin/true named `git` in a temporary directory.
@@ -31,6 +36,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <math.h>
+#include <stdbool.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -200,16 +207,12 @@ static double minflt(int who)
 	return (double)ru.ru_minflt;
 }
 
-/* --loop spawn|fork N PROG: time N children; print ns per child, wall
- * clock and CPU time (this process and its children, user and system),
- * then page faults per child (the same processes). */
-static int child_loop(int argc, char **argv)
+/* Start n children of child[] (by fork+execv or posix_spawn), each waited
+ * for: ns per child, wall clock and CPU time (this process and its
+ * children, user and system), then page faults per child (the same
+ * processes). -1 if a child failed. */
+static int time_children(bool use_fork, long n, char **child, double out[3])
 {
-	if (argc < 5)
-		return 64;
-	int use_fork = strcmp(argv[2], "fork") == 0;
-	long n = atol(argv[3]);
-	char **child = argv + 4;
 	double f0 = minflt(RUSAGE_SELF) + minflt(RUSAGE_CHILDREN);
 	double a = now_ns(), cpu0 = cpu_ns(RUSAGE_SELF) + cpu_ns(RUSAGE_CHILDREN);
 	for (long i = 0; i < n; i++) {
@@ -222,18 +225,53 @@ static int child_loop(int argc, char **argv)
 			}
 		} else if (posix_spawn(&pid, child[0], NULL, NULL, child, environ) != 0) {
 			perror("posix_spawn");
-			return 1;
+			return -1;
 		}
 		int st;
 		waitpid(pid, &st, 0);
 		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
 			fprintf(stderr, "child failed\n");
-			return 1;
+			return -1;
 		}
 	}
 	double wall = now_ns() - a, cpu = cpu_ns(RUSAGE_SELF) + cpu_ns(RUSAGE_CHILDREN) - cpu0;
 	double faults = minflt(RUSAGE_SELF) + minflt(RUSAGE_CHILDREN) - f0;
-	printf("%.0f %.0f %.2f\n", wall / (double)n, cpu / (double)n, faults / (double)n);
+	out[0] = wall / (double)n;
+	out[1] = cpu / (double)n;
+	out[2] = faults / (double)n;
+	return 0;
+}
+
+/* --loop spawn|fork N PROG: time N children; print what time_children
+ * measures (bench/paired.py and bench/strict.sh run this). */
+static int child_loop(int argc, char **argv)
+{
+	if (argc < 5)
+		return 64;
+	double t[3];
+	if (time_children(strcmp(argv[2], "fork") == 0, atol(argv[3]), argv + 4, t) != 0)
+		return 1;
+	printf("%.0f %.0f %.2f\n", t[0], t[1], t[2]);
+	return 0;
+}
+
+/* --serve spawn|fork PROG: a loop process that stays: reads a number of
+ * children from fd 3, starts and times them (time_children), writes the
+ * three figures to fd 4; until fd 3 ends. The driver runs one per
+ * configuration and hands each a small batch in turn (report_loops). */
+static int child_serve(int argc, char **argv)
+{
+	if (argc < 4 || fcntl(3, F_SETFD, FD_CLOEXEC) != 0 || fcntl(4, F_SETFD, FD_CLOEXEC) != 0)
+		return 64;
+	FILE *in = fdopen(3, "r");
+	long n;
+	while (in && fscanf(in, "%ld", &n) == 1 && n > 0) {
+		double t[3];
+		if (time_children(strcmp(argv[2], "fork") == 0, n, argv + 3, t) != 0)
+			return 1;
+		if (dprintf(4, "%.0f %.0f %.2f\n", t[0], t[1], t[2]) < 0)
+			return 1;
+	}
 	return 0;
 }
 
@@ -354,23 +392,54 @@ static void make_synthetic(const struct setup *s, int n_rules)
 	free(dir);
 }
 
-/* One loop run of `mode` under config c: ns per child, wall and CPU; page
- * faults per child. */
-static void run_loop(const struct setup *s, int c, const char *mode, long n, double *wall,
-    double *cpu, double *faults)
+/* A --serve loop process under one configuration, with its two pipes. */
+struct server {
+	pid_t pid;
+	int to;     /* its fd 3: numbers of children */
+	FILE *from; /* its fd 4: the figures */
+	int cfg;
+};
+
+static void server_start(struct server *sv, const struct setup *s, int c, const char *mode)
 {
-	char nbuf[32];
-	snprintf(nbuf, sizeof nbuf, "%ld", n);
-	char *argv[] = { (char *)s->self, "--loop", (char *)mode, nbuf, "/bin/true", NULL };
-	char out[256];
-	if (run_capture(argv, s->env[c].v, out, sizeof out) != 0 || !out[0]) {
-		fprintf(stderr, "overhead: loop failed under %s\n", cfg_label[c]);
+	int req[2], rep[2];
+	if (pipe2(req, O_CLOEXEC) != 0 || pipe2(rep, O_CLOEXEC) != 0)
+		die("pipe");
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, req[0], 3);
+	posix_spawn_file_actions_adddup2(&fa, rep[1], 4);
+	char *argv[] = { (char *)s->self, "--serve", (char *)mode, "/bin/true", NULL };
+	int rc = posix_spawn(&sv->pid, s->self, &fa, NULL, argv, s->env[c].v);
+	posix_spawn_file_actions_destroy(&fa);
+	if (rc != 0) {
+		errno = rc;
+		die("posix_spawn of the loop");
+	}
+	close(req[0]);
+	close(rep[1]);
+	sv->to = req[1];
+	sv->from = fdopen(rep[0], "r");
+	sv->cfg = c;
+	if (sv->from == NULL)
+		die("fdopen");
+}
+
+/* n children in sv's loop: ns per child, wall and CPU; page faults per child. */
+static void server_batch(struct server *sv, long n, double t[3])
+{
+	if (dprintf(sv->to, "%ld\n", n) < 0 || fscanf(sv->from, "%lf %lf %lf", &t[0], &t[1], &t[2]) != 3) {
+		fprintf(stderr, "overhead: loop failed under %s\n", cfg_label[sv->cfg]);
 		exit(1);
 	}
-	if (sscanf(out, "%lf %lf %lf", wall, cpu, faults) != 3) {
-		fprintf(stderr, "overhead: bad loop output under %s\n", cfg_label[c]);
-		exit(1);
-	}
+}
+
+static void server_stop(struct server *sv)
+{
+	close(sv->to);
+	fclose(sv->from);
+	int st;
+	waitpid(sv->pid, &st, 0);
 }
 
 static void loadavg(char *out, size_t size)
@@ -398,32 +467,71 @@ static void print_loop_table(const char *what, double med[2][N_CFG])
 	}
 }
 
+/* The median of v (n values; sorted in place) and a 95 % confidence
+ * interval for it, from order statistics (no assumption about the
+ * distribution): the values of ranks n/2 -+ 0.98 sqrt(n). */
+static double median_ci(double *v, size_t n, double *lo, double *hi)
+{
+	double m = median(v, n), half = 0.98 * sqrt((double)n);
+	long l = (long)floor((double)n / 2 - half), h = (long)ceil((double)n / 2 + half);
+	*lo = v[l < 0 ? 0 : l];
+	*hi = v[h >= (long)n ? (long)n - 1 : h];
+	return m;
+}
+
 static void report_loops(const struct setup *s, long n, int rounds)
 {
 	static const char *const modes[2] = { "spawn", "fork" };
 	double *wall[2][N_CFG], *cpu[2][N_CFG], *flt[2][N_CFG];
+	struct server sv[2][N_CFG];
 	for (int m = 0; m < 2; m++)
 		for (int c = 0; c < N_CFG; c++) {
 			wall[m][c] = calloc((size_t)rounds, sizeof(double));
 			cpu[m][c] = calloc((size_t)rounds, sizeof(double));
 			flt[m][c] = calloc((size_t)rounds, sizeof(double));
 		}
-	for (int r = 0; r < rounds; r++)
+	/* The loops stay for LOOP_ROUNDS rounds; each round gives each a batch
+	 * in turn, the order rotated every round, so a round's batches run
+	 * within a fraction of a second of each other. Then they are replaced:
+	 * where the kernel put a loop's mappings changes what its forks cost
+	 * (the page tables copied), so the figures are taken over many. */
+	enum { LOOP_ROUNDS = 5 };
+	for (int r = 0; r < rounds; r++) {
+		if (r % LOOP_ROUNDS == 0)
+			for (int m = 0; m < 2; m++)
+				for (int c = 0; c < N_CFG; c++) {
+					if (r > 0)
+						server_stop(&sv[m][c]);
+					server_start(&sv[m][c], s, c, modes[m]);
+					double warm[3]; /* its first children fault in the loop's pages */
+					server_batch(&sv[m][c], n, warm);
+				}
 		for (int m = 0; m < 2; m++)
 			for (int k = 0; k < N_CFG; k++) {
-				int c = (k + r) % N_CFG; /* rotate the order every round */
-				run_loop(s, c, modes[m], n, &wall[m][c][r], &cpu[m][c][r], &flt[m][c][r]);
+				int c = (k + r) % N_CFG;
+				double t[3];
+				server_batch(&sv[m][c], n, t);
+				wall[m][c][r] = t[0];
+				cpu[m][c][r] = t[1];
+				flt[m][c][r] = t[2];
 			}
-	/* Each round's ratio to (b) in that round, whose loops ran minutes
-	 * apart at most: the machine's speed drifts more than that between
-	 * rounds on a VM. */
-	double pair_med[2][N_CFG];
+	}
+	for (int m = 0; m < 2; m++)
+		for (int c = 0; c < N_CFG; c++)
+			server_stop(&sv[m][c]);
+	/* Each round's ratio to (b) in that round: the machine's speed drifts
+	 * on a VM by more than the effect measured, but not within a round. */
+	double pair_med[2][N_CFG][3], wpair_med[2][N_CFG][3];
 	double *pr = calloc((size_t)rounds, sizeof(double));
 	for (int m = 0; m < 2; m++)
 		for (int c = 0; c < N_CFG; c++) {
 			for (int r = 0; r < rounds; r++)
 				pr[r] = cpu[m][c][r] / cpu[m][CFG_EMPTY][r];
-			pair_med[m][c] = median(pr, (size_t)rounds);
+			pair_med[m][c][0] = median_ci(pr, (size_t)rounds, &pair_med[m][c][1], &pair_med[m][c][2]);
+			for (int r = 0; r < rounds; r++)
+				pr[r] = wall[m][c][r] / wall[m][CFG_EMPTY][r];
+			wpair_med[m][c][0] =
+			    median_ci(pr, (size_t)rounds, &wpair_med[m][c][1], &wpair_med[m][c][2]);
 		}
 	free(pr);
 	double wall_med[2][N_CFG], cpu_med[2][N_CFG], flt_med[2][N_CFG];
@@ -436,17 +544,23 @@ static void report_loops(const struct setup *s, long n, int rounds)
 			free(cpu[m][c]);
 			free(flt[m][c]);
 		}
-	printf("\n1. %ld children of /bin/true per loop, median of %d interleaved rounds\n", n, rounds);
+	printf("\n1. /bin/true children, %d rounds; each round, a batch of %ld in each configuration's\n"
+	       "   loop process, in turn (the order rotated): medians over rounds\n", rounds, n);
 	print_loop_table("wall clock", wall_med);
 	print_loop_table("CPU time (user+system, the loop and its children; less disturbed by load)",
 	    cpu_med);
-	printf("   CPU time, paired: the median over rounds of each round's ratio to (b)\n");
+	printf("   paired: the median over rounds of each round's own ratio to (b), and its 95 %% interval\n");
 	printf("   %-34s %21s   %21s\n", "", "posix_spawn", "fork+execv");
-	for (int c = 0; c < N_CFG; c++) {
-		printf("   %-34s", cfg_label[c]);
-		for (int m = 0; m < 2; m++)
-			printf(" %21.3f  ", pair_med[m][c]);
-		printf("\n");
+	for (int w = 0; w < 2; w++) {
+		printf("   %s\n", w ? "wall clock" : "CPU time");
+		for (int c = 0; c < N_CFG; c++) {
+			printf("   %-34s", cfg_label[c]);
+			for (int m = 0; m < 2; m++) {
+				const double *v = w ? wpair_med[m][c] : pair_med[m][c];
+				printf("   %5.3f (%5.3f-%5.3f)", v[0], v[1], v[2]);
+			}
+			printf("\n");
+		}
 	}
 	/* Deterministic where the times are not: on a VM a page fault costs
 	 * 10-25 us, so this is most of what (c) and (d) add. */
@@ -607,11 +721,13 @@ int main(int argc, char **argv)
 {
 	if (argc > 1 && strcmp(argv[1], "--loop") == 0)
 		return child_loop(argc, argv);
+	if (argc > 1 && strcmp(argv[1], "--serve") == 0)
+		return child_serve(argc, argv);
 	if (argc > 1 && strcmp(argv[1], "--rss") == 0)
 		return child_rss(argc, argv);
 
-	long n = 1000;
-	int rounds = 9, n_synth = 10000, opt;
+	long n = 10;
+	int rounds = 600, n_synth = 10000, opt;
 	const char *parts = "1234";
 	while ((opt = getopt(argc, argv, "n:r:s:o:h")) != -1) {
 		switch (opt) {

@@ -5,24 +5,65 @@
 
 Each ENVFILE holds KEY=VALUE lines (LD_PRELOAD, EXECGUARD_POLICY, ... as
 `execguard run -- /usr/bin/env` prints them); the environment of each loop is
-PATH, HOME and those. Every round runs `BUILD_DIR/bench/overhead --loop MODE
-CHILDREN /bin/true` once under each file, in an order rotated each round, and
-prints per file the median CPU time per child and the median over rounds of
-the round's own ratio to the first file (loops seconds apart, so the
-machine's drift in speed between rounds cancels out).
+PATH, HOME and those. As part 1 of bench/overhead: one loop process
+(`BUILD_DIR/bench/overhead --serve MODE /bin/true`) per file, replaced every
+5 rounds; every round gives each loop a batch of CHILDREN children in turn,
+in an order rotated each round. Prints per file the median CPU time per
+child, the median over rounds of the round's own ratio to the first file,
+with its 95 % interval (order statistics), and the median minor page faults
+per child (the loop and its children).
 """
+import math
 import os
 import statistics
 import subprocess
 import sys
 
+LOOP_ROUNDS = 5
+
+
+class Loop:
+    def __init__(self, exe, mode, env):
+        req_r, self.req = os.pipe()
+        self.rep, rep_w = os.pipe()
+
+        def fds():  # os.pipe's ends are close-on-exec; dup2's copies are not
+            a, b = os.dup(req_r), os.dup(rep_w)  # either end may be fd 3 or 4 itself
+            os.dup2(a, 3)
+            os.dup2(b, 4)
+
+        self.proc = subprocess.Popen([exe, "--serve", mode, "/bin/true"], env=env,
+                                     preexec_fn=fds, close_fds=False)
+        os.close(req_r)
+        os.close(rep_w)
+        self.out = os.fdopen(self.rep, "r")
+
+    def batch(self, n):
+        os.write(self.req, b"%d\n" % n)
+        line = self.out.readline().split()
+        if len(line) != 3:
+            sys.exit("paired: a loop failed")
+        return [float(x) for x in line]
+
+    def stop(self):
+        os.close(self.req)
+        self.out.close()
+        self.proc.wait()
+
+
+def median_ci(v):
+    v = sorted(v)
+    n, half = len(v), 0.98 * math.sqrt(len(v))
+    lo, hi = max(0, math.floor(n / 2 - half)), min(n - 1, math.ceil(n / 2 + half))
+    return statistics.median(v), v[lo], v[hi]
+
 
 def main():
     if len(sys.argv) < 6 or sys.argv[4] not in ("spawn", "fork"):
         sys.exit(__doc__.strip().splitlines()[2].strip())
-    build, rounds, children, mode = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+    build, rounds, children, mode = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
     files = sys.argv[5:]
-    loop = os.path.join(build, "bench", "overhead")
+    exe = os.path.join(build, "bench", "overhead")
     envs = []
     for f in files:
         env = {"PATH": "/usr/bin:/bin", "HOME": os.environ.get("HOME", "/")}
@@ -34,17 +75,28 @@ def main():
                     env[k] = v
         envs.append(env)
     cpu = {f: [] for f in files}
+    faults = {f: [] for f in files}
+    loops = []
     for r in range(rounds):
+        if r % LOOP_ROUNDS == 0:
+            for lp in loops:
+                lp.stop()
+            loops = [Loop(exe, mode, e) for e in envs]
+            for lp in loops:
+                lp.batch(children)  # its first children fault in the loop's pages
         order = list(range(len(files)))
         order = order[r % len(order):] + order[:r % len(order)]
         for i in order:
-            out = subprocess.run([loop, "--loop", mode, children, "/bin/true"], env=envs[i],
-                                 capture_output=True, text=True, check=True).stdout.split()
-            cpu[files[i]].append(float(out[1]) / 1000)
+            wall_ns, cpu_ns, flt = loops[i].batch(children)
+            cpu[files[i]].append(cpu_ns / 1000)
+            faults[files[i]].append(flt)
+    for lp in loops:
+        lp.stop()
     base = cpu[files[0]]
     for f in files:
-        ratio = statistics.median(a / b for a, b in zip(cpu[f], base))
-        print("%-40s %8.1f us/child  paired %.4f" % (f, statistics.median(cpu[f]), ratio))
+        m, lo, hi = median_ci([a / b for a, b in zip(cpu[f], base)])
+        print("%-40s %8.1f us/child  paired %.4f (%.4f-%.4f)  %5.1f faults/child"
+              % (f, statistics.median(cpu[f]), m, lo, hi, statistics.median(faults[f])))
 
 
 if __name__ == "__main__":
