@@ -1,0 +1,82 @@
+#!/usr/bin/env python3
+"""The benchmark's tools still run and print what bench/run.sh and the README
+read: bench/overhead's loop table (part 1: a loop process per configuration
+taking batches in turn, `--serve`) and resident memory (part 4), and
+bench/paired.py's comparison of two setups. A handful of children each: no
+figure is asserted, only the shape of the output and that every paired
+median lies within its own interval. Runs only /bin/true and a copy of it.
+"""
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+import checks
+from checks import check
+
+BUILD = os.environ["EG_BUILD_ROOT"]
+SOURCE = os.environ["EG_SOURCE_ROOT"]
+EXECGUARD = os.environ["EG_EXECGUARD"]
+OVERHEAD = os.path.join(BUILD, "bench", "overhead")
+PAIRED = os.path.join(SOURCE, "bench", "paired.py")
+NUM = r"(\d+\.\d+)"
+INTERVAL = NUM + r" \(" + NUM + "-" + NUM + r"\)"
+
+
+def clean_env(tmp):
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("EXECGUARD_") and k != "LD_PRELOAD"}
+    env.update(XDG_CONFIG_HOME=tmp + "/config", XDG_CACHE_HOME=tmp + "/cache",
+               XDG_STATE_HOME=tmp + "/state")
+    return env
+
+
+def in_interval(m, lo, hi):
+    return float(lo) <= float(m) <= float(hi)
+
+
+def overhead(env):
+    r = subprocess.run([OVERHEAD, "-o", "14", "-n", "2", "-r", "5", "-s", "10"], env=env,
+                       capture_output=True, text=True, timeout=300)
+    check(r.returncode == 0, "bench/overhead -o 14 exits 0 (%d: %s)" % (r.returncode, r.stderr.strip()[-200:]))
+    rows = re.findall(r"^   \(([a-d])\) .*?" + INTERVAL + r"\s+" + INTERVAL + r"\s*$", r.stdout, re.M)
+    check([x[0] for x in rows] == list("abcd") * 2,
+          "paired ratios with intervals for (a)-(d), CPU time and wall clock: %s" % [x[0] for x in rows])
+    check(all(in_interval(*x[1:4]) and in_interval(*x[4:7]) for x in rows),
+          "every paired median lies within its interval")
+    check(all(x[1:] == ("1.000",) * 6 for x in rows if x[0] == "b"), "(b) against itself is 1.000 (1.000-1.000)")
+    check(re.search(r"^   \(c\) execguard, default packs +\d+ +\d+ +\d+ ", r.stdout, re.M) is not None,
+          "part 4 prints the resident memory of (c)")
+
+
+def paired(env, tmp):
+    empty = os.path.join(tmp, "empty.env")
+    with open(empty, "w") as f:
+        f.write("LD_PRELOAD=%s\n" % os.path.join(BUILD, "bench", "empty_preload.so"))
+    guarded = os.path.join(tmp, "guarded.env")
+    out = subprocess.run([EXECGUARD, "run", "--", "/usr/bin/env"], env=env, capture_output=True,
+                         text=True, timeout=60).stdout
+    with open(guarded, "w") as f:
+        f.writelines(l + "\n" for l in out.splitlines() if l.startswith(("LD_PRELOAD=", "EXECGUARD_")))
+    for mode in ("spawn", "fork"):
+        r = subprocess.run([sys.executable, PAIRED, BUILD, "6", "2", mode, empty, guarded], env=env,
+                           capture_output=True, text=True, timeout=300)
+        lines = re.findall(r"^(\S+) +" + NUM + r" us/child  paired " + r"(\d+\.\d+) \((\d+\.\d+)-(\d+\.\d+)\)"
+                           + r" +" + NUM + r" faults/child$", r.stdout, re.M)
+        check(r.returncode == 0 and [x[0] for x in lines] == [empty, guarded],
+              "bench/paired.py %s: a line per setup (%d: %s)" % (mode, r.returncode, r.stderr.strip()[-200:]))
+        check(lines and lines[0][2:5] == ("1.0000",) * 3 and all(in_interval(*x[2:5]) for x in lines),
+              "bench/paired.py %s: the first setup is the base, every median within its interval" % mode)
+
+
+def main():
+    with tempfile.TemporaryDirectory(prefix="eg-test-bench.") as tmp:
+        env = clean_env(tmp)
+        overhead(env)
+        paired(env, tmp)
+    sys.exit(1 if checks.failures else 0)
+
+
+if __name__ == "__main__":
+    main()
