@@ -91,16 +91,19 @@ static Elf64_Phdr *phdrs_of(unsigned char *img, size_t size, unsigned *n)
 	return (Elf64_Phdr *)(void *)(img + eh.e_phoff);
 }
 
-/* The largest p_align of the library's own that a copy accepts, and the
- * one its first PT_LOAD asks for (add_segment). */
+/* The largest p_align of the library's own that a copy accepts, the one
+ * its first PT_LOAD asks for, and the size from which the kernel places a
+ * file mapping at a 2 MiB boundary by itself (add_segment). */
 #define COPY_ALIGN_LIMIT ((uint64_t)2 << 20)
 #define COPY_BASE_ALIGN ((uint64_t)64 << 10)
+#define KERNEL_ALIGNS_FROM ((uint64_t)2 << 20)
 
 /*
  * Turn the image (with room after it for the block) into the copy: the
  * PT_NOTE entry after the last PT_LOAD becomes a read-only PT_LOAD of the
  * block, placed after the library's own image in memory and at the end of
- * the file, and the first PT_LOAD asks for a 64 KiB boundary. The image
+ * the file, and the first PT_LOAD asks for a 64 KiB boundary when the whole
+ * is smaller than 2 MiB. The image
  * grows to *size.
  */
 static int add_segment(unsigned char *img, size_t *size, const unsigned char *block, size_t block_size,
@@ -150,23 +153,29 @@ static int add_segment(unsigned char *img, size_t *size, const unsigned char *bl
 		.p_align = align,
 	};
 	/*
-	 * The copy is mapped at a 64 KiB boundary: glibc's loader (2.35 and
-	 * later; older ones ignore it) aligns a library's whole mapping to the
-	 * largest p_align of its PT_LOAD entries, and the first one, at file
-	 * offset and address 0, may take any power of two. The kernel maps a
-	 * file's pages 64 KiB at a time around a fault (fault-around), within
-	 * the mapping; so aligned, the code every guarded process runs (the
+	 * The copy is mapped at a 64 KiB boundary: the kernel maps a file's
+	 * pages 64 KiB at a time around a fault (fault-around), within the
+	 * mapping; so aligned, the code every guarded process runs (the
 	 * constructor's and the hooks', first in .text) lies in one such
-	 * window, always the same one. Measured on the development VM against
-	 * the same copy unaligned, side by side (bench/paired.py, 900 rounds
-	 * of 10 children): posix_spawn 1.022 against 1.030, fork+execv 1.036
-	 * against 1.047, per child, relative to the empty library. A 2 MiB
-	 * boundary, tried before, measured worse than none (1.047 and 1.060
-	 * against 1.036 and 1.055), likely because the copy then shares no
-	 * page table with the libraries mapped next to it. Costs the loader
-	 * one mmap and one munmap more.
+	 * window, always the same one. A mapping of 2 MiB or more gets that
+	 * from the kernel where it places large file mappings at a 2 MiB
+	 * boundary by itself (Linux 6.18 on ext4 does, every time); asking
+	 * would only make the loader reserve anonymous memory first and lose
+	 * that placement. Below that, the
+	 * first PT_LOAD, at file offset and address 0, asks for it: glibc's
+	 * loader (2.35 and later; older ones ignore it) aligns the whole
+	 * mapping to the largest p_align of its PT_LOAD entries, for one mmap
+	 * and a munmap more. Measured on the development VM, side by side
+	 * (bench/paired.py, 600-900 rounds of 10 children), posix_spawn of
+	 * /bin/true against the empty library: the copy with the default packs
+	 * (0.9 MiB) 1.022-1.026 aligned, 1.026-1.038 not, and fork+execv 1.036
+	 * against 1.047-1.054; with 10,000 more rules (7 MiB) 1.027-1.030 as
+	 * the kernel places it, 1.040-1.054 asked for 64 KiB. A 2 MiB boundary
+	 * asked for, tried before, measured worse than none (1.045-1.060),
+	 * as it does for an empty library (1.037 against 0.994-1.006).
 	 */
-	if (ph[first_load].p_offset == 0 && ph[first_load].p_vaddr == 0 &&
+	uint64_t span = ph[slot].p_vaddr + ph[slot].p_memsz - ph[first_load].p_vaddr;
+	if (ph[first_load].p_offset == 0 && ph[first_load].p_vaddr == 0 && span < KERNEL_ALIGNS_FROM &&
 	    ph[first_load].p_align < COPY_BASE_ALIGN)
 		ph[first_load].p_align = COPY_BASE_ALIGN;
 	return 0;

@@ -143,6 +143,56 @@ Test(library_copy, the_new_segment_is_the_policy_file_and_nothing_else_changes)
 	free(pol);
 }
 
+/* A copy of 2 MiB or more asks for no boundary: the kernel places such a
+ * file mapping at 2 MiB by itself, which asking would lose (library_copy.c) */
+Test(library_copy, a_copy_of_2_mib_or_more_keeps_the_librarys_alignment)
+{
+	enum { N = 4000 }; /* about 600 bytes of policy each */
+	size_t cap = (size_t)N * 160, len = 0;
+	char *rules = malloc(cap);
+	cr_assert_not_null(rules);
+	for (int i = 0; i < N; i++)
+		len += (size_t)snprintf(rules + len, cap - len,
+		    "rule big.r%d\n  program big%d\n  match (^|\\s)wipe-%d(\\s|$)\n"
+		    "  action confirm\n  reason r\n  example big%d wipe-%d\n\n", i, i, i, i, i);
+	cr_assert_lt(len, cap);
+	struct eg_ruleset rs = { 0 };
+	struct eg_diags d = { 0 };
+	cr_assert_eq(eg_ruleset_parse_text(&rs, "big.rules", rules, len, true, &d), 0, "%s",
+	    d.n ? d.v[0].msg : "");
+	struct eg_policy *p = eg_policy_build(&rs, &d);
+	cr_assert_not_null(p);
+	char env_cache[128], big[PATH_MAX], out[PATH_MAX];
+	snprintf(env_cache, sizeof env_cache, "XDG_CACHE_HOME=%s/big", tmp);
+	char *envp[] = { env_cache, NULL };
+	cr_assert_eq(eg_policy_save(p, envp, big, sizeof big), 0);
+	eg_policy_free(p);
+	eg_ruleset_free(&rs);
+	eg_diags_free(&d);
+	free(rules);
+	cr_assert_eq(eg_library_copy(EG_BUILD_LIBRARY, big, out, sizeof out), 0, "errno %d", errno);
+
+	size_t lib_n, copy_n;
+	unsigned char *lib = slurp(EG_BUILD_LIBRARY, &lib_n), *copy = slurp(out, &copy_n);
+	unsigned n, m;
+	const Elf64_Phdr *a = phdrs(lib, &n), *b = phdrs(copy, &m);
+	cr_assert_eq(n, m);
+	uint64_t lo = UINT64_MAX, hi = 0;
+	int first = -1;
+	for (unsigned i = 0; i < m; i++)
+		if (b[i].p_type == PT_LOAD) {
+			if (first < 0)
+				first = (int)i;
+			lo = b[i].p_vaddr < lo ? b[i].p_vaddr : lo;
+			hi = b[i].p_vaddr + b[i].p_memsz > hi ? b[i].p_vaddr + b[i].p_memsz : hi;
+		}
+	cr_assert_geq(hi - lo, (uint64_t)2 << 20, "the copy spans %#lx bytes", (unsigned long)(hi - lo));
+	cr_assert_eq(memcmp(&a[first], &b[first], sizeof *a), 0, "the first PT_LOAD unchanged (p_align %#lx)",
+	    (unsigned long)b[first].p_align);
+	free(lib);
+	free(copy);
+}
+
 Test(library_copy, an_intact_copy_is_reused_and_a_damaged_one_rewritten)
 {
 	char out[PATH_MAX], again[PATH_MAX];
