@@ -26,8 +26,7 @@
  * 4. The resident memory the library adds to a process, at start and after
  *    a guarded spawn of an indexed program.
  *
- * The loop and RSS children are this program re-executed (--serve, --loop,
- * --rss).
+ * The loop and RSS children are this program re-executed (--serve, --rss).
  * Nothing dangerous is ever executed: the matching command is only given to
  * eg_check in this process, and the indexed program spawned for the RSS
  * figure is a copy of /bin/true named `git` in a temporary directory.
@@ -239,19 +238,6 @@ static int time_children(bool use_fork, long n, char **child, double out[3])
 	out[0] = wall / (double)n;
 	out[1] = cpu / (double)n;
 	out[2] = faults / (double)n;
-	return 0;
-}
-
-/* --loop spawn|fork N PROG: time N children; print what time_children
- * measures (bench/paired.py and bench/strict.sh run this). */
-static int child_loop(int argc, char **argv)
-{
-	if (argc < 5)
-		return 64;
-	double t[3];
-	if (time_children(strcmp(argv[2], "fork") == 0, atol(argv[3]), argv + 4, t) != 0)
-		return 1;
-	printf("%.0f %.0f %.2f\n", t[0], t[1], t[2]);
 	return 0;
 }
 
@@ -719,8 +705,6 @@ static void cleanup(const char *dir)
 
 int main(int argc, char **argv)
 {
-	if (argc > 1 && strcmp(argv[1], "--loop") == 0)
-		return child_loop(argc, argv);
 	if (argc > 1 && strcmp(argv[1], "--serve") == 0)
 		return child_serve(argc, argv);
 	if (argc > 1 && strcmp(argv[1], "--rss") == 0)
