@@ -95,15 +95,21 @@ Test(library_copy, the_new_segment_is_the_policy_file_and_nothing_else_changes)
 	const Elf64_Phdr *a = phdrs(lib, &n), *b = phdrs(copy, &m);
 	cr_assert_eq(n, m);
 	int changed = -1, first_load = -1;
-	uint64_t end = 0;
+	uint64_t end = 0, copy_end = 0;
+	for (unsigned i = 0; i < m; i++)
+		if (b[i].p_type == PT_LOAD && b[i].p_vaddr + b[i].p_memsz > copy_end)
+			copy_end = b[i].p_vaddr + b[i].p_memsz;
 	for (unsigned i = 0; i < n; i++) {
 		if (a[i].p_type == PT_LOAD && a[i].p_vaddr + a[i].p_memsz > end)
 			end = a[i].p_vaddr + a[i].p_memsz;
 		if (a[i].p_type == PT_LOAD && first_load < 0) {
-			/* the first asks for a 64 KiB boundary, and only that */
+			/* the first asks for a 64 KiB boundary, and only that, when
+			 * the copy is under 2 MiB (a sanitized build's library alone
+			 * is larger: the next test covers that case) */
 			first_load = (int)i;
 			Elf64_Phdr want = a[i];
-			want.p_align = 64u << 10;
+			if (copy_end < (2u << 20))
+				want.p_align = 64u << 10;
 			cr_assert_eq(a[i].p_offset, 0);
 			cr_assert_eq(memcmp(&want, &b[i], sizeof want), 0,
 			    "the first PT_LOAD: p_align %#lx, the rest unchanged", (unsigned long)b[i].p_align);
