@@ -103,8 +103,7 @@ static Elf64_Phdr *phdrs_of(unsigned char *img, size_t size, unsigned *n)
  * PT_NOTE entry after the last PT_LOAD becomes a read-only PT_LOAD of the
  * block, placed after the library's own image in memory and at the end of
  * the file, and the first PT_LOAD asks for a 64 KiB boundary when the whole
- * is smaller than 2 MiB. The image
- * grows to *size.
+ * is smaller than 2 MiB. The image grows to *size.
  */
 static int add_segment(unsigned char *img, size_t *size, const unsigned char *block, size_t block_size,
     uint64_t block_hash)
@@ -161,9 +160,9 @@ static int add_segment(unsigned char *img, size_t *size, const unsigned char *bl
 	 * from the kernel where it places large file mappings at a 2 MiB
 	 * boundary by itself (Linux 6.18 on ext4 does, every time); asking
 	 * would only make the loader reserve anonymous memory first and lose
-	 * that placement. Below that, the
-	 * first PT_LOAD, at file offset and address 0, asks for it: glibc's
-	 * loader (2.35 and later; older ones ignore it) aligns the whole
+	 * that placement. Below that, the first PT_LOAD, at file offset and
+	 * address 0, asks for it: glibc's loader (2.35 and later; older ones
+	 * ignore it) aligns the whole
 	 * mapping to the largest p_align of its PT_LOAD entries, for one mmap
 	 * and a munmap more. Measured on the development VM, side by side
 	 * (bench/paired.py, 600-900 rounds of 10 children), posix_spawn of

@@ -141,7 +141,7 @@ EG_HOT_TEXT static void scan_env(const struct eg_env_ours *o, char *const *envp,
 	for (size_t i = 0; envp && envp[i]; i++) {
 		const char *e = envp[i];
 		s->n++;
-		if (o->preload_entry && eg_hs_eq_n(e, EG_HOT_STR(LDP), LDP_LEN)) {
+		if (o->preload_entry && eg_env_is_ld_preload(e)) {
 			s->ld_count++;
 			s->last_ld = e;
 			continue;
@@ -229,7 +229,7 @@ EG_HOT_TEXT char *const *eg_env_build(const struct eg_env_ours *o, char *const *
 	bool ld_done = false;
 	for (size_t i = 0; envp && envp[i]; i++) {
 		char *e = envp[i];
-		if (o->preload_entry && eg_hs_eq_n(e, EG_HOT_STR(LDP), LDP_LEN)) {
+		if (o->preload_entry && eg_env_is_ld_preload(e)) {
 			if (e != s.last_ld)
 				continue;
 			if (need->n_bytes) {

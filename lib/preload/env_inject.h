@@ -153,7 +153,8 @@ EG_ENV_INLINE bool eg_env_copy_gone(const struct eg_env_ours *o)
  * tells what changes). */
 EG_ENV_INLINE bool eg_env_untouched(const struct eg_env_ours *o, char *const *envp)
 {
-	if (o->overflow || envp == NULL || o->n_vars > 32)
+	_Static_assert(EG_ENV_MAX_OURS <= 32, "one bit of `seen` a value");
+	if (o->overflow || envp == NULL || o->n_vars > EG_ENV_MAX_OURS)
 		return false;
 	uint32_t seen = 0;
 	const char *ld = NULL;
@@ -170,7 +171,7 @@ EG_ENV_INLINE bool eg_env_untouched(const struct eg_env_ours *o, char *const *en
 			ld = e + 11;
 		}
 	}
-	if (seen != (o->n_vars == 32 ? UINT32_MAX : (1u << o->n_vars) - 1))
+	if (seen != (o->n_vars == 32 ? UINT32_MAX : (1u << o->n_vars) - 1)) /* each of ours once */
 		return false;
 	return o->preload_entry == NULL ||
 	    (ld != NULL && eg_env_count_tokens(o, NULL, ld) == 1 && !eg_env_copy_gone(o));
