@@ -48,11 +48,14 @@ EG_CTOR_TEXT static const void *map_block_raw(const char *path, size_t *size)
 	return (const void *)m;
 }
 
-void eg_policy_map_advise(const void *base, size_t size)
+/* On the first adoption of the block in a process (load_deferred), beside
+ * the hooks' code (hot_text.h). */
+EG_HOT_TEXT void eg_policy_map_advise(const void *base, size_t size)
 {
-	/* No fault-around: a process reads a handful of the block's pages
-	 * (policy_block.h), and each fault would otherwise map up to 64 KiB
-	 * (more with large folios) of it into the process's resident set. */
+	/* A process reads a handful of the block's pages (policy_block.h): no
+	 * read-ahead around them when they are not in the page cache. (The
+	 * fault-around of pages that are, 64 KiB around each fault, is not
+	 * stopped by this advice.) */
 	(void)eg_sys_madvise((void *)base, size, MADV_RANDOM);
 }
 
