@@ -173,8 +173,9 @@ static enum applies rule_applies(const struct eg_policy *p, struct pcre_env *pe,
     const struct cmd_view *v, unsigned flags)
 {
 	/* Checked on every use (no writes to remember it): a damaged rule
-	 * fails closed, whatever its action byte says. */
-	if (!eg_policy_rule_ok(p, ri))
+	 * fails closed, whatever its action byte says. What it shows (id,
+	 * reason, file) is checked once it applies (decide_cmd). */
+	if (!eg_policy_rule_match_ok(p, ri))
 		return APPLIES_FAILED;
 	const struct eg_blk_rule *r = &p->rules[ri];
 	bool failed = false;
@@ -359,6 +360,8 @@ static bool decide_cmd(const struct eg_policy *p, struct pcre_env *pe, const str
 		enum applies a = rule_applies(p, pe, ri, v, flags);
 		if (a == APPLIES_NO)
 			continue;
+		if (a == APPLIES_YES && !eg_policy_rule_ok(p, ri))
+			a = APPLIES_FAILED; /* what it would show is damaged */
 		if (n_hit == MAX_APPLIED)
 			return false;
 		hit_failed[n_hit] = a == APPLIES_FAILED;

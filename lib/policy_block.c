@@ -119,12 +119,19 @@ EG_HOT_TEXT static bool validate_header(struct eg_policy *p)
 
 bool eg_policy_rule_ok(const struct eg_policy *p, uint32_t ri)
 {
+	if (!eg_policy_rule_match_ok(p, ri))
+		return false;
+	const struct eg_blk_rule *r = &p->rules[ri];
+	return str_ok(p, r->id) && str_ok(p, r->reason) && str_ok(p, r->programs) && file_ok(p, r->file);
+}
+
+bool eg_policy_rule_match_ok(const struct eg_policy *p, uint32_t ri)
+{
 	const struct eg_blk_header *h = p->h;
 	if (ri >= h->n_rules)
 		return false;
 	const struct eg_blk_rule *r = &p->rules[ri];
-	if (!str_ok(p, r->id) || !str_ok(p, r->reason) || !str_ok(p, r->programs) ||
-	    !file_ok(p, r->file) || r->action > EG_ACT_DENY || r->severity > EG_SEV_CRITICAL)
+	if (r->action > EG_ACT_DENY || r->severity > EG_SEV_CRITICAL)
 		return false;
 	if (!list_ok(p, r->match_first, r->n_match, 1) || !list_ok(p, r->unless_first, r->n_unless, 1) ||
 	    !list_ok(p, r->cwd_first, r->n_cwd, 1) || !list_ok(p, r->env_first, r->n_env, 2))

@@ -278,6 +278,13 @@ uint64_t eg_fnv64(const void *data, size_t len, uint64_t h);
 int eg_policy_find(const struct eg_policy *p, const char *name, const struct eg_blk_bucket **out);
 /* Is rule `ri` (an index from a bucket) sound: strings, lists, regex ids? */
 bool eg_policy_rule_ok(const struct eg_policy *p, uint32_t ri);
+/* Is what trying rule `ri` reads sound: its action and severity, its lists
+ * and regex ids, its variable names? Not its id, reason, programs and file
+ * name, which only a rule that applies shows (eg_policy_rule_ok, checked
+ * then): they lie among the block's strings, apart from each other, and
+ * reading them for every rule tried took pages of the block that no match
+ * needs. */
+bool eg_policy_rule_match_ok(const struct eg_policy *p, uint32_t ri);
 
 /* Adopt a block into caller-provided storage (the preload library keeps its
  * one policy in a static: no allocation, no page of its own). 0 or -1. */

@@ -98,6 +98,7 @@ struct prog_entry {
 	uint32_t hash;   /* eg_name_hash(name) */
 	uint32_t n;
 	uint32_t last; /* the last rule counted, UINT32_MAX = none */
+	uint32_t name_off; /* in the block's strings */
 };
 
 static int prog_cmp(const void *a, const void *b)
@@ -439,6 +440,13 @@ struct eg_policy *eg_policy_build_ex(const struct eg_ruleset *rs, unsigned flags
 	    vec_reserve(&b.settings, rs->n_settings * sizeof(struct eg_blk_setting)) < 0)
 		b.oom = true;
 	vec_put(&b.strings, "", 1); /* offset 0 is the empty string */
+	/* The index's names first: a lookup compares one of them, so they
+	 * lie together at the start of the strings, next to the stored codes
+	 * a match reads, not after every rule's id, reason and pattern. */
+	if (!b.oom && build_programs(rs, &progs, &n_progs, &prog_rules) < 0)
+		b.oom = true;
+	for (size_t i = 0; !b.oom && i < n_progs; i++)
+		progs[i].name_off = add_str(&b, progs[i].name);
 	for (size_t f = 0; f < rs->n_files; f++) {
 		uint32_t off = add_str(&b, rs->files[f]);
 		if (vec_put(&b.files, &off, sizeof off) < 0)
@@ -494,8 +502,6 @@ struct eg_policy *eg_policy_build_ex(const struct eg_ruleset *rs, unsigned flags
 			b.oom = true;
 	}
 
-	if (!b.oom && build_programs(rs, &progs, &n_progs, &prog_rules) < 0)
-		b.oom = true;
 	size_t n_buckets = 16;
 	while (n_buckets < n_progs * 2)
 		n_buckets *= 2;
@@ -507,7 +513,7 @@ struct eg_policy *eg_policy_build_ex(const struct eg_ruleset *rs, unsigned flags
 		size_t slot = h & (n_buckets - 1);
 		while (buckets[slot].name != 0)
 			slot = (slot + 1) & (n_buckets - 1);
-		buckets[slot].name = add_str(&b, progs[i].name);
+		buckets[slot].name = progs[i].name_off;
 		buckets[slot].hash = h;
 		buckets[slot].n_rules = (uint32_t)progs[i].n;
 		buckets[slot].rules_first = (uint32_t)(b.u32.n / sizeof(uint32_t));

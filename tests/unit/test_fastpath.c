@@ -190,6 +190,52 @@ Test(fastpath, damaged_entries_fail_closed_when_reached)
 	eg_policy_free(p);
 }
 
+/* A rule tried shows nothing, so what it would show (its id, reason and
+ * file's name, among the block's strings) is checked once it applies, not
+ * for every rule tried: a match reads none of those pages. Damaged there,
+ * the rule still refuses what it applies to, and only that. */
+Test(fastpath, shown_strings_checked_when_the_rule_applies)
+{
+	struct eg_policy *p = load_packs();
+	struct eg_check_scratch *sc = malloc(sizeof *sc);
+	struct eg_check_result res;
+	char *const destroy[] = { "terraform", "destroy", NULL };
+	char *const unlock[] = { "terraform", "force-unlock", "1234", NULL };
+	char *const plan[] = { "terraform", "plan", NULL };
+	cr_assert_eq(check(p, sc, destroy, NULL, &res), EG_ACT_CONFIRM);
+	uint32_t destroy_rule = res.rule;
+	cr_assert_eq(check(p, sc, unlock, NULL, &res), EG_ACT_CONFIRM);
+	cr_assert_neq(res.rule, destroy_rule);
+	uint32_t unlock_rule = res.rule;
+
+	for (int damage = 0; damage < 3; damage++) {
+		unsigned char *mem;
+		struct eg_policy *q = copy_policy(p, &mem);
+		struct eg_blk_rule *qr = (struct eg_blk_rule *)(mem + q->h->rules_off) + destroy_rule;
+		mem[q->h->strings_off + q->h->strings_len - 1] = 'x'; /* the last string runs off */
+		switch (damage) {
+		case 0: qr->reason = q->h->strings_len - 1; break;
+		case 1: qr->id = q->h->strings_len - 1; break;
+		case 2: /* a file of its own, its name damaged (the others' files are sound) */
+			cr_assert_gt(q->h->n_files, 1);
+			qr->file = (qr->file + 1) % q->h->n_files;
+			((uint32_t *)(mem + q->h->files_off))[qr->file] = q->h->strings_len - 1;
+			break;
+		}
+		cr_expect_eq(check(q, sc, destroy, NULL, &res), EG_ACT_DENY, "damage %d: refused", damage);
+		cr_expect_neq(res.fail, EG_FAIL_NONE, "damage %d: as a failure", damage);
+		cr_expect_eq(check(q, sc, unlock, NULL, &res), EG_ACT_CONFIRM,
+		    "damage %d: the rule tried before the one that applies does not refuse", damage);
+		cr_expect_eq(res.rule, unlock_rule);
+		cr_expect_eq(res.fail, EG_FAIL_NONE);
+		cr_expect_eq(check(q, sc, plan, NULL, &res), EG_ACT_NONE, "damage %d: plan unaffected", damage);
+		eg_policy_free(q);
+		free(mem);
+	}
+	free(sc);
+	eg_policy_free(p);
+}
+
 /* The block's name filter (policy_block.h), which a fork child's exec hook
  * reads instead of the index (exec_fast.h): it must hold every name the
  * index holds, also once folded to the size the library copies, and let
