@@ -48,6 +48,9 @@ static size_t slen(const char *s)
 
 struct builder {
 	struct vec strings, rules, regex, u32, files, settings;
+	/* The regexes' sources, put after every other string (sources_last):
+	 * only a compile reads them. Offsets + 1 until then (0: empty). */
+	struct vec sources;
 	bool oom;
 };
 
@@ -72,11 +75,32 @@ static uint32_t add_u32(struct builder *b, uint32_t v)
 static uint32_t add_regex(struct builder *b, const char *src)
 {
 	uint32_t id = (uint32_t)(b->regex.n / sizeof(struct eg_blk_regex));
-	struct eg_blk_regex r = { .src = add_str(b, src), .len = (uint32_t)strlen(src), .canon = id,
+	uint32_t src_off = 0;
+	if (*src != '\0') {
+		src_off = (uint32_t)b->sources.n + 1;
+		if (vec_put(&b->sources, src, strlen(src) + 1) < 0)
+			b->oom = true;
+	}
+	struct eg_blk_regex r = { .src = src_off, .len = (uint32_t)strlen(src), .canon = id,
 		.group_end = id + 1 };
 	if (vec_put(&b->regex, &r, sizeof r) < 0)
 		b->oom = true;
 	return id;
+}
+
+/* The sources after the other strings: a match reads the names, a rule
+ * that applies its id and reason, and these pages of the block only when a
+ * regex has no stored code. */
+static void sources_last(struct builder *b)
+{
+	size_t base = b->strings.n;
+	if (vec_put(&b->strings, b->sources.v, b->sources.n) < 0) {
+		b->oom = true;
+		return;
+	}
+	struct eg_blk_regex *rx = (void *)b->regex.v;
+	for (size_t i = 0; i < b->regex.n / sizeof *rx; i++)
+		rx[i].src = rx[i].src ? (uint32_t)(base + rx[i].src - 1) : 0;
 }
 
 /* Regex ids are handed out consecutively, so a list is first_id .. +n. */
@@ -502,6 +526,8 @@ struct eg_policy *eg_policy_build_ex(const struct eg_ruleset *rs, unsigned flags
 			b.oom = true;
 	}
 
+	if (!b.oom)
+		sources_last(&b);
 	size_t n_buckets = 16;
 	while (n_buckets < n_progs * 2)
 		n_buckets *= 2;
@@ -572,7 +598,8 @@ layout:;
 	h.regex_off = (uint32_t)off;
 	off = align8(off + b.regex.n);
 	/* The codes next to the entries that point at them; the strings
-	 * (pattern sources, only read to compile) after. */
+	 * after: the index's names, then what a rule that applies shows, the
+	 * pattern sources (read only to compile) last. */
 	h.rxcodes_len = (uint32_t)rxcodes.n;
 	h.rxcodes_off = (uint32_t)off;
 	off = align8(off + rxcodes.n);
@@ -635,6 +662,7 @@ done:
 	free(buckets);
 	free(filter);
 	free(b.strings.v);
+	free(b.sources.v);
 	free(b.rules.v);
 	free(b.regex.v);
 	free(b.u32.v);
