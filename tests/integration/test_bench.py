@@ -48,6 +48,9 @@ def overhead(env):
     check(all(x[1:] == ("1.000",) * 6 for x in rows if x[0] == "b"), "(b) against itself is 1.000 (1.000-1.000)")
     check(re.search(r"^   \(c\) execguard, default packs +\d+ +\d+ +\d+ ", r.stdout, re.M) is not None,
           "part 4 prints the resident memory of (c)")
+    lib = re.search(r"^   \(c\) execguard, default packs +(\d+) +(\d+) +(\d+) +(\d+)$", r.stdout, re.M)
+    check(lib is not None and int(lib.group(3)) > 0,
+          "part 4 prints the library's own resident memory of (c) and the +git spawn's page faults")
 
 
 def paired(env, tmp):
