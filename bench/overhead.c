@@ -294,11 +294,11 @@ static long preload_rss_kib(void)
 	char line[PATH_MAX + 128];
 	bool ours = false;
 	long kib = 0, v;
+	unsigned long from, to;
 	while (f && fgets(line, sizeof line, f)) {
-		char *path = strchr(line, '/');
-		if (strchr(line, '-') != NULL && strchr(line, '-') < strchr(line, ' ') && line[0] != ' ') {
-			size_t len = path ? strcspn(path, "\n") : 0;
-			ours = path && len == n && strncmp(path, pre, n) == 0;
+		if (sscanf(line, "%lx-%lx ", &from, &to) == 2) { /* a mapping's first line */
+			const char *path = strchr(line, '/');
+			ours = path && strcspn(path, "\n") == n && strncmp(path, pre, n) == 0;
 		} else if (ours && sscanf(line, "Rss: %ld", &v) == 1) {
 			kib += v;
 		}
