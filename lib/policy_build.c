@@ -94,6 +94,8 @@ static uint32_t add_regex(struct builder *b, const char *src)
 static void sources_last(struct builder *b)
 {
 	size_t base = b->strings.n;
+	if (b->sources.n == 0)
+		return; /* no regex, or only empty ones (sources.v NULL) */
 	if (vec_put(&b->strings, b->sources.v, b->sources.n) < 0) {
 		b->oom = true;
 		return;
