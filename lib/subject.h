@@ -51,13 +51,17 @@ struct eg_cmd {
 
 
 struct eg_subject {
-	struct eg_cmd cmds[EG_SUBJ_MAX_CMDS];
+	/* The counters first, on the page of the first commands and words: a
+	 * hook's subject lies in memory mapped fresh for each check, where
+	 * every page written is a page fault (n_words after the words array
+	 * was one more, 32 KiB in). */
 	uint32_t n_cmds;
-	const char *words[EG_SUBJ_MAX_WORDS];
 	uint32_t n_words;
-	char text[EG_SUBJ_TEXT]; /* storage for words produced by splitting */
 	uint32_t text_used;
 	bool overflow; /* something did not fit: the caller must fail closed */
+	struct eg_cmd cmds[EG_SUBJ_MAX_CMDS];
+	const char *words[EG_SUBJ_MAX_WORDS];
+	char text[EG_SUBJ_TEXT]; /* storage for words produced by splitting */
 };
 
 /* Word i of command c, wherever it is stored. */

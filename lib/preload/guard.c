@@ -534,52 +534,27 @@ static enum eg_guard_verdict ask_human(const struct ctx *c, const struct eg_chec
 	return refuse(&answered, a.why, key, pid);
 }
 
-__attribute__((noinline)) static enum eg_guard_verdict decide_slow(const struct eg_guard_req *req)
+/* Something decides (log, confirm, deny or a failure): gather what the
+ * message, the prompt and the audit show, and act. Out of line, with its
+ * buffers: the allow path's frame, below which every check runs, stays
+ * small (each page of stack a process reaches first is a page fault). */
+__attribute__((noinline)) static enum eg_guard_verdict decided(const struct eg_guard_req *req,
+    const struct eg_check_result *res, const char *cwd)
 {
-	struct eg_check_result res;
-	char cwd_buf[PATH_MAX];
 	char top_cmd[EG_CMDLINE_MAX];
 	struct ctx c;
 
 	memset(&c, 0, sizeof c);
 	c.req = req;
-	c.cwd = getcwd(cwd_buf, sizeof cwd_buf);
-	memset(&res, 0, sizeof res);
-	res.rule = EG_NO_RULE;
-	res.cmd_index = -1;
-
-	if (req->pre_fail != EG_FAIL_NONE) {
-		res.fail = req->pre_fail;
-	} else if (!eg_guard_cfg.policy) {
-		res.fail = eg_guard_cfg.load_fail != EG_FAIL_NONE ? eg_guard_cfg.load_fail
-								   : EG_FAIL_NO_POLICY;
-	} else {
-		struct eg_check_input in = {
-			.argv = req->argv,
-			.envp = req->envp,
-			.exe_path = req->exe_path,
-			.cwd = c.cwd,
-			.flags = req->check_flags,
-		};
-		check_off_stack(&in, &res);
-	}
-
-	if (res.fail == EG_FAIL_NONE &&
-	    (res.action == EG_ACT_NONE || res.action == EG_ACT_ALLOW)) {
-		if (eg_audit_cfg.execs)
-			audit_exec(req, c.cwd);
-		return EG_GUARD_GO;
-	}
-
-	/* Something decides: gather what the message, prompt and audit show. */
+	c.cwd = cwd;
 	size_t n = count_argv(req->argv);
 	eg_quote_argv(top_cmd, sizeof top_cmd, (const char *const *)req->argv, n);
-	c.cmdline = (!(req->flags & EG_GUARD_SHOW_TOP) && res.fail == EG_FAIL_NONE && res.cmdline[0])
-	    ? res.cmdline
+	c.cmdline = (!(req->flags & EG_GUARD_SHOW_TOP) && res->fail == EG_FAIL_NONE && res->cmdline[0])
+	    ? res->cmdline
 	    : top_cmd;
 	struct eg_rule_info info;
-	if (res.rule != EG_NO_RULE && eg_guard_cfg.policy &&
-	    eg_policy_rule_info(eg_guard_cfg.policy, res.rule, &info) == 0) {
+	if (res->rule != EG_NO_RULE && eg_guard_cfg.policy &&
+	    eg_policy_rule_info(eg_guard_cfg.policy, res->rule, &info) == 0) {
 		c.rule_id = info.id;
 		c.reason = info.reason;
 		c.rule_file = info.file;
@@ -595,9 +570,9 @@ __attribute__((noinline)) static enum eg_guard_verdict decide_slow(const struct 
 			}
 		}
 	}
-	c.action = res.fail != EG_FAIL_NONE ? "fail" : eg_action_name(res.action);
+	c.action = res->fail != EG_FAIL_NONE ? "fail" : eg_action_name(res->action);
 
-	if (res.fail == EG_FAIL_NONE && res.action == EG_ACT_LOG) {
+	if (res->fail == EG_FAIL_NONE && res->action == EG_ACT_LOG) {
 		if (!(req->flags & EG_GUARD_PRECHECK))
 			audit(&c, "ran", NULL);
 		return EG_GUARD_GO;
@@ -613,9 +588,9 @@ __attribute__((noinline)) static enum eg_guard_verdict decide_slow(const struct 
 	if (recently_refused(key, pid))
 		return EG_GUARD_REFUSED;
 
-	if (res.fail != EG_FAIL_NONE)
-		return refuse(&c, why_of_fail(res.fail), key, pid);
-	if (res.action == EG_ACT_DENY)
+	if (res->fail != EG_FAIL_NONE)
+		return refuse(&c, why_of_fail(res->fail), key, pid);
+	if (res->action == EG_ACT_DENY)
 		return refuse(&c, EG_WHY_DENY, key, pid);
 
 	/* confirm */
@@ -634,7 +609,41 @@ __attribute__((noinline)) static enum eg_guard_verdict decide_slow(const struct 
 			: o == EG_PROMPT_BACKGROUND  ? EG_WHY_BACKGROUND
 						     : EG_WHY_NO_TTY, key, pid);
 	}
-	return ask_human(&c, &res, key, pid);
+	return ask_human(&c, res, key, pid);
+}
+
+__attribute__((noinline)) static enum eg_guard_verdict decide_slow(const struct eg_guard_req *req)
+{
+	struct eg_check_result res;
+	char cwd_buf[PATH_MAX];
+	const char *cwd = getcwd(cwd_buf, sizeof cwd_buf);
+
+	memset(&res, 0, sizeof res);
+	res.rule = EG_NO_RULE;
+	res.cmd_index = -1;
+	if (req->pre_fail != EG_FAIL_NONE) {
+		res.fail = req->pre_fail;
+	} else if (!eg_guard_cfg.policy) {
+		res.fail = eg_guard_cfg.load_fail != EG_FAIL_NONE ? eg_guard_cfg.load_fail
+								   : EG_FAIL_NO_POLICY;
+	} else {
+		struct eg_check_input in = {
+			.argv = req->argv,
+			.envp = req->envp,
+			.exe_path = req->exe_path,
+			.cwd = cwd,
+			.flags = req->check_flags,
+		};
+		check_off_stack(&in, &res);
+	}
+
+	if (res.fail == EG_FAIL_NONE &&
+	    (res.action == EG_ACT_NONE || res.action == EG_ACT_ALLOW)) {
+		if (eg_audit_cfg.execs)
+			audit_exec(req, cwd);
+		return EG_GUARD_GO;
+	}
+	return decided(req, &res, cwd);
 }
 
 EG_HOT_TEXT enum eg_guard_verdict eg_guard_decide(const struct eg_guard_req *req)
