@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -30,6 +31,9 @@ struct check_space {
 	char link_tmp[PATH_MAX];
 	_Alignas(16) unsigned char pcre_mem[];
 };
+
+/* The subject's counters on the page of its first command (subject.h). */
+_Static_assert(offsetof(struct eg_subject, cmds) <= 64, "the subject's counters come first");
 
 #define PCRE_MEM_SIZE (EG_CHECK_SCRATCH_SIZE - sizeof(struct check_space))
 _Static_assert(sizeof(struct check_space) + 40u * 1024u <= EG_CHECK_SCRATCH_SIZE,
