@@ -364,7 +364,7 @@ static bool decide_cmd(const struct eg_policy *p, struct pcre_env *pe, const str
 		enum applies a = rule_applies(p, pe, ri, v, flags);
 		if (a == APPLIES_NO)
 			continue;
-		if (a == APPLIES_YES && !eg_policy_rule_ok(p, ri))
+		if (a == APPLIES_YES && !eg_policy_rule_shown_ok(p, ri))
 			a = APPLIES_FAILED; /* what it would show is damaged */
 		if (n_hit == MAX_APPLIED)
 			return false;

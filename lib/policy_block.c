@@ -119,8 +119,11 @@ EG_HOT_TEXT static bool validate_header(struct eg_policy *p)
 
 bool eg_policy_rule_ok(const struct eg_policy *p, uint32_t ri)
 {
-	if (!eg_policy_rule_match_ok(p, ri))
-		return false;
+	return eg_policy_rule_match_ok(p, ri) && eg_policy_rule_shown_ok(p, ri);
+}
+
+bool eg_policy_rule_shown_ok(const struct eg_policy *p, uint32_t ri)
+{
 	const struct eg_blk_rule *r = &p->rules[ri];
 	return str_ok(p, r->id) && str_ok(p, r->reason) && str_ok(p, r->programs) && file_ok(p, r->file);
 }

@@ -285,6 +285,9 @@ bool eg_policy_rule_ok(const struct eg_policy *p, uint32_t ri);
  * reading them for every rule tried took pages of the block that no match
  * needs. */
 bool eg_policy_rule_match_ok(const struct eg_policy *p, uint32_t ri);
+/* The rest of eg_policy_rule_ok: its id, reason, programs and file name,
+ * for a rule that eg_policy_rule_match_ok has passed. */
+bool eg_policy_rule_shown_ok(const struct eg_policy *p, uint32_t ri);
 
 /* Adopt a block into caller-provided storage (the preload library keeps its
  * one policy in a static: no allocation, no page of its own). 0 or -1. */
