@@ -12,7 +12,8 @@
 #   - where no copy can be made, the library itself and the file, as before;
 #   - a nested run keeps the session's copy, once; a damaged copy is
 #     rewritten by the next run;
-#   - the copy is mapped at a 64 KiB boundary.
+#   - the copy is mapped at a 64 KiB boundary, its headers in one mapping
+#     with its code, nothing of it writable and executable.
 #
 # Fake destructive tools only: `terraform` and `dropdb` in a temp dir first
 # in PATH that append to a log; no terminal (setsid), so a confirm is refused.
@@ -111,6 +112,19 @@ if [ "$aligned" = 3 ]; then
 	ok "the copy is mapped at a 64 KiB boundary (0x${bases// /, 0x})"
 else
 	bad "the copy is mapped at 0x${bases// /, 0x}: not all at a 64 KiB boundary"
+fi
+
+# the copy's headers joined its code (library_copy.c): its first mapping
+# is the code's, from offset 0; no mapping of it is both writable and
+# executable, and .rodata, the relocated data and the policy stay apart,
+# read-only
+copy_maps=$(echo "$maps" | grep -F "$COPY")
+first=$(echo "$copy_maps" | head -1 | awk '{print $2, $3}')
+if [ "$first" = "r-xp 00000000" ] && ! echo "$copy_maps" | awk '{print $2}' | grep -q 'wx' &&
+	[ "$(echo "$copy_maps" | grep -c ' r-xp ')" = 1 ] && [ "$(echo "$copy_maps" | grep -c ' r--p ')" -ge 3 ]; then
+	ok "the copy's headers are mapped with its code; .rodata and the policy read-only apart"
+else
+	bad "the copy's mappings:"; echo "$copy_maps" | sed 's/^/     /'
 fi
 
 : > "$CALLS"

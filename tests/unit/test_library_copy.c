@@ -1,7 +1,8 @@
 /*
  * The session copy of the preload library (lib/library_copy.c): the new
  * segment is exactly the policy file, placed after the library's own image
- * and tagged with its hash; nothing else of the library changes; a copy is
+ * and tagged with its hash; the headers' page joins the code's mapping,
+ * and nothing else of the library changes; a copy is
  * reused when intact and rewritten when damaged; what cannot be copied is
  * refused with the errno the caller falls back on.
  */
@@ -94,7 +95,7 @@ Test(library_copy, the_new_segment_is_the_policy_file_and_nothing_else_changes)
 	unsigned n, m;
 	const Elf64_Phdr *a = phdrs(lib, &n), *b = phdrs(copy, &m);
 	cr_assert_eq(n, m);
-	int changed = -1, first_load = -1;
+	int changed = -1, head = -1, text = -1;
 	uint64_t end = 0, copy_end = 0;
 	for (unsigned i = 0; i < m; i++)
 		if (b[i].p_type == PT_LOAD && b[i].p_vaddr + b[i].p_memsz > copy_end)
@@ -102,17 +103,31 @@ Test(library_copy, the_new_segment_is_the_policy_file_and_nothing_else_changes)
 	for (unsigned i = 0; i < n; i++) {
 		if (a[i].p_type == PT_LOAD && a[i].p_vaddr + a[i].p_memsz > end)
 			end = a[i].p_vaddr + a[i].p_memsz;
-		if (a[i].p_type == PT_LOAD && first_load < 0) {
-			/* the first asks for a 64 KiB boundary, and only that, when
-			 * the copy is under 2 MiB (a sanitized build's library alone
-			 * is larger: the next test covers that case) */
-			first_load = (int)i;
+		if (a[i].p_type == PT_LOAD && head < 0) {
+			/* the headers' own read-only PT_LOAD (GNU ld's separate
+			 * code) is gone from the copy... */
+			head = (int)i;
+			cr_assert_eq(a[i].p_offset, 0);
+			cr_assert_eq(a[i].p_flags, PF_R, "the library's headers alone, read-only");
+			cr_assert_eq(b[i].p_type, PT_NULL, "the headers' PT_LOAD is gone from the copy");
+			continue;
+		}
+		if (a[i].p_type == PT_LOAD && text < 0) {
+			/* ...joined to the code after them, which the loader now
+			 * maps from offset 0; it asks for a 64 KiB boundary, and
+			 * only that, when the copy is under 2 MiB (a sanitized
+			 * build's library alone is larger: the next test) */
+			text = (int)i;
+			cr_assert_eq(a[i].p_flags, PF_R | PF_X);
 			Elf64_Phdr want = a[i];
+			want.p_offset = want.p_vaddr = want.p_paddr = 0;
+			want.p_filesz += a[i].p_offset;
+			want.p_memsz += a[i].p_offset;
 			if (copy_end < (2u << 20))
 				want.p_align = 64u << 10;
-			cr_assert_eq(a[i].p_offset, 0);
 			cr_assert_eq(memcmp(&want, &b[i], sizeof want), 0,
-			    "the first PT_LOAD: p_align %#lx, the rest unchanged", (unsigned long)b[i].p_align);
+			    "the code's PT_LOAD from offset 0 (%#lx, %#lx bytes, p_align %#lx), the rest unchanged",
+			    (unsigned long)b[i].p_offset, (unsigned long)b[i].p_filesz, (unsigned long)b[i].p_align);
 			continue;
 		}
 		if (memcmp(&a[i], &b[i], sizeof a[i]) != 0) {
@@ -120,6 +135,10 @@ Test(library_copy, the_new_segment_is_the_policy_file_and_nothing_else_changes)
 			changed = (int)i;
 		}
 	}
+	cr_assert_neq(text, -1);
+	for (unsigned i = 0; i < m; i++)
+		if (b[i].p_type == PT_LOAD && (int)i != text)
+			cr_assert_eq(b[i].p_flags & PF_X, 0, "only the code's PT_LOAD is executable (%u)", i);
 	cr_assert_neq(changed, -1);
 	const Elf64_Phdr *s = &b[changed];
 	cr_assert_eq(a[changed].p_type, PT_NOTE, "the slot was the PT_NOTE entry");
@@ -139,7 +158,7 @@ Test(library_copy, the_new_segment_is_the_policy_file_and_nothing_else_changes)
 	for (size_t i = 0; i < lib_n; i++) {
 		bool in_ph = i >= phoff && i < phoff + (size_t)n * sizeof(Elf64_Phdr);
 		size_t k = in_ph ? (i - phoff) / sizeof(Elf64_Phdr) : 0;
-		if (in_ph && (k == (size_t)changed || k == (size_t)first_load))
+		if (in_ph && (k == (size_t)changed || k == (size_t)head || k == (size_t)text))
 			continue;
 		if (copy[i] != lib[i])
 			cr_assert_fail("byte %zu differs from the library's", i);
@@ -193,8 +212,12 @@ Test(library_copy, a_copy_of_2_mib_or_more_keeps_the_librarys_alignment)
 			hi = b[i].p_vaddr + b[i].p_memsz > hi ? b[i].p_vaddr + b[i].p_memsz : hi;
 		}
 	cr_assert_geq(hi - lo, (uint64_t)2 << 20, "the copy spans %#lx bytes", (unsigned long)(hi - lo));
-	cr_assert_eq(memcmp(&a[first], &b[first], sizeof *a), 0, "the first PT_LOAD unchanged (p_align %#lx)",
-	    (unsigned long)b[first].p_align);
+	/* the first the loader maps (the code, with the headers joined to it)
+	 * asks for what the library's own did */
+	cr_assert_eq(b[first].p_offset, 0);
+	cr_assert_eq(b[first].p_flags, PF_R | PF_X);
+	cr_assert_eq(b[first].p_align, a[first].p_align, "p_align %#lx, the library's %#lx",
+	    (unsigned long)b[first].p_align, (unsigned long)a[first].p_align);
 	free(lib);
 	free(copy);
 }
