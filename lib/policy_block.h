@@ -280,8 +280,8 @@ int eg_policy_find(const struct eg_policy *p, const char *name, const struct eg_
 bool eg_policy_rule_ok(const struct eg_policy *p, uint32_t ri);
 /* Is what trying rule `ri` reads sound: its action and severity, its lists
  * and regex ids, its variable names? Not its id, reason, programs and file
- * name, which only a rule that applies shows (eg_policy_rule_ok, checked
- * then): they lie among the block's strings, apart from each other, and
+ * name, which only a rule that applies shows (eg_policy_rule_shown_ok,
+ * checked then): they lie among the block's strings, apart from each other, and
  * reading them for every rule tried took pages of the block that no match
  * needs. */
 bool eg_policy_rule_match_ok(const struct eg_policy *p, uint32_t ri);
