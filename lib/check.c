@@ -608,7 +608,8 @@ EG_HOT_TEXT bool eg_check_may_apply(const struct eg_policy *p, const char *argv0
 
 /* ------------------------------------------------------------ lint support */
 
-int eg_rule_catches_text(const struct eg_policy *p, uint32_t rule, const char *cmdline,
+/* Cold: out of the check path's pages (lib/preload/hot_path.ld). */
+__attribute__((cold)) int eg_rule_catches_text(const struct eg_policy *p, uint32_t rule, const char *cmdline,
     struct eg_check_scratch *scratch)
 {
 	struct check_space *sp = space_of(scratch);

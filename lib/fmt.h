@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "hot_text.h"
 
 #define EG_FMT_UINT_MAX 21 /* digits of 2^64-1, plus the NUL */
 
@@ -13,7 +14,7 @@ size_t eg_fmt_uint(char out[EG_FMT_UINT_MAX], unsigned long v);
 
 /* A strict decimal 0..max (digits only, no sign or blanks); 0 also for
  * NULL, an empty string, anything else, or a value above max. */
-static inline unsigned eg_parse_uint(const char *v, unsigned max)
+EG_HOT_INLINE unsigned eg_parse_uint(const char *v, unsigned max)
 {
 	/* inline: the preload constructor calls it, and its pages are kept few */
 	if (!v || !*v)

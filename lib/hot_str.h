@@ -11,8 +11,9 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include "hot_text.h"
 
-static inline size_t eg_hs_len(const char *s)
+EG_HOT_INLINE size_t eg_hs_len(const char *s)
 {
 	size_t n = 0;
 	while (s[n])
@@ -21,7 +22,7 @@ static inline size_t eg_hs_len(const char *s)
 }
 
 /* Does s start with p? */
-static inline bool eg_hs_prefix(const char *s, const char *p)
+EG_HOT_INLINE bool eg_hs_prefix(const char *s, const char *p)
 {
 	while (*p && *s == *p)
 		s++, p++;
@@ -29,7 +30,7 @@ static inline bool eg_hs_prefix(const char *s, const char *p)
 }
 
 /* strcmp(a, b) == 0 */
-static inline bool eg_hs_eq(const char *a, const char *b)
+EG_HOT_INLINE bool eg_hs_eq(const char *a, const char *b)
 {
 	while (*a && *a == *b)
 		a++, b++;
@@ -37,7 +38,7 @@ static inline bool eg_hs_eq(const char *a, const char *b)
 }
 
 /* The first n bytes of a and b equal? */
-static inline bool eg_hs_eq_n(const char *a, const char *b, size_t n)
+EG_HOT_INLINE bool eg_hs_eq_n(const char *a, const char *b, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		if (a[i] != b[i])
@@ -48,7 +49,7 @@ static inline bool eg_hs_eq_n(const char *a, const char *b, size_t n)
 /* One instruction where the CPU has it (fast-string moves), instead of the
  * vectorised loop the compiler would make of it, with its prologue and
  * epilogue, in each of the constructor's callers. */
-static inline void eg_hs_copy(char *d, const char *s, size_t n)
+EG_HOT_INLINE void eg_hs_copy(char *d, const char *s, size_t n)
 {
 #if defined(__x86_64__)
 	__asm__ volatile("rep movsb" : "+D"(d), "+S"(s), "+c"(n) : : "memory");
@@ -59,7 +60,7 @@ static inline void eg_hs_copy(char *d, const char *s, size_t n)
 }
 
 /* First c in s, or NULL */
-static inline const char *eg_hs_chr(const char *s, char c)
+EG_HOT_INLINE const char *eg_hs_chr(const char *s, char c)
 {
 	for (; *s; s++)
 		if (*s == c)

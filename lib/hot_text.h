@@ -12,6 +12,12 @@
 
 #define EG_HOT_TEXT __attribute__((section(".text.hot.execguard")))
 
+/* A helper in a header, for that code: the library is built for size
+ * (lib/meson.build), so the compiler may keep a small helper out of line,
+ * a copy in each object that uses it; it stays among the code that calls
+ * it instead of landing in the object's .text, far away. */
+#define EG_HOT_INLINE static inline __attribute__((section(".text.hot.execguard")))
+
 /* Code only the preload constructor runs, apart from the hooks' code: a
  * process that never execs (most of them) then reads only these pages of
  * ours. The linker puts .text.startup.* before .text.hot.*, so the two

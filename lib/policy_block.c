@@ -45,12 +45,12 @@ EG_HOT_TEXT static bool str_ok(const struct eg_policy *p, uint32_t off)
 	return false;
 }
 
-static bool list_ok(const struct eg_policy *p, uint32_t first, uint32_t n, uint32_t mult)
+EG_HOT_TEXT static bool list_ok(const struct eg_policy *p, uint32_t first, uint32_t n, uint32_t mult)
 {
 	return (uint64_t)first + (uint64_t)n * mult <= p->h->n_u32;
 }
 
-static bool ids_ok(const struct eg_policy *p, uint32_t first, uint32_t n, uint32_t limit)
+EG_HOT_TEXT static bool ids_ok(const struct eg_policy *p, uint32_t first, uint32_t n, uint32_t limit)
 {
 	for (uint32_t i = 0; i < n; i++)
 		if (p->u32[first + i] >= limit)
@@ -128,7 +128,7 @@ bool eg_policy_rule_shown_ok(const struct eg_policy *p, uint32_t ri)
 	return str_ok(p, r->id) && str_ok(p, r->reason) && str_ok(p, r->programs) && file_ok(p, r->file);
 }
 
-bool eg_policy_rule_match_ok(const struct eg_policy *p, uint32_t ri)
+EG_HOT_TEXT bool eg_policy_rule_match_ok(const struct eg_policy *p, uint32_t ri)
 {
 	const struct eg_blk_header *h = p->h;
 	if (ri >= h->n_rules)

@@ -17,6 +17,7 @@
 
 #include "arena.h"
 #include "execguard.h"
+#include "hot_text.h"
 
 #define EG_BLOCK_MAGIC "EXECGRD"
 #define EG_BLOCK_VERSION 4u
@@ -62,7 +63,7 @@ struct eg_blk_header {
 #define EG_FILTER_EXTRA_NAMES 64u
 
 /* The two bits of `h` (eg_name_hash of a name) in a filter of 2^log2 bits */
-static inline void eg_filter_bits(uint32_t h, uint32_t log2, uint32_t *a, uint32_t *b)
+EG_HOT_INLINE void eg_filter_bits(uint32_t h, uint32_t log2, uint32_t *a, uint32_t *b)
 {
 	uint32_t mask = (1u << log2) - 1;
 	*a = h & mask;
@@ -70,7 +71,7 @@ static inline void eg_filter_bits(uint32_t h, uint32_t log2, uint32_t *a, uint32
 }
 
 /* Add `h` (eg_name_hash of a name) to the filter of 2^log2 bits. */
-static inline void eg_filter_add(uint64_t *words, uint32_t log2, uint32_t h)
+EG_HOT_INLINE void eg_filter_add(uint64_t *words, uint32_t log2, uint32_t h)
 {
 	uint32_t a, b;
 	eg_filter_bits(h, log2, &a, &b);
@@ -80,7 +81,7 @@ static inline void eg_filter_add(uint64_t *words, uint32_t log2, uint32_t h)
 
 /* OR the filter `src` of 2^src_log2 bits into `dst` of 2^dst_log2 bits
  * (dst_log2 <= src_log2, both at least 6): a filter of the same names. */
-static inline void eg_filter_fold(uint64_t *dst, uint32_t dst_log2, const uint64_t *src,
+EG_HOT_INLINE void eg_filter_fold(uint64_t *dst, uint32_t dst_log2, const uint64_t *src,
     uint32_t src_log2)
 {
 	size_t n_dst = (size_t)1 << (dst_log2 - 6), n_src = (size_t)1 << (src_log2 - 6);
@@ -89,7 +90,7 @@ static inline void eg_filter_fold(uint64_t *dst, uint32_t dst_log2, const uint64
 }
 
 /* May `h` (eg_name_hash of a name) be in the filter of 2^log2 bits? */
-static inline bool eg_filter_maybe(const uint64_t *words, uint32_t log2, uint32_t h)
+EG_HOT_INLINE bool eg_filter_maybe(const uint64_t *words, uint32_t log2, uint32_t h)
 {
 	uint32_t a, b;
 	eg_filter_bits(h, log2, &a, &b);
@@ -251,14 +252,14 @@ struct eg_policy {
 	_Atomic(struct eg_regex_cache *) cache; /* NULL until the first compile */
 };
 
-static inline const char *eg_blk_str(const struct eg_policy *p, uint32_t off)
+EG_HOT_INLINE const char *eg_blk_str(const struct eg_policy *p, uint32_t off)
 {
 	return p->strings + off;
 }
 
 /* eg_name_hash, FNV-1a 32, in steps */
 #define EG_NAME_HASH_INIT 2166136261u
-static inline uint32_t eg_name_hash_step(uint32_t h, unsigned char c)
+EG_HOT_INLINE uint32_t eg_name_hash_step(uint32_t h, unsigned char c)
 {
 	return (h ^ c) * 16777619u;
 }

@@ -12,17 +12,18 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include "hot_text.h"
 
 enum eg_preload_list { EG_LIST_ENV, EG_LIST_FILE };
 
-static inline bool eg_preload_list_sep(char c, enum eg_preload_list kind)
+EG_HOT_INLINE bool eg_preload_list_sep(char c, enum eg_preload_list kind)
 {
 	return c == ':' || c == ' ' || (kind == EG_LIST_FILE && (c == '\t' || c == '\n'));
 }
 
 /* Next entry of the list at *v: its start and length; false at the end.
  * Advances *v past it. */
-static inline bool eg_preload_list_next(const char **v, enum eg_preload_list kind, const char **tok,
+EG_HOT_INLINE bool eg_preload_list_next(const char **v, enum eg_preload_list kind, const char **tok,
     size_t *len)
 {
 	while (eg_preload_list_sep(**v, kind))

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "hot_text.h"
 #include "policy_block.h"
 
 /* ------------------------------------------------------------ check values */
@@ -233,7 +234,7 @@ static bool rxhead_ok(const struct eg_policy *p)
 	if (p->h->rxhead_off == 0) /* eg_policy_init_block checked its bounds */
 		return false;
 	const struct eg_blk_rxhead *hd = (const void *)(p->base + p->h->rxhead_off);
-	if (memcmp(hd->magic, EG_RXHEAD_MAGIC, sizeof EG_RXHEAD_MAGIC) != 0)
+	if (memcmp(hd->magic, EG_HOT_STR(EG_RXHEAD_MAGIC), sizeof EG_RXHEAD_MAGIC) != 0)
 		return false;
 	struct eg_pcre2_id own;
 	eg_pcre2_id_get(&own);

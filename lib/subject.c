@@ -194,7 +194,7 @@ int eg_subject_build(struct eg_subject *s, char *const argv[], const char *exe_p
 	return r;
 }
 
-int eg_subject_add_shell(struct eg_subject *s, const char *str, size_t len, int32_t parent,
+__attribute__((cold)) int eg_subject_add_shell(struct eg_subject *s, const char *str, size_t len, int32_t parent,
     uint8_t via, unsigned flags)
 {
 	int saved = errno;

@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "hot_text.h"
 
 #define EG_SUBJ_MAX_CMDS 64
 #define EG_SUBJ_MAX_WORDS 4096
@@ -65,7 +66,7 @@ struct eg_subject {
 };
 
 /* Word i of command c, wherever it is stored. */
-static inline const char *eg_cmd_word(const struct eg_subject *s, const struct eg_cmd *c, uint32_t i)
+EG_HOT_INLINE const char *eg_cmd_word(const struct eg_subject *s, const struct eg_cmd *c, uint32_t i)
 {
 	return c->argv != NULL ? c->argv[i] : s->words[c->first_word + i];
 }

@@ -15,9 +15,10 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include "hot_text.h"
 
 #if defined(__x86_64__)
-static inline long eg_sys6(long n, long a, long b, long c, long d, long e, long f)
+EG_HOT_INLINE long eg_sys6(long n, long a, long b, long c, long d, long e, long f)
 {
 	long ret;
 	register long r10 __asm__("r10") = d;
@@ -31,7 +32,7 @@ static inline long eg_sys6(long n, long a, long b, long c, long d, long e, long 
 }
 #else
 #include <errno.h>
-static inline long eg_sys6(long n, long a, long b, long c, long d, long e, long f)
+EG_HOT_INLINE long eg_sys6(long n, long a, long b, long c, long d, long e, long f)
 {
 	int saved = errno;
 	long r = syscall(n, a, b, c, d, e, f);
@@ -42,40 +43,40 @@ static inline long eg_sys6(long n, long a, long b, long c, long d, long e, long 
 }
 #endif
 
-static inline long eg_sys4(long n, long a, long b, long c, long d)
+EG_HOT_INLINE long eg_sys4(long n, long a, long b, long c, long d)
 {
 	return eg_sys6(n, a, b, c, d, 0, 0);
 }
 
 /* lstat(path, st): 0 or -errno */
-static inline long eg_sys_lstat(const char *path, struct stat *st)
+EG_HOT_INLINE long eg_sys_lstat(const char *path, struct stat *st)
 {
 	return eg_sys4(SYS_newfstatat, AT_FDCWD, (long)path, (long)st, AT_SYMLINK_NOFOLLOW);
 }
 
 /* open(path, flags): fd or -errno */
-static inline long eg_sys_open(const char *path, int flags)
+EG_HOT_INLINE long eg_sys_open(const char *path, int flags)
 {
 	return eg_sys4(SYS_openat, AT_FDCWD, (long)path, flags, 0);
 }
 
-static inline long eg_sys_fstat(int fd, struct stat *st)
+EG_HOT_INLINE long eg_sys_fstat(int fd, struct stat *st)
 {
 	return eg_sys4(SYS_fstat, fd, (long)st, 0, 0);
 }
 
-static inline long eg_sys_close(int fd)
+EG_HOT_INLINE long eg_sys_close(int fd)
 {
 	return eg_sys4(SYS_close, fd, 0, 0, 0);
 }
 
 /* mmap: the address, or -errno (a value in [-4095, -1]) */
-static inline long eg_sys_mmap(void *addr, size_t len, int prot, int flags, int fd, long off)
+EG_HOT_INLINE long eg_sys_mmap(void *addr, size_t len, int prot, int flags, int fd, long off)
 {
 	return eg_sys6(SYS_mmap, (long)addr, (long)len, prot, flags, fd, off);
 }
 
-static inline long eg_sys_madvise(void *addr, size_t len, int advice)
+EG_HOT_INLINE long eg_sys_madvise(void *addr, size_t len, int advice)
 {
 	return eg_sys4(SYS_madvise, (long)addr, (long)len, advice, 0);
 }

@@ -12,10 +12,11 @@
 #define EG_ERRNO_FAST_H
 
 #include <errno.h>
+#include "hot_text.h"
 
 extern long eg_errno_off;
 
-static inline int *eg_errno_loc(void)
+EG_HOT_INLINE int *eg_errno_loc(void)
 {
 #if defined(__x86_64__)
 	if (__builtin_expect(eg_errno_off != 0, 1)) {
@@ -28,7 +29,7 @@ static inline int *eg_errno_loc(void)
 }
 
 /* Measure the offset (the preload constructor, main thread). */
-static inline void eg_errno_measure(void)
+EG_HOT_INLINE void eg_errno_measure(void)
 {
 #if defined(__x86_64__)
 	char *tp;

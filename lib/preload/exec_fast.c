@@ -106,10 +106,11 @@ FAST_INLINE bool fast_ready(void)
 	return __atomic_load_n(&fast.state, __ATOMIC_ACQUIRE) == FAST_READY;
 }
 
-/* Each hook is aligned so that all of its fast way lies on one page: at a
- * 2 KiB boundary, a hook under 2 KiB (1.7 KiB at -O2) cannot cross one
- * (at 1 KiB, it did once the code before it moved). */
-#define FAST_HOOK EG_EXPORT EG_HOT_TEXT __attribute__((aligned(2048)))
+/* The hooks lie in the library's first 64 KiB of code with the rest of the
+ * hot text (hot_path.ld), which the first page fault of a fork child maps
+ * whole (the kernel's fault-around; the session copy is mapped at a 64 KiB
+ * boundary): where a hook's page boundaries fall costs nothing more. */
+#define FAST_HOOK EG_EXPORT EG_HOT_TEXT
 
 FAST_HOOK int execve(const char *path, char *const argv[], char *const envp[])
 {

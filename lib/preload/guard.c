@@ -612,7 +612,7 @@ __attribute__((noinline)) static enum eg_guard_verdict decided(const struct eg_g
 	return ask_human(&c, res, key, pid);
 }
 
-__attribute__((noinline)) static enum eg_guard_verdict decide_slow(const struct eg_guard_req *req)
+__attribute__((noinline)) EG_HOT_TEXT static enum eg_guard_verdict decide_slow(const struct eg_guard_req *req)
 {
 	struct eg_check_result res;
 	char cwd_buf[PATH_MAX];

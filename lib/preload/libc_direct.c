@@ -35,13 +35,16 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hot_text.h"
 #include "sys_direct.h"
 
 #if defined(__x86_64__)
 
 #define EG_DIRECT __attribute__((visibility("hidden")))
+/* The ones the constructor and a check use */
+#define EG_DIRECT_HOT EG_DIRECT EG_HOT_TEXT
 
-static long ret(long r)
+EG_HOT_TEXT static long ret(long r)
 {
 	if (r < 0 && r > -4096) {
 		errno = (int)-r;
@@ -59,15 +62,15 @@ static long ret(long r)
 #define S6(n, a, b, c, d, e, f) \
 	ret(eg_sys6((n), (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), (long)(f)))
 
-EG_DIRECT ssize_t read(int fd, void *buf, size_t n) { return S3(SYS_read, fd, buf, n); }
+EG_DIRECT_HOT ssize_t read(int fd, void *buf, size_t n) { return S3(SYS_read, fd, buf, n); }
 EG_DIRECT ssize_t write(int fd, const void *buf, size_t n) { return S3(SYS_write, fd, buf, n); }
-EG_DIRECT ssize_t pread64(int fd, void *buf, size_t n, off64_t off)
+EG_DIRECT_HOT ssize_t pread64(int fd, void *buf, size_t n, off64_t off)
 {
 	return S4(SYS_pread64, fd, buf, n, off);
 }
-EG_DIRECT int close(int fd) { return (int)ret(eg_sys_close(fd)); }
+EG_DIRECT_HOT int close(int fd) { return (int)ret(eg_sys_close(fd)); }
 
-EG_DIRECT int open64(const char *path, int flags, ...)
+EG_DIRECT_HOT int open64(const char *path, int flags, ...)
 {
 	mode_t mode = 0;
 	if (flags & (O_CREAT | __O_TMPFILE)) {
@@ -107,8 +110,8 @@ EG_DIRECT int prctl(int option, ...)
 	return (int)S5(SYS_prctl, option, a, b, c, d);
 }
 
-EG_DIRECT int fstat64(int fd, struct stat64 *st) { return (int)ret(eg_sys_fstat(fd, (struct stat *)st)); }
-EG_DIRECT int stat64(const char *path, struct stat64 *st)
+EG_DIRECT_HOT int fstat64(int fd, struct stat64 *st) { return (int)ret(eg_sys_fstat(fd, (struct stat *)st)); }
+EG_DIRECT_HOT int stat64(const char *path, struct stat64 *st)
 {
 	return (int)S4(SYS_newfstatat, AT_FDCWD, path, st, 0);
 }
@@ -122,7 +125,7 @@ EG_DIRECT int fdatasync(int fd) { return (int)S1(SYS_fdatasync, fd); }
 EG_DIRECT int flock(int fd, int op) { return (int)S2(SYS_flock, fd, op); }
 EG_DIRECT int fchmod(int fd, mode_t mode) { return (int)S2(SYS_fchmod, fd, mode); }
 
-static void *map(void *addr, size_t len, int prot, int flags, int fd, long off)
+EG_HOT_TEXT static void *map(void *addr, size_t len, int prot, int flags, int fd, long off)
 {
 	long r = eg_sys_mmap(addr, len, prot, flags, fd, off);
 	if (r < 0 && r > -4096) {
@@ -131,16 +134,16 @@ static void *map(void *addr, size_t len, int prot, int flags, int fd, long off)
 	}
 	return (void *)r;
 }
-EG_DIRECT void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+EG_DIRECT_HOT void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 {
 	return map(addr, len, prot, flags, fd, off);
 }
-EG_DIRECT void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off64_t off)
+EG_DIRECT_HOT void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off64_t off)
 {
 	return map(addr, len, prot, flags, fd, off);
 }
-EG_DIRECT int munmap(void *addr, size_t len) { return (int)S2(SYS_munmap, addr, len); }
-EG_DIRECT int madvise(void *addr, size_t len, int advice)
+EG_DIRECT_HOT int munmap(void *addr, size_t len) { return (int)S2(SYS_munmap, addr, len); }
+EG_DIRECT_HOT int madvise(void *addr, size_t len, int advice)
 {
 	return (int)ret(eg_sys_madvise(addr, len, advice));
 }
@@ -151,7 +154,7 @@ EG_DIRECT int rename(const char *from, const char *to)
 {
 	return (int)S4(SYS_renameat, AT_FDCWD, from, AT_FDCWD, to);
 }
-EG_DIRECT ssize_t readlink(const char *path, char *buf, size_t n)
+EG_DIRECT_HOT ssize_t readlink(const char *path, char *buf, size_t n)
 {
 	return S4(SYS_readlinkat, AT_FDCWD, path, buf, n);
 }
@@ -180,12 +183,12 @@ EG_DIRECT int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 	return (int)S5(SYS_getsockopt, fd, level, name, val, len);
 }
 
-EG_DIRECT pid_t getpid(void) { return (pid_t)S0(SYS_getpid); }
+EG_DIRECT_HOT pid_t getpid(void) { return (pid_t)S0(SYS_getpid); }
 EG_DIRECT pid_t getppid(void) { return (pid_t)S0(SYS_getppid); }
-EG_DIRECT uid_t getuid(void) { return (uid_t)S0(SYS_getuid); }
-EG_DIRECT uid_t geteuid(void) { return (uid_t)S0(SYS_geteuid); }
-EG_DIRECT gid_t getgid(void) { return (gid_t)S0(SYS_getgid); }
-EG_DIRECT gid_t getegid(void) { return (gid_t)S0(SYS_getegid); }
+EG_DIRECT_HOT uid_t getuid(void) { return (uid_t)S0(SYS_getuid); }
+EG_DIRECT_HOT uid_t geteuid(void) { return (uid_t)S0(SYS_geteuid); }
+EG_DIRECT_HOT gid_t getgid(void) { return (gid_t)S0(SYS_getgid); }
+EG_DIRECT_HOT gid_t getegid(void) { return (gid_t)S0(SYS_getegid); }
 EG_DIRECT pid_t getpgrp(void) { return (pid_t)S0(SYS_getpgrp); }
 EG_DIRECT int setpgid(pid_t pid, pid_t pgid) { return (int)S2(SYS_setpgid, pid, pgid); }
 EG_DIRECT pid_t setsid(void) { return (pid_t)S0(SYS_setsid); }

@@ -37,6 +37,7 @@
 #include <unistd.h>
 #include <fcntl.h>
 
+#include "hot_text.h"
 #include "next_sym.h"
 #include "preload.h"
 
@@ -47,7 +48,7 @@ extern EG_HIDDEN const struct link_map *eg_self_map;
 /* Where the loader would have bound `name`; dlsym when the symbol tables
  * cannot tell (an IFUNC, an object without a GNU hash table, the
  * constructor not run yet). */
-static void *lazy_sym(const char *name)
+EG_HOT_TEXT static void *lazy_sym(const char *name)
 {
 	void *p = eg_scope_sym(eg_self_map, name);
 	if (p == NULL)
@@ -84,6 +85,8 @@ static void *lazy_sym_dl(const char *name)
 #define LAZY_CALL_DL(name, ...) return LAZY_FN(lazy_sym_dl, name)(__VA_ARGS__)
 
 #define EG_LAZY __attribute__((visibility("hidden")))
+/* The ones a check uses */
+#define EG_LAZY_HOT EG_LAZY EG_HOT_TEXT
 
 /* the allocator, and what returns its memory */
 EG_LAZY void *malloc(size_t n) { LAZY_CALL(malloc, n); }
@@ -92,7 +95,7 @@ EG_LAZY void *realloc(void *p, size_t n) { LAZY_CALL(realloc, p, n); }
 EG_LAZY void free(void *p) { LAZY_CALL(free, p); }
 EG_LAZY char *strdup(const char *s) { LAZY_CALL(strdup, s); }
 EG_LAZY char *strndup(const char *s, size_t n) { LAZY_CALL(strndup, s, n); }
-EG_LAZY char *realpath(const char *path, char *resolved) { LAZY_CALL(realpath, path, resolved); }
+EG_LAZY_HOT char *realpath(const char *path, char *resolved) { LAZY_CALL(realpath, path, resolved); }
 
 /* the printf family (messages, the audit record, the load error) */
 EG_LAZY int vsnprintf(char *s, size_t n, const char *fmt, va_list ap) { LAZY_CALL(vsnprintf, s, n, fmt, ap); }
@@ -177,8 +180,8 @@ EG_LAZY int getpwuid_r(uid_t uid, struct passwd *pw, char *buf, size_t len, stru
 {
 	LAZY_CALL(getpwuid_r, uid, pw, buf, len, out);
 }
-EG_LAZY char *getcwd(char *buf, size_t size) { LAZY_CALL(getcwd, buf, size); }
-EG_LAZY int faccessat(int dirfd, const char *path, int mode, int flags)
+EG_LAZY_HOT char *getcwd(char *buf, size_t size) { LAZY_CALL(getcwd, buf, size); }
+EG_LAZY_HOT int faccessat(int dirfd, const char *path, int mode, int flags)
 {
 	LAZY_CALL(faccessat, dirfd, path, mode, flags);
 }

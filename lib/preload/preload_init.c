@@ -235,7 +235,7 @@ EG_HOT_TEXT static void apply_settings(const struct eg_policy *p)
 	eg_audit_apply_settings(p);
 }
 
-__attribute__((noinline)) static void load_deferred(void)
+__attribute__((noinline)) EG_HOT_TEXT static void load_deferred(void)
 {
 	unsigned k = __atomic_fetch_add(&eg_load.slots_used, 1, __ATOMIC_RELAXED);
 	struct eg_policy *p = NULL;
@@ -274,7 +274,7 @@ __attribute__((noinline)) static void load_deferred(void)
 /* Without EXECGUARD_POLICY (a bare LD_PRELOAD, /etc/ld.so.preload): the
  * compiled rule cache, else the rule files. Out of the constructor's own
  * pages (hot_text.h), which stay those of `execguard run`'s processes. */
-__attribute__((noinline)) static void load_policy_files(void)
+__attribute__((noinline)) EG_HOT_TEXT static void load_policy_files(void)
 {
 	/* A compiled rule cache that is fresh and trusted (rule_cache.h):
 	 * stat calls and one open+mmap, no parsing, no allocation. */
