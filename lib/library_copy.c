@@ -141,9 +141,38 @@ static void join_headers_to_text(Elf64_Phdr *ph, unsigned n)
 }
 
 /*
+ * How far past `at` (a multiple of `align`) the block is placed: so that the
+ * page where its stored codes begin starts a 64 KiB window of the kernel's
+ * fault-around (the copy is mapped at a 64 KiB boundary, below). A first
+ * check reads the header and the index at the block's start, the codes of
+ * the program's rules and the program names, the first strings, right
+ * after the codes (policy_build.c). The window of the first fault, on the
+ * header, is the block's first 64 KiB (the kernel starts it at the
+ * mapping's start); so placed, the codes and the names are in the next one,
+ * which ends where they do: with the default packs (a 28 KiB index, 56 KiB
+ * of codes and names) 92 KiB of the block are mapped, where right after the
+ * library's image it was 108 to 132 KiB, in three windows, with where that
+ * image ends. The space left before the block is not mapped (the loader
+ * makes it inaccessible: one mprotect). 0 when the block has no codes or
+ * `align` cannot express the distance.
+ */
+static size_t block_phase(const unsigned char *block, size_t block_size, size_t at, size_t align)
+{
+	struct eg_blk_header h;
+	if (block_size < sizeof h)
+		return 0;
+	memcpy(&h, block, sizeof h);
+	if (h.rxcodes_len == 0 || h.rxcodes_off >= block_size)
+		return 0;
+	size_t codes_page = h.rxcodes_off & ~(size_t)4095;
+	size_t phase = (COPY_BASE_ALIGN - (at + codes_page) % COPY_BASE_ALIGN) % COPY_BASE_ALIGN;
+	return phase % align == 0 ? phase : 0;
+}
+
+/*
  * Turn the image (with room after it for the block) into the copy: the
  * PT_NOTE entry after the last PT_LOAD becomes a read-only PT_LOAD of the
- * block, placed after the library's own image in memory and at the end of
+ * block, placed after the library's own image in memory (block_phase) and at the end of
  * the file, and the first PT_LOAD asks for a 64 KiB boundary when the whole
  * is smaller than 2 MiB. The image grows to *size.
  */
@@ -180,7 +209,7 @@ static int add_segment(unsigned char *img, size_t *size, const unsigned char *bl
 		errno = ENOEXEC;
 		return -1;
 	}
-	size_t off = round_up(*size, (size_t)align);
+	size_t off = round_up(*size, (size_t)align), at = round_up((size_t)end, (size_t)align);
 	memset(img + *size, 0, off - *size);
 	memcpy(img + off, block, block_size);
 	*size = off + block_size;
@@ -188,7 +217,7 @@ static int add_segment(unsigned char *img, size_t *size, const unsigned char *bl
 		.p_type = PT_LOAD,
 		.p_flags = PF_R,
 		.p_offset = off,
-		.p_vaddr = round_up((size_t)end, (size_t)align),
+		.p_vaddr = at + block_phase(block, block_size, at, (size_t)align),
 		.p_paddr = block_hash,
 		.p_filesz = block_size,
 		.p_memsz = block_size,

@@ -22,6 +22,7 @@
 #include "eg_config.h"
 #include "execguard.h"
 #include "library_copy.h"
+#include "policy_block.h"
 
 static char tmp[64];
 static char policy[PATH_MAX];
@@ -150,6 +151,16 @@ Test(library_copy, the_new_segment_is_the_policy_file_and_nothing_else_changes)
 	cr_assert_eq(s->p_offset % s->p_align, 0);
 	cr_assert_eq(s->p_vaddr % s->p_align, 0);
 	cr_assert_geq(s->p_vaddr, end, "after the library's own image");
+	/* placed so that the page where its stored codes begin starts a
+	 * 64 KiB window of the kernel's fault-around (block_phase), and no
+	 * further from the library's image than that takes */
+	struct eg_blk_header h;
+	memcpy(&h, pol, sizeof h);
+	cr_assert_gt(h.rxcodes_len, 0, "the block stores compiled codes");
+	uint64_t codes_page = h.rxcodes_off & ~(uint64_t)4095;
+	cr_assert_eq((s->p_vaddr + codes_page) % (64u << 10), 0,
+	    "the codes' page at %#lx: a 64 KiB boundary", (unsigned long)(s->p_vaddr + codes_page));
+	cr_assert_lt(s->p_vaddr - ((end + 4095) & ~(uint64_t)4095), 64u << 10);
 	cr_assert_geq(s->p_offset, lib_n, "after the library's own bytes");
 	cr_assert_eq(copy_n, s->p_offset + pol_n);
 	cr_assert_eq(memcmp(copy + s->p_offset, pol, pol_n), 0, "the policy file's bytes");
