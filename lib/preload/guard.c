@@ -37,6 +37,7 @@
 #include "prompt.h"
 #include "refuse.h"
 #include "fmt.h"
+#include "policy_block.h"
 #include "hot_text.h"
 #include "hot_str.h"
 #include "errno_fast.h"
@@ -464,20 +465,72 @@ static size_t count_argv(char *const *argv)
 /*
  * The check's scratch space (192 KiB) comes from mmap, not the stack: a hook
  * can run in a thread with a 64 KiB stack, and mmap is neither malloc nor a
- * lock. It is unmapped before the real call, which matters in a vfork child:
- * the mapping would otherwise stay in the parent's address space.
+ * lock. One is kept for the process's life once made, and made before the
+ * first fork (eg_guard_fork_prepare, from the fork hook) so that fork
+ * children inherit it: mapping and unmapping 192 KiB is two system calls
+ * and a TLB flush in every check of a program the rules name, in a fork
+ * child as much as anywhere. Its pages stay the process's (about 16 KiB
+ * written by a check). A check that finds it in use (another thread, an exec
+ * from a signal handler that interrupted a check, a fork child of a process
+ * that was checking in another thread) maps one of its own and unmaps it
+ * before the real call, which matters in a vfork child: that mapping would
+ * otherwise stay in the parent's address space (the kept one is the
+ * parent's, and stays its).
  */
-static void check_off_stack(const struct eg_check_input *in, struct eg_check_result *res)
+static struct {
+	struct eg_check_scratch *mem; /* NULL until made */
+	int busy;                     /* a check is using mem */
+} kept_scratch;
+
+EG_HOT_TEXT static struct eg_check_scratch *scratch_map(void)
 {
-	struct eg_check_scratch *scratch = mmap(NULL, sizeof *scratch, PROT_READ | PROT_WRITE,
+	void *m = mmap(NULL, sizeof(struct eg_check_scratch), PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (scratch == MAP_FAILED) {
+	return m == MAP_FAILED ? NULL : m;
+}
+
+EG_HOT_TEXT static void scratch_prepare(void)
+{
+	if (__atomic_load_n(&kept_scratch.mem, __ATOMIC_ACQUIRE) != NULL)
+		return;
+	int saved = errno;
+	struct eg_check_scratch *m = scratch_map(), *expected = NULL;
+	if (m != NULL && !__atomic_compare_exchange_n(&kept_scratch.mem, &expected, m, false,
+	    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		munmap(m, sizeof *m); /* another thread's is kept */
+	errno = saved;
+}
+
+EG_HOT_TEXT void eg_guard_fork_prepare(void)
+{
+	scratch_prepare();
+	const struct eg_policy *p = __atomic_load_n(&eg_guard_cfg.policy, __ATOMIC_ACQUIRE);
+	if (p != NULL)
+		eg_regex_arena_prepare(p);
+}
+
+EG_HOT_TEXT static void check_off_stack(const struct eg_check_input *in, struct eg_check_result *res)
+{
+	struct eg_check_scratch *scratch = NULL;
+	int idle = 0;
+	if (__atomic_compare_exchange_n(&kept_scratch.busy, &idle, 1, false, __ATOMIC_ACQUIRE,
+	    __ATOMIC_RELAXED)) {
+		scratch_prepare();
+		scratch = __atomic_load_n(&kept_scratch.mem, __ATOMIC_ACQUIRE);
+		if (scratch == NULL)
+			__atomic_store_n(&kept_scratch.busy, 0, __ATOMIC_RELEASE);
+	}
+	bool own = scratch == NULL;
+	if (own && (scratch = scratch_map()) == NULL) {
 		res->action = EG_ACT_DENY;
 		res->fail = EG_FAIL_TOO_BIG; /* no memory to check in: fail closed */
 		return;
 	}
 	eg_check(eg_guard_cfg.policy, in, scratch, res);
-	munmap(scratch, sizeof *scratch);
+	if (own)
+		munmap(scratch, sizeof *scratch);
+	else
+		__atomic_store_n(&kept_scratch.busy, 0, __ATOMIC_RELEASE);
 }
 
 /* The confirm: ask through the configured channel (approve.c), then

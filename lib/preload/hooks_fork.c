@@ -5,13 +5,15 @@
  * in the parent, the policy is inherited as it is, where every child would
  * otherwise adopt it for itself and copy a page of ours on write doing so;
  * the name filter the children's exec hooks read first is copied then too
- * (exec_fast.h). Nothing else changes: same return value, errno and
- * descriptors as the real fork.
+ * (exec_fast.h), and the memory a check of a program the rules name uses
+ * is mapped, once, for the children to inherit (guard.c). Nothing else changes: same return value,
+ * errno and descriptors as the real fork.
  */
 #include <errno.h>
 #include <unistd.h>
 
 #include "exec_fast.h"
+#include "guard.h"
 #include "preload.h"
 #include "hot_text.h"
 
@@ -20,6 +22,7 @@ EG_EXPORT EG_HOT_TEXT pid_t fork(void)
 	int saved = errno;
 	eg_preload_ensure_init();
 	eg_exec_fast_prepare();
+	eg_guard_fork_prepare();
 	errno = saved;
 	if (eg_real.fork)
 		return eg_real.fork();

@@ -13,7 +13,7 @@
  * libc's own functions. Semantics are libc's for our uses: -1 and errno on
  * failure. Not cancellation points (the hooks must not be cancelled half
  * way anyway). Left to libc: anything with more than a system call behind
- * it (signals, the vDSO clock, getcwd, faccessat's fallbacks, the
+ * it (signals, the vDSO clock, faccessat's fallbacks, the
  * posix_* calls that return an error number).
  */
 #undef _FORTIFY_SOURCE /* these are the out-of-line definitions */
@@ -154,6 +154,30 @@ EG_DIRECT int rename(const char *from, const char *to)
 {
 	return (int)S4(SYS_renameat, AT_FDCWD, from, AT_FDCWD, to);
 }
+/* With the caller's buffer, as glibc's: NULL and ERANGE when it is too
+ * small, ENOENT for a directory outside the process's root (the kernel's
+ * "(unreachable)"). Every full check asks (the rules' cwd conditions); a
+ * lazy stub would look libc's getcwd up in a fork child, three pages of
+ * libc's symbol tables and its code, a page fault each. Allocating (a NULL
+ * buffer) is not ours to use: EINVAL. */
+EG_DIRECT_HOT char *getcwd(char *buf, size_t size)
+{
+	if (buf == NULL) {
+		errno = EINVAL;
+		return NULL;
+	}
+	long r = eg_sys6(SYS_getcwd, (long)buf, (long)size, 0, 0, 0, 0);
+	if (r < 0 && r > -4096) {
+		errno = (int)-r;
+		return NULL;
+	}
+	if (r == 0 || buf[0] != '/') {
+		errno = ENOENT;
+		return NULL;
+	}
+	return buf;
+}
+
 EG_DIRECT_HOT ssize_t readlink(const char *path, char *buf, size_t n)
 {
 	return S4(SYS_readlinkat, AT_FDCWD, path, buf, n);

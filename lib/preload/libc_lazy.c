@@ -180,7 +180,6 @@ EG_LAZY int getpwuid_r(uid_t uid, struct passwd *pw, char *buf, size_t len, stru
 {
 	LAZY_CALL(getpwuid_r, uid, pw, buf, len, out);
 }
-EG_LAZY_HOT char *getcwd(char *buf, size_t size) { LAZY_CALL(getcwd, buf, size); }
 EG_LAZY_HOT int faccessat(int dirfd, const char *path, int mode, int flags)
 {
 	LAZY_CALL(faccessat, dirfd, path, mode, flags);

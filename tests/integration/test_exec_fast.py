@@ -19,7 +19,8 @@ Python (under `execguard run`, no terminal, so a confirm is refused):
 
 With strace, which of the two ways a child took is seen: the fast way asks
 readlink about the executable and makes no lstat of it; the full way makes
-the lstat. And each of the two hooks lies in the library's first 64 KiB.
+the lstat; and a child's full check maps no memory (its parent did, before
+forking). And each of the two hooks lies in the library's first 64 KiB.
 Only fakes run; the fake records that it was called.
 """
 import os
@@ -246,6 +247,45 @@ def run_traced(tmp):
     check(not os.path.exists(marker), "the fake terraform never ran under strace")
 
 
+def run_traced_memory(tmp):
+    """A fork child's full check (terraform destroy, refused) maps and unmaps
+    nothing: the parent's fork hook mapped the check's scratch and the
+    memory the regexes are made in before the fork (guard.c,
+    eg_guard_fork_prepare), and the child fills in the first pages of the
+    latter with one madvise. Mapping them in the child cost two mmaps and a
+    munmap in each such child."""
+    strace = shutil.which("strace")
+    if strace is None:
+        print("skip the strace checks: no strace")
+        return
+    fake, _, _, _, marker, env = setup(tmp)
+    prog = os.path.join(tmp, "traced.py")
+    with open(prog, "w") as f:
+        f.write(TRACED)
+    log = os.path.join(tmp, "strace.log")
+    r = subprocess.run([EXECGUARD, "run", "--", strace, "-f", "-qq", "-o", log, "-e",
+                        "trace=mmap,munmap,madvise,execve", sys.executable, prog, fake],
+                       env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                       timeout=120)
+    check(r.returncode == 0, "strace (memory calls) under execguard run exits 0 (%d)" % r.returncode)
+    by_pid = {}
+    with open(log) as f:
+        for line in f:
+            m = re.match(r"(\d+)\s+(.*)", line)
+            if m:
+                by_pid.setdefault(m.group(1), []).append(m.group(2))
+    parent = [c for c in by_pid.values() if c and c[0].startswith("execve(") and "python" in c[0]]
+    children = [c for c in by_pid.values() if c and not c[0].startswith("execve(")]
+    tf = [c for c in children if not any(x.startswith('execve("/bin/true"') for x in c)]
+    check(len(parent) == 1 and any("MAP_NORESERVE" in c for c in parent[0]),
+          "the parent mapped the regex memory (MAP_NORESERVE) before forking")
+    check(len(tf) == 1, "strace saw the child refused terraform (%d)" % len(tf))
+    if len(tf) == 1:
+        maps = [c for c in tf[0] if c.startswith(("mmap(", "munmap("))]
+        check(not maps, "the terraform child's full check maps nothing: %s" % tf[0])
+    check(not os.path.exists(marker), "the fake terraform never ran under strace")
+
+
 def check_layout():
     """Each of the two hooks, with its fast way inlined, lies in the first
     64 KiB of the library, with the constructor: the window of code every
@@ -271,8 +311,10 @@ def main():
     with tempfile.TemporaryDirectory(prefix="eg-execfast-") as tmp:
         os.makedirs(os.path.join(tmp, "cases"))
         os.makedirs(os.path.join(tmp, "traced"))
+        os.makedirs(os.path.join(tmp, "traced-memory"))
         run_cases(os.path.join(tmp, "cases"))
         run_traced(os.path.join(tmp, "traced"))
+        run_traced_memory(os.path.join(tmp, "traced-memory"))
     print("%d failure(s)" % checks.failures)
     return 1 if checks.failures else 0
 
