@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Paired A/B timing of guarded start-up, for comparing two builds or setups.
 
-  bench/paired.py BUILD_DIR ROUNDS CHILDREN spawn|fork ENVFILE...
+  bench/paired.py [--name NAME] BUILD_DIR ROUNDS CHILDREN spawn|fork ENVFILE...
 
 Each ENVFILE holds KEY=VALUE lines (LD_PRELOAD, EXECGUARD_POLICY, ... as
 `execguard run -- /usr/bin/env` prints them); the environment of each loop is
@@ -12,18 +12,24 @@ in an order rotated each round. Prints per file the median CPU time per
 child, the median over rounds of the round's own ratio to the first file,
 with its 95 % interval (order statistics), and the median minor page faults
 per child (the loop and its children).
+
+--name NAME: the children are /bin/true under another name (a symbolic link
+NAME to it, in a temporary directory): `--name git` makes each child's exec
+one of a program the default packs name, checked in full (in the child, for
+fork), its rules' regexes made; /bin/true still runs.
 """
 import math
 import os
 import statistics
 import subprocess
 import sys
+import tempfile
 
 LOOP_ROUNDS = 5
 
 
 class Loop:
-    def __init__(self, exe, mode, env):
+    def __init__(self, exe, mode, env, prog):
         req_r, self.req = os.pipe()
         self.rep, rep_w = os.pipe()
 
@@ -32,7 +38,7 @@ class Loop:
             os.dup2(a, 3)
             os.dup2(b, 4)
 
-        self.proc = subprocess.Popen([exe, "--serve", mode, "/bin/true"], env=env,
+        self.proc = subprocess.Popen([exe, "--serve", mode, prog], env=env,
                                      preexec_fn=fds, close_fds=False)
         os.close(req_r)
         os.close(rep_w)
@@ -59,10 +65,23 @@ def median_ci(v):
 
 
 def main():
-    if len(sys.argv) < 6 or sys.argv[4] not in ("spawn", "fork"):
+    args, name = sys.argv[1:], None
+    if len(args) >= 2 and args[0] == "--name":
+        name, args = args[1], args[2:]
+    if len(args) < 5 or args[3] not in ("spawn", "fork") or (name is not None and
+                                                            (not name or "/" in name)):
         sys.exit(__doc__.strip().splitlines()[2].strip())
-    build, rounds, children, mode = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
-    files = sys.argv[5:]
+    build, rounds, children, mode = args[0], int(args[1]), int(args[2]), args[3]
+    files = args[4:]
+    with tempfile.TemporaryDirectory(prefix="eg-paired.") as tmp:
+        prog = "/bin/true"
+        if name is not None:
+            prog = os.path.join(tmp, name)
+            os.symlink("/bin/true", prog)
+        run(build, rounds, children, mode, files, prog)
+
+
+def run(build, rounds, children, mode, files, prog):
     exe = os.path.join(build, "bench", "overhead")
     envs = []
     for f in files:
@@ -81,7 +100,7 @@ def main():
         if r % LOOP_ROUNDS == 0:
             for lp in loops:
                 lp.stop()
-            loops = [Loop(exe, mode, e) for e in envs]
+            loops = [Loop(exe, mode, e, prog) for e in envs]
             for lp in loops:
                 lp.batch(children)  # its first children fault in the loop's pages
         order = list(range(len(files)))
