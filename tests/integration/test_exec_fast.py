@@ -195,29 +195,39 @@ def run_cases(tmp):
     check(not os.path.exists(marker), "no fake ever ran")
 
 
-def run_traced(tmp):
+def trace(tmp, calls):
+    """TRACED under `execguard run` and strace, tracing `calls`: the traced
+    calls of each process by pid, the fake terraform and its marker; None
+    without strace."""
     strace = shutil.which("strace")
     if strace is None:
         print("skip the strace checks: no strace")
-        return
+        return None
     fake, _, _, _, marker, env = setup(tmp)
     prog = os.path.join(tmp, "traced.py")
     with open(prog, "w") as f:
         f.write(TRACED)
     log = os.path.join(tmp, "strace.log")
     r = subprocess.run([EXECGUARD, "run", "--", strace, "-f", "-qq", "-o", log, "-e",
-                        "trace=readlinkat,readlink,newfstatat,lstat,stat,execve",
-                        sys.executable, prog, fake],
+                        "trace=" + calls, sys.executable, prog, fake],
                        env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True,
                        timeout=120)
-    check(r.returncode == 0, "strace under execguard run exits 0 (%d)%s"
-          % (r.returncode, "" if r.returncode == 0 else ": " + r.stderr[-300:]))
+    check(r.returncode == 0, "strace (%s) under execguard run exits 0 (%d)%s"
+          % (calls, r.returncode, "" if r.returncode == 0 else ": " + r.stderr[-300:]))
     by_pid = {}
     with open(log) as f:
         for line in f:
             m = re.match(r"(\d+)\s+(.*)", line)
             if m:
                 by_pid.setdefault(m.group(1), []).append(m.group(2))
+    return by_pid, fake, marker
+
+
+def run_traced(tmp):
+    traced = trace(tmp, "readlinkat,readlink,newfstatat,lstat,stat,execve")
+    if traced is None:
+        return
+    by_pid, fake, marker = traced
 
     def child_calls(path):
         """The calls of the child that execs (or is refused) `path`: up to
@@ -254,26 +264,10 @@ def run_traced_memory(tmp):
     eg_guard_fork_prepare), and the child fills in the first pages of the
     latter with one madvise. Mapping them in the child cost two mmaps and a
     munmap in each such child."""
-    strace = shutil.which("strace")
-    if strace is None:
-        print("skip the strace checks: no strace")
+    traced = trace(tmp, "mmap,munmap,madvise,execve")
+    if traced is None:
         return
-    fake, _, _, _, marker, env = setup(tmp)
-    prog = os.path.join(tmp, "traced.py")
-    with open(prog, "w") as f:
-        f.write(TRACED)
-    log = os.path.join(tmp, "strace.log")
-    r = subprocess.run([EXECGUARD, "run", "--", strace, "-f", "-qq", "-o", log, "-e",
-                        "trace=mmap,munmap,madvise,execve", sys.executable, prog, fake],
-                       env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                       timeout=120)
-    check(r.returncode == 0, "strace (memory calls) under execguard run exits 0 (%d)" % r.returncode)
-    by_pid = {}
-    with open(log) as f:
-        for line in f:
-            m = re.match(r"(\d+)\s+(.*)", line)
-            if m:
-                by_pid.setdefault(m.group(1), []).append(m.group(2))
+    by_pid, fake, marker = traced
     parent = [c for c in by_pid.values() if c and c[0].startswith("execve(") and "python" in c[0]]
     children = [c for c in by_pid.values() if c and not c[0].startswith("execve(")]
     tf = [c for c in children if not any(x.startswith('execve("/bin/true"') for x in c)]
