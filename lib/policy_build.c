@@ -568,9 +568,12 @@ layout:;
 	struct eg_blk_header h = { .version = EG_BLOCK_VERSION };
 	memcpy(h.magic, EG_BLOCK_MAGIC, sizeof EG_BLOCK_MAGIC);
 	/* Section order is the order of use: what every process reads when it
-	 * maps the block (header, files, settings) on the first page, then the
-	 * program index a lookup probes, then what only a matching lookup reads.
-	 * Strings last. Validation does not depend on the order. */
+	 * maps the block (header, files, settings) on the first page, with the
+	 * name filter every exec's hook reads (a program no rule names is told
+	 * by it alone: with 10,000 programs the index before it was 512 KiB, a
+	 * window of the kernel's fault-around more), then the program index a
+	 * lookup probes, then what only a matching lookup reads. Strings last.
+	 * Validation does not depend on the order. */
 	size_t off = align8(sizeof h);
 	/* The stored codes' head (the prefix every decode reads) on the first
 	 * page too, when there are stored codes. */
@@ -584,12 +587,12 @@ layout:;
 	h.n_settings = (uint32_t)rs->n_settings;
 	h.settings_off = (uint32_t)off;
 	off = align8(off + b.settings.n);
-	h.n_buckets = (uint32_t)n_buckets;
-	h.buckets_off = (uint32_t)off;
-	off = align8(off + n_buckets * sizeof *buckets);
 	h.filter_log2 = filter_log2;
 	h.filter_off = (uint32_t)off;
 	off = align8(off + ((size_t)1 << (filter_log2 - 3)));
+	h.n_buckets = (uint32_t)n_buckets;
+	h.buckets_off = (uint32_t)off;
+	off = align8(off + n_buckets * sizeof *buckets);
 	h.n_u32 = (uint32_t)(b.u32.n / sizeof(uint32_t));
 	h.u32_off = (uint32_t)off;
 	off = align8(off + b.u32.n);
