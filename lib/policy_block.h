@@ -318,10 +318,6 @@ uint64_t eg_rx_check(const void *data, size_t len, uint64_t h);
 #define EG_COMPILE_ARENA_SIZE (32u * 1024u * 1024u)
 /* Has this policy compiled any regex yet (the arena mapped)? For tests. */
 bool eg_regex_cache_used(const struct eg_policy *p);
-/* Before a fork: when p's regexes are not made yet, map the memory they
- * will be made in, for the children to take instead of mapping their own
- * (a system call, and in a fork child a costly one). No-op otherwise. */
-void eg_regex_arena_prepare(const struct eg_policy *p);
 /* Unmap the compile state (eg_policy_free). */
 void eg_regex_cache_free(struct eg_policy *p);
 

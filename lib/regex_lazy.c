@@ -86,34 +86,11 @@ void eg_pcre2_id_get(struct eg_pcre2_id *id)
  * writes four pages: with 8 KiB filled in, two page faults followed). */
 #define EG_ARENA_POPULATED 16384u
 
-/* An arena mapped ahead, before a fork (eg_regex_arena_prepare), taken by
- * the first regex state made after it: in each child its own copy of this
- * pointer, of the mapping and of whatever the parent had written there. */
-static _Atomic(unsigned char *) spare_arena;
-
-void eg_regex_arena_prepare(const struct eg_policy *p)
-{
-	if (atomic_load_explicit(&((struct eg_policy *)p)->cache, memory_order_acquire) != NULL ||
-	    atomic_load_explicit(&spare_arena, memory_order_acquire) != NULL)
-		return;
-	int saved = errno;
-	struct eg_arena a;
-	if (eg_arena_map(&a, EG_COMPILE_ARENA_SIZE) == 0) {
-		unsigned char *expected = NULL;
-		if (!atomic_compare_exchange_strong(&spare_arena, &expected, a.base))
-			eg_arena_unmap(&a); /* another thread's is there */
-	}
-	errno = saved;
-}
-
-/* Map the arena (or take the spare) and set up the regex state at its start. */
+/* Map the arena and set up the regex state at its start. */
 static struct eg_regex_cache *cache_create(void)
 {
 	struct eg_arena arena;
-	unsigned char *spare = atomic_exchange_explicit(&spare_arena, NULL, memory_order_acq_rel);
-	if (spare != NULL)
-		eg_arena_init(&arena, spare, EG_COMPILE_ARENA_SIZE);
-	else if (eg_arena_map(&arena, EG_COMPILE_ARENA_SIZE) < 0)
+	if (eg_arena_map(&arena, EG_COMPILE_ARENA_SIZE) < 0)
 		return NULL;
 #ifdef MADV_POPULATE_WRITE
 	/* The first pages hold the state, the stage and, usually, all the

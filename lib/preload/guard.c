@@ -37,7 +37,6 @@
 #include "prompt.h"
 #include "refuse.h"
 #include "fmt.h"
-#include "policy_block.h"
 #include "hot_text.h"
 #include "hot_str.h"
 #include "errno_fast.h"
@@ -504,9 +503,6 @@ EG_HOT_TEXT static void scratch_prepare(void)
 EG_HOT_TEXT void eg_guard_fork_prepare(void)
 {
 	scratch_prepare();
-	const struct eg_policy *p = __atomic_load_n(&eg_guard_cfg.policy, __ATOMIC_ACQUIRE);
-	if (p != NULL)
-		eg_regex_arena_prepare(p);
 }
 
 EG_HOT_TEXT static void check_off_stack(const struct eg_check_input *in, struct eg_check_result *res)

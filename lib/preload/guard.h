@@ -159,10 +159,10 @@ enum eg_guard_verdict {
  */
 enum eg_guard_verdict eg_guard_decide(const struct eg_guard_req *req);
 
-/* Before a fork: map what a child's first check of a program the rules
- * name would otherwise map itself, so that the children inherit it (the
- * scratch checks use, kept for the process's life, and the memory regexes
- * are made in; guard.c). Once per process. */
+/* Before a fork: map the scratch checks use, kept for the process's life,
+ * so that the children inherit it instead of mapping and unmapping their
+ * own for the check of a program the rules name (guard.c). Once per
+ * process. */
 void eg_guard_fork_prepare(void);
 
 /* Helpers the hooks share (hook-path safe). */

@@ -5,7 +5,7 @@
  * in the parent, the policy is inherited as it is, where every child would
  * otherwise adopt it for itself and copy a page of ours on write doing so;
  * the name filter the children's exec hooks read first is copied then too
- * (exec_fast.h), and the memory a check of a program the rules name uses
+ * (exec_fast.h), and the scratch a check of a program the rules name uses
  * is mapped, once, for the children to inherit (guard.c). Nothing else
  * changes: same return value, errno and descriptors as the real fork.
  */
