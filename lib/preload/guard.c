@@ -465,7 +465,7 @@ static size_t count_argv(char *const *argv)
  * The check's scratch space (192 KiB) comes from mmap, not the stack: a hook
  * can run in a thread with a 64 KiB stack, and mmap is neither malloc nor a
  * lock. One is kept for the process's life once made, and made before the
- * first fork (eg_guard_fork_prepare, from the fork hook) so that fork
+ * first fork (eg_guard_scratch_prepare, from the fork hook) so that fork
  * children inherit it: mapping and unmapping 192 KiB is two system calls
  * and a TLB flush in every check of a program the rules name, in a fork
  * child as much as anywhere. Its pages stay the process's (about 16 KiB
@@ -488,7 +488,7 @@ EG_HOT_TEXT static struct eg_check_scratch *scratch_map(void)
 	return m == MAP_FAILED ? NULL : m;
 }
 
-EG_HOT_TEXT static void scratch_prepare(void)
+EG_HOT_TEXT void eg_guard_scratch_prepare(void)
 {
 	if (__atomic_load_n(&kept_scratch.mem, __ATOMIC_ACQUIRE) != NULL)
 		return;
@@ -500,18 +500,13 @@ EG_HOT_TEXT static void scratch_prepare(void)
 	errno = saved;
 }
 
-EG_HOT_TEXT void eg_guard_fork_prepare(void)
-{
-	scratch_prepare();
-}
-
 EG_HOT_TEXT static void check_off_stack(const struct eg_check_input *in, struct eg_check_result *res)
 {
 	struct eg_check_scratch *scratch = NULL;
 	int idle = 0;
 	if (__atomic_compare_exchange_n(&kept_scratch.busy, &idle, 1, false, __ATOMIC_ACQUIRE,
 	    __ATOMIC_RELAXED)) {
-		scratch_prepare();
+		eg_guard_scratch_prepare();
 		scratch = __atomic_load_n(&kept_scratch.mem, __ATOMIC_ACQUIRE);
 		if (scratch == NULL)
 			__atomic_store_n(&kept_scratch.busy, 0, __ATOMIC_RELEASE);

@@ -163,7 +163,7 @@ enum eg_guard_verdict eg_guard_decide(const struct eg_guard_req *req);
  * so that the children inherit it instead of mapping and unmapping their
  * own for the check of a program the rules name (guard.c). Once per
  * process. */
-void eg_guard_fork_prepare(void);
+void eg_guard_scratch_prepare(void);
 
 /* Helpers the hooks share (hook-path safe). */
 

@@ -22,7 +22,7 @@ EG_EXPORT EG_HOT_TEXT pid_t fork(void)
 	int saved = errno;
 	eg_preload_ensure_init();
 	eg_exec_fast_prepare();
-	eg_guard_fork_prepare();
+	eg_guard_scratch_prepare();
 	errno = saved;
 	if (eg_real.fork)
 		return eg_real.fork();

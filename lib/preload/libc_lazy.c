@@ -95,7 +95,7 @@ EG_LAZY void *realloc(void *p, size_t n) { LAZY_CALL(realloc, p, n); }
 EG_LAZY void free(void *p) { LAZY_CALL(free, p); }
 EG_LAZY char *strdup(const char *s) { LAZY_CALL(strdup, s); }
 EG_LAZY char *strndup(const char *s, size_t n) { LAZY_CALL(strndup, s, n); }
-EG_LAZY_HOT char *realpath(const char *path, char *resolved) { LAZY_CALL(realpath, path, resolved); }
+EG_LAZY char *realpath(const char *path, char *resolved) { LAZY_CALL(realpath, path, resolved); }
 
 /* the printf family (messages, the audit record, the load error) */
 EG_LAZY int vsnprintf(char *s, size_t n, const char *fmt, va_list ap) { LAZY_CALL(vsnprintf, s, n, fmt, ap); }

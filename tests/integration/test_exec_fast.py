@@ -260,7 +260,7 @@ def run_traced(tmp):
 def run_traced_memory(tmp):
     """A fork child's full check (terraform destroy, refused) maps no scratch
     and unmaps nothing: the parent's fork hook mapped the check's scratch
-    before the fork (guard.c, eg_guard_fork_prepare). The child maps only
+    before the fork (guard.c, eg_guard_scratch_prepare). The child maps only
     the reservation its regexes are made in (MAP_NORESERVE), once. Mapping
     and unmapping the scratch cost each such child an mmap and a munmap."""
     traced = trace(tmp, "mmap,munmap,madvise,execve")
