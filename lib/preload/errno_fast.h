@@ -28,6 +28,16 @@ EG_HOT_INLINE int *eg_errno_loc(void)
 	return &errno;
 }
 
+/* Put errno back to `saved`, writing only when it changed. Every fork
+ * write-protects the parent's pages: a write of the value already there
+ * would cost a process that forks a page fault at each fork, which the real
+ * fork, leaving errno alone on success, does not (test_forkchild.py). */
+EG_HOT_INLINE void eg_errno_restore(int *loc, int saved)
+{
+	if (*loc != saved)
+		*loc = saved;
+}
+
 /* Measure the offset (the preload constructor, main thread). */
 EG_HOT_INLINE void eg_errno_measure(void)
 {

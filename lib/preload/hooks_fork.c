@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <unistd.h>
 
+#include "errno_fast.h"
 #include "exec_fast.h"
 #include "guard.h"
 #include "preload.h"
@@ -19,11 +20,11 @@
 
 EG_EXPORT EG_HOT_TEXT pid_t fork(void)
 {
-	int saved = errno;
+	int *err = eg_errno_loc(), saved = *err;
 	eg_preload_ensure_init();
 	eg_exec_fast_prepare();
 	eg_guard_scratch_prepare();
-	errno = saved;
+	eg_errno_restore(err, saved); /* the page is the last fork's copy-on-write */
 	if (eg_real.fork)
 		return eg_real.fork();
 	errno = ENOSYS;

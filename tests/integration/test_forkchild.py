@@ -12,6 +12,12 @@ written (Private_Dirty of its writable mappings) do not grow across an exec
 that no rule names. The control that the measure sees writes: a refused
 exec, which records the refusal in the library's memory, makes them grow.
 
+The parent's side: every fork write-protects the parent's private pages,
+so a page the fork wrapper writes (errno, restored with the value it
+already had) is a page fault in the parent at every fork. eg_fork_faults
+counts the parent's faults over a fork, bare and under `execguard run`:
+they are equal.
+
 Decisions stay the same: a fake `terraform destroy` is refused with EACCES
 in the child (no terminal to ask on). Only fakes run; the fake records that
 it was called.
@@ -122,8 +128,32 @@ def run_case(tmp, name, rules_text):
     return after - before
 
 
+def parent_faults(tmp):
+    """The least of the parent's page faults over a fork (eg_fork_faults),
+    bare and guarded."""
+    helper = os.path.join(os.environ["EG_TEST_BIN"], "eg_fork_faults")
+    env = {"PATH": "/usr/bin:/bin", "HOME": tmp,
+           "XDG_CONFIG_HOME": os.path.join(tmp, "pf", "cfg"),
+           "XDG_STATE_HOME": os.path.join(tmp, "pf", "state"),
+           "XDG_CACHE_HOME": os.path.join(tmp, "pf", "cache")}
+    counts = []
+    for argv in ([helper], [EXECGUARD, "run", "--", helper]):
+        r = subprocess.run(argv, env=env, stdin=subprocess.DEVNULL, capture_output=True,
+                           text=True, timeout=60)
+        words = r.stdout.split()
+        ok = r.returncode == 0 and len(words) >= 2 and words[-2] == "least"
+        check(ok, "eg_fork_faults ran (%s): %r %r" % (argv[1] if len(argv) > 1 else "bare",
+                                                      r.stdout, r.stderr))
+        counts.append(int(words[-1]) if ok else None)
+    return counts
+
+
 def main():
     with tempfile.TemporaryDirectory(prefix="eg-forkchild-") as tmp:
+        bare, guarded = parent_faults(tmp)
+        if bare is not None and guarded is not None:
+            check(guarded == bare, "a guarded fork costs the parent the page faults a bare one "
+                  "does (%d, bare %d)" % (guarded, bare))
         grown = run_case(tmp, "packs", None)
         if grown is not None:
             check(grown == 0, "packs: an exec no rule names writes no page of the library in "
