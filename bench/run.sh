@@ -12,5 +12,14 @@ rounds=${3:-600}
 [ -x "$build/bench/overhead" ] || { echo "build first: meson compile -C $build" >&2; exit 1; }
 echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cpus;" \
   "kernel $(uname -r); $(ldd --version | head -1)"
+# What a page costs depends most on how the machine is virtualized (a
+# hypervisor that shadows page tables in software makes each page a process
+# touches first costly) and on page-table isolation (two page-table switches
+# per system call): both are printed. dmesg needs root; lscpu otherwise.
+hv=$( (dmesg 2>/dev/null | sed -n 's/.*Hypervisor detected: *//p' | head -1) || true)
+[ -n "$hv" ] || hv=$(lscpu | sed -n 's/^Hypervisor vendor: *//p')
+[ -n "$hv" ] || ! grep -qw hypervisor /proc/cpuinfo || hv="one (kind not known without root)"
+echo "hypervisor: ${hv:-none detected}; meltdown:" \
+  "$(cat /sys/devices/system/cpu/vulnerabilities/meltdown 2>/dev/null || echo unknown)"
 echo "uptime:$(uptime)"
 exec "$build/bench/overhead" -n "$n" -r "$rounds"
