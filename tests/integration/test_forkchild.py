@@ -83,6 +83,18 @@ os.waitpid(pid, 0)
 '''
 
 
+def case_env(tmp, name, path):
+    """The environment of a case: its own configuration, state and cache
+    under tmp/name (the configuration in tmp/name/cfg)."""
+    return {
+        "PATH": path,
+        "HOME": tmp,
+        "XDG_CONFIG_HOME": os.path.join(tmp, name, "cfg"),
+        "XDG_STATE_HOME": os.path.join(tmp, name, "state"),
+        "XDG_CACHE_HOME": os.path.join(tmp, name, "cache"),
+    }
+
+
 def run_case(tmp, name, rules_text):
     cfg = os.path.join(tmp, name, "cfg")
     os.makedirs(os.path.join(cfg, "execguard"))
@@ -100,13 +112,7 @@ def run_case(tmp, name, rules_text):
     child = os.path.join(tmp, name, "child.py")
     with open(child, "w") as f:
         f.write(CHILD)
-    env = {
-        "PATH": fake_dir + ":/usr/bin:/bin",
-        "HOME": tmp,
-        "XDG_CONFIG_HOME": cfg,
-        "XDG_STATE_HOME": os.path.join(tmp, name, "state"),
-        "XDG_CACHE_HOME": os.path.join(tmp, name, "cache"),
-    }
+    env = case_env(tmp, name, fake_dir + ":/usr/bin:/bin")
     r = subprocess.run([EXECGUARD, "run", "--", sys.executable, child, fake, out],
                        env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True,
                        timeout=60)
@@ -132,10 +138,7 @@ def parent_faults(tmp):
     """The least of the parent's page faults over a fork (eg_fork_faults),
     bare and guarded."""
     helper = os.path.join(os.environ["EG_TEST_BIN"], "eg_fork_faults")
-    env = {"PATH": "/usr/bin:/bin", "HOME": tmp,
-           "XDG_CONFIG_HOME": os.path.join(tmp, "pf", "cfg"),
-           "XDG_STATE_HOME": os.path.join(tmp, "pf", "state"),
-           "XDG_CACHE_HOME": os.path.join(tmp, "pf", "cache")}
+    env = case_env(tmp, "pf", "/usr/bin:/bin")
     counts = []
     for argv in ([helper], [EXECGUARD, "run", "--", helper]):
         r = subprocess.run(argv, env=env, stdin=subprocess.DEVNULL, capture_output=True,
