@@ -28,10 +28,11 @@ EG_HOT_INLINE int *eg_errno_loc(void)
 	return &errno;
 }
 
-/* Put errno back to `saved`, writing only when it changed. Every fork
- * write-protects the parent's pages: a write of the value already there
- * would cost a process that forks a page fault at each fork, which the real
- * fork, leaving errno alone on success, does not (test_forkchild.py). */
+/* Put errno back to `saved`, writing only when it changed: how the hooks
+ * preserve errno. Every fork write-protects the parent's pages: a write of
+ * the value already there would cost a process that forks a page fault
+ * after each fork, which the real call, leaving errno alone on success,
+ * does not (test_forkchild.py, for the fork hook). */
 EG_HOT_INLINE void eg_errno_restore(int *loc, int saved)
 {
 	if (*loc != saved)

@@ -492,12 +492,12 @@ EG_HOT_TEXT void eg_guard_scratch_prepare(void)
 {
 	if (__atomic_load_n(&kept_scratch.mem, __ATOMIC_ACQUIRE) != NULL)
 		return;
-	int saved = errno;
+	int *err = eg_errno_loc(), saved = *err;
 	struct eg_check_scratch *m = scratch_map(), *expected = NULL;
 	if (m != NULL && !__atomic_compare_exchange_n(&kept_scratch.mem, &expected, m, false,
 	    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
 		munmap(m, sizeof *m); /* another thread's is kept */
-	errno = saved;
+	eg_errno_restore(err, saved);
 }
 
 EG_HOT_TEXT static void check_off_stack(const struct eg_check_input *in, struct eg_check_result *res)
@@ -701,13 +701,13 @@ EG_HOT_TEXT enum eg_guard_verdict eg_guard_decide(const struct eg_guard_req *req
 		if (!eg_check_may_apply(p, argv0, req->exe_path)) {
 			if (__builtin_expect(eg_audit_cfg.execs, 0)) {
 				audit_exec(req, NULL);
-				*err = saved;
+				eg_errno_restore(err, saved);
 			}
 			return EG_GUARD_GO;
 		}
 	}
 	enum eg_guard_verdict v = decide_slow(req);
 	if (v != EG_GUARD_NOEXEC)
-		*err = saved;
+		eg_errno_restore(err, saved);
 	return v;
 }

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "errno_fast.h"
 #include "exec_fast.h"
 #include "guard.h"
 #include "path_search.h"
@@ -111,7 +112,7 @@ EG_HOT_TEXT static int decide_and_exec(const struct call *c, const struct eg_gua
  * with path buffers on this frame. */
 __attribute__((noinline)) EG_HOT_TEXT static int guarded_exec_resolving(const struct call *c)
 {
-	int saved = errno;
+	int *err = eg_errno_loc(), saved = *err;
 	char exe_buf[PATH_MAX + NAME_MAX + 2];
 	struct eg_guard_req req = {
 		.argv = c->argv,
@@ -170,7 +171,7 @@ __attribute__((noinline)) EG_HOT_TEXT static int guarded_exec_resolving(const st
 	if (req.exe_path && c->kind != K_FEXECVE && !(c->kind == K_EXECVEAT && req.exe_path == exe_buf &&
 	    !req.check_path))
 		req.exe_path = eg_exe_resolve(req.exe_path, real_buf, sizeof real_buf);
-	errno = saved;
+	eg_errno_restore(err, saved);
 	return decide_and_exec(c, &req);
 }
 

@@ -19,6 +19,7 @@
 #include <spawn.h>
 #include <stdbool.h>
 
+#include "errno_fast.h"
 #include "guard.h"
 #include "path_search.h"
 #include "preload.h"
@@ -31,7 +32,7 @@ EG_HOT_TEXT static int guarded_spawn(bool use_path, bool compat, pid_t *pid, con
     char *const envp[])
 {
 	eg_preload_ensure_init();
-	int saved = errno;
+	int *err = eg_errno_loc(), saved = *err;
 	char exe_buf[PATH_MAX + NAME_MAX + 2];
 	struct eg_guard_req req = {
 		.argv = argv,
@@ -51,18 +52,18 @@ EG_HOT_TEXT static int guarded_spawn(bool use_path, bool compat, pid_t *pid, con
 	char real_buf[PATH_MAX];
 	if (req.exe_path)
 		req.exe_path = eg_exe_resolve(req.exe_path, real_buf, sizeof real_buf);
-	errno = saved;
+	eg_errno_restore(err, saved);
 
 	switch (eg_guard_decide(&req)) {
 	case EG_GUARD_GO:
 	case EG_GUARD_DEFER:
 		break;
 	case EG_GUARD_REFUSED:
-		errno = saved;
+		eg_errno_restore(err, saved);
 		return EACCES;
 	case EG_GUARD_NOEXEC: {
-		int e = errno;
-		errno = saved;
+		int e = *err;
+		eg_errno_restore(err, saved);
 		return e;
 	}
 	}
