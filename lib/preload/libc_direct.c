@@ -166,11 +166,9 @@ EG_DIRECT_HOT char *getcwd(char *buf, size_t size)
 		errno = EINVAL;
 		return NULL;
 	}
-	long r = eg_sys6(SYS_getcwd, (long)buf, (long)size, 0, 0, 0, 0);
-	if (r < 0 && r > -4096) {
-		errno = (int)-r;
+	long r = S2(SYS_getcwd, buf, size);
+	if (r < 0)
 		return NULL;
-	}
 	if (r == 0 || buf[0] != '/') {
 		errno = ENOENT;
 		return NULL;
