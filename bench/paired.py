@@ -13,13 +13,15 @@ child, the median over rounds of the round's own ratio to the first file,
 with its 95 % interval (order statistics), and the median minor page faults
 per child (the loop and its children).
 
---name NAME: the children are /bin/true under another name (a symbolic link
-NAME to it, in a temporary directory): `--name git` makes each child's exec
+--name NAME: the children are /bin/true under another name (a copy named NAME
+in a temporary directory: a file, as /usr/bin/git is, not a symbolic link,
+whose target the check resolves too): `--name git` makes each child's exec
 one of a program the default packs name, checked in full (in the child, for
-fork), its rules' regexes made; /bin/true still runs.
+fork), its rules' regexes made; /bin/true's code still runs.
 """
 import math
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -77,7 +79,7 @@ def main():
         prog = "/bin/true"
         if name is not None:
             prog = os.path.join(tmp, name)
-            os.symlink("/bin/true", prog)
+            shutil.copy("/bin/true", prog)
         run(build, rounds, children, mode, files, prog)
 
 

@@ -243,6 +243,13 @@ enum {
 	 * command reaches the checker too (unwrapping it here would ask twice).
 	 * Remote runners are still unwrapped: their remote side is not ours. */
 	EG_CHECK_SEES_EVERY_EXEC = 1u << 2,
+	/* exe_path has no symlink left to follow (the caller resolved it):
+	 * no readlink of it again. */
+	EG_CHECK_EXE_RESOLVED = 1u << 3,
+	/* cwd is NULL: read the working directory (into the scratch) when a
+	 * rule's cwd condition needs it. The usual check tries no such rule
+	 * and makes no getcwd system call. */
+	EG_CHECK_CWD_LAZY = 1u << 4,
 };
 
 /* Why a call was refused without a rule deciding. */

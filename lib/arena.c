@@ -1,4 +1,5 @@
 #include "arena.h"
+#include "errno_fast.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -13,11 +14,11 @@ void eg_arena_init(struct eg_arena *a, void *mem, size_t size)
 
 int eg_arena_map(struct eg_arena *a, size_t size)
 {
-	int saved = errno;
+	int *eloc = eg_errno_loc(), saved = *eloc;
 	void *m = mmap(NULL, size, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (m == MAP_FAILED) {
-		errno = saved;
+		eg_errno_restore(eloc, saved);
 		return -1;
 	}
 	eg_arena_init(a, m, size);

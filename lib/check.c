@@ -13,9 +13,11 @@
 #include <unistd.h>
 
 #include "check_internal.h"
+#include "errno_fast.h"
 #include "policy_block.h"
 #include "subject.h"
 #include "hot_text.h"
+#include "sys_direct.h"
 
 #define JOIN_STACK_SIZE (16u * 1024u)
 /* Beyond ARG_MAX's usual 2 MiB nothing legitimate is passed to exec. */
@@ -24,11 +26,18 @@
 #define MATCH_LIMIT 5000000u
 #define DEPTH_LIMIT 100000u
 
+/* In a fork child each page of the scratch a check writes is a page fault,
+ * and the usual check writes the start of three buffers: the subject's
+ * counters, the joined arguments and PCRE2's memory. The join buffer is
+ * filled from its end (join_args), right below PCRE2's memory, so those two
+ * share a page; the symlink buffers, written only for a symlink, lie
+ * apart. */
 struct check_space {
 	struct eg_subject subj;
-	char join_stack[JOIN_STACK_SIZE];
 	char exe_resolved[PATH_MAX];
 	char link_tmp[PATH_MAX];
+	char cwd[PATH_MAX]; /* EG_CHECK_CWD_LAZY */
+	char join_stack[JOIN_STACK_SIZE];
 	_Alignas(16) unsigned char pcre_mem[];
 };
 
@@ -85,9 +94,9 @@ static int pcre_env_init(struct pcre_env *pe, void *mem, size_t size)
 static void pcre_env_release(struct pcre_env *pe)
 {
 	if (pe->overflow.base != NULL) {
-		int saved = errno;
+		int *eloc = eg_errno_loc(), saved = *eloc;
 		eg_arena_unmap(&pe->overflow);
-		errno = saved;
+		eg_errno_restore(eloc, saved);
 	}
 }
 
@@ -120,9 +129,18 @@ static int run_regex(const struct eg_policy *p, struct pcre_env *pe, uint32_t id
 
 /* ------------------------------------------------------------ command context */
 
+/* The working directory, as given or, with EG_CHECK_CWD_LAZY, read when a
+ * cwd condition first needs it. */
+struct cwd_source {
+	const char *cwd;
+	char *buf; /* NULL: cwd is as given */
+	bool read;
+};
+
 struct cmd_view {
 	const struct eg_subject *s;
 	const struct eg_check_input *in;
+	struct cwd_source *cwd;
 	int idx;
 	const char *args; /* argv[1..] joined by single spaces */
 	size_t args_len;
@@ -173,6 +191,17 @@ static const char *cmd_word(const struct eg_subject *s, const struct eg_cmd *c, 
 
 enum applies { APPLIES_NO = 0, APPLIES_YES, APPLIES_FAILED };
 
+static const char *cwd_get(struct cwd_source *c)
+{
+	if (c->buf != NULL && !c->read) {
+		int *eloc = eg_errno_loc(), saved = *eloc;
+		c->cwd = getcwd(c->buf, PATH_MAX);
+		c->read = true;
+		eg_errno_restore(eloc, saved);
+	}
+	return c->cwd;
+}
+
 static enum applies rule_applies(const struct eg_policy *p, struct pcre_env *pe, uint32_t ri,
     const struct cmd_view *v, unsigned flags)
 {
@@ -196,8 +225,10 @@ static enum applies rule_applies(const struct eg_policy *p, struct pcre_env *pe,
 			return APPLIES_NO;
 		failed |= rc < 0;
 	}
-	const char *cwd = v->s->cmds[v->idx].remote ? NULL : v->in->cwd;
-	if (!(flags & EG_CHECK_IGNORE_CWD) && cwd != NULL) {
+	const char *cwd = NULL;
+	if (r->n_cwd > 0 && !(flags & EG_CHECK_IGNORE_CWD) && !v->s->cmds[v->idx].remote)
+		cwd = cwd_get(v->cwd);
+	if (cwd != NULL) {
 		for (uint32_t i = 0; i < r->n_cwd; i++) {
 			int rc = run_regex(p, pe, p->u32[r->cwd_first + i], cwd, strlen(cwd), NULL, 0);
 			if (rc == 0)
@@ -231,17 +262,19 @@ static const char *join_args(struct joiner *j, const struct eg_subject *s, const
 	size_t need = 1;
 	for (uint32_t i = 1; i < c->n_words; i++)
 		need += strlen(cmd_word(s, c, i)) + 1;
-	char *buf = j->stack;
-	if (need > JOIN_STACK_SIZE) {
+	char *buf;
+	if (need <= JOIN_STACK_SIZE) {
+		buf = j->stack + JOIN_STACK_SIZE - need; /* its end: see struct check_space */
+	} else {
 		if (need > JOIN_MAP_MAX)
 			return NULL;
 		if (need > j->map_size) {
-			int saved = errno;
+			int *eloc = eg_errno_loc(), saved = *eloc;
 			if (j->map != NULL)
 				munmap(j->map, j->map_size);
 			size_t sz = (need + 4095u) & ~(size_t)4095u;
 			j->map = mmap(NULL, sz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-			errno = saved;
+			eg_errno_restore(eloc, saved);
 			if (j->map == MAP_FAILED) {
 				j->map = NULL;
 				j->map_size = 0;
@@ -268,9 +301,9 @@ static const char *join_args(struct joiner *j, const struct eg_subject *s, const
 static void joiner_release(struct joiner *j)
 {
 	if (j->map != NULL) {
-		int saved = errno;
+		int *eloc = eg_errno_loc(), saved = *eloc;
 		munmap(j->map, j->map_size);
-		errno = saved;
+		eg_errno_restore(eloc, saved);
 	}
 	j->map = NULL;
 	j->map_size = 0;
@@ -399,19 +432,21 @@ static bool decide_cmd(const struct eg_policy *p, struct pcre_env *pe, const str
 	return true;
 }
 
+/* exe with its symlinks followed (16 at most): exe itself when it is not a
+ * symlink, which the usual check learns without writing to its scratch or
+ * errno (a direct system call). */
 static const char *resolve_exe(const char *exe, char *buf, char *tmp)
 {
 	if (exe == NULL || exe[0] == '\0')
 		return exe;
-	int saved = errno;
-	size_t n = strlcpy(buf, exe, PATH_MAX);
-	if (n >= PATH_MAX) {
-		errno = saved;
+	long len = eg_sys4(SYS_readlinkat, AT_FDCWD, (long)exe, (long)tmp, PATH_MAX - 1);
+	if (len <= 0)
 		return exe;
-	}
+	size_t n = strlcpy(buf, exe, PATH_MAX);
+	if (n >= PATH_MAX)
+		return exe;
 	for (int hops = 0; hops < 16; hops++) {
-		ssize_t len = readlink(buf, tmp, PATH_MAX - 1);
-		if (len <= 0)
+		if (hops > 0 && (len = eg_sys4(SYS_readlinkat, AT_FDCWD, (long)buf, (long)tmp, PATH_MAX - 1)) <= 0)
 			break;
 		tmp[len] = '\0';
 		if (tmp[0] == '/') {
@@ -424,7 +459,6 @@ static const char *resolve_exe(const char *exe, char *buf, char *tmp)
 			break;
 		memmove(buf + dir_len, tmp, (size_t)len + 1);
 	}
-	errno = saved;
 	return buf;
 }
 
@@ -479,8 +513,8 @@ static void find_confirm_word(const struct eg_policy *p, struct pcre_env *pe, co
 }
 
 static enum eg_action check_subject(const struct eg_policy *p, struct eg_subject *s,
-    const struct eg_check_input *in, const char *exe_name, void *pcre_mem, size_t pcre_size,
-    char *join_stack, struct eg_check_result *out)
+    const struct eg_check_input *in, struct cwd_source *cwd, const char *exe_name, void *pcre_mem,
+    size_t pcre_size, char *join_stack, struct eg_check_result *out)
 {
 	struct pcre_env pe;
 	if (pcre_env_init(&pe, pcre_mem, pcre_size) < 0)
@@ -490,7 +524,7 @@ static enum eg_action check_subject(const struct eg_policy *p, struct eg_subject
 	int best_cmd = -1;
 
 	for (uint32_t c = 0; c < s->n_cmds; c++) {
-		struct cmd_view v = { .s = s, .in = in, .idx = (int)c,
+		struct cmd_view v = { .s = s, .in = in, .cwd = cwd, .idx = (int)c,
 			.exe_name = c == 0 ? exe_name : NULL };
 		struct candidates probe;
 		candidates_init(&probe, p, &s->cmds[c], v.exe_name);
@@ -552,35 +586,31 @@ static struct check_space *space_of(struct eg_check_scratch *scratch)
 	return (struct check_space *)(void *)scratch->bytes;
 }
 
-enum eg_action eg_check(const struct eg_policy *p, const struct eg_check_input *in,
+/* eg_check but for errno, which the calls it makes may change */
+static void check_errno_unkept(const struct eg_policy *p, const struct eg_check_input *in,
     struct eg_check_scratch *scratch, struct eg_check_result *out)
 {
-	int saved = errno;
 	result_init(out);
 	if (p == NULL) {
 		fail_closed(out, EG_FAIL_NO_POLICY);
-		errno = saved;
-		return out->action;
+		return;
 	}
 	struct check_space *sp = space_of(scratch);
 	const char *exe = in->exe_path;
-	const char *resolved = resolve_exe(exe, sp->exe_resolved, sp->link_tmp);
+	const char *resolved = (in->flags & EG_CHECK_EXE_RESOLVED) ? exe
+								   : resolve_exe(exe, sp->exe_resolved, sp->link_tmp);
 	const char *exe_name = resolved ? eg_basename(resolved) : NULL;
 
 	/* argc 0: the program still runs; judge it by its executable. */
 	char *synth[2] = { (char *)exe, NULL };
 	char *const *argv = in->argv;
 	if (argv == NULL || argv[0] == NULL) {
-		if (exe == NULL) {
-			errno = saved;
-			return out->action;
-		}
+		if (exe == NULL)
+			return;
 		argv = synth;
 	}
-	if (!may_apply(p, argv[0], exe, exe_name)) {
-		errno = saved;
-		return out->action;
-	}
+	if (!may_apply(p, argv[0], exe, exe_name))
+		return;
 	unsigned sflags = (in->flags & EG_CHECK_UNWRAP_ALL) ? EG_SUBJ_UNWRAP_ALL : 0;
 	if (in->flags & EG_CHECK_SEES_EVERY_EXEC)
 		sflags |= EG_SUBJ_SEES_EVERY_EXEC;
@@ -588,11 +618,23 @@ enum eg_action eg_check(const struct eg_policy *p, const struct eg_check_input *
 		fail_closed(out, EG_FAIL_TOO_BIG);
 		if (argv[0] != NULL)
 			eg_quote_argv(out->cmdline, sizeof out->cmdline, (const char *const *)argv, 1);
-		errno = saved;
-		return out->action;
+		return;
 	}
-	check_subject(p, &sp->subj, in, exe_name, sp->pcre_mem, PCRE_MEM_SIZE, sp->join_stack, out);
-	errno = saved;
+	struct cwd_source cwd = { .cwd = in->cwd,
+		.buf = in->cwd == NULL && (in->flags & EG_CHECK_CWD_LAZY) ? sp->cwd : NULL };
+	check_subject(p, &sp->subj, in, &cwd, exe_name, sp->pcre_mem, PCRE_MEM_SIZE, sp->join_stack, out);
+}
+
+long eg_errno_off; /* errno_fast.h; the preload constructor sets it */
+
+/* errno through errno_fast.h: in a fork child libc's __errno_location is a
+ * page of libc's code to fault in. */
+enum eg_action eg_check(const struct eg_policy *p, const struct eg_check_input *in,
+    struct eg_check_scratch *scratch, struct eg_check_result *out)
+{
+	int *err = eg_errno_loc(), saved = *err;
+	check_errno_unkept(p, in, scratch, out);
+	eg_errno_restore(err, saved);
 	return out->action;
 }
 
@@ -629,7 +671,8 @@ __attribute__((cold)) int eg_rule_catches_text(const struct eg_policy *p, uint32
 	struct joiner j = { .stack = sp->join_stack };
 	int result = 0;
 	for (uint32_t c = 0; c < s->n_cmds && result == 0; c++) {
-		struct cmd_view v = { .s = s, .in = &in, .idx = (int)c };
+		struct cwd_source no_cwd = { 0 };
+		struct cmd_view v = { .s = s, .in = &in, .cwd = &no_cwd, .idx = (int)c };
 		struct candidates cand;
 		candidates_init(&cand, p, &s->cmds[c], NULL);
 		uint32_t ri;

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "errno_fast.h"
 #include "hot_text.h"
 #include "policy_block.h"
 
@@ -124,9 +125,9 @@ static struct eg_regex_cache *cache_get(const struct eg_policy *p)
 	struct eg_regex_cache *c = atomic_load_explicit(&mp->cache, memory_order_acquire);
 	if (c != NULL)
 		return c;
-	int saved = errno;
+	int *eloc = eg_errno_loc(), saved = *eloc;
 	struct eg_regex_cache *made = cache_create();
-	errno = saved;
+	eg_errno_restore(eloc, saved);
 	if (made == NULL)
 		return NULL;
 	struct eg_regex_cache *expected = NULL;
@@ -134,7 +135,7 @@ static struct eg_regex_cache *cache_get(const struct eg_policy *p)
 	    memory_order_acquire))
 		return made;
 	munmap(made->arena.base, made->arena.size); /* another thread won */
-	errno = saved;
+	eg_errno_restore(eloc, saved);
 	return expected;
 }
 
@@ -446,7 +447,7 @@ pcre2_code *eg_regex_get(const struct eg_policy *p, uint32_t id)
 	if (code != NULL)
 		return code == EG_REGEX_FAILED ? NULL : code;
 
-	int saved = errno;
+	int *eloc = eg_errno_loc(), saved = *eloc;
 	if (rxcode_usable(p, c)) {
 		/* Decoded once for all the regexes with the same source. */
 		uint32_t k = canon_of(p, id);
@@ -454,7 +455,7 @@ pcre2_code *eg_regex_get(const struct eg_policy *p, uint32_t id)
 		if (code == NULL)
 			code = decode_group(p, c, id, k);
 		if (code != NULL && code != EG_REGEX_FAILED) {
-			errno = saved;
+			eg_errno_restore(eloc, saved);
 			return code;
 		}
 	}
@@ -464,7 +465,7 @@ pcre2_code *eg_regex_get(const struct eg_policy *p, uint32_t id)
 	PCRE2_SIZE erroff;
 	code = ctx == NULL ? NULL : pcre2_compile((PCRE2_SPTR)eg_blk_str(p, r->src), r->len,
 	    EG_COMPILE_FLAGS, &err, &erroff, ctx);
-	errno = saved;
+	eg_errno_restore(eloc, saved);
 	/* A syntax error is permanent; running out of arena is too. */
 	pcre2_code *result = slot_put(p, c, id, code != NULL ? code : EG_REGEX_FAILED);
 	return result == EG_REGEX_FAILED ? NULL : result;

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "errno_fast.h"
 #include "exe_probe.h"
 #include "subject_int.h"
 #include "hot_text.h"
@@ -151,10 +152,10 @@ static bool top_unwraps(const char *argv0, const char *exe_path, unsigned flags)
 
 int eg_subject_build(struct eg_subject *s, char *const argv[], const char *exe_path, unsigned flags)
 {
-	int saved = errno;
+	int *err = eg_errno_loc(), saved = *err; /* errno_fast.h: no libc page */
 	reset(s);
 	if (!argv || !argv[0]) {
-		errno = saved;
+		eg_errno_restore(err, saved);
 		return 0;
 	}
 	size_t n = 0;
@@ -173,7 +174,7 @@ int eg_subject_build(struct eg_subject *s, char *const argv[], const char *exe_p
 			if (*pe && strcmp(pe, s->cmds[0].prog) != 0)
 				s->cmds[0].prog_exe = pe;
 		}
-		errno = saved;
+		eg_errno_restore(err, saved);
 		return 0;
 	}
 	for (size_t i = 0; i < n; i++)
@@ -181,7 +182,7 @@ int eg_subject_build(struct eg_subject *s, char *const argv[], const char *exe_p
 			break;
 	struct eg_cmd c = { .first_word = 0, .n_words = (uint32_t)n, .parent = -1, .via = EG_VIA_TOP };
 	if (s->overflow || eg_subj_add_cmd(s, &c) < 0) {
-		errno = saved;
+		eg_errno_restore(err, saved);
 		return -1;
 	}
 	if (exe_path && *exe_path) {
@@ -190,7 +191,7 @@ int eg_subject_build(struct eg_subject *s, char *const argv[], const char *exe_p
 			s->cmds[0].prog_exe = pe;
 	}
 	int r = eg_subj_process(s, 0, -1, flags, exe_path && *exe_path ? exe_path : NULL);
-	errno = saved;
+	eg_errno_restore(err, saved);
 	return r;
 }
 

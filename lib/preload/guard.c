@@ -49,8 +49,6 @@ extern char **environ;
  * of copying in a page of .data. */
 struct eg_guard_config eg_guard_cfg;
 
-long eg_errno_off; /* errno_fast.h */
-
 /* Storage for the strings eg_guard_cfg and the preload library's captured
  * environment point to, filled front to back and never freed. The head is
  * small enough that the library's writable data stays within the one page
@@ -407,14 +405,13 @@ static void audit(const struct ctx *c, const char *outcome, const char *why)
 
 /* `set audit-execs on`: a record for an exec no rule decided. Out of line,
  * so the fast path's frame stays small when the setting is off. */
-__attribute__((noinline)) static void audit_exec(const struct eg_guard_req *req,
-    const char *cwd)
+__attribute__((noinline)) static void audit_exec(const struct eg_guard_req *req)
 {
 	char cwd_buf[PATH_MAX];
 	struct ctx c;
 	memset(&c, 0, sizeof c);
 	c.req = req;
-	c.cwd = cwd ? cwd : getcwd(cwd_buf, sizeof cwd_buf);
+	c.cwd = getcwd(cwd_buf, sizeof cwd_buf);
 	c.action = "exec";
 	audit(&c, "ran", NULL);
 }
@@ -476,14 +473,21 @@ static size_t count_argv(char *const *argv)
  * otherwise stay in the parent's address space (the kept one is the
  * parent's, and stays its).
  */
+struct scratch_area {
+	/* A check is using the kept one. Here, on the page of the check's
+	 * first writes, not on the library's page of data: a fork child's
+	 * check would copy that page only to set this. */
+	int busy;
+	_Alignas(64) struct eg_check_scratch check;
+};
+
 static struct {
-	struct eg_check_scratch *mem; /* NULL until made */
-	int busy;                     /* a check is using mem */
+	struct scratch_area *mem; /* NULL until made */
 } kept_scratch;
 
-EG_HOT_TEXT static struct eg_check_scratch *scratch_map(void)
+EG_HOT_TEXT static struct scratch_area *scratch_map(void)
 {
-	void *m = mmap(NULL, sizeof(struct eg_check_scratch), PROT_READ | PROT_WRITE,
+	void *m = mmap(NULL, sizeof(struct scratch_area), PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	return m == MAP_FAILED ? NULL : m;
 }
@@ -493,7 +497,7 @@ EG_HOT_TEXT void eg_guard_scratch_prepare(void)
 	if (__atomic_load_n(&kept_scratch.mem, __ATOMIC_ACQUIRE) != NULL)
 		return;
 	int *err = eg_errno_loc(), saved = *err;
-	struct eg_check_scratch *m = scratch_map(), *expected = NULL;
+	struct scratch_area *m = scratch_map(), *expected = NULL;
 	if (m != NULL && !__atomic_compare_exchange_n(&kept_scratch.mem, &expected, m, false,
 	    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
 		munmap(m, sizeof *m); /* another thread's is kept */
@@ -502,26 +506,21 @@ EG_HOT_TEXT void eg_guard_scratch_prepare(void)
 
 EG_HOT_TEXT static void check_off_stack(const struct eg_check_input *in, struct eg_check_result *res)
 {
-	struct eg_check_scratch *scratch = NULL;
+	eg_guard_scratch_prepare();
+	struct scratch_area *scratch = __atomic_load_n(&kept_scratch.mem, __ATOMIC_ACQUIRE);
 	int idle = 0;
-	if (__atomic_compare_exchange_n(&kept_scratch.busy, &idle, 1, false, __ATOMIC_ACQUIRE,
-	    __ATOMIC_RELAXED)) {
-		eg_guard_scratch_prepare();
-		scratch = __atomic_load_n(&kept_scratch.mem, __ATOMIC_ACQUIRE);
-		if (scratch == NULL)
-			__atomic_store_n(&kept_scratch.busy, 0, __ATOMIC_RELEASE);
-	}
-	bool own = scratch == NULL;
+	bool own = scratch == NULL || !__atomic_compare_exchange_n(&scratch->busy, &idle, 1, false,
+	    __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
 	if (own && (scratch = scratch_map()) == NULL) {
 		res->action = EG_ACT_DENY;
 		res->fail = EG_FAIL_TOO_BIG; /* no memory to check in: fail closed */
 		return;
 	}
-	eg_check(eg_guard_cfg.policy, in, scratch, res);
+	eg_check(eg_guard_cfg.policy, in, &scratch->check, res);
 	if (own)
 		munmap(scratch, sizeof *scratch);
 	else
-		__atomic_store_n(&kept_scratch.busy, 0, __ATOMIC_RELEASE);
+		__atomic_store_n(&scratch->busy, 0, __ATOMIC_RELEASE);
 }
 
 /* The confirm: ask through the configured channel (approve.c), then
@@ -583,14 +582,15 @@ static enum eg_guard_verdict ask_human(const struct ctx *c, const struct eg_chec
  * buffers: the allow path's frame, below which every check runs, stays
  * small (each page of stack a process reaches first is a page fault). */
 __attribute__((noinline)) static enum eg_guard_verdict decided(const struct eg_guard_req *req,
-    const struct eg_check_result *res, const char *cwd)
+    const struct eg_check_result *res)
 {
 	char top_cmd[EG_CMDLINE_MAX];
+	char cwd_buf[PATH_MAX];
 	struct ctx c;
 
 	memset(&c, 0, sizeof c);
 	c.req = req;
-	c.cwd = cwd;
+	c.cwd = getcwd(cwd_buf, sizeof cwd_buf);
 	size_t n = count_argv(req->argv);
 	eg_quote_argv(top_cmd, sizeof top_cmd, (const char *const *)req->argv, n);
 	c.cmdline = (!(req->flags & EG_GUARD_SHOW_TOP) && res->fail == EG_FAIL_NONE && res->cmdline[0])
@@ -659,8 +659,6 @@ __attribute__((noinline)) static enum eg_guard_verdict decided(const struct eg_g
 __attribute__((noinline)) EG_HOT_TEXT static enum eg_guard_verdict decide_slow(const struct eg_guard_req *req)
 {
 	struct eg_check_result res;
-	char cwd_buf[PATH_MAX];
-	const char *cwd = getcwd(cwd_buf, sizeof cwd_buf);
 
 	memset(&res, 0, sizeof res);
 	res.rule = EG_NO_RULE;
@@ -675,8 +673,7 @@ __attribute__((noinline)) EG_HOT_TEXT static enum eg_guard_verdict decide_slow(c
 			.argv = req->argv,
 			.envp = req->envp,
 			.exe_path = req->exe_path,
-			.cwd = cwd,
-			.flags = req->check_flags,
+			.flags = req->check_flags | EG_CHECK_CWD_LAZY,
 		};
 		check_off_stack(&in, &res);
 	}
@@ -684,10 +681,10 @@ __attribute__((noinline)) EG_HOT_TEXT static enum eg_guard_verdict decide_slow(c
 	if (res.fail == EG_FAIL_NONE &&
 	    (res.action == EG_ACT_NONE || res.action == EG_ACT_ALLOW)) {
 		if (eg_audit_cfg.execs)
-			audit_exec(req, cwd);
+			audit_exec(req);
 		return EG_GUARD_GO;
 	}
-	return decided(req, &res, cwd);
+	return decided(req, &res);
 }
 
 EG_HOT_TEXT enum eg_guard_verdict eg_guard_decide(const struct eg_guard_req *req)
@@ -700,7 +697,7 @@ EG_HOT_TEXT enum eg_guard_verdict eg_guard_decide(const struct eg_guard_req *req
 		const char *argv0 = (req->argv && req->argv[0]) ? req->argv[0] : "";
 		if (!eg_check_may_apply(p, argv0, req->exe_path)) {
 			if (__builtin_expect(eg_audit_cfg.execs, 0)) {
-				audit_exec(req, NULL);
+				audit_exec(req);
 				eg_errno_restore(err, saved);
 			}
 			return EG_GUARD_GO;

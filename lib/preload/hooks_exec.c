@@ -169,8 +169,11 @@ __attribute__((noinline)) EG_HOT_TEXT static int guarded_exec_resolving(const st
 	/* a symlink with another name is checked by its target's name too */
 	char real_buf[PATH_MAX];
 	if (req.exe_path && c->kind != K_FEXECVE && !(c->kind == K_EXECVEAT && req.exe_path == exe_buf &&
-	    !req.check_path))
+	    !req.check_path)) {
 		req.exe_path = eg_exe_resolve(req.exe_path, real_buf, sizeof real_buf);
+		if (req.exe_path == real_buf)
+			req.check_flags |= EG_CHECK_EXE_RESOLVED;
+	}
 	eg_errno_restore(err, saved);
 	return decide_and_exec(c, &req);
 }
@@ -190,6 +193,7 @@ EG_HOT_TEXT static int guarded_exec(const struct call *c)
 			.route = EG_ROUTE_EXEC,
 			.check_dirfd = AT_FDCWD,
 			.exe_path = c->path,
+			.check_flags = EG_CHECK_EXE_RESOLVED,
 			.flags = EG_GUARD_CHECK_EXE,
 		};
 		return decide_and_exec(c, &req);

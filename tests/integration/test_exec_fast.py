@@ -15,7 +15,10 @@ Python (under `execguard run`, no terminal, so a confirm is refused):
 - an environment the child changed (fresh, LD_PRELOAD cleared, a forged
   EXECGUARD_POLICY) reaches the program with ours re-injected;
 - with the session copy of the library deleted, the child's program gets
-  the library the copy was made from, and stays guarded.
+  the library the copy was made from, and stays guarded;
+- `terraform apply` is refused in a directory named prod (a rule's cwd
+  condition, the working directory read when the rule is tried) and runs
+  in one named staging.
 
 With strace, which of the two ways a child took is seen: the fast way asks
 readlink about the executable and makes no lstat of it; the full way makes
@@ -86,6 +89,15 @@ case("fresh-env", lambda: os.execve(printenv, printenv_argv, {}))
 case("no-preload", lambda: os.execve(printenv, printenv_argv, dict(env, LD_PRELOAD="")))
 case("forged-policy", lambda: os.execve(printenv, printenv_argv,
                                         dict(env, EXECGUARD_POLICY="/tmp/forged.bin")))
+# a rule with a cwd condition (terraform.prod-apply-dir): the hook reads the
+# child's working directory when the rule is tried
+def apply_in(d):
+    os.chdir(d)
+    os.execv(fake, ["terraform", "apply", "-auto-approve"])
+for d in ("prod", "staging"):
+    os.makedirs(os.path.join(os.path.dirname(out), d))
+case("apply-prod", lambda: apply_in(os.path.join(os.path.dirname(out), "prod")))
+case("apply-staging", lambda: apply_in(os.path.join(os.path.dirname(out), "staging")))
 # last: the session copy of the library disappears
 copy = env["LD_PRELOAD"]
 if os.environ.get("EXECGUARD_LIBRARY") and copy != os.environ["EXECGUARD_LIBRARY"]:
@@ -111,6 +123,22 @@ for path, argv in (("/bin/true", ["true"]), (fake, ["terraform", "destroy"])):
             pass
         os._exit(1)
     os.waitpid(pid, 0)
+'''
+
+
+# Under strace: a fork child execs a program the rules name, with arguments
+# no rule refuses (the full check, allowed).
+TRACED_NAMED = r'''
+import os, sys
+git = sys.argv[1]
+pid = os.fork()
+if pid == 0:
+    try:
+        os.execv(git, ["git", "status"])
+    except OSError:
+        pass
+    os._exit(1)
+os.waitpid(pid, 0)
 '''
 
 
@@ -192,13 +220,23 @@ def run_cases(tmp):
           "copy deleted: the program gets the library it was made from (%s)" % gone)
     check(how("copy-gone-terraform") == "errno 13",
           "copy deleted: terraform destroy is still refused (%s)" % how("copy-gone-terraform"))
-    check(not os.path.exists(marker), "no fake ever ran")
+    check(how("apply-prod") == "errno 13",
+          "terraform apply in a prod directory is refused (the cwd condition) (%s)" % how("apply-prod"))
+    check(how("apply-staging") == "exit 0",
+          "terraform apply in a staging directory runs (%s)" % how("apply-staging"))
+    try:
+        with open(marker) as f:
+            ran = f.read()
+    except OSError:
+        ran = ""
+    check(ran == "apply -auto-approve\n",
+          "no fake ran but the staging apply (%r)" % ran)
 
 
-def trace(tmp, calls):
-    """TRACED under `execguard run` and strace, tracing `calls`: the traced
-    calls of each process by pid, the fake terraform and its marker; None
-    without strace."""
+def trace(tmp, calls, program=TRACED, arg=None):
+    """`program` (TRACED) under `execguard run` and strace, tracing `calls`,
+    given `arg` (the fake terraform): the traced calls of each process by
+    pid, the fake terraform and its marker; None without strace."""
     strace = shutil.which("strace")
     if strace is None:
         print("skip the strace checks: no strace")
@@ -206,10 +244,10 @@ def trace(tmp, calls):
     fake, _, _, _, marker, env = setup(tmp)
     prog = os.path.join(tmp, "traced.py")
     with open(prog, "w") as f:
-        f.write(TRACED)
+        f.write(program)
     log = os.path.join(tmp, "strace.log")
     r = subprocess.run([EXECGUARD, "run", "--", strace, "-f", "-qq", "-o", log, "-e",
-                        "trace=" + calls, sys.executable, prog, fake],
+                        "trace=" + calls, sys.executable, prog, arg or fake],
                        env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True,
                        timeout=120)
     check(r.returncode == 0, "strace (%s) under execguard run exits 0 (%d)%s"
@@ -278,6 +316,39 @@ def run_traced_memory(tmp):
     check(not os.path.exists(marker), "the fake terraform never ran under strace")
 
 
+def run_traced_named(tmp):
+    """A fork child's full check of a program the rules name, allowed (a fake
+    git, a file, `git status`), makes no getcwd (no rule tried has a cwd
+    condition) and reads no link of the program (its lstat in the hook said
+    it is none): in a fork child each system call and each stack page costs
+    tens of microseconds on some machines. It execs the fake."""
+    git_dir = os.path.join(tmp, "gitbin")
+    os.makedirs(git_dir)
+    git = os.path.join(git_dir, "git")
+    ran = os.path.join(tmp, "git-ran")
+    with open(git, "w") as f:
+        f.write("#!/bin/sh\necho \"$@\" > '%s'\n" % ran)
+    os.chmod(git, 0o755)
+    traced = trace(tmp, "getcwd,readlinkat,readlink,newfstatat,lstat,execve", TRACED_NAMED, git)
+    if traced is None:
+        return
+    by_pid, _, marker = traced
+    child = None
+    for calls in by_pid.values():
+        for i, c in enumerate(calls):
+            if c.startswith('execve("%s"' % git):
+                child = calls[:i + 1]
+    check(child is not None, "strace saw the child exec the fake git")
+    if child:
+        lstat = [c for c in child if git in c and "stat" in c.split("(")[0]]
+        check(len(lstat) == 1, "git: the full way (one lstat of the program): %s" % child)
+        cwd = [c for c in child if c.startswith("getcwd(")]
+        links = [c for c in child if c.startswith(("readlink(", "readlinkat("))]
+        check(not cwd and not links, "git status: no getcwd, no readlink before the exec: %s" % child)
+    check(os.path.exists(ran), "git status ran (the fake git recorded it)")
+    check(not os.path.exists(marker), "the fake terraform never ran under strace")
+
+
 def check_layout():
     """Each of the two hooks, with its fast way inlined, lies in the first
     64 KiB of the library, with the constructor: the window of code every
@@ -304,9 +375,11 @@ def main():
         os.makedirs(os.path.join(tmp, "cases"))
         os.makedirs(os.path.join(tmp, "traced"))
         os.makedirs(os.path.join(tmp, "traced-memory"))
+        os.makedirs(os.path.join(tmp, "traced-named"))
         run_cases(os.path.join(tmp, "cases"))
         run_traced(os.path.join(tmp, "traced"))
         run_traced_memory(os.path.join(tmp, "traced-memory"))
+        run_traced_named(os.path.join(tmp, "traced-named"))
     print("%d failure(s)" % checks.failures)
     return 1 if checks.failures else 0
 

@@ -257,6 +257,34 @@ Test(check, cwd_conditions)
 	    "unknown cwd: the condition holds (fail closed)");
 }
 
+/* EG_CHECK_CWD_LAZY (the hooks): the working directory is read only when a
+ * rule with a cwd condition is tried, and then decides as if given. */
+Test(check, cwd_read_when_needed)
+{
+	load("rule tf.prod\n program terraform\n match apply\n cwd /prod$\n action confirm\n"
+	     " reason r\n example terraform apply\n");
+	char dir[] = "/tmp/eg-cwd-XXXXXX";
+	cr_assert_not_null(mkdtemp(dir));
+	char prod[sizeof dir + 8], here[4096];
+	snprintf(prod, sizeof prod, "%s/prod", dir);
+	cr_assert_eq(mkdir(prod, 0700), 0);
+	cr_assert_not_null(getcwd(here, sizeof here));
+
+	cr_assert_eq(chdir(prod), 0);
+	errno = 1234;
+	cr_expect_eq(run(EG_CHECK_CWD_LAZY, NULL, NULL, NULL, ARGV("terraform", "apply")), EG_ACT_CONFIRM,
+	    "read in a prod directory: the condition holds");
+	cr_expect_eq(errno, 1234, "errno kept");
+	cr_expect_eq(run(EG_CHECK_CWD_LAZY, NULL, "/srv/staging", NULL, ARGV("terraform", "apply")),
+	    EG_ACT_NONE, "a cwd given is used, not the process's");
+	cr_assert_eq(chdir(dir), 0);
+	cr_expect_eq(run(EG_CHECK_CWD_LAZY, NULL, NULL, NULL, ARGV("terraform", "apply")), EG_ACT_NONE,
+	    "read elsewhere: the condition does not hold");
+	cr_assert_eq(chdir(here), 0);
+	rmdir(prod);
+	rmdir(dir);
+}
+
 Test(check, critical_rule_word)
 {
 	load("rule rds\n program aws\n match delete-db-instance\\s.*--db-instance-identifier[=\\s](?<target>\\S+)\n"
