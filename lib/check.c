@@ -40,6 +40,11 @@ struct check_space {
 	char join_stack[JOIN_STACK_SIZE];
 	_Alignas(16) unsigned char pcre_mem[];
 };
+/* The shared page: the usual joined arguments below the boundary, PCRE2's
+ * contexts above it (a scratch starts at or just after a page boundary). */
+_Static_assert(offsetof(struct check_space, pcre_mem) % 4096u >= 1024u &&
+    offsetof(struct check_space, pcre_mem) % 4096u <= 3584u,
+    "the join buffer's end and PCRE2's memory share a page");
 
 /* The subject's counters on the page of its first command (subject.h). */
 _Static_assert(offsetof(struct eg_subject, cmds) <= 64, "the subject's counters come first");

@@ -142,20 +142,23 @@ os.waitpid(pid, 0)
 '''
 
 
+def fake_program(path, marker, prefix=""):
+    """A fake: a script that only appends its arguments to `marker`."""
+    with open(path, "w") as f:
+        f.write("#!/bin/sh\necho %s\"$@\" >> '%s'\n" % (prefix, marker))
+    os.chmod(path, 0o755)
+
+
 def setup(tmp):
     fake_dir = os.path.join(tmp, "bin")
     os.makedirs(fake_dir)
     marker = os.path.join(tmp, "fake-ran")
     fake = os.path.join(fake_dir, "terraform")
-    with open(fake, "w") as f:
-        f.write("#!/bin/sh\necho \"$@\" >> '%s'\n" % marker)
-    os.chmod(fake, 0o755)
+    fake_program(fake, marker)
     tf = os.path.join(tmp, "tf")
     os.symlink(fake, tf)
     ssh = os.path.join(fake_dir, "ssh")
-    with open(ssh, "w") as f:
-        f.write("#!/bin/sh\necho ssh \"$@\" >> '%s'\n" % marker)
-    os.chmod(ssh, 0o755)
+    fake_program(ssh, marker, "ssh ")
     elf_dir = os.path.join(tmp, "elf")
     os.makedirs(elf_dir)
     elf = os.path.join(elf_dir, "terraform")
@@ -326,9 +329,7 @@ def run_traced_named(tmp):
     os.makedirs(git_dir)
     git = os.path.join(git_dir, "git")
     ran = os.path.join(tmp, "git-ran")
-    with open(git, "w") as f:
-        f.write("#!/bin/sh\necho \"$@\" > '%s'\n" % ran)
-    os.chmod(git, 0o755)
+    fake_program(git, ran)
     traced = trace(tmp, "getcwd,readlinkat,readlink,newfstatat,lstat,execve", TRACED_NAMED, git)
     if traced is None:
         return
