@@ -2,9 +2,10 @@
 """The benchmark's tools still run and print what bench/run.sh and the README
 read: bench/overhead's loop table (part 1: a loop process per configuration
 taking batches in turn, `--serve`) and resident memory (part 4), and
-bench/paired.py's comparison of two setups. A handful of children each: no
-figure is asserted, only the shape of the output and that every paired
-median lies within its own interval. Runs only /bin/true and a copy of it.
+bench/paired.py's comparison of two setups, and bench/shell_git.py's. A
+handful of children each: no figure is asserted, only the shape of the
+output and that every paired median lies within its own interval. Runs only
+/bin/true, a copy of it, bash and `git --version`/`--exec-path`.
 """
 import os
 import re
@@ -20,6 +21,7 @@ SOURCE = os.environ["EG_SOURCE_ROOT"]
 EXECGUARD = os.environ["EG_EXECGUARD"]
 OVERHEAD = os.path.join(BUILD, "bench", "overhead")
 PAIRED = os.path.join(SOURCE, "bench", "paired.py")
+SHELL_GIT = os.path.join(SOURCE, "bench", "shell_git.py")
 NUM = r"(\d+\.\d+)"
 INTERVAL = NUM + r" \(" + NUM + "-" + NUM + r"\)"
 
@@ -77,6 +79,14 @@ def paired(env, tmp):
     lines = re.findall(r"^(\S+) +" + NUM + r" us/child  paired ", r.stdout, re.M)
     check(r.returncode == 0 and [x[0] for x in lines] == [empty, guarded],
           "bench/paired.py --name git fork: a line per setup (%d: %s)" % (r.returncode, r.stderr.strip()[-200:]))
+    # a shell loop running real git (--version, --exec-path: no repository read)
+    r = subprocess.run([sys.executable, SHELL_GIT, "--rounds", "2", "--loops", "2", empty, guarded],
+                       env=env, capture_output=True, text=True, timeout=300)
+    lines = re.findall(r"^(\S+) +" + NUM + r" us/git  ratio " + INTERVAL + "$", r.stdout, re.M)
+    check(r.returncode == 0 and [x[0] for x in lines] == [empty, guarded] and
+          lines[0][2:] == ("1.000",) * 3 and all(in_interval(*x[2:]) for x in lines),
+          "bench/shell_git.py: a line per setup, the first the base (%d: %s%s)"
+          % (r.returncode, r.stdout.strip()[-200:], r.stderr.strip()[-200:]))
 
 
 def main():
