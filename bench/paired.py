@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Paired A/B timing of guarded start-up, for comparing two builds or setups.
 
-  bench/paired.py [--name NAME] BUILD_DIR ROUNDS CHILDREN spawn|fork ENVFILE...
+  bench/paired.py [--name NAME | --link NAME] BUILD_DIR ROUNDS CHILDREN spawn|fork ENVFILE...
 
 Each ENVFILE holds KEY=VALUE lines (LD_PRELOAD, EXECGUARD_POLICY, ... as
 `execguard run -- /usr/bin/env` prints them); the environment of each loop is
@@ -18,6 +18,9 @@ in a temporary directory: a file, as /usr/bin/git is, not a symbolic link,
 whose target the check resolves too): `--name git` makes each child's exec
 one of a program the default packs name, checked in full (in the child, for
 fork), its rules' regexes made; /bin/true's code still runs.
+
+--link NAME: the same through a symbolic link NAME to /bin/true, as
+/usr/bin/python3 is a link to python3.11: the check resolves the link too.
 """
 import math
 import os
@@ -67,9 +70,9 @@ def median_ci(v):
 
 
 def main():
-    args, name = sys.argv[1:], None
-    if len(args) >= 2 and args[0] == "--name":
-        name, args = args[1], args[2:]
+    args, name, link = sys.argv[1:], None, False
+    if len(args) >= 2 and args[0] in ("--name", "--link"):
+        name, link, args = args[1], args[0] == "--link", args[2:]
     if len(args) < 5 or args[3] not in ("spawn", "fork") or (name is not None and
                                                             (not name or "/" in name)):
         sys.exit(__doc__.strip().splitlines()[2].strip())
@@ -79,7 +82,10 @@ def main():
         prog = "/bin/true"
         if name is not None:
             prog = os.path.join(tmp, name)
-            shutil.copy("/bin/true", prog)
+            if link:
+                os.symlink("/bin/true", prog)
+            else:
+                shutil.copy("/bin/true", prog)
         run(build, rounds, children, mode, files, prog)
 
 

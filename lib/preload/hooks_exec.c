@@ -178,26 +178,42 @@ __attribute__((noinline)) EG_HOT_TEXT static int guarded_exec_resolving(const st
 	return decide_and_exec(c, &req);
 }
 
+/* execve of `exe`, the path with its symlink resolved (check_flags
+ * EG_CHECK_EXE_RESOLVED) or not */
+EG_HOT_TEXT static inline int decide_execve(const struct call *c, const char *exe, unsigned check_flags)
+{
+	struct eg_guard_req req = {
+		.argv = c->argv,
+		.envp = c->envp,
+		.route = EG_ROUTE_EXEC,
+		.check_dirfd = AT_FDCWD,
+		.exe_path = exe,
+		.check_flags = check_flags,
+		.flags = EG_GUARD_CHECK_EXE,
+	};
+	return decide_and_exec(c, &req);
+}
+
+/* execve of a symlink (python3 -> python3.11), checked by its target's
+ * name too, with one path buffer on this frame, not guarded_exec_resolving's
+ * two. */
+__attribute__((noinline)) EG_HOT_TEXT static int guarded_execve_link(const struct call *c)
+{
+	char real_buf[PATH_MAX];
+	const char *exe = eg_link_resolve(c->path, real_buf, sizeof real_buf);
+	return decide_execve(c, exe, exe == real_buf ? EG_CHECK_EXE_RESOLVED : 0);
+}
+
 EG_HOT_TEXT static int guarded_exec(const struct call *c)
 {
 	eg_preload_ensure_init();
-	/* The common case, execve of a path that is not a symlink, without the
-	 * path buffers: in a fork child each stack page the hook reaches is a
-	 * page fault. lstat made directly leaves errno alone. */
+	/* execve, the common case, without the path buffers of the other
+	 * calls: in a fork child each stack page the hook reaches is a page
+	 * fault. lstat made directly leaves errno alone. */
 	struct stat st;
-	if (c->kind == K_EXECVE && c->path && c->path[0] && eg_sys_lstat(c->path, &st) == 0 &&
-	    !S_ISLNK(st.st_mode)) {
-		struct eg_guard_req req = {
-			.argv = c->argv,
-			.envp = c->envp,
-			.route = EG_ROUTE_EXEC,
-			.check_dirfd = AT_FDCWD,
-			.exe_path = c->path,
-			.check_flags = EG_CHECK_EXE_RESOLVED,
-			.flags = EG_GUARD_CHECK_EXE,
-		};
-		return decide_and_exec(c, &req);
-	}
+	if (c->kind == K_EXECVE && c->path && c->path[0] && eg_sys_lstat(c->path, &st) == 0)
+		return S_ISLNK(st.st_mode) ? guarded_execve_link(c)
+					   : decide_execve(c, c->path, EG_CHECK_EXE_RESOLVED);
 	return guarded_exec_resolving(c);
 }
 

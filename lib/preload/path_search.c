@@ -8,7 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "fmt.h"
+#include "hot_str.h"
 #include "hot_text.h"
 #include "sys_direct.h"
 
@@ -91,30 +91,46 @@ EG_HOT_TEXT int eg_path_search(const char *file, const char *path, char *buf, si
 	return -1;
 }
 
+/* System calls made directly and strings kept in the hot text: a fork
+ * child running a program through a symlink (python3 -> python3.11) comes
+ * here, and each libc wrapper, errno write or .rodata string would be a
+ * page of its own to fault in. */
 EG_HOT_TEXT const char *eg_exe_resolve(const char *path, char *buf, size_t size)
 {
 	if (!path || !*path || size < 2)
 		return path;
-	int saved = errno;
-	const char *out = path;
 	struct stat st;
-	if (eg_sys_lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
-		int fd = open(path, O_PATH | O_CLOEXEC);
-		if (fd >= 0) {
-			if (eg_fd_path(fd, buf, size))
-				out = buf;
-			close(fd);
-		}
-	}
-	errno = saved;
+	if (eg_sys_lstat(path, &st) != 0 || !S_ISLNK(st.st_mode))
+		return path;
+	return eg_link_resolve(path, buf, size);
+}
+
+EG_HOT_TEXT const char *eg_link_resolve(const char *path, char *buf, size_t size)
+{
+	long fd = eg_sys_open(path, O_PATH | O_CLOEXEC);
+	if (fd < 0)
+		return path;
+	const char *out = eg_fd_path((int)fd, buf, size) ? buf : path;
+	eg_sys_close((int)fd);
 	return out;
 }
 
-bool eg_fd_path(int fd, char *buf, size_t size)
+EG_HOT_TEXT bool eg_fd_path(int fd, char *buf, size_t size)
 {
-	char proc[40] = "/proc/self/fd/";
-	eg_fmt_uint(proc + strlen(proc), (unsigned)fd);
-	ssize_t r = readlink(proc, buf, size - 1);
+	if (fd < 0 || size < 2)
+		return false;
+	const char *prefix = EG_HOT_STR("/proc/self/fd/");
+	char proc[32], digits[12];
+	size_t n = eg_hs_len(prefix), k = 0;
+	eg_hs_copy(proc, prefix, n);
+	unsigned v = (unsigned)fd;
+	do
+		digits[k++] = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	while (k > 0)
+		proc[n++] = digits[--k];
+	proc[n] = '\0';
+	long r = eg_sys4(SYS_readlinkat, AT_FDCWD, (long)proc, (long)buf, (long)(size - 1));
 	if (r <= 0)
 		return false;
 	buf[r] = '\0';

@@ -24,12 +24,15 @@ int eg_path_search(const char *file, const char *path, char *buf, size_t size);
  * When the last component of `path` is a symbolic link, its fully resolved
  * target (open O_PATH + readlink of /proc/self/fd/N, no allocation) in buf,
  * so that `tf -> terraform` is checked as terraform. Otherwise, or when it
- * cannot be resolved, `path` itself. errno preserved.
+ * cannot be resolved, `path` itself. Leaves errno alone.
  */
 const char *eg_exe_resolve(const char *path, char *buf, size_t size);
 
+/* eg_exe_resolve of a path its caller knows is a symlink (no lstat). */
+const char *eg_link_resolve(const char *path, char *buf, size_t size);
+
 /* The path an open descriptor refers to (readlink of /proc/self/fd/N),
- * into buf; false if unknown. Hook-path safe. */
+ * into buf; false if unknown. Hook-path safe; leaves errno alone. */
 bool eg_fd_path(int fd, char *buf, size_t size);
 
 #endif

@@ -73,12 +73,14 @@ def paired(env, tmp):
               "bench/paired.py %s: a line per setup (%d: %s)" % (mode, r.returncode, r.stderr.strip()[-200:]))
         check(lines and lines[0][2:5] == ("1.0000",) * 3 and all(in_interval(*x[2:5]) for x in lines),
               "bench/paired.py %s: the first setup is the base, every median within its interval" % mode)
-    # children under a name the packs index: each exec checked in full
-    r = subprocess.run([sys.executable, PAIRED, "--name", "git", BUILD, "4", "2", "fork", empty, guarded],
-                       env=env, capture_output=True, text=True, timeout=300)
-    lines = re.findall(r"^(\S+) +" + NUM + r" us/child  paired ", r.stdout, re.M)
-    check(r.returncode == 0 and [x[0] for x in lines] == [empty, guarded],
-          "bench/paired.py --name git fork: a line per setup (%d: %s)" % (r.returncode, r.stderr.strip()[-200:]))
+    # children under a name the packs index, a copy or a link: each exec checked in full
+    for how in ("--name", "--link"):
+        r = subprocess.run([sys.executable, PAIRED, how, "git", BUILD, "4", "2", "fork", empty, guarded],
+                           env=env, capture_output=True, text=True, timeout=300)
+        lines = re.findall(r"^(\S+) +" + NUM + r" us/child  paired ", r.stdout, re.M)
+        check(r.returncode == 0 and [x[0] for x in lines] == [empty, guarded],
+              "bench/paired.py %s git fork: a line per setup (%d: %s)"
+              % (how, r.returncode, r.stderr.strip()[-200:]))
     # a shell loop running real git (--version, --exec-path: no repository read)
     r = subprocess.run([sys.executable, SHELL_GIT, "--rounds", "2", "--loops", "2", empty, guarded],
                        env=env, capture_output=True, text=True, timeout=300)

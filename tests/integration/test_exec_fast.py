@@ -130,15 +130,15 @@ for path, argv in (("/bin/true", ["true"]), (fake, ["terraform", "destroy"])):
 # no rule refuses (the full check, allowed).
 TRACED_NAMED = r'''
 import os, sys
-git = sys.argv[1]
-pid = os.fork()
-if pid == 0:
-    try:
-        os.execv(git, ["git", "status"])
-    except OSError:
-        pass
-    os._exit(1)
-os.waitpid(pid, 0)
+for git in (sys.argv[1], os.path.join(os.path.dirname(sys.argv[1]), "link", "git")):
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.execv(git, ["git", "status"])
+        except OSError:
+            pass
+        os._exit(1)
+    os.waitpid(pid, 0)
 '''
 
 
@@ -324,29 +324,45 @@ def run_traced_named(tmp):
     git, a file, `git status`), makes no getcwd (no rule tried has a cwd
     condition) and reads no link of the program (its lstat in the hook said
     it is none): in a fork child each system call and each stack page costs
-    tens of microseconds on some machines. It execs the fake."""
+    tens of microseconds on some machines. Through a symlink to it (as
+    python3 -> python3.11), one lstat and the one readlink that resolves
+    it. Each execs the fake."""
     git_dir = os.path.join(tmp, "gitbin")
-    os.makedirs(git_dir)
+    os.makedirs(os.path.join(git_dir, "link"))
     git = os.path.join(git_dir, "git")
+    link = os.path.join(git_dir, "link", "git")
+    os.symlink(git, link)
     ran = os.path.join(tmp, "git-ran")
     fake_program(git, ran)
     traced = trace(tmp, "getcwd,readlinkat,readlink,newfstatat,lstat,execve", TRACED_NAMED, git)
     if traced is None:
         return
     by_pid, _, marker = traced
-    child = None
-    for calls in by_pid.values():
-        for i, c in enumerate(calls):
-            if c.startswith('execve("%s"' % git):
-                child = calls[:i + 1]
-    check(child is not None, "strace saw the child exec the fake git")
-    if child:
-        lstat = [c for c in child if git in c and "stat" in c.split("(")[0]]
-        check(len(lstat) == 1, "git: the full way (one lstat of the program): %s" % child)
+
+    def child_of(path):
+        for calls in by_pid.values():
+            for i, c in enumerate(calls):
+                if c.startswith('execve("%s"' % path):
+                    return calls[:i + 1]
+        return None
+
+    for path, want_links in ((git, 0), (link, 1)):
+        child = child_of(path)
+        check(child is not None, "strace saw the child exec %s" % path)
+        if not child:
+            continue
+        lstat = [c for c in child if path in c and "stat" in c.split("(")[0]]
+        check(len(lstat) == 1, "%s: the full way, one lstat of the program: %s" % (path, child))
         cwd = [c for c in child if c.startswith("getcwd(")]
         links = [c for c in child if c.startswith(("readlink(", "readlinkat("))]
-        check(not cwd and not links, "git status: no getcwd, no readlink before the exec: %s" % child)
-    check(os.path.exists(ran), "git status ran (the fake git recorded it)")
+        check(not cwd and len(links) == want_links,
+              "%s status: no getcwd, %d readlink before the exec: %s" % (path, want_links, child))
+    try:
+        with open(ran) as f:
+            ran_text = f.read()
+    except OSError:
+        ran_text = ""
+    check(ran_text == "status\nstatus\n", "git status ran twice (the fake git recorded it: %r)" % ran_text)
     check(not os.path.exists(marker), "the fake terraform never ran under strace")
 
 

@@ -32,7 +32,6 @@ RARE = {
     "audit_exec",              # audit-execs: every exec recorded
     "decided",                 # a rule applies: confirm, deny, log
     "eg_refuse_env_too_big",   # an environment too large to re-inject into
-    "eg_fd_path",              # fexecve
     "in_ld_so_preload",        # loaded from /etc/ld.so.preload
     "kept_realpath",           # an LD_PRELOAD entry that is not our path
     "token_resolves_to_self",  # ... literally (valgrind adds its own)
