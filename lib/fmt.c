@@ -4,7 +4,9 @@
 
 #include "hot_text.h"
 
-size_t eg_fmt_uint(char out[EG_FMT_UINT_MAX], unsigned long v)
+/* In the hot text: eg_fd_path formats /proc/self/fd/N with it when a fork
+ * child resolves a symlinked program. */
+EG_HOT_TEXT size_t eg_fmt_uint(char out[EG_FMT_UINT_MAX], unsigned long v)
 {
 	char rev[EG_FMT_UINT_MAX];
 	size_t n = 0;

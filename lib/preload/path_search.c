@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "fmt.h"
 #include "hot_str.h"
 #include "hot_text.h"
 #include "sys_direct.h"
@@ -120,16 +121,10 @@ EG_HOT_TEXT bool eg_fd_path(int fd, char *buf, size_t size)
 	if (fd < 0 || size < 2)
 		return false;
 	const char *prefix = EG_HOT_STR("/proc/self/fd/");
-	char proc[32], digits[12];
-	size_t n = eg_hs_len(prefix), k = 0;
+	char proc[16 + EG_FMT_UINT_MAX];
+	size_t n = eg_hs_len(prefix);
 	eg_hs_copy(proc, prefix, n);
-	unsigned v = (unsigned)fd;
-	do
-		digits[k++] = (char)('0' + v % 10);
-	while ((v /= 10) != 0);
-	while (k > 0)
-		proc[n++] = digits[--k];
-	proc[n] = '\0';
+	eg_fmt_uint(proc + n, (unsigned)fd);
 	long r = eg_sys4(SYS_readlinkat, AT_FDCWD, (long)proc, (long)buf, (long)(size - 1));
 	if (r <= 0)
 		return false;
