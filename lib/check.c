@@ -630,8 +630,6 @@ static void check_errno_unkept(const struct eg_policy *p, const struct eg_check_
 	check_subject(p, &sp->subj, in, &cwd, exe_name, sp->pcre_mem, PCRE_MEM_SIZE, sp->join_stack, out);
 }
 
-long eg_errno_off; /* errno_fast.h; the preload constructor sets it */
-
 /* errno through errno_fast.h: in a fork child libc's __errno_location is a
  * page of libc's code to fault in. */
 enum eg_action eg_check(const struct eg_policy *p, const struct eg_check_input *in,

@@ -4,9 +4,9 @@
  * in (fork does not copy the page tables of file mappings), which costs
  * more than the whole decision. libc's errno lives in its static TLS block,
  * at the same offset from the thread pointer in every thread; the preload
- * constructor measures that offset once (eg_errno_off, defined with the
- * check in lib/check.c). 0: not measured (the CLI, or a hook running
- * before the constructor): ask libc. Internal to lib/.
+ * constructor measures that offset once (eg_errno_off, errno_fast.c).
+ * 0: not measured (the CLI, or a hook running before the constructor):
+ * ask libc. Internal to lib/.
  */
 #ifndef EG_ERRNO_FAST_H
 #define EG_ERRNO_FAST_H
