@@ -161,14 +161,16 @@ static void setup_guard(const struct eg_policy *p)
 
 /* Steps 3 and 4: check CMD as the hook would (unless the library is loaded
  * here and will do it itself), then exec it. Returns only on failure. */
-static int start_cmd(char **cmd, const char *exe_real, bool hooked)
+static int start_cmd(char **cmd, const char *exe_real, unsigned exe_flags, bool hooked)
 {
 	if (!hooked) {
 		struct eg_guard_req req = {
 			.argv = cmd,
 			.envp = environ,
 			.exe_path = exe_real, /* symlinks resolved, as the hooks pass it */
-			.check_flags = 0, /* hook mode: what the library will see again is left to it */
+			/* hook mode (what the library will see again is left to it),
+			 * the executable resolved as the hooks resolve it */
+			.check_flags = exe_flags,
 			.flags = EG_GUARD_CHECK_EXE,
 			.route = EG_ROUTE_RUN,
 			.pre_fail = EG_FAIL_NONE,
@@ -330,7 +332,8 @@ int cmd_run(int argc, char **argv)
 		return e == ENOENT ? 127 : 126;
 	}
 	char resolved[PATH_MAX];
-	const char *exe_real = eg_exe_resolve(exe, resolved, sizeof resolved);
+	unsigned exe_flags = 0;
+	const char *exe_real = eg_exe_resolve(exe, resolved, sizeof resolved, &exe_flags);
 	if (!hooked)
 		setup_guard(p);
 
@@ -353,7 +356,7 @@ int cmd_run(int argc, char **argv)
 		}
 		if (child == 0) {
 			broker_forget(b);
-			exit(start_cmd(cmd, exe_real, hooked));
+			exit(start_cmd(cmd, exe_real, exe_flags, hooked));
 		}
 		int st = broker_serve(b, child);
 		eg_policy_free(p);
@@ -367,5 +370,5 @@ int cmd_run(int argc, char **argv)
 	}
 	if (!hooked)
 		unsetenv("EXECGUARD_BROKER"); /* none in this session */
-	return start_cmd(cmd, exe_real, hooked);
+	return start_cmd(cmd, exe_real, exe_flags, hooked);
 }

@@ -169,11 +169,8 @@ __attribute__((noinline)) EG_HOT_TEXT static int guarded_exec_resolving(const st
 	/* a symlink with another name is checked by its target's name too */
 	char real_buf[PATH_MAX];
 	if (req.exe_path && c->kind != K_FEXECVE && !(c->kind == K_EXECVEAT && req.exe_path == exe_buf &&
-	    !req.check_path)) {
-		req.exe_path = eg_exe_resolve(req.exe_path, real_buf, sizeof real_buf);
-		if (req.exe_path == real_buf)
-			req.check_flags |= EG_CHECK_EXE_RESOLVED;
-	}
+	    !req.check_path))
+		req.exe_path = eg_exe_resolve(req.exe_path, real_buf, sizeof real_buf, &req.check_flags);
 	eg_errno_restore(err, saved);
 	return decide_and_exec(c, &req);
 }
@@ -200,8 +197,9 @@ EG_HOT_TEXT static inline int decide_execve(const struct call *c, const char *ex
 __attribute__((noinline)) EG_HOT_TEXT static int guarded_execve_link(const struct call *c)
 {
 	char real_buf[PATH_MAX];
-	const char *exe = eg_link_resolve(c->path, real_buf, sizeof real_buf);
-	return decide_execve(c, exe, exe == real_buf ? EG_CHECK_EXE_RESOLVED : 0);
+	unsigned check_flags = 0;
+	const char *exe = eg_link_resolve(c->path, real_buf, sizeof real_buf, &check_flags);
+	return decide_execve(c, exe, check_flags);
 }
 
 EG_HOT_TEXT static int guarded_exec(const struct call *c)

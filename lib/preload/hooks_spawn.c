@@ -51,7 +51,7 @@ EG_HOT_TEXT static int guarded_spawn(bool use_path, bool compat, pid_t *pid, con
 	}
 	char real_buf[PATH_MAX];
 	if (req.exe_path)
-		req.exe_path = eg_exe_resolve(req.exe_path, real_buf, sizeof real_buf);
+		req.exe_path = eg_exe_resolve(req.exe_path, real_buf, sizeof real_buf, &req.check_flags);
 	eg_errno_restore(err, saved);
 
 	switch (eg_guard_decide(&req)) {

@@ -96,24 +96,31 @@ EG_HOT_TEXT int eg_path_search(const char *file, const char *path, char *buf, si
  * child running a program through a symlink (python3 -> python3.11) comes
  * here, and each libc wrapper, errno write or .rodata string would be a
  * page of its own to fault in. */
-EG_HOT_TEXT const char *eg_exe_resolve(const char *path, char *buf, size_t size)
+EG_HOT_TEXT const char *eg_exe_resolve(const char *path, char *buf, size_t size, unsigned *check_flags)
 {
 	if (!path || !*path || size < 2)
 		return path;
 	struct stat st;
-	if (eg_sys_lstat(path, &st) != 0 || !S_ISLNK(st.st_mode))
+	if (eg_sys_lstat(path, &st) != 0)
 		return path;
-	return eg_link_resolve(path, buf, size);
+	if (!S_ISLNK(st.st_mode)) {
+		*check_flags |= EG_CHECK_EXE_RESOLVED;
+		return path;
+	}
+	return eg_link_resolve(path, buf, size, check_flags);
 }
 
-EG_HOT_TEXT const char *eg_link_resolve(const char *path, char *buf, size_t size)
+EG_HOT_TEXT const char *eg_link_resolve(const char *path, char *buf, size_t size, unsigned *check_flags)
 {
 	long fd = eg_sys_open(path, O_PATH | O_CLOEXEC);
 	if (fd < 0)
 		return path;
-	const char *out = eg_fd_path((int)fd, buf, size) ? buf : path;
+	bool resolved = eg_fd_path((int)fd, buf, size);
 	eg_sys_close((int)fd);
-	return out;
+	if (!resolved)
+		return path;
+	*check_flags |= EG_CHECK_EXE_RESOLVED;
+	return buf;
 }
 
 EG_HOT_TEXT bool eg_fd_path(int fd, char *buf, size_t size)

@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "execguard.h"
+
 /*
  * Resolve `file` with the search path `path` (the PATH value, NULL when
  * unset: glibc then uses confstr(_CS_PATH), "/bin:/usr/bin"). A name with a
@@ -24,12 +26,15 @@ int eg_path_search(const char *file, const char *path, char *buf, size_t size);
  * When the last component of `path` is a symbolic link, its fully resolved
  * target (open O_PATH + readlink of /proc/self/fd/N, no allocation) in buf,
  * so that `tf -> terraform` is checked as terraform. Otherwise, or when it
- * cannot be resolved, `path` itself. Leaves errno alone.
+ * cannot be resolved, `path` itself. When what it returns has no symlink
+ * left to follow (a target, or a path that is none), EG_CHECK_EXE_RESOLVED
+ * is added to *check_flags, so that eg_check does not read it again.
+ * Leaves errno alone.
  */
-const char *eg_exe_resolve(const char *path, char *buf, size_t size);
+const char *eg_exe_resolve(const char *path, char *buf, size_t size, unsigned *check_flags);
 
 /* eg_exe_resolve of a path its caller knows is a symlink (no lstat). */
-const char *eg_link_resolve(const char *path, char *buf, size_t size);
+const char *eg_link_resolve(const char *path, char *buf, size_t size, unsigned *check_flags);
 
 /* The path an open descriptor refers to (readlink of /proc/self/fd/N),
  * into buf; false if unknown. Hook-path safe; leaves errno alone. */

@@ -152,8 +152,14 @@ static void test_path(const char *tmp)
 	char link[600], rbuf[4096];
 	snprintf(link, sizeof link, "%s/tf", tmp);
 	CHECK(symlink(f, link) == 0);
-	CHECK(strcmp(eg_exe_resolve(link, rbuf, sizeof rbuf), f) == 0);
-	CHECK(strcmp(eg_exe_resolve(f, rbuf, sizeof rbuf), f) == 0);
+	unsigned flags = 0;
+	CHECK(strcmp(eg_exe_resolve(link, rbuf, sizeof rbuf, &flags), f) == 0 && flags == EG_CHECK_EXE_RESOLVED);
+	flags = 0;
+	CHECK(strcmp(eg_exe_resolve(f, rbuf, sizeof rbuf, &flags), f) == 0 && flags == EG_CHECK_EXE_RESOLVED);
+	/* missing: not known to be resolved, the check reads it again */
+	flags = 0;
+	snprintf(link, sizeof link, "%s/missing-eg", tmp);
+	CHECK(strcmp(eg_exe_resolve(link, rbuf, sizeof rbuf, &flags), link) == 0 && flags == 0);
 }
 
 /* Just enough JSON syntax for our records: strings with their escapes,
