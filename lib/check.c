@@ -15,6 +15,7 @@
 #include "check_internal.h"
 #include "errno_fast.h"
 #include "policy_block.h"
+#include "regex_needs.h"
 #include "subject.h"
 #include "hot_text.h"
 #include "sys_direct.h"
@@ -61,6 +62,8 @@ _Static_assert(sizeof(struct check_space) + 40u * 1024u <= EG_CHECK_SCRATCH_SIZE
 #define PCRE_OVERFLOW_SIZE (16u * 1024u * 1024u)
 
 struct pcre_env {
+	void *mem; /* the scratch's part for PCRE2, taken on the first match */
+	size_t mem_size;
 	struct eg_arena arena;
 	struct eg_arena overflow; /* base NULL until first needed */
 	size_t mark; /* arena use after the contexts: reset to this per match */
@@ -79,16 +82,31 @@ static void *pcre_env_malloc(size_t n, void *data)
 	return eg_arena_alloc(&pe->overflow, n);
 }
 
-static int pcre_env_init(struct pcre_env *pe, void *mem, size_t size)
+/* PCRE2's contexts are made when a regex first has to run: a check whose
+ * regexes all lack what they need of the subject (regex_needs.h) runs no
+ * PCRE2 code at all. */
+static void pcre_env_prepare(struct pcre_env *pe, void *mem, size_t size)
 {
+	pe->mem = mem;
+	pe->mem_size = size;
+	pe->gctx = NULL;
+	pe->overflow.base = NULL;
+}
+
+static int pcre_env_init(struct pcre_env *pe)
+{
+	void *mem = pe->mem;
+	size_t size = pe->mem_size;
 	eg_arena_init(&pe->arena, mem, size);
 	eg_arena_init(&pe->overflow, NULL, 0);
-	pe->gctx = pcre2_general_context_create(pcre_env_malloc, eg_arena_pcre2_free, pe);
-	if (pe->gctx == NULL)
+	pcre2_general_context *gctx =
+	    pcre2_general_context_create(pcre_env_malloc, eg_arena_pcre2_free, pe);
+	if (gctx == NULL)
 		return -1;
-	pe->mctx = pcre2_match_context_create(pe->gctx);
+	pe->mctx = pcre2_match_context_create(gctx);
 	if (pe->mctx == NULL)
 		return -1;
+	pe->gctx = gctx; /* ready: set last, a failed start is tried again */
 	pcre2_set_match_limit(pe->mctx, MATCH_LIMIT);
 	pcre2_set_depth_limit(pe->mctx, DEPTH_LIMIT);
 	pcre2_set_heap_limit(pe->mctx, (uint32_t)((size + PCRE_OVERFLOW_SIZE) / 1024u));
@@ -105,11 +123,53 @@ static void pcre_env_release(struct pcre_env *pe)
 	}
 }
 
+/* Does `hay` hold `needle` (len > 0)? Strings of a command line: a plain
+ * loop, in the check's own pages. */
+static bool holds(const char *hay, size_t hay_len, const char *needle, size_t len)
+{
+	for (size_t i = 0; i + len <= hay_len; i++) {
+		if (hay[i] != needle[0])
+			continue;
+		size_t k = 1;
+		while (k < len && hay[i + k] == needle[k])
+			k++;
+		if (k == len)
+			return true;
+	}
+	return false;
+}
+
+/* Is one of the literals the regex needs (regex_needs.h) in the subject,
+ * or are none known? A list that does not check out counts as none: the
+ * regex runs. */
+static bool needs_met(const struct eg_policy *p, const struct eg_blk_regex *r, const char *subject,
+    size_t len)
+{
+	if (r->n_needs == 0 || r->n_needs > EG_NEEDS_MAX ||
+	    (uint64_t)r->needs_first + r->n_needs > p->h->n_u32)
+		return true;
+	for (uint32_t i = 0; i < r->n_needs; i++) {
+		uint32_t off = p->u32[r->needs_first + i];
+		size_t ll = 0;
+		while ((uint64_t)off + ll < p->h->strings_len && p->strings[off + ll] != '\0')
+			ll++;
+		if (ll == 0 || (uint64_t)off + ll >= p->h->strings_len)
+			return true;
+		if (holds(subject, len, p->strings + off, ll))
+			return true;
+	}
+	return false;
+}
+
 /* 1 match, 0 no match, -1 error (compile failure, limit, no memory). When
  * `target` is given and the pattern has a group named "target", copy it. */
 static int run_regex(const struct eg_policy *p, struct pcre_env *pe, uint32_t id,
     const char *subject, size_t len, char *target, size_t target_size)
 {
+	if (id < p->h->n_regex && !needs_met(p, &p->regex[id], subject, len))
+		return 0;
+	if (pe->gctx == NULL && pcre_env_init(pe) < 0)
+		return -1;
 	pcre2_code *code = eg_regex_get(p, id);
 	if (code == NULL)
 		return -1;
@@ -522,8 +582,7 @@ static enum eg_action check_subject(const struct eg_policy *p, struct eg_subject
     size_t pcre_size, char *join_stack, struct eg_check_result *out)
 {
 	struct pcre_env pe;
-	if (pcre_env_init(&pe, pcre_mem, pcre_size) < 0)
-		return fail_closed(out, EG_FAIL_REGEX);
+	pcre_env_prepare(&pe, pcre_mem, pcre_size);
 	struct joiner j = { .stack = join_stack };
 	struct verdict best = { .action = EG_ACT_NONE, .rule = EG_NO_RULE, .allow_rule = EG_NO_RULE };
 	int best_cmd = -1;
@@ -668,8 +727,7 @@ __attribute__((cold)) int eg_rule_catches_text(const struct eg_policy *p, uint32
 	    s->overflow)
 		return -1;
 	struct pcre_env pe;
-	if (pcre_env_init(&pe, sp->pcre_mem, PCRE_MEM_SIZE) < 0)
-		return -1;
+	pcre_env_prepare(&pe, sp->pcre_mem, PCRE_MEM_SIZE);
 	struct eg_check_input in = { .flags = EG_CHECK_UNWRAP_ALL | EG_CHECK_IGNORE_CWD };
 	struct joiner j = { .stack = sp->join_stack };
 	int result = 0;

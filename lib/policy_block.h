@@ -20,7 +20,7 @@
 #include "hot_text.h"
 
 #define EG_BLOCK_MAGIC "EXECGRD"
-#define EG_BLOCK_VERSION 4u
+#define EG_BLOCK_VERSION 5u
 #define EG_BLOCK_MAX_SIZE (64u * 1024u * 1024u)
 
 struct eg_blk_header {
@@ -168,6 +168,9 @@ struct eg_blk_regex {
 	 * not decoded yet. check: eg_rx_check of the id, then the bytes. */
 	uint32_t code_off, code_len;
 	uint32_t canon, group_end;
+	/* What a subject needs for this regex to match (regex_needs.h): one of
+	 * n_needs strings (u32 pool: string offsets), or nothing known (0). */
+	uint32_t needs_first, n_needs;
 	uint64_t check;
 };
 

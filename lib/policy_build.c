@@ -5,6 +5,7 @@
 
 #include "load_internal.h"
 #include "policy_block.h"
+#include "regex_needs.h"
 
 struct vec {
 	unsigned char *v;
@@ -86,6 +87,104 @@ static uint32_t add_regex(struct builder *b, const char *src)
 	if (vec_put(&b->regex, &r, sizeof r) < 0)
 		b->oom = true;
 	return id;
+}
+
+/*
+ * What each regex needs of its subject (regex_needs.h). The strings go
+ * right after the index's names, at the start of the strings, each once:
+ * a check of a program the rules name reads a name and these, and, when
+ * none is in the command, nothing else of the strings or the codes. Worked
+ * out before the rules are added, in the order their regexes get ids.
+ */
+struct needs_table {
+	struct vec offs;   /* uint32_t string offsets, the lists one after another */
+	struct vec lists;  /* per regex id: uint32_t first index in offs, count */
+	uint32_t *seen;    /* open addressing: string offset of a literal, 0 = empty */
+	size_t seen_size;  /* power of two */
+};
+
+static uint32_t lit_hash(const char *s, size_t n)
+{
+	uint32_t h = 2166136261u;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 16777619u;
+	return h;
+}
+
+/* The string offset of the literal, added once. */
+static uint32_t needs_str(struct builder *b, struct needs_table *t, const char *lit, size_t n)
+{
+	size_t slot = lit_hash(lit, n) & (t->seen_size - 1);
+	for (; t->seen[slot] != 0; slot = (slot + 1) & (t->seen_size - 1)) {
+		const char *have = (const char *)b->strings.v + t->seen[slot];
+		if (strncmp(have, lit, n) == 0 && have[n] == '\0')
+			return t->seen[slot];
+	}
+	char buf[EG_NEED_LEN_MAX + 1];
+	memcpy(buf, lit, n);
+	buf[n] = '\0';
+	uint32_t off = add_str(b, buf);
+	t->seen[slot] = off;
+	return off;
+}
+
+static void needs_of(struct builder *b, struct needs_table *t, const char *src)
+{
+	struct eg_needs needs = { .n = 0 };
+	if (src != NULL && *src != '\0')
+		eg_regex_needs(src, strlen(src), &needs);
+	uint32_t entry[2] = { (uint32_t)(t->offs.n / sizeof(uint32_t)), needs.n };
+	for (unsigned k = 0; k < needs.n && !b->oom; k++) {
+		uint32_t off = needs_str(b, t, needs.lit[k], needs.len[k]);
+		if (vec_put(&t->offs, &off, sizeof off) < 0)
+			b->oom = true;
+	}
+	if (vec_put(&t->lists, entry, sizeof entry) < 0)
+		b->oom = true;
+}
+
+static void needs_prepare(struct builder *b, struct needs_table *t, const struct eg_ruleset *rs,
+    size_t n_re)
+{
+	/* at most half full, whatever the literals */
+	t->seen_size = 64;
+	while (t->seen_size < 2 * n_re * EG_NEEDS_MAX)
+		t->seen_size *= 2;
+	t->seen = calloc(t->seen_size, sizeof *t->seen);
+	if (t->seen == NULL) {
+		b->oom = true;
+		return;
+	}
+	for (size_t r = 0; r < rs->n_rules && !b->oom; r++) {
+		const struct eg_rule *src = &rs->rules[r];
+		for (size_t i = 0; i < src->n_match; i++)
+			needs_of(b, t, src->match[i].re);
+		for (size_t i = 0; i < src->n_unless; i++)
+			needs_of(b, t, src->unless[i].re);
+		for (size_t i = 0; i < src->n_cwd; i++)
+			needs_of(b, t, src->cwd[i].re);
+		for (size_t i = 0; i < src->n_env; i++)
+			needs_of(b, t, src->env[i].re.re);
+	}
+}
+
+/* Each regex's list into the u32 pool (the regexes are all added). */
+static void needs_add(struct builder *b, const struct needs_table *t)
+{
+	size_t n = b->regex.n / sizeof(struct eg_blk_regex);
+	if (t->lists.n / (2 * sizeof(uint32_t)) != n) {
+		b->oom = true; /* cannot happen: the same rules in the same order */
+		return;
+	}
+	const uint32_t *lists = (const uint32_t *)(const void *)t->lists.v;
+	const uint32_t *offs = (const uint32_t *)(const void *)t->offs.v;
+	for (size_t i = 0; i < n && !b->oom; i++) {
+		struct eg_blk_regex *rx = (struct eg_blk_regex *)(void *)b->regex.v + i;
+		rx->needs_first = (uint32_t)(b->u32.n / sizeof(uint32_t));
+		rx->n_needs = lists[2 * i + 1];
+		for (uint32_t k = 0; k < lists[2 * i + 1]; k++)
+			add_u32(b, offs[lists[2 * i] + k]);
+	}
 }
 
 /* The sources after the other strings: a match reads the names, a rule
@@ -414,6 +513,7 @@ struct eg_policy *eg_policy_build_ex(const struct eg_ruleset *rs, unsigned flags
 {
 	struct builder b = { 0 };
 	struct vec rxcodes = { 0 }, rx_progs = { 0 };
+	struct needs_table needs = { 0 };
 	struct eg_blk_rxhead rxhead = { 0 };
 	struct prog_entry *progs = NULL;
 	uint32_t *prog_rules = NULL;
@@ -473,6 +573,8 @@ struct eg_policy *eg_policy_build_ex(const struct eg_ruleset *rs, unsigned flags
 		b.oom = true;
 	for (size_t i = 0; !b.oom && i < n_progs; i++)
 		progs[i].name_off = add_str(&b, progs[i].name);
+	if (!b.oom)
+		needs_prepare(&b, &needs, rs, n_re);
 	for (size_t f = 0; f < rs->n_files; f++) {
 		uint32_t off = add_str(&b, rs->files[f]);
 		if (vec_put(&b.files, &off, sizeof off) < 0)
@@ -528,6 +630,8 @@ struct eg_policy *eg_policy_build_ex(const struct eg_ruleset *rs, unsigned flags
 			b.oom = true;
 	}
 
+	if (!b.oom)
+		needs_add(&b, &needs);
 	if (!b.oom)
 		sources_last(&b);
 	size_t n_buckets = 16;
@@ -603,8 +707,9 @@ layout:;
 	h.regex_off = (uint32_t)off;
 	off = align8(off + b.regex.n);
 	/* The codes next to the entries that point at them; the strings
-	 * after: the index's names, then what a rule that applies shows, the
-	 * pattern sources (read only to compile) last. */
+	 * after: the index's names, the literals the regexes need, then what
+	 * a rule that applies shows, the pattern sources (read only to
+	 * compile) last. */
 	h.rxcodes_len = (uint32_t)rxcodes.n;
 	h.rxcodes_off = (uint32_t)off;
 	off = align8(off + rxcodes.n);
@@ -675,5 +780,8 @@ done:
 	free(b.settings.v);
 	free(rxcodes.v);
 	free(rx_progs.v);
+	free(needs.offs.v);
+	free(needs.lists.v);
+	free(needs.seen);
 	return p;
 }

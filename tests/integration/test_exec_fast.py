@@ -322,8 +322,9 @@ def run_traced_memory(tmp):
 def run_traced_named(tmp):
     """A fork child's full check of a program the rules name, allowed (a fake
     git, a file, `git status`), makes no getcwd (no rule tried has a cwd
-    condition) and reads no link of the program (its lstat in the hook said
-    it is none): in a fork child each system call and each stack page costs
+    condition), reads no link of the program (its lstat in the hook said
+    it is none) and maps no memory for regexes (none runs: the arguments
+    lack what each needs): in a fork child each system call and each stack page costs
     tens of microseconds on some machines. Through a symlink to it (as
     python3 -> python3.11), one lstat and the one readlink that resolves
     it. Each execs the fake."""
@@ -334,7 +335,8 @@ def run_traced_named(tmp):
     os.symlink(git, link)
     ran = os.path.join(tmp, "git-ran")
     fake_program(git, ran)
-    traced = trace(tmp, "getcwd,readlinkat,readlink,newfstatat,lstat,execve", TRACED_NAMED, git)
+    traced = trace(tmp, "getcwd,readlinkat,readlink,newfstatat,lstat,mmap,madvise,execve", TRACED_NAMED,
+                   git)
     if traced is None:
         return
     by_pid, _, marker = traced
@@ -357,6 +359,10 @@ def run_traced_named(tmp):
         links = [c for c in child if c.startswith(("readlink(", "readlinkat("))]
         check(not cwd and len(links) == want_links,
               "%s status: no getcwd, %d readlink before the exec: %s" % (path, want_links, child))
+        # no rule's regex runs: `status` holds none of the literals they
+        # need (lib/regex_needs.h), so no regex memory is mapped
+        maps = [c for c in child if c.startswith(("mmap(", "madvise("))]
+        check(not maps, "%s status: no mmap or madvise before the exec: %s" % (path, child))
     try:
         with open(ran) as f:
             ran_text = f.read()

@@ -15,6 +15,7 @@
 
 #include "execguard.h"
 #include "policy_block.h"
+#include "regex_needs.h"
 
 #ifndef EG_SOURCE_DIR
 #error "EG_SOURCE_DIR must be defined by the build"
@@ -114,6 +115,82 @@ Test(fastpath, non_matching_exec_touches_no_regex_and_no_heap)
 	cr_expect_eq(check(q, sc, tf, NULL, &res), EG_ACT_CONFIRM);
 	cr_expect_gt(n_match, 0);
 	cr_expect_gt(n_compile, 0);
+	eg_policy_free(q);
+	free(mem);
+	free(sc);
+	eg_policy_free(p);
+}
+
+/* Set every regex's list of needed literals (regex_needs.h) to n entries
+ * starting at `first`. */
+static void set_needs(struct eg_policy *q, unsigned char *mem, uint32_t first, uint32_t n)
+{
+	struct eg_blk_regex *rx = (struct eg_blk_regex *)(mem + q->h->regex_off);
+	for (uint32_t i = 0; i < q->h->n_regex; i++) {
+		if (first != UINT32_MAX)
+			rx[i].needs_first = first;
+		rx[i].n_needs = n;
+	}
+}
+
+/* A program the packs index, with arguments that hold none of the literals
+ * its rules' regexes need (regex_needs.h): the check runs no PCRE2 match,
+ * decodes or compiles nothing and maps no regex memory. Without the lists,
+ * or with damaged ones, the same checks run the regexes (the counters
+ * count), and decide the same. */
+Test(fastpath, arguments_without_needed_literals_run_no_regex)
+{
+	struct eg_policy *p = load_packs();
+	struct eg_check_scratch *sc = malloc(sizeof *sc);
+	struct eg_check_result res;
+	char *const cmds[][4] = {
+		{ "git", "status", NULL },
+		{ "git", "log", "--oneline", NULL },
+		{ "git", "commit", "-m", "wip" },
+		{ "terraform", "plan", NULL },
+	};
+	const size_t n_cmds = sizeof cmds / sizeof cmds[0];
+	for (size_t i = 0; i < n_cmds; i++) {
+		cr_expect_eq(check(p, sc, cmds[i], NULL, &res), EG_ACT_NONE, "%s %s", cmds[i][0], cmds[i][1]);
+		cr_expect_eq(n_match, 0, "%s %s: %lu PCRE2 matches", cmds[i][0], cmds[i][1], n_match);
+		cr_expect_eq(n_compile, 0, "%s %s: %lu PCRE2 compiles", cmds[i][0], cmds[i][1], n_compile);
+	}
+	cr_expect_not(eg_regex_cache_used(p), "no regex memory was mapped");
+	char *const push[] = { "git", "push", "--force", NULL };
+	cr_expect_eq(check(p, sc, push, NULL, &res), EG_ACT_CONFIRM, "git push --force is still asked");
+	cr_expect_gt(n_match, 0);
+
+	for (int how = 0; how < 3; how++) {
+		unsigned char *mem;
+		struct eg_policy *q = copy_policy(p, &mem);
+		if (how == 0)
+			set_needs(q, mem, UINT32_MAX, 0); /* none known */
+		else if (how == 1)
+			set_needs(q, mem, UINT32_MAX, EG_NEEDS_MAX + 1); /* too many */
+		else
+			set_needs(q, mem, q->h->n_u32 - 1, 2); /* past the pool */
+		for (size_t i = 0; i < n_cmds; i++) {
+			cr_expect_eq(check(q, sc, cmds[i], NULL, &res), EG_ACT_NONE);
+			if (i == 0)
+				cr_expect_gt(n_match, 0, "lists %d: %s %s runs its rules' regexes", how,
+				    cmds[i][0], cmds[i][1]);
+		}
+		cr_expect_eq(check(q, sc, push, NULL, &res), EG_ACT_CONFIRM);
+		eg_policy_free(q);
+		free(mem);
+	}
+
+	/* A needed string that runs off the end of the strings: the regex runs. */
+	unsigned char *mem;
+	struct eg_policy *q = copy_policy(p, &mem);
+	uint32_t *u32 = (uint32_t *)(mem + q->h->u32_off);
+	mem[q->h->strings_off + q->h->strings_len - 1] = 'x';
+	const struct eg_blk_regex *rx = (const struct eg_blk_regex *)(mem + q->h->regex_off);
+	for (uint32_t i = 0; i < q->h->n_regex; i++)
+		for (uint32_t k = 0; k < rx[i].n_needs; k++)
+			u32[rx[i].needs_first + k] = q->h->strings_len - 1;
+	cr_expect_eq(check(q, sc, cmds[0], NULL, &res), EG_ACT_NONE);
+	cr_expect_gt(n_match, 0, "damaged strings: git status runs its rules' regexes");
 	eg_policy_free(q);
 	free(mem);
 	free(sc);
