@@ -90,17 +90,20 @@ static uint32_t add_regex(struct builder *b, const char *src)
 }
 
 /*
- * What each regex needs of its subject (regex_needs.h). The strings go
- * right after the index's names, at the start of the strings, each once:
- * a check of a program the rules name reads a name and these, and, when
- * none is in the command, nothing else of the strings or the codes. Worked
- * out before the rules are added, in the order their regexes get ids.
+ * What each regex needs of its subject (regex_needs.h). Each program's name
+ * is followed by the literals of its rules' regexes, each literal once: a
+ * check of a program the rules name reads its name and these, next to each
+ * other at the start of the strings, and, when none is in the command,
+ * nothing else of the strings or the codes. The lists of string offsets go
+ * into the u32 pool beside each rule's own lists (needs_emit).
  */
 struct needs_table {
-	struct vec offs;   /* uint32_t string offsets, the lists one after another */
-	struct vec lists;  /* per regex id: uint32_t first index in offs, count */
-	uint32_t *seen;    /* open addressing: string offset of a literal, 0 = empty */
-	size_t seen_size;  /* power of two */
+	struct vec offs;      /* uint32_t string offsets, the lists one after another */
+	uint32_t *list;       /* per regex id: first index in offs, count */
+	uint32_t *rule_first; /* per rule: the id of its first regex */
+	bool *rule_done;
+	uint32_t *seen;       /* open addressing: string offset of a literal, 0 = empty */
+	size_t seen_size;     /* power of two, at most half full */
 };
 
 static uint32_t lit_hash(const char *s, size_t n)
@@ -111,79 +114,104 @@ static uint32_t lit_hash(const char *s, size_t n)
 	return h;
 }
 
-/* The string offset of the literal, added once. */
+/* A literal already added this close before the end of the strings is
+ * used again; one further back is added again, beside the program's name
+ * (a literal most programs' rules need, "--help", would otherwise be on
+ * the page of the first of them, a page more for every other's check). */
+#define NEEDS_REUSE_WITHIN 2048u
+
+/* The string offset of the literal, added when there is none near. */
 static uint32_t needs_str(struct builder *b, struct needs_table *t, const char *lit, size_t n)
 {
 	size_t slot = lit_hash(lit, n) & (t->seen_size - 1);
 	for (; t->seen[slot] != 0; slot = (slot + 1) & (t->seen_size - 1)) {
 		const char *have = (const char *)b->strings.v + t->seen[slot];
 		if (strncmp(have, lit, n) == 0 && have[n] == '\0')
-			return t->seen[slot];
+			break;
 	}
+	if (t->seen[slot] != 0 && b->strings.n - t->seen[slot] <= NEEDS_REUSE_WITHIN)
+		return t->seen[slot];
 	char buf[EG_NEED_LEN_MAX + 1];
 	memcpy(buf, lit, n);
 	buf[n] = '\0';
 	uint32_t off = add_str(b, buf);
-	t->seen[slot] = off;
+	t->seen[slot] = off; /* the newest copy, near what follows */
 	return off;
 }
 
-static void needs_of(struct builder *b, struct needs_table *t, const char *src)
+static void needs_of(struct builder *b, struct needs_table *t, const char *src, uint32_t id)
 {
 	struct eg_needs needs = { .n = 0 };
 	if (src != NULL && *src != '\0')
 		eg_regex_needs(src, strlen(src), &needs);
-	uint32_t entry[2] = { (uint32_t)(t->offs.n / sizeof(uint32_t)), needs.n };
+	t->list[2 * id] = (uint32_t)(t->offs.n / sizeof(uint32_t));
+	t->list[2 * id + 1] = needs.n;
 	for (unsigned k = 0; k < needs.n && !b->oom; k++) {
 		uint32_t off = needs_str(b, t, needs.lit[k], needs.len[k]);
 		if (vec_put(&t->offs, &off, sizeof off) < 0)
 			b->oom = true;
 	}
-	if (vec_put(&t->lists, entry, sizeof entry) < 0)
-		b->oom = true;
 }
 
-static void needs_prepare(struct builder *b, struct needs_table *t, const struct eg_ruleset *rs,
-    size_t n_re)
+/* The literals of rule r's regexes, in the order their ids are given. */
+static void needs_of_rule(struct builder *b, struct needs_table *t, const struct eg_ruleset *rs, size_t r)
 {
-	/* at most half full, whatever the literals */
+	if (t->rule_done[r])
+		return;
+	t->rule_done[r] = true;
+	const struct eg_rule *src = &rs->rules[r];
+	uint32_t id = t->rule_first[r];
+	for (size_t i = 0; i < src->n_match; i++)
+		needs_of(b, t, src->match[i].re, id++);
+	for (size_t i = 0; i < src->n_unless; i++)
+		needs_of(b, t, src->unless[i].re, id++);
+	for (size_t i = 0; i < src->n_cwd; i++)
+		needs_of(b, t, src->cwd[i].re, id++);
+	for (size_t i = 0; i < src->n_env; i++)
+		needs_of(b, t, src->env[i].re.re, id++);
+}
+
+static bool needs_init(struct needs_table *t, const struct eg_ruleset *rs, size_t n_re)
+{
 	t->seen_size = 64;
 	while (t->seen_size < 2 * n_re * EG_NEEDS_MAX)
 		t->seen_size *= 2;
 	t->seen = calloc(t->seen_size, sizeof *t->seen);
-	if (t->seen == NULL) {
-		b->oom = true;
-		return;
-	}
-	for (size_t r = 0; r < rs->n_rules && !b->oom; r++) {
+	t->list = calloc(2 * n_re + 2, sizeof *t->list);
+	t->rule_first = calloc(rs->n_rules + 1, sizeof *t->rule_first);
+	t->rule_done = calloc(rs->n_rules + 1, sizeof *t->rule_done);
+	if (t->seen == NULL || t->list == NULL || t->rule_first == NULL || t->rule_done == NULL)
+		return false;
+	uint32_t id = 0;
+	for (size_t r = 0; r < rs->n_rules; r++) {
 		const struct eg_rule *src = &rs->rules[r];
-		for (size_t i = 0; i < src->n_match; i++)
-			needs_of(b, t, src->match[i].re);
-		for (size_t i = 0; i < src->n_unless; i++)
-			needs_of(b, t, src->unless[i].re);
-		for (size_t i = 0; i < src->n_cwd; i++)
-			needs_of(b, t, src->cwd[i].re);
-		for (size_t i = 0; i < src->n_env; i++)
-			needs_of(b, t, src->env[i].re.re);
+		t->rule_first[r] = id;
+		id += (uint32_t)(src->n_match + src->n_unless + src->n_cwd + src->n_env);
 	}
+	return true;
 }
 
-/* Each regex's list into the u32 pool (the regexes are all added). */
-static void needs_add(struct builder *b, const struct needs_table *t)
+static void needs_free(struct needs_table *t)
 {
-	size_t n = b->regex.n / sizeof(struct eg_blk_regex);
-	if (t->lists.n / (2 * sizeof(uint32_t)) != n) {
-		b->oom = true; /* cannot happen: the same rules in the same order */
-		return;
-	}
-	const uint32_t *lists = (const uint32_t *)(const void *)t->lists.v;
+	free(t->offs.v);
+	free(t->list);
+	free(t->rule_first);
+	free(t->rule_done);
+	free(t->seen);
+}
+
+/* The lists of regexes first_id .. (the ones just added for a rule) into
+ * the u32 pool. */
+static void needs_emit(struct builder *b, const struct needs_table *t, uint32_t first_id)
+{
+	size_t end = b->regex.n / sizeof(struct eg_blk_regex);
 	const uint32_t *offs = (const uint32_t *)(const void *)t->offs.v;
-	for (size_t i = 0; i < n && !b->oom; i++) {
-		struct eg_blk_regex *rx = (struct eg_blk_regex *)(void *)b->regex.v + i;
+	for (size_t id = first_id; id < end && !b->oom; id++) {
+		struct eg_blk_regex *rx = (struct eg_blk_regex *)(void *)b->regex.v + id;
 		rx->needs_first = (uint32_t)(b->u32.n / sizeof(uint32_t));
-		rx->n_needs = lists[2 * i + 1];
-		for (uint32_t k = 0; k < lists[2 * i + 1]; k++)
-			add_u32(b, offs[lists[2 * i] + k]);
+		rx->n_needs = t->list[2 * id + 1];
+		for (uint32_t k = 0; k < rx->n_needs; k++)
+			add_u32(b, offs[t->list[2 * id] + k]);
 	}
 }
 
@@ -571,10 +599,15 @@ struct eg_policy *eg_policy_build_ex(const struct eg_ruleset *rs, unsigned flags
 	 * a match reads, not after every rule's id, reason and pattern. */
 	if (!b.oom && build_programs(rs, &progs, &n_progs, &prog_rules) < 0)
 		b.oom = true;
-	for (size_t i = 0; !b.oom && i < n_progs; i++)
+	if (!b.oom && !needs_init(&needs, rs, n_re))
+		b.oom = true;
+	for (size_t i = 0; !b.oom && i < n_progs; i++) {
 		progs[i].name_off = add_str(&b, progs[i].name);
-	if (!b.oom)
-		needs_prepare(&b, &needs, rs, n_re);
+		for (size_t j = 0; j < progs[i].n; j++)
+			needs_of_rule(&b, &needs, rs, progs[i].rules[j]);
+	}
+	for (size_t r = 0; !b.oom && r < rs->n_rules; r++)
+		needs_of_rule(&b, &needs, rs, r); /* a rule of no program, if any */
 	for (size_t f = 0; f < rs->n_files; f++) {
 		uint32_t off = add_str(&b, rs->files[f]);
 		if (vec_put(&b.files, &off, sizeof off) < 0)
@@ -610,6 +643,9 @@ struct eg_policy *eg_policy_build_ex(const struct eg_ruleset *rs, unsigned flags
 			.protected_src = src->protected_src,
 		};
 		free(progs_joined);
+		uint32_t first_id = (uint32_t)(b.regex.n / sizeof(struct eg_blk_regex));
+		if (first_id != needs.rule_first[r])
+			b.oom = true; /* cannot happen: needs_init counted the same */
 		br.n_match = (uint32_t)src->n_match;
 		br.match_first = add_regex_list(&b, src->match, src->n_match);
 		br.n_unless = (uint32_t)src->n_unless;
@@ -622,6 +658,7 @@ struct eg_policy *eg_policy_build_ex(const struct eg_ruleset *rs, unsigned flags
 			add_u32(&b, add_str(&b, src->env[i].name));
 			add_u32(&b, add_regex(&b, src->env[i].re.re));
 		}
+		needs_emit(&b, &needs, first_id);
 		/* the programs of each regex of the rule (groups of stored codes) */
 		while (!b.oom && rx_progs.n / sizeof(uint32_t) < b.regex.n / sizeof(struct eg_blk_regex))
 			if (vec_put(&rx_progs, &br.programs, sizeof br.programs) < 0)
@@ -630,8 +667,6 @@ struct eg_policy *eg_policy_build_ex(const struct eg_ruleset *rs, unsigned flags
 			b.oom = true;
 	}
 
-	if (!b.oom)
-		needs_add(&b, &needs);
 	if (!b.oom)
 		sources_last(&b);
 	size_t n_buckets = 16;
@@ -780,8 +815,6 @@ done:
 	free(b.settings.v);
 	free(rxcodes.v);
 	free(rx_progs.v);
-	free(needs.offs.v);
-	free(needs.lists.v);
-	free(needs.seen);
+	needs_free(&needs);
 	return p;
 }
