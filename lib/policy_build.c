@@ -118,7 +118,7 @@ static uint32_t lit_hash(const char *s, size_t n)
  * used again; one further back is added again, beside the program's name
  * (a literal most programs' rules need, "--help", would otherwise be on
  * the page of the first of them, a page more for every other's check). */
-#define NEEDS_REUSE_WITHIN 2048u
+#define NEEDS_REUSE_WITHIN 256u
 
 /* The string offset of the literal, added when there is none near. */
 static uint32_t needs_str(struct builder *b, struct needs_table *t, const char *lit, size_t n)

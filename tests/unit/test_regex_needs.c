@@ -347,3 +347,51 @@ Test(regex_needs, never_a_literal_a_match_lacks_packs)
 	eg_ruleset_free(&rs);
 	eg_diags_free(&d);
 }
+
+/* ------------------------------------------------------------ in the block */
+
+/* Where a check reads the literals: right after its program's name, in one
+ * place of the strings, even among a thousand other programs whose names
+ * sort before and after it and whose rules need the same "--help". */
+Test(regex_needs, literals_lie_beside_the_programs_name)
+{
+	size_t cap = 1u << 20, len = 0;
+	char *text = malloc(cap);
+	cr_assert_not_null(text);
+	for (int i = 0; i < 1000; i++)
+		len += (size_t)snprintf(text + len, cap - len,
+		    "rule r.%c%d\n  program %c%04d\n  match (?:^|\\s)erase-%d(?:\\s|$)\n"
+		    "  unless (?:^|\\s)--help(?:\\s|$)\n  action confirm\n  reason r\n"
+		    "  example %c%04d erase-%d\n\n",
+		    i < 500 ? 'a' : 'z', i, i < 500 ? 'a' : 'z', i, i, i < 500 ? 'a' : 'z', i, i);
+	len += (size_t)snprintf(text + len, cap - len,
+	    "rule m.wipe\n  program mmm\n  match (?:^|\\s)wipe(?:\\s|$)\n"
+	    "  unless (?:^|\\s)--help(?:\\s|$)\n  action confirm\n  reason r\n  example mmm wipe\n");
+	struct eg_ruleset rs = { 0 };
+	struct eg_diags d = { 0 };
+	cr_assert_eq(eg_ruleset_parse_text(&rs, "many.rules", text, len, true, &d), 0);
+	struct eg_policy *p = eg_policy_build(&rs, &d);
+	cr_assert_not_null(p);
+	const struct eg_blk_bucket *b;
+	cr_assert_eq(eg_policy_find(p, "mmm", &b), 1);
+	const struct eg_blk_rule *r = &p->rules[p->u32[b->rules_first]];
+	uint32_t ids[] = { p->u32[r->match_first], p->u32[r->unless_first] };
+	const char *want[] = { "wipe", "--help" };
+	for (int k = 0; k < 2; k++) {
+		const struct eg_blk_regex *rx = &p->regex[ids[k]];
+		cr_assert_eq(rx->n_needs, 1);
+		uint32_t off = p->u32[rx->needs_first];
+		cr_expect_str_eq(p->strings + off, want[k]);
+		/* after the name, or a copy a neighbour's rules use, just before */
+		uint32_t dist = off > b->name ? off - b->name : b->name - off;
+		cr_expect_lt(dist, 512u, "\"%s\" at string offset %u, mmm's name at %u", want[k], off,
+		    b->name);
+		/* the rule's lists of them beside its own */
+		cr_expect_lt(rx->needs_first > r->unless_first ? rx->needs_first - r->unless_first :
+		    r->unless_first - rx->needs_first, 8u);
+	}
+	eg_policy_free(p);
+	eg_ruleset_free(&rs);
+	eg_diags_free(&d);
+	free(text);
+}
