@@ -91,9 +91,10 @@ static Elf64_Phdr *phdrs_of(unsigned char *img, size_t size, unsigned *n)
 	return (Elf64_Phdr *)(void *)(img + eh.e_phoff);
 }
 
-/* The largest p_align of the library's own that a copy accepts, the one
- * its first PT_LOAD asks for, and the size from which the kernel places a
- * file mapping at a 2 MiB boundary by itself (add_segment). */
+/* The largest p_align of the library's own that a copy accepts, the
+ * kernel's window of fault-around (block_phase), and the size from which
+ * the kernel places a file mapping at a 2 MiB boundary by itself
+ * (add_segment). */
 #define COPY_ALIGN_LIMIT ((uint64_t)2 << 20)
 #define COPY_BASE_ALIGN ((uint64_t)64 << 10)
 #define KERNEL_ALIGNS_FROM ((uint64_t)2 << 20)
@@ -172,9 +173,9 @@ static size_t block_phase(const unsigned char *block, size_t block_size, size_t 
 /*
  * Turn the image (with room after it for the block) into the copy: the
  * PT_NOTE entry after the last PT_LOAD becomes a read-only PT_LOAD of the
- * block, placed after the library's own image in memory (block_phase) and at the end of
- * the file, and the first PT_LOAD asks for a 64 KiB boundary when the whole
- * is smaller than 2 MiB. The image grows to *size.
+ * block, placed after the library's own image in memory (block_phase), far
+ * enough for the whole to span 2 MiB (below), and at the end of the file.
+ * The image grows to *size.
  */
 static int add_segment(unsigned char *img, size_t *size, const unsigned char *block, size_t block_size,
     uint64_t block_hash)
@@ -210,6 +211,8 @@ static int add_segment(unsigned char *img, size_t *size, const unsigned char *bl
 		return -1;
 	}
 	size_t off = round_up(*size, (size_t)align), at = round_up((size_t)end, (size_t)align);
+	if (at + block_size < KERNEL_ALIGNS_FROM)
+		at = round_up(KERNEL_ALIGNS_FROM - block_size, (size_t)align);
 	memset(img + *size, 0, off - *size);
 	memcpy(img + off, block, block_size);
 	*size = off + block_size;
@@ -224,31 +227,31 @@ static int add_segment(unsigned char *img, size_t *size, const unsigned char *bl
 		.p_align = align,
 	};
 	/*
-	 * The copy is mapped at a 64 KiB boundary: the kernel maps a file's
-	 * pages 64 KiB at a time around a fault (fault-around), within the
-	 * mapping; so aligned, the code every guarded process runs (the
-	 * constructor's and the hooks', first in .text) lies in one such
-	 * window, always the same one. A mapping of 2 MiB or more gets that
-	 * from the kernel where it places large file mappings at a 2 MiB
-	 * boundary by itself (Linux 6.18 on ext4 does, every time); asking
-	 * would only make the loader reserve anonymous memory first and lose
-	 * that placement. Below that, the first PT_LOAD, at file offset and
-	 * address 0, asks for it: glibc's loader (2.35 and later; older ones
-	 * ignore it) aligns the whole
-	 * mapping to the largest p_align of its PT_LOAD entries, for one mmap
-	 * and a munmap more. Measured on the development VM, side by side
-	 * (bench/paired.py, 600-900 rounds of 10 children), posix_spawn of
-	 * /bin/true against the empty library: the copy with the default packs
-	 * (0.9 MiB) 1.022-1.026 aligned, 1.026-1.038 not, and fork+execv 1.036
-	 * against 1.047-1.054; with 10,000 more rules (7 MiB) 1.027-1.030 as
-	 * the kernel places it, 1.040-1.054 asked for 64 KiB. A 2 MiB boundary
-	 * asked for, tried before, measured worse than none (1.045-1.060),
-	 * as it does for an empty library (1.037 against 0.994-1.006).
+	 * The copy is mapped at a 2 MiB boundary, so at a 64 KiB one: the
+	 * kernel maps a file's pages 64 KiB at a time around a fault
+	 * (fault-around), within the mapping; so aligned, the code every
+	 * guarded process runs (the constructor's and the hooks', first in
+	 * .text) lies in one such window, always the same one. The kernel
+	 * places a file mapping of 2 MiB or more at a 2 MiB boundary by itself
+	 * (Linux 6.18 on ext4 does, every time), so the block is placed far
+	 * enough from the library's image for the loader's first mapping, of
+	 * the whole span, to be that large: the space between is not mapped
+	 * (the loader makes it inaccessible, one mprotect, which a hole of
+	 * any size costs), and the first PT_LOAD keeps the library's own
+	 * p_align. Until the twelfth round the first PT_LOAD asked for 64 KiB
+	 * instead: glibc's loader (2.35 and later) then reserves the span plus
+	 * 64 KiB of anonymous memory, maps the file into it and unmaps the
+	 * rest, three system calls more in every guarded process. Measured
+	 * side by side (bench/paired.py, 600 rounds of 10, ratio to the empty
+	 * library, /bin/true): on a KVM guest, posix_spawn 1.036 and 1.032 so
+	 * placed against 1.039 and 1.042 asked for 64 KiB, fork+execv 1.033
+	 * and 1.031 against 1.044 and 1.049, and a fork child's full check of
+	 * a named program (--name git) 1.058 against 1.071; page-aligned only
+	 * (no boundary at all) measured between the two. On the PVM guest of
+	 * the rounds before, asking for 64 KiB had measured better than no
+	 * boundary (README.md, Performance); a copy of 2 MiB or more (10,000
+	 * rules) placed by the kernel had measured as well as either.
 	 */
-	uint64_t span = ph[slot].p_vaddr + ph[slot].p_memsz - ph[first_load].p_vaddr;
-	if (ph[first_load].p_offset == 0 && ph[first_load].p_vaddr == 0 && span < KERNEL_ALIGNS_FROM &&
-	    ph[first_load].p_align < COPY_BASE_ALIGN)
-		ph[first_load].p_align = COPY_BASE_ALIGN;
 	return 0;
 }
 
