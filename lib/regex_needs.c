@@ -149,6 +149,17 @@ static void quantifier(struct parser *p, unsigned *min, bool *many)
 		p->bail = true; /* a quantifier on a quantifier */
 }
 
+/* Skip to just past the next `close`; bail if there is none. */
+static void skip_past(struct parser *p, char close)
+{
+	while (p->s < p->end && *p->s != close)
+		p->s++;
+	if (p->s >= p->end)
+		p->bail = true;
+	else
+		p->s++;
+}
+
 /* Skip a character class after its '['. */
 static void skip_class(struct parser *p)
 {
@@ -168,13 +179,9 @@ static void skip_class(struct parser *p)
 			char e = *p->s++;
 			if ((e == 'x' || e == 'o' || e == 'p' || e == 'P' || e == 'N') && p->s < p->end &&
 			    *p->s == '{') {
-				while (p->s < p->end && *p->s != '}')
-					p->s++;
-				if (p->s >= p->end) {
-					p->bail = true;
+				skip_past(p, '}');
+				if (p->bail)
 					return;
-				}
-				p->s++;
 			}
 		} else if (c == '[' && p->s < p->end && (*p->s == ':' || *p->s == '.' || *p->s == '=')) {
 			char kind = *p->s++;
@@ -213,12 +220,7 @@ static enum atom escape(struct parser *p, char *lit)
 		return ATOM_CLASS;
 	case 'p': case 'P':
 		if (p->s < p->end && *p->s == '{') {
-			while (p->s < p->end && *p->s != '}')
-				p->s++;
-			if (p->s >= p->end)
-				p->bail = true;
-			else
-				p->s++;
+			skip_past(p, '}');
 		} else if (p->s < p->end) {
 			p->s++;
 		} else {
@@ -265,12 +267,7 @@ static void group(struct parser *p, struct eg_needs *out)
 			negative = c2 == '!';
 			p->s += 2;
 		} else if (c == '#') {
-			while (p->s < p->end && *p->s != ')')
-				p->s++;
-			if (p->s >= p->end)
-				p->bail = true;
-			else
-				p->s++;
+			skip_past(p, ')');
 			return;
 		} else if (c == '<' || c == '\'' || (c == 'P' && c2 == '<')) {
 			/* a named group: (?<name>, (?'name', (?P<name> */

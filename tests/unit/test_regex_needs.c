@@ -49,6 +49,18 @@ static void show(const struct eg_needs *n, char *out, size_t size)
 	}
 }
 
+static void expect_needs(const char *const (*cases)[2], size_t n_cases)
+{
+	for (size_t i = 0; i < n_cases; i++) {
+		struct eg_needs n = needs_of(cases[i][0]);
+		char got[512];
+		cr_assert_leq(n.n, EG_NEEDS_MAX);
+		show(&n, got, sizeof got);
+		cr_expect_str_eq(got, cases[i][1], "needs of /%s/: \"%s\", expected \"%s\"", cases[i][0], got,
+		    cases[i][1]);
+	}
+}
+
 Test(regex_needs, literals_of_known_shapes)
 {
 	static const char *const cases[][2] = {
@@ -117,14 +129,7 @@ Test(regex_needs, literals_of_known_shapes)
 		{ "*a", "" },
 		{ "destroy\\", "" },
 	};
-	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		struct eg_needs n = needs_of(cases[i][0]);
-		char got[512];
-		cr_assert_leq(n.n, EG_NEEDS_MAX);
-		show(&n, got, sizeof got);
-		cr_expect_str_eq(got, cases[i][1], "needs of /%s/: \"%s\", expected \"%s\"", cases[i][0], got,
-		    cases[i][1]);
-	}
+	expect_needs(cases, sizeof cases / sizeof cases[0]);
 }
 
 Test(regex_needs, classes_are_skipped_whole)
@@ -138,12 +143,7 @@ Test(regex_needs, classes_are_skipped_whole)
 		{ "[\\p{L}]xyz\\p{Lu}q", "xyz" },
 		{ "[|)(]xyz", "xyz" },
 	};
-	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		struct eg_needs n = needs_of(cases[i][0]);
-		char got[512];
-		show(&n, got, sizeof got);
-		cr_expect_str_eq(got, cases[i][1], "needs of /%s/", cases[i][0]);
-	}
+	expect_needs(cases, sizeof cases / sizeof cases[0]);
 }
 
 /* ------------------------------------------------------------ soundness */
