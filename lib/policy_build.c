@@ -91,11 +91,12 @@ static uint32_t add_regex(struct builder *b, const char *src)
 
 /*
  * What each regex needs of its subject (regex_needs.h). Each program's name
- * is followed by the literals of its rules' regexes, each literal once: a
- * check of a program the rules name reads its name and these, next to each
- * other at the start of the strings, and, when none is in the command,
- * nothing else of the strings or the codes. The lists of string offsets go
- * into the u32 pool beside each rule's own lists (needs_emit).
+ * is followed by the literals of its rules' regexes (a copy near enough is
+ * used again, needs_str): a check of a program the rules name reads its
+ * name and these, next to each other at the start of the strings, and,
+ * when none is in the command, nothing else of the strings or the codes.
+ * The lists of string offsets go into the u32 pool beside each rule's own
+ * lists (needs_emit).
  */
 struct needs_table {
 	struct vec offs;      /* uint32_t string offsets, the lists one after another */
@@ -594,9 +595,10 @@ struct eg_policy *eg_policy_build_ex(const struct eg_ruleset *rs, unsigned flags
 	    vec_reserve(&b.settings, rs->n_settings * sizeof(struct eg_blk_setting)) < 0)
 		b.oom = true;
 	vec_put(&b.strings, "", 1); /* offset 0 is the empty string */
-	/* The index's names first: a lookup compares one of them, so they
-	 * lie together at the start of the strings, next to the stored codes
-	 * a match reads, not after every rule's id, reason and pattern. */
+	/* The index's names first, each with the literals its rules need: a
+	 * lookup compares one of them, so they lie together at the start of
+	 * the strings, next to the stored codes a match reads, not after
+	 * every rule's id, reason and pattern. */
 	if (!b.oom && build_programs(rs, &progs, &n_progs, &prog_rules) < 0)
 		b.oom = true;
 	if (!b.oom && !needs_init(&needs, rs, n_re))
@@ -742,9 +744,9 @@ layout:;
 	h.regex_off = (uint32_t)off;
 	off = align8(off + b.regex.n);
 	/* The codes next to the entries that point at them; the strings
-	 * after: the index's names, the literals the regexes need, then what
-	 * a rule that applies shows, the pattern sources (read only to
-	 * compile) last. */
+	 * after: the index's names, each followed by the literals its rules'
+	 * regexes need, then what a rule that applies shows, the pattern
+	 * sources (read only to compile) last. */
 	h.rxcodes_len = (uint32_t)rxcodes.n;
 	h.rxcodes_off = (uint32_t)off;
 	off = align8(off + rxcodes.n);
