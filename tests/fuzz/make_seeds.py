@@ -108,10 +108,37 @@ def argv_seeds():
         put("check", argv_seed(0, words))
 
 
+def needs_seeds():
+    """Each pattern of the packs, with each example's arguments as the subject."""
+    pdir = os.path.join(ROOT, "patterns")
+    for name in sorted(os.listdir(pdir)):
+        if not name.endswith(".rules"):
+            continue
+        pats, examples = [], []
+        with open(os.path.join(pdir, name), encoding="utf-8") as f:
+            for line in f:
+                key, _, value = line.strip().partition(" ")
+                value = value.strip()
+                if key in ("match", "unless", "cwd"):
+                    pats.append(value)
+                elif key == "env":
+                    pats.append(value.partition(" ")[2].strip())
+                elif key == "example":
+                    examples.append(value.partition(" ")[2])
+        for i, pat in enumerate(pats):
+            subj = examples[i % len(examples)] if examples else ""
+            put("needs", pat.encode() + b"\0" + subj.encode())
+    for pat, subj in ((b"(?:^|\\s)destroy(?:\\s|$)", b"-chdir=x destroy"), (b"a+b{2,}c", b"xaabbbcx"),
+                      (b"(?=.*--force)(?!.*-n)push|pull", b"push --force"),
+                      (b"[]a]x(?<t>yz)?(?#c)w\\.", b"axw."), (b"(?i)Destroy", b"destroy")):
+        put("needs", pat + b"\0" + subj)
+
+
 def main():
     rules_seeds()
     argv_seeds()
-    for t in ("rules", "subject", "check"):
+    needs_seeds()
+    for t in ("rules", "subject", "check", "needs"):
         print(t, len(os.listdir(os.path.join(CORPUS, t))), file=sys.stderr)
 
 
