@@ -160,6 +160,25 @@ static void skip_past(struct parser *p, char close)
 		p->s++;
 }
 
+/* After "[:" (or "[." or "[=", `term` the ':'), is there a POSIX class,
+ * as PCRE2's check_posix_syntax decides: its closing ":]" before any ']'
+ * or "[:"? Then *after is just past it. Otherwise the '[' is a member like
+ * any other, and the class goes on. */
+static bool posix_class(const char *s, const char *end, char term, const char **after)
+{
+	for (; end - s >= 2; s++) {
+		if (s[0] == '\\' && (s[1] == ']' || s[1] == '\\'))
+			s++;
+		else if ((s[0] == '[' && s[1] == term) || s[0] == ']')
+			return false;
+		else if (s[0] == term && s[1] == ']') {
+			*after = s + 2;
+			return true;
+		}
+	}
+	return false;
+}
+
 /* Skip a character class after its '['. */
 static void skip_class(struct parser *p)
 {
@@ -172,7 +191,8 @@ static void skip_class(struct parser *p)
 		if (c == ']')
 			return;
 		if (c == '\\') {
-			if (p->s >= p->end || *p->s == 'Q' || *p->s == 'E') {
+			/* \Q..\E quotes; \c takes the next character, ']' too */
+			if (p->s >= p->end || *p->s == 'Q' || *p->s == 'E' || *p->s == 'c') {
 				p->bail = true;
 				return;
 			}
@@ -184,14 +204,9 @@ static void skip_class(struct parser *p)
 					return;
 			}
 		} else if (c == '[' && p->s < p->end && (*p->s == ':' || *p->s == '.' || *p->s == '=')) {
-			char kind = *p->s++;
-			while (p->s + 1 < p->end && !(p->s[0] == kind && p->s[1] == ']'))
-				p->s++;
-			if (p->s + 1 >= p->end) {
-				p->bail = true;
-				return;
-			}
-			p->s += 2;
+			const char *after;
+			if (posix_class(p->s + 1, p->end, *p->s, &after))
+				p->s = after;
 		}
 	}
 	p->bail = true; /* unterminated */
@@ -266,9 +281,6 @@ static void group(struct parser *p, struct eg_needs *out)
 		} else if (c == '<' && (c2 == '=' || c2 == '!')) {
 			negative = c2 == '!';
 			p->s += 2;
-		} else if (c == '#') {
-			skip_past(p, ')');
-			return;
 		} else if (c == '<' || c == '\'' || (c == 'P' && c2 == '<')) {
 			/* a named group: (?<name>, (?'name', (?P<name> */
 			char close = c == '\'' ? '\'' : '>';

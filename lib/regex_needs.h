@@ -10,8 +10,9 @@
  * caseless, no extended syntax). Soundness is the whole point, so it is
  * conservative: anything in the pattern it does not understand exactly
  * (an inline option, a backreference, \Q, a non-ASCII character, a brace
- * that may not be a quantifier, a verb) gives no literals at all, and the
- * regex always runs. Internal to lib/.
+ * that may not be a quantifier, a verb, a comment, after which a
+ * quantifier applies to what came before it) gives no literals at all, and
+ * the regex always runs. Internal to lib/.
  */
 #ifndef EG_REGEX_NEEDS_H
 #define EG_REGEX_NEEDS_H

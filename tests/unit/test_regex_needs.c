@@ -94,9 +94,8 @@ Test(regex_needs, literals_of_known_shapes)
 		{ "(?<=prod)x", "prod" },
 		{ "(?!.*--dry-run)delete", "delete" },
 		{ "^(?!.*(?:--help|-h)(?:\\s|$))", "" },
-		/* named groups of all three spellings, comments */
+		/* named groups of all three spellings */
 		{ "(?<t>abc)(?'u'de)(?P<v>f)", "abc" },
-		{ "ab(?#note)cd", "ab" },
 		/* a long run is cut: its first part is needed too */
 		{ "abcdefghijklmnopqrstuvwxyz0123456789", "abcdefghijklmnopqrstuvwxyz012345" },
 		/* nothing known */
@@ -117,6 +116,10 @@ Test(regex_needs, literals_of_known_shapes)
 		{ "(*UTF)destroy", "" },
 		{ "destroy(?R)?", "" },
 		{ "(?(1)a|b)destroy", "" },
+		/* a quantifier after a comment applies to what is before it
+		 * (found by fuzz_needs: "yz" was said to be needed) */
+		{ "ab(?#note)cd", "" },
+		{ "[]a]x(?<t>yz)(?#c)?w\\.", "" },
 		{ "destroy{,3}", "" },
 		{ "destroy{x}", "" },
 		{ "destroy}", "" },
@@ -142,6 +145,12 @@ Test(regex_needs, classes_are_skipped_whole)
 		{ "[[:alpha:]]xyz", "xyz" },
 		{ "[\\p{L}]xyz\\p{Lu}q", "xyz" },
 		{ "[|)(]xyz", "xyz" },
+		/* "[:" is a POSIX class only if ":]" comes before any ']': here
+		 * the class ends at "b]", and "|" is an alternation */
+		{ "[a[:b]|c:]]xyz", "" },
+		{ "[a[:b]xyz", "xyz" },
+		/* \c takes the next character, even a ']' */
+		{ "[\\c]xyz[a]", "" },
 	};
 	expect_needs(cases, sizeof cases / sizeof cases[0]);
 }
@@ -189,7 +198,8 @@ static unsigned rnd(unsigned n)
 static void gen(char *out, size_t size, int depth)
 {
 	static const char *const atoms[] = { "a", "b", "c", "-", " ", "\\-", "\\.", ".", "\\s", "\\S",
-		"[ab]", "[^a]", "\\d", "^", "$", "\\b", "\\w", "\\t", "ab", "ba", "cab" };
+		"[ab]", "[^a]", "\\d", "^", "$", "\\b", "\\w", "\\t", "ab", "ba", "cab", "(?#c)",
+		"[a[:b]", "[:]", ":]", "[[:digit:]]" };
 	static const char *const quants[] = { "", "", "", "", "?", "*", "+", "{2}", "{1,2}", "{0,1}",
 		"{2,}", "+?", "*+", "??" };
 	static const char *const opens[] = { "(", "(?:", "(?>", "(?=", "(?!", "(?<t>", "(?|" };
