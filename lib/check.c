@@ -15,7 +15,6 @@
 #include "check_internal.h"
 #include "errno_fast.h"
 #include "policy_block.h"
-#include "regex_needs.h"
 #include "subject.h"
 #include "hot_text.h"
 #include "sys_direct.h"
@@ -145,17 +144,12 @@ static bool holds(const char *hay, size_t hay_len, const char *needle, size_t le
 static bool needs_met(const struct eg_policy *p, const struct eg_blk_regex *r, const char *subject,
     size_t len)
 {
-	if (r->n_needs == 0 || r->n_needs > EG_NEEDS_MAX ||
-	    (uint64_t)r->needs_first + r->n_needs > p->h->n_u32)
+	if (r->n_needs == 0 || !eg_policy_regex_needs_ok(p, r))
 		return true;
 	for (uint32_t i = 0; i < r->n_needs; i++) {
-		uint32_t off = p->u32[r->needs_first + i];
-		size_t ll = 0;
-		while ((uint64_t)off + ll < p->h->strings_len && p->strings[off + ll] != '\0')
-			ll++;
-		if (ll == 0 || (uint64_t)off + ll >= p->h->strings_len)
-			return true;
-		if (holds(subject, len, p->strings + off, ll))
+		const char *lit;
+		size_t lit_len;
+		if (!eg_policy_regex_need(p, r, i, &lit, &lit_len) || holds(subject, len, lit, lit_len))
 			return true;
 	}
 	return false;

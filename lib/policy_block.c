@@ -5,6 +5,7 @@
 #include <sys/mman.h>
 
 #include "policy_block.h"
+#include "regex_needs.h"
 #include "hot_text.h"
 #include "hot_str.h"
 
@@ -37,12 +38,20 @@ EG_HOT_TEXT static bool range_ok(uint32_t off, uint64_t n, size_t elem, size_t s
  * it is used, not for the whole section when the block is adopted: the
  * section's last byte is on the block's last page, one more page fault in
  * every process (and fork child) that execs. */
-EG_HOT_TEXT static bool str_ok(const struct eg_policy *p, uint32_t off)
+EG_HOT_TEXT static bool str_len(const struct eg_policy *p, uint32_t off, size_t *len)
 {
 	for (uint32_t i = off; i < p->h->strings_len; i++)
-		if (p->strings[i] == '\0')
+		if (p->strings[i] == '\0') {
+			*len = i - off;
 			return true;
+		}
 	return false;
+}
+
+EG_HOT_TEXT static bool str_ok(const struct eg_policy *p, uint32_t off)
+{
+	size_t len;
+	return str_len(p, off, &len);
 }
 
 EG_HOT_TEXT static bool list_ok(const struct eg_policy *p, uint32_t first, uint32_t n, uint32_t mult)
@@ -147,6 +156,21 @@ EG_HOT_TEXT bool eg_policy_rule_match_ok(const struct eg_policy *p, uint32_t ri)
 		if (!str_ok(p, p->u32[r->env_first + 2 * e]) ||
 		    p->u32[r->env_first + 2 * e + 1] >= h->n_regex)
 			return false;
+	return true;
+}
+
+EG_HOT_TEXT bool eg_policy_regex_needs_ok(const struct eg_policy *p, const struct eg_blk_regex *r)
+{
+	return r->n_needs <= EG_NEEDS_MAX && list_ok(p, r->needs_first, r->n_needs, 1);
+}
+
+EG_HOT_TEXT bool eg_policy_regex_need(const struct eg_policy *p, const struct eg_blk_regex *r, uint32_t k,
+    const char **lit, size_t *len)
+{
+	uint32_t off = p->u32[r->needs_first + k];
+	if (!str_len(p, off, len) || *len == 0)
+		return false;
+	*lit = p->strings + off;
 	return true;
 }
 

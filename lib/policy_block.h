@@ -292,6 +292,13 @@ bool eg_policy_rule_match_ok(const struct eg_policy *p, uint32_t ri);
 /* The rest of eg_policy_rule_ok: its id, reason, programs and file name,
  * for a rule that eg_policy_rule_match_ok has passed. */
 bool eg_policy_rule_shown_ok(const struct eg_policy *p, uint32_t ri);
+/* Is regex r's list of needed literals (regex_needs.h) sound: at most
+ * EG_NEEDS_MAX entries, inside the u32 pool? */
+bool eg_policy_regex_needs_ok(const struct eg_policy *p, const struct eg_blk_regex *r);
+/* Literal k of a list eg_policy_regex_needs_ok passed: false when its
+ * string is empty or does not end inside the strings. */
+bool eg_policy_regex_need(const struct eg_policy *p, const struct eg_blk_regex *r, uint32_t k,
+    const char **lit, size_t *len);
 
 /* Adopt a block into caller-provided storage (the preload library keeps its
  * one policy in a static: no allocation, no page of its own). 0 or -1. */

@@ -193,6 +193,26 @@ Test(fastpath, arguments_without_needed_literals_run_no_regex)
 	cr_expect_gt(n_match, 0, "damaged strings: git status runs its rules' regexes");
 	eg_policy_free(q);
 	free(mem);
+
+	/* The bounds themselves, entry by entry (a list read past them may
+	 * still find strings there, and skip a regex that should run). */
+	struct eg_blk_regex r = { .needs_first = p->h->n_u32 - 2, .n_needs = 2 };
+	cr_expect(eg_policy_regex_needs_ok(p, &r), "the pool's last two entries");
+	r.needs_first = p->h->n_u32 - 1;
+	cr_expect_not(eg_policy_regex_needs_ok(p, &r), "one entry past the pool");
+	r = (struct eg_blk_regex){ .needs_first = 0, .n_needs = EG_NEEDS_MAX };
+	cr_expect(eg_policy_regex_needs_ok(p, &r));
+	r.n_needs = EG_NEEDS_MAX + 1;
+	cr_expect_not(eg_policy_regex_needs_ok(p, &r), "more than EG_NEEDS_MAX");
+	const struct eg_blk_regex *first = NULL;
+	for (uint32_t i = 0; i < p->h->n_regex && first == NULL; i++)
+		if (p->regex[i].n_needs > 0)
+			first = &p->regex[i];
+	cr_assert_not_null(first);
+	const char *lit;
+	size_t lit_len;
+	cr_expect(eg_policy_regex_need(p, first, 0, &lit, &lit_len));
+	cr_expect(lit_len > 0 && lit[lit_len] == '\0');
 	free(sc);
 	eg_policy_free(p);
 }
