@@ -16,6 +16,7 @@
 #include "errno_fast.h"
 #include "policy_block.h"
 #include "subject.h"
+#include "hot_str.h"
 #include "hot_text.h"
 #include "sys_direct.h"
 
@@ -126,15 +127,9 @@ static void pcre_env_release(struct pcre_env *pe)
  * loop, in the check's own pages. */
 static bool holds(const char *hay, size_t hay_len, const char *needle, size_t len)
 {
-	for (size_t i = 0; i + len <= hay_len; i++) {
-		if (hay[i] != needle[0])
-			continue;
-		size_t k = 1;
-		while (k < len && hay[i + k] == needle[k])
-			k++;
-		if (k == len)
+	for (size_t i = 0; i + len <= hay_len; i++)
+		if (hay[i] == needle[0] && eg_hs_eq_n(hay + i, needle, len))
 			return true;
-	}
 	return false;
 }
 
