@@ -93,10 +93,11 @@ static uint32_t add_regex(struct builder *b, const char *src)
  * What each regex needs of its subject (regex_needs.h). Each program's name
  * is followed by the literals of its rules' regexes (a copy near enough is
  * used again, needs_str): a check of a program the rules name reads its
- * name and these, next to each other at the start of the strings, and,
- * when none is in the command, nothing else of the strings or the codes.
- * The lists of string offsets go into the u32 pool beside each rule's own
- * lists (needs_emit).
+ * name and these, next to each other, and, when none is in the command,
+ * nothing else of the strings or the codes. A rule's literals go with the
+ * first program (in the order of build_programs) that names it. The lists
+ * of string offsets go into the u32 pool beside each rule's own lists
+ * (needs_emit).
  */
 struct needs_table {
 	struct vec offs;      /* uint32_t string offsets, the lists one after another */
@@ -201,13 +202,13 @@ static void needs_free(struct needs_table *t)
 	free(t->seen);
 }
 
-/* The lists of regexes first_id .. (the ones just added for a rule) into
- * the u32 pool. */
-static void needs_emit(struct builder *b, const struct needs_table *t, uint32_t first_id)
+/* The lists of regexes first_id .. end_id - 1 (one rule's) into the u32
+ * pool. */
+static void needs_emit(struct builder *b, const struct needs_table *t, uint32_t first_id,
+    uint32_t end_id)
 {
-	size_t end = b->regex.n / sizeof(struct eg_blk_regex);
 	const uint32_t *offs = (const uint32_t *)(const void *)t->offs.v;
-	for (size_t id = first_id; id < end && !b->oom; id++) {
+	for (size_t id = first_id; id < end_id && !b->oom; id++) {
 		struct eg_blk_regex *rx = (struct eg_blk_regex *)(void *)b->regex.v + id;
 		rx->needs_first = (uint32_t)(b->u32.n / sizeof(uint32_t));
 		rx->n_needs = t->list[2 * id + 1];
@@ -216,9 +217,9 @@ static void needs_emit(struct builder *b, const struct needs_table *t, uint32_t 
 	}
 }
 
-/* The sources after the other strings: a match reads the names, a rule
- * that applies its id and reason, and these pages of the block only when a
- * regex has no stored code. */
+/* The sources after the rules' other strings (and before the names and
+ * literals a lookup reads): a rule that applies reads its id and reason,
+ * and these pages of the block only when a regex has no stored code. */
 static void sources_last(struct builder *b)
 {
 	size_t base = b->strings.n;
@@ -233,15 +234,19 @@ static void sources_last(struct builder *b)
 		rx[i].src = rx[i].src ? (uint32_t)(base + rx[i].src - 1) : 0;
 }
 
-/* Regex ids are handed out consecutively, so a list is first_id .. +n. */
-static uint32_t add_regex_list(struct builder *b, const struct eg_pattern *pats, size_t n)
+static void add_regexes(struct builder *b, const struct eg_pattern *pats, size_t n)
 {
-	uint32_t first_id = (uint32_t)(b->regex.n / sizeof(struct eg_blk_regex));
 	for (size_t i = 0; i < n; i++)
 		add_regex(b, pats[i].re);
+}
+
+/* Regex ids are handed out consecutively, so a rule's list is first_id ..
+ * +n: its index in the u32 pool. */
+static uint32_t add_id_list(struct builder *b, uint32_t first_id, uint32_t n)
+{
 	uint32_t first = (uint32_t)(b->u32.n / sizeof(uint32_t));
-	for (size_t i = 0; i < n; i++)
-		add_u32(b, first_id + (uint32_t)i);
+	for (uint32_t i = 0; i < n; i++)
+		add_u32(b, first_id + i);
 	return first;
 }
 
@@ -253,15 +258,22 @@ struct prog_entry {
 	uint32_t n;
 	uint32_t last; /* the last rule counted, UINT32_MAX = none */
 	uint32_t name_off; /* in the block's strings */
+	uint32_t list_first; /* its rule list in the u32 pool */
 };
 
+/* By the first rule that names the program, then by name. */
 static int prog_cmp(const void *a, const void *b)
 {
-	return strcmp(((const struct prog_entry *)a)->name, ((const struct prog_entry *)b)->name);
+	const struct prog_entry *x = a, *y = b;
+	if (x->rules[0] != y->rules[0])
+		return x->rules[0] < y->rules[0] ? -1 : 1;
+	return strcmp(x->name, y->name);
 }
 
 /*
- * Every program name with the rules naming it, sorted by name. A hash table
+ * Every program name with the rules naming it, in the order of the first
+ * rule that names it (prog_cmp: the order the block lays them out in,
+ * eg_policy_build_ex). A hash table
  * finds a name's entry (no scan of the names seen so far); the rule lists
  * share one array, *shared_out, which the caller frees with the entries.
  */
@@ -363,6 +375,26 @@ static char *join_programs(const struct eg_rule *r)
 	return s;
 }
 
+/* Rule r's id, reason and programs into the strings, and its variables'
+ * names (env_names[env_at[r] ..]). */
+static void rule_strings(struct builder *b, const struct eg_ruleset *rs, size_t r, uint32_t *env_names,
+    const uint32_t *env_at)
+{
+	const struct eg_rule *src = &rs->rules[r];
+	struct eg_blk_rule *br = (struct eg_blk_rule *)(void *)b->rules.v + r;
+	char *progs_joined = join_programs(src);
+	if (progs_joined == NULL) {
+		b->oom = true;
+		return;
+	}
+	br->id = add_str(b, src->id);
+	br->reason = add_str(b, src->reason);
+	br->programs = add_str(b, progs_joined);
+	free(progs_joined);
+	for (size_t i = 0; i < src->n_env; i++)
+		env_names[env_at[r] + i] = add_str(b, src->env[i].name);
+}
+
 static size_t align8(size_t n)
 {
 	return (n + 7u) & ~(size_t)7u;
@@ -412,11 +444,11 @@ static uint8_t *serialize(const pcre2_code *code, int32_t copies, PCRE2_SIZE *le
  * (b->regex, updated in place). A regex that does not compile, or whose
  * code is too large, gets no stored code (the process that reaches it
  * compiles, and fails closed as before). Groups: the regexes of consecutive
- * rules with the same programs (rx_progs[id]: the programs string of the
+ * rules with the same programs (rx_rules[id]: the rule of the
  * regex's rule), up to EG_RXCODE_GROUP_MAX codes and _GROUP_BYTES bytes.
  * head->magic stays zero when nothing is stored. 0, or -1 out of memory.
  */
-static int build_rxcode(struct builder *b, const uint32_t *rx_progs, struct eg_blk_rxhead *head,
+static int build_rxcode(struct builder *b, const uint32_t *rx_rules, struct eg_blk_rxhead *head,
     struct vec *codes)
 {
 	struct eg_pcre2_id id;
@@ -425,6 +457,7 @@ static int build_rxcode(struct builder *b, const uint32_t *rx_progs, struct eg_b
 	if (n == 0)
 		return 0;
 	struct eg_blk_regex *rx = (void *)b->regex.v;
+	const struct eg_blk_rule *rules = (const void *)b->rules.v;
 	const char *strings = (const char *)b->strings.v;
 	size_t n_slots = 16;
 	while (n_slots < n * 2)
@@ -498,7 +531,7 @@ static int build_rxcode(struct builder *b, const uint32_t *rx_progs, struct eg_b
 			end++;
 		} while (end < n && end - i < EG_RXCODE_GROUP_MAX &&
 		    bytes + rx[end].code_len <= EG_RXCODE_GROUP_BYTES &&
-		    strcmp(strings + rx_progs[end], strings + rx_progs[i]) == 0);
+		    strcmp(strings + rules[rx_rules[end]].programs, strings + rules[rx_rules[i]].programs) == 0);
 		for (; i < end; i++) {
 			rx[i].group_end = (uint32_t)end;
 			if (rx[i].code_len != 0)
@@ -541,7 +574,7 @@ struct eg_policy *eg_policy_build_ex(const struct eg_ruleset *rs, unsigned flags
     struct eg_diags *d)
 {
 	struct builder b = { 0 };
-	struct vec rxcodes = { 0 }, rx_progs = { 0 };
+	struct vec rxcodes = { 0 }, rx_rules = { 0 };
 	struct needs_table needs = { 0 };
 	struct eg_blk_rxhead rxhead = { 0 };
 	struct prog_entry *progs = NULL;
@@ -595,21 +628,93 @@ struct eg_policy *eg_policy_build_ex(const struct eg_ruleset *rs, unsigned flags
 	    vec_reserve(&b.settings, rs->n_settings * sizeof(struct eg_blk_setting)) < 0)
 		b.oom = true;
 	vec_put(&b.strings, "", 1); /* offset 0 is the empty string */
-	/* The index's names first, each with the literals its rules need: a
-	 * lookup compares one of them, so they lie together at the start of
-	 * the strings, next to the stored codes a match reads, not after
-	 * every rule's id, reason and pattern. */
 	if (!b.oom && build_programs(rs, &progs, &n_progs, &prog_rules) < 0)
 		b.oom = true;
 	if (!b.oom && !needs_init(&needs, rs, n_re))
 		b.oom = true;
-	for (size_t i = 0; !b.oom && i < n_progs; i++) {
+	/* env_names[env_at[r] ..]: rule r's variable names (string offsets),
+	 * for its lists, which are emitted after every rule exists. */
+	uint32_t *env_at = calloc(rs->n_rules + 1, sizeof *env_at);
+	uint32_t *home = malloc((rs->n_rules + 1) * sizeof *home);
+	struct vec env_names = { 0 };
+	if (env_at == NULL || home == NULL)
+		b.oom = true;
+	bool miscounted = false;
+	for (size_t r = 0; !b.oom && r < rs->n_rules; r++) {
+		const struct eg_rule *src = &rs->rules[r];
+		uint32_t file_idx = file_index(rs, same_as, src->file, src->file_order);
+		struct eg_blk_rule br = {
+			.file = file_idx,
+			.line = src->line,
+			.file_order = src->file_order,
+			.action = (uint8_t)src->action,
+			.severity = (uint8_t)src->severity,
+			.protected_src = src->protected_src,
+			.n_match = (uint32_t)src->n_match,
+			.n_unless = (uint32_t)src->n_unless,
+			.n_cwd = (uint32_t)src->n_cwd,
+			.n_env = (uint32_t)src->n_env,
+		};
+		if (b.regex.n / sizeof(struct eg_blk_regex) != needs.rule_first[r])
+			miscounted = true; /* cannot happen: needs_init counts the same */
+		add_regexes(&b, src->match, src->n_match);
+		add_regexes(&b, src->unless, src->n_unless);
+		add_regexes(&b, src->cwd, src->n_cwd);
+		env_at[r] = (uint32_t)(env_names.n / sizeof(uint32_t));
+		for (size_t i = 0; i < src->n_env; i++) {
+			uint32_t name = 0; /* rule_strings adds it */
+			if (vec_put(&env_names, &name, sizeof name) < 0)
+				b.oom = true;
+			add_regex(&b, src->env[i].re.re);
+		}
+		/* the rule of each regex (groups of stored codes) */
+		uint32_t rule = (uint32_t)r;
+		while (!b.oom && rx_rules.n / sizeof(uint32_t) < b.regex.n / sizeof(struct eg_blk_regex))
+			if (vec_put(&rx_rules, &rule, sizeof rule) < 0)
+				b.oom = true;
+		if (vec_put(&b.rules, &br, sizeof br) < 0)
+			b.oom = true;
+	}
+	if (!b.oom)
+		sources_last(&b);
+
+	/*
+	 * What a lookup reads is laid out where two sections meet, for the
+	 * programs of the first rules (the packs, before the user's own):
+	 * the names, each followed by its rules' literals, end the strings,
+	 * which the regex entries follow; the rules' and the programs' lists
+	 * end the u32 pool, which the rules follow. So a lookup of such a
+	 * program reads two places of the block besides its index, however
+	 * many rules come after (with 10,000 of them, each section is larger
+	 * than the kernel's window of fault-around, 64 KiB: a page fault and
+	 * a window of memory each).
+	 *
+	 * The names, last program first; a rule's literals after the name of
+	 * the first program that names it (home).
+	 */
+	for (size_t r = 0; home && r < rs->n_rules; r++)
+		home[r] = UINT32_MAX;
+	for (size_t i = 0; home && i < n_progs; i++)
+		for (size_t j = 0; j < progs[i].n; j++)
+			if (home[progs[i].rules[j]] == UINT32_MAX)
+				home[progs[i].rules[j]] = (uint32_t)i;
+	for (size_t r = 0; !b.oom && r < rs->n_rules; r++)
+		if (home[r] == UINT32_MAX) { /* a rule of no program, if any */
+			rule_strings(&b, rs, r, (uint32_t *)(void *)env_names.v, env_at);
+			needs_of_rule(&b, &needs, rs, r);
+		}
+	for (size_t i = n_progs; !b.oom && i-- > 0;) {
+		for (size_t j = 0; j < progs[i].n; j++)
+			if (home[progs[i].rules[j]] == i)
+				rule_strings(&b, rs, progs[i].rules[j], (uint32_t *)(void *)env_names.v,
+				    env_at);
 		progs[i].name_off = add_str(&b, progs[i].name);
 		for (size_t j = 0; j < progs[i].n; j++)
-			needs_of_rule(&b, &needs, rs, progs[i].rules[j]);
+			if (home[progs[i].rules[j]] == i)
+				needs_of_rule(&b, &needs, rs, progs[i].rules[j]);
 	}
-	for (size_t r = 0; !b.oom && r < rs->n_rules; r++)
-		needs_of_rule(&b, &needs, rs, r); /* a rule of no program, if any */
+	/* The files' names and the settings last, next to the first rules'
+	 * (a rule that applies shows its file's name). */
 	for (size_t f = 0; f < rs->n_files; f++) {
 		uint32_t off = add_str(&b, rs->files[f]);
 		if (vec_put(&b.files, &off, sizeof off) < 0)
@@ -625,52 +730,35 @@ struct eg_policy *eg_policy_build_ex(const struct eg_ruleset *rs, unsigned flags
 		if (vec_put(&b.settings, &bs, sizeof bs) < 0)
 			b.oom = true;
 	}
-	for (size_t r = 0; !b.oom && r < rs->n_rules; r++) {
-		const struct eg_rule *src = &rs->rules[r];
-		char *progs_joined = join_programs(src);
-		if (progs_joined == NULL) {
-			b.oom = true;
-			break;
+	/* The lists, last rule first; after each rule's, the lists of the
+	 * programs it is the first to name. */
+	const uint32_t *env_name = (const uint32_t *)(const void *)env_names.v;
+	for (size_t r = rs->n_rules, pi = n_progs; !b.oom && r-- > 0;) {
+		struct eg_blk_rule *br = (struct eg_blk_rule *)(void *)b.rules.v + r;
+		uint32_t id = needs.rule_first[r];
+		br->match_first = add_id_list(&b, id, br->n_match);
+		id += br->n_match;
+		br->unless_first = add_id_list(&b, id, br->n_unless);
+		id += br->n_unless;
+		br->cwd_first = add_id_list(&b, id, br->n_cwd);
+		id += br->n_cwd;
+		br->env_first = (uint32_t)(b.u32.n / sizeof(uint32_t));
+		for (uint32_t e = 0; e < br->n_env; e++) {
+			add_u32(&b, env_name[env_at[r] + e]);
+			add_u32(&b, id + e);
 		}
-		uint32_t file_idx = file_index(rs, same_as, src->file, src->file_order);
-		struct eg_blk_rule br = {
-			.id = add_str(&b, src->id),
-			.reason = add_str(&b, src->reason),
-			.programs = add_str(&b, progs_joined),
-			.file = file_idx,
-			.line = src->line,
-			.file_order = src->file_order,
-			.action = (uint8_t)src->action,
-			.severity = (uint8_t)src->severity,
-			.protected_src = src->protected_src,
-		};
-		free(progs_joined);
-		uint32_t first_id = (uint32_t)(b.regex.n / sizeof(struct eg_blk_regex));
-		if (first_id != needs.rule_first[r])
-			b.oom = true; /* cannot happen: needs_init counted the same */
-		br.n_match = (uint32_t)src->n_match;
-		br.match_first = add_regex_list(&b, src->match, src->n_match);
-		br.n_unless = (uint32_t)src->n_unless;
-		br.unless_first = add_regex_list(&b, src->unless, src->n_unless);
-		br.n_cwd = (uint32_t)src->n_cwd;
-		br.cwd_first = add_regex_list(&b, src->cwd, src->n_cwd);
-		br.n_env = (uint32_t)src->n_env;
-		br.env_first = (uint32_t)(b.u32.n / sizeof(uint32_t));
-		for (size_t i = 0; i < src->n_env; i++) {
-			add_u32(&b, add_str(&b, src->env[i].name));
-			add_u32(&b, add_regex(&b, src->env[i].re.re));
+		needs_emit(&b, &needs, needs.rule_first[r], id + br->n_env);
+		for (; pi > 0 && progs[pi - 1].rules[0] == r; pi--) {
+			struct prog_entry *e = &progs[pi - 1];
+			e->list_first = (uint32_t)(b.u32.n / sizeof(uint32_t));
+			for (size_t j = 0; j < e->n; j++)
+				add_u32(&b, e->rules[j]);
 		}
-		needs_emit(&b, &needs, first_id);
-		/* the programs of each regex of the rule (groups of stored codes) */
-		while (!b.oom && rx_progs.n / sizeof(uint32_t) < b.regex.n / sizeof(struct eg_blk_regex))
-			if (vec_put(&rx_progs, &br.programs, sizeof br.programs) < 0)
-				b.oom = true;
-		if (vec_put(&b.rules, &br, sizeof br) < 0)
-			b.oom = true;
 	}
+	free(env_at);
+	free(home);
+	free(env_names.v);
 
-	if (!b.oom)
-		sources_last(&b);
 	size_t n_buckets = 16;
 	while (n_buckets < n_progs * 2)
 		n_buckets *= 2;
@@ -685,9 +773,7 @@ struct eg_policy *eg_policy_build_ex(const struct eg_ruleset *rs, unsigned flags
 		buckets[slot].name = progs[i].name_off;
 		buckets[slot].hash = h;
 		buckets[slot].n_rules = (uint32_t)progs[i].n;
-		buckets[slot].rules_first = (uint32_t)(b.u32.n / sizeof(uint32_t));
-		for (size_t j = 0; j < progs[i].n; j++)
-			add_u32(&b, progs[i].rules[j]);
+		buckets[slot].rules_first = progs[i].list_first;
 	}
 	uint32_t filter_log2 = EG_FILTER_LOG2_MIN;
 	while (filter_log2 < EG_FILTER_LOG2_MAX && ((size_t)1 << filter_log2) <
@@ -698,23 +784,32 @@ struct eg_policy *eg_policy_build_ex(const struct eg_ruleset *rs, unsigned flags
 		b.oom = true;
 	for (size_t i = 0; filter && i < n_progs; i++)
 		eg_filter_add(filter, filter_log2, progs[i].hash);
+	if (miscounted) {
+		eg_diags_add(d, NULL, 0, 0, "internal error: regexes miscounted while building the policy");
+		goto fail;
+	}
 	if (b.oom)
 		goto oom;
 	if (!(flags & EG_BUILD_NO_CODES) &&
-	    build_rxcode(&b, (const uint32_t *)rx_progs.v, &rxhead, &rxcodes) < 0)
+	    build_rxcode(&b, (const uint32_t *)rx_rules.v, &rxhead, &rxcodes) < 0)
 		goto oom;
 	bool have_codes = rxhead.magic[0] != '\0';
 
 layout:;
 	struct eg_blk_header h = { .version = EG_BLOCK_VERSION };
 	memcpy(h.magic, EG_BLOCK_MAGIC, sizeof EG_BLOCK_MAGIC);
-	/* Section order is the order of use: what every process reads when it
-	 * maps the block (header, files, settings) on the first page, with the
-	 * name filter every exec's hook reads (a program no rule names is told
-	 * by it alone: with 10,000 programs the index before it was 512 KiB, a
-	 * window of the kernel's fault-around more), then the program index a
-	 * lookup probes, then what only a matching lookup reads. Strings last.
-	 * Validation does not depend on the order. */
+	/* Section order: what every process reads when it maps the block
+	 * (header, files, settings) on the first page, with the name filter
+	 * every exec's hook reads (a program no rule names is told by it
+	 * alone: with 10,000 programs the index before it was 512 KiB, a
+	 * window of the kernel's fault-around more); the program index a
+	 * lookup probes; the two places where a lookup of the first rules'
+	 * programs reads (the u32 pool's end and the rules; the strings' end
+	 * and the regex entries: see the lists and names above); then the
+	 * stored codes, the first rules' first, which only a regex that runs
+	 * reads. With the packs alone (150 KiB) a lookup reads the first and
+	 * second 64 KiB of the block. Validation does not depend on the
+	 * order. */
 	size_t off = align8(sizeof h);
 	/* The stored codes' head (the prefix every decode reads) on the first
 	 * page too, when there are stored codes. */
@@ -740,19 +835,15 @@ layout:;
 	h.n_rules = (uint32_t)rs->n_rules;
 	h.rules_off = (uint32_t)off;
 	off = align8(off + b.rules.n);
-	h.n_regex = (uint32_t)(b.regex.n / sizeof(struct eg_blk_regex));
-	h.regex_off = (uint32_t)off;
-	off = align8(off + b.regex.n);
-	/* The codes next to the entries that point at them; the strings
-	 * after: the index's names, each followed by the literals its rules'
-	 * regexes need, then what a rule that applies shows, the pattern
-	 * sources (read only to compile) last. */
-	h.rxcodes_len = (uint32_t)rxcodes.n;
-	h.rxcodes_off = (uint32_t)off;
-	off = align8(off + rxcodes.n);
 	h.strings_len = (uint32_t)b.strings.n;
 	h.strings_off = (uint32_t)off;
 	off = align8(off + b.strings.n);
+	h.n_regex = (uint32_t)(b.regex.n / sizeof(struct eg_blk_regex));
+	h.regex_off = (uint32_t)off;
+	off = align8(off + b.regex.n);
+	h.rxcodes_len = (uint32_t)rxcodes.n;
+	h.rxcodes_off = (uint32_t)off;
+	off = align8(off + rxcodes.n);
 	if (off > EG_BLOCK_MAX_SIZE && have_codes) {
 		/* Too large with the codes: without them, every process
 		 * compiles what it uses. */
@@ -816,7 +907,7 @@ done:
 	free(b.files.v);
 	free(b.settings.v);
 	free(rxcodes.v);
-	free(rx_progs.v);
+	free(rx_rules.v);
 	needs_free(&needs);
 	return p;
 }

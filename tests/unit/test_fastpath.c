@@ -309,14 +309,16 @@ Test(fastpath, shown_strings_checked_when_the_rule_applies)
 		unsigned char *mem;
 		struct eg_policy *q = copy_policy(p, &mem);
 		struct eg_blk_rule *qr = (struct eg_blk_rule *)(mem + q->h->rules_off) + destroy_rule;
-		mem[q->h->strings_off + q->h->strings_len - 1] = 'x'; /* the last string runs off */
+		/* past the strings' end (the files' names end them: a string made
+		 * to run off the end would be another rule's file's name) */
+		uint32_t bad = q->h->strings_len;
 		switch (damage) {
-		case 0: qr->reason = q->h->strings_len - 1; break;
-		case 1: qr->id = q->h->strings_len - 1; break;
+		case 0: qr->reason = bad; break;
+		case 1: qr->id = bad; break;
 		case 2: /* a file of its own, its name damaged (the others' files are sound) */
 			cr_assert_gt(q->h->n_files, 1);
 			qr->file = (qr->file + 1) % q->h->n_files;
-			((uint32_t *)(mem + q->h->files_off))[qr->file] = q->h->strings_len - 1;
+			((uint32_t *)(mem + q->h->files_off))[qr->file] = bad;
 			break;
 		}
 		cr_expect_eq(check(q, sc, destroy, NULL, &res), EG_ACT_DENY, "damage %d: refused", damage);
