@@ -144,18 +144,20 @@ static void join_headers_to_text(Elf64_Phdr *ph, unsigned n)
 /*
  * How far past `at` (a multiple of `align`) the block is placed: so that the
  * page where its stored codes begin starts a 64 KiB window of the kernel's
- * fault-around (the copy is mapped at a 64 KiB boundary, below). A first
- * check reads the header and the index at the block's start, the codes of
- * the program's rules and the program names, the first strings, right
- * after the codes (policy_build.c). The window of the first fault, on the
- * header, is the block's first 64 KiB (the kernel starts it at the
- * mapping's start); so placed, the codes and the names are in the next one,
- * which ends where they do: with the default packs (a 28 KiB index, 56 KiB
- * of codes and names) 92 KiB of the block are mapped, where right after the
- * library's image it was 108 to 132 KiB, in three windows, with where that
- * image ends. The space left before the block is not mapped (the loader
- * makes it inaccessible: one mprotect). 0 when the block has no codes or
- * `align` cannot express the distance.
+ * fault-around (the copy is mapped at a 64 KiB boundary, below). A check
+ * of a program the rules name reads the header and the index at the
+ * block's start, then the rules' lists and the rules, the names and the
+ * regex entries, which end where the codes begin (policy_build.c). The
+ * kernel's window of the first fault, on the header, starts at the
+ * mapping's start and ends at the next 64 KiB boundary; so placed, what a
+ * check reads ends at a boundary too: with the default packs (a block of
+ * 140 KiB, 88 of them before the codes) 88 KiB of the block are mapped, in
+ * two windows, where at a 64 KiB boundary it was 128 KiB. A large block
+ * has its codes at a multiple of 64 KiB (policy_build.c), so it starts at
+ * a boundary, as the builder's layout of it expects. The space left before
+ * the block is not mapped (the loader makes it inaccessible: one
+ * mprotect). 0 when the block has no codes or `align` cannot express the
+ * distance.
  */
 static size_t block_phase(const unsigned char *block, size_t block_size, size_t at, size_t align)
 {

@@ -395,6 +395,13 @@ static void rule_strings(struct builder *b, const struct eg_ruleset *rs, size_t 
 		env_names[env_at[r] + i] = add_str(b, src->env[i].name);
 }
 
+/* The kernel's window of fault-around (64 KiB) and where in it the
+ * builder puts a place a lookup reads, in a block of more than CENTRE_FROM
+ * bytes (eg_policy_build_ex). */
+#define WINDOW ((size_t)64 << 10)
+#define CENTRE (WINDOW / 2)
+#define CENTRE_FROM ((size_t)256 << 10)
+
 static size_t align8(size_t n)
 {
 	return (n + 7u) & ~(size_t)7u;
@@ -794,6 +801,8 @@ struct eg_policy *eg_policy_build_ex(const struct eg_ruleset *rs, unsigned flags
 	    build_rxcode(&b, (const uint32_t *)rx_rules.v, &rxhead, &rxcodes) < 0)
 		goto oom;
 	bool have_codes = rxhead.magic[0] != '\0';
+	bool centred = false;
+	size_t gap_u32 = 0, gap_strings = 0, gap_codes = 0;
 
 layout:;
 	struct eg_blk_header h = { .version = EG_BLOCK_VERSION };
@@ -829,21 +838,40 @@ layout:;
 	h.n_buckets = (uint32_t)n_buckets;
 	h.buckets_off = (uint32_t)off;
 	off = align8(off + n_buckets * sizeof *buckets);
+	/* In a large block, each place where two sections meet (the rules'
+	 * start, the regex entries') in the middle of a 64 KiB piece of the
+	 * block: a window of the kernel's fault-around when the block is
+	 * mapped at a 64 KiB boundary (a session copy places it so, and the
+	 * kernel maps a file of 2 MiB or more at a 2 MiB one), so that what a
+	 * lookup reads there, up to 32 KiB on either side, is one window. */
+	gap_u32 = centred ? (CENTRE - (off + align8(b.u32.n)) % WINDOW + WINDOW) % WINDOW : 0;
+	off += gap_u32;
 	h.n_u32 = (uint32_t)(b.u32.n / sizeof(uint32_t));
 	h.u32_off = (uint32_t)off;
 	off = align8(off + b.u32.n);
 	h.n_rules = (uint32_t)rs->n_rules;
 	h.rules_off = (uint32_t)off;
 	off = align8(off + b.rules.n);
+	gap_strings = centred ? (CENTRE - (off + align8(b.strings.n)) % WINDOW + WINDOW) % WINDOW : 0;
+	off += gap_strings;
 	h.strings_len = (uint32_t)b.strings.n;
 	h.strings_off = (uint32_t)off;
 	off = align8(off + b.strings.n);
 	h.n_regex = (uint32_t)(b.regex.n / sizeof(struct eg_blk_regex));
 	h.regex_off = (uint32_t)off;
 	off = align8(off + b.regex.n);
+	/* A session copy places the block so that the codes start a window
+	 * (library_copy.c): in a large block, at a multiple of 64 KiB, that
+	 * is where the block starts one too. */
+	gap_codes = centred && rxcodes.n > 0 ? (WINDOW - off % WINDOW) % WINDOW : 0;
+	off += gap_codes;
 	h.rxcodes_len = (uint32_t)rxcodes.n;
 	h.rxcodes_off = (uint32_t)off;
 	off = align8(off + rxcodes.n);
+	if (!centred && off > CENTRE_FROM) {
+		centred = true;
+		goto layout;
+	}
 	if (off > EG_BLOCK_MAX_SIZE && have_codes) {
 		/* Too large with the codes: without them, every process
 		 * compiles what it uses. */
@@ -868,6 +896,9 @@ layout:;
 	put_section(block, h.buckets_off, buckets, n_buckets * sizeof *buckets);
 	put_section(block, h.filter_off, filter, (size_t)1 << (filter_log2 - 3));
 	put_section(block, h.u32_off, b.u32.v, b.u32.n);
+	memset(block + h.u32_off - gap_u32, 0, gap_u32);
+	memset(block + h.strings_off - gap_strings, 0, gap_strings);
+	memset(block + h.rxcodes_off - gap_codes, 0, gap_codes);
 	put_section(block, h.files_off, b.files.v, b.files.n);
 	put_section(block, h.settings_off, b.settings.v, b.settings.n);
 	put_section(block, h.strings_off, b.strings.v, b.strings.n);
