@@ -370,28 +370,48 @@ static void joiner_release(struct joiner *j)
  * command), each once, in ascending order. */
 #define MAX_NAMES 3
 struct candidates {
+	const struct eg_policy *q; /* the policy the lists are in: p, or its first part */
 	const uint32_t *list[MAX_NAMES];
 	uint32_t n[MAX_NAMES], i[MAX_NAMES];
 	bool damaged; /* a bucket failed validation: the caller fails closed */
 };
 
-static void candidates_init(struct candidates *c, const struct eg_policy *p, const struct eg_cmd *cmd,
-    const char *extra_name)
+/* The lists come from p's first part (adopted into *first) when every name
+ * the rules name is one of its programs, else all from p; first NULL: from
+ * p. */
+static void candidates_init(struct candidates *c, const struct eg_policy *p, struct eg_policy *first,
+    const struct eg_cmd *cmd, const char *extra_name)
 {
 	const char *names[MAX_NAMES] = { cmd->prog, cmd->prog_exe, extra_name };
-	*c = (struct candidates){ 0 };
+	const struct eg_blk_bucket *b[MAX_NAMES] = { NULL };
+	bool in_first[MAX_NAMES] = { false }, any_first = false, any_whole = false;
+	*c = (struct candidates){ .q = p };
 	for (int k = 0; k < MAX_NAMES; k++) {
 		bool dup = names[k] == NULL;
 		for (int j = 0; j < k && !dup; j++)
 			dup = names[j] != NULL && strcmp(names[j], names[k]) == 0;
-		const struct eg_blk_bucket *b = NULL;
-		if (!dup && eg_policy_find(p, names[k], &b) < 0)
+		if (dup)
+			continue;
+		int found = first != NULL ? eg_policy_find_first(p, names[k], first, &b[k], &in_first[k])
+					  : eg_policy_find(p, names[k], &b[k]);
+		if (found < 0)
 			c->damaged = true;
-		if (b != NULL) {
-			c->list[k] = p->u32 + b->rules_first;
-			c->n[k] = b->n_rules;
-		}
+		any_first |= b[k] != NULL && in_first[k];
+		any_whole |= b[k] != NULL && !in_first[k];
 	}
+	if (any_first && any_whole) {
+		/* names of both: every list from the whole block */
+		for (int k = 0; k < MAX_NAMES; k++)
+			if (b[k] != NULL && in_first[k] && eg_policy_find(p, names[k], &b[k]) < 0)
+				c->damaged = true;
+	} else if (any_first) {
+		c->q = first;
+	}
+	for (int k = 0; k < MAX_NAMES; k++)
+		if (b[k] != NULL) {
+			c->list[k] = c->q->u32 + b[k]->rules_first;
+			c->n[k] = b[k]->n_rules;
+		}
 }
 
 static bool candidates_empty(const struct candidates *c)
@@ -419,14 +439,16 @@ struct verdict {
 	uint32_t rule;
 	uint32_t allow_rule;
 	bool failed;
+	uint8_t severity; /* the rule's */
+	const struct eg_policy *q; /* where the rule was read: p or its first part */
 };
 
-static bool stricter(const struct eg_policy *p, const struct verdict *a, const struct verdict *b)
+static bool stricter(const struct verdict *a, const struct verdict *b)
 {
 	if (a->action != b->action)
 		return a->action > b->action;
 	if (a->rule != EG_NO_RULE && b->rule != EG_NO_RULE)
-		return p->rules[a->rule].severity > p->rules[b->rule].severity;
+		return a->severity > b->severity;
 	return false;
 }
 
@@ -437,11 +459,12 @@ static bool exempts(const struct eg_blk_rule *allow, const struct eg_blk_rule *r
 
 /* Decide one command. Returns false when it could not be decided (too many
  * rules apply to keep track of): the caller fails closed. */
-static bool decide_cmd(const struct eg_policy *p, struct pcre_env *pe, const struct cmd_view *v,
-    unsigned flags, struct verdict *out)
+static bool decide_cmd(const struct eg_policy *whole, struct eg_policy *first, struct pcre_env *pe,
+    const struct cmd_view *v, unsigned flags, struct verdict *out)
 {
 	struct candidates cand;
-	candidates_init(&cand, p, &v->s->cmds[v->idx], v->exe_name);
+	candidates_init(&cand, whole, first, &v->s->cmds[v->idx], v->exe_name);
+	const struct eg_policy *p = cand.q;
 	uint32_t hit[MAX_APPLIED];
 	bool hit_failed[MAX_APPLIED];
 	uint32_t n_hit = 0;
@@ -479,8 +502,10 @@ static bool decide_cmd(const struct eg_policy *p, struct pcre_env *pe, const str
 			.rule = hit[i],
 			.allow_rule = EG_NO_RULE,
 			.failed = hit_failed[i],
+			.severity = r->severity,
+			.q = p,
 		};
-		if (stricter(p, &c, out))
+		if (stricter(&c, out))
 			*out = c;
 	}
 	return true;
@@ -521,12 +546,16 @@ EG_HOT_TEXT static bool may_apply(const struct eg_policy *p, const char *argv0, 
 {
 	const char *names[3] = { argv0 ? eg_basename(argv0) : NULL, exe ? eg_basename(exe) : NULL,
 		exe_name };
+	struct eg_policy first; /* adopted if a name needs it */
+	first.base = NULL;
 	for (int i = 0; i < 3; i++) {
 		if (names[i] == NULL || names[i][0] == '\0')
 			continue;
 		const struct eg_blk_bucket *b;
+		bool in_first;
 		/* found, or damaged: the full check decides (and fails closed) */
-		if (eg_policy_find(p, names[i], &b) != 0 || eg_subject_is_wrapper(names[i]))
+		if (eg_policy_find_first(p, names[i], &first, &b, &in_first) != 0 ||
+		    eg_subject_is_wrapper(names[i]))
 			return true;
 	}
 	return false;
@@ -575,12 +604,14 @@ static enum eg_action check_subject(const struct eg_policy *p, struct eg_subject
 	struct joiner j = { .stack = join_stack };
 	struct verdict best = { .action = EG_ACT_NONE, .rule = EG_NO_RULE, .allow_rule = EG_NO_RULE };
 	int best_cmd = -1;
+	struct eg_policy first; /* p's first part, adopted if a name needs it */
+	first.base = NULL;
 
 	for (uint32_t c = 0; c < s->n_cmds; c++) {
 		struct cmd_view v = { .s = s, .in = in, .cwd = cwd, .idx = (int)c,
 			.exe_name = c == 0 ? exe_name : NULL };
 		struct candidates probe;
-		candidates_init(&probe, p, &s->cmds[c], v.exe_name);
+		candidates_init(&probe, p, &first, &s->cmds[c], v.exe_name);
 		if (candidates_empty(&probe))
 			continue;
 		if (probe.damaged) {
@@ -597,18 +628,18 @@ static enum eg_action check_subject(const struct eg_policy *p, struct eg_subject
 			return fail_closed(out, EG_FAIL_TOO_BIG);
 		}
 		struct verdict vd;
-		if (!decide_cmd(p, &pe, &v, in->flags, &vd)) {
+		if (!decide_cmd(p, &first, &pe, &v, in->flags, &vd)) {
 			joiner_release(&j);
 			pcre_env_release(&pe);
 			out->cmd_index = (int)c;
 			return fail_closed(out, EG_FAIL_TOO_BIG);
 		}
-		if (stricter(p, &vd, &best)) {
+		if (stricter(&vd, &best)) {
 			best = vd;
 			best_cmd = (int)c;
 			if (best.action >= EG_ACT_CONFIRM && !best.failed &&
-			    p->rules[best.rule].severity == EG_SEV_CRITICAL)
-				find_confirm_word(p, &pe, &v, best.rule, out->confirm_word,
+			    best.severity == EG_SEV_CRITICAL)
+				find_confirm_word(best.q, &pe, &v, best.rule, out->confirm_word,
 				    sizeof out->confirm_word);
 		}
 	}
@@ -620,8 +651,8 @@ static enum eg_action check_subject(const struct eg_policy *p, struct eg_subject
 	out->allow_rule = best.allow_rule;
 	if (best.failed)
 		out->fail = EG_FAIL_REGEX;
-	if (best.rule != EG_NO_RULE && eg_policy_rule_ok(p, best.rule))
-		out->severity = p->rules[best.rule].severity;
+	if (best.rule != EG_NO_RULE && eg_policy_rule_ok(best.q, best.rule))
+		out->severity = best.q->rules[best.rule].severity;
 	if (out->severity != EG_SEV_CRITICAL || best.action < EG_ACT_CONFIRM)
 		out->confirm_word[0] = '\0';
 	if (best_cmd >= 0) {
@@ -724,7 +755,7 @@ __attribute__((cold)) int eg_rule_catches_text(const struct eg_policy *p, uint32
 		struct cwd_source no_cwd = { 0 };
 		struct cmd_view v = { .s = s, .in = &in, .cwd = &no_cwd, .idx = (int)c };
 		struct candidates cand;
-		candidates_init(&cand, p, &s->cmds[c], NULL);
+		candidates_init(&cand, p, NULL, &s->cmds[c], NULL);
 		uint32_t ri;
 		bool named = false;
 		while (candidates_next(&cand, &ri))

@@ -38,6 +38,9 @@ enum {
 	 * preload library's fallback), where compiling them all up front would
 	 * cost more than it saves. */
 	EG_BUILD_NO_CODES = 1u << 1,
+	/* A first part (policy_block.h, policy_build.c): no regex sources
+	 * (read only to compile; the whole block's are patched in). */
+	EG_BUILD_FIRST_PART = 1u << 2,
 };
 
 /* The three default directories (as eg_sources_default finds them), into

@@ -109,6 +109,12 @@ EG_HOT_TEXT static bool validate_header(struct eg_policy *p)
 	    h->filter_log2 > EG_FILTER_LOG2_MAX || h->filter_off % 8 != 0 ||
 	    !range_ok(h->filter_off, 1u << (h->filter_log2 - 3), 1, size)))
 		return false;
+	if (h->first_size != 0 && (h->first_off % 8 != 0 || h->first_off == 0 ||
+	    (uint64_t)h->first_off + h->first_size > size || h->n_first == 0 ||
+	    !range_ok(h->first_hashes_off, h->n_first, sizeof(uint32_t), size)))
+		return false;
+	p->first_hashes = h->first_size ? (const void *)(p->base + h->first_hashes_off) : NULL;
+	p->n_first = h->first_size ? h->n_first : 0;
 	p->filter = h->filter_log2 ? (const void *)(p->base + h->filter_off) : NULL;
 	p->filter_log2 = h->filter_log2;
 	p->rules = (const void *)(p->base + h->rules_off);
@@ -178,6 +184,7 @@ EG_HOT_TEXT int eg_policy_init_block(struct eg_policy *p, const void *block, siz
 {
 	*p = (struct eg_policy){ .base = block, .size = size, .h = block };
 	atomic_init(&p->cache, NULL);
+	atomic_init(&p->first_cache, NULL);
 	if (((uintptr_t)block % 8) != 0 || !validate_header(p))
 		return -1;
 	p->owned_mmap = owned_mmap;
@@ -280,4 +287,53 @@ EG_HOT_TEXT int eg_policy_find(const struct eg_policy *p, const char *name, cons
 		return 1;
 	}
 	return 0;
+}
+
+/* Is h among the first part's programs' hashes (sorted)? */
+EG_HOT_TEXT static bool first_has(const struct eg_policy *p, uint32_t h)
+{
+	uint32_t lo = 0, hi = p->n_first;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (p->first_hashes[mid] < h)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < p->n_first && p->first_hashes[lo] == h;
+}
+
+/* Adopt p's first part into *first: its compile state p's first_cache. */
+EG_HOT_TEXT static int first_adopt(const struct eg_policy *p, struct eg_policy *first)
+{
+	if (eg_policy_init_block(first, p->base + p->h->first_off, p->h->first_size, false) < 0 ||
+	    first->first_hashes != NULL) {
+		first->base = NULL;
+		return -1;
+	}
+	first->cache_at = &((struct eg_policy *)p)->first_cache;
+	return 0;
+}
+
+EG_HOT_TEXT int eg_policy_find_first(const struct eg_policy *p, const char *name, struct eg_policy *first,
+    const struct eg_blk_bucket **out, bool *in_first)
+{
+	*in_first = false;
+	*out = NULL;
+	if (name == NULL || *name == '\0')
+		return 0;
+	if (p->first_hashes != NULL) {
+		uint32_t h = eg_name_hash(name);
+		if ((p->filter == NULL || eg_filter_maybe(p->filter, p->filter_log2, h)) && first_has(p, h)) {
+			if (first->base == NULL && first_adopt(p, first) < 0)
+				return -1;
+			int found = eg_policy_find(first, name, out);
+			if (found != 0) {
+				*in_first = found > 0;
+				return found;
+			}
+			/* a name of the same hash: the whole block's index */
+		}
+	}
+	return eg_policy_find(p, name, out);
 }

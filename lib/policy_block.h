@@ -20,7 +20,7 @@
 #include "hot_text.h"
 
 #define EG_BLOCK_MAGIC "EXECGRD"
-#define EG_BLOCK_VERSION 5u
+#define EG_BLOCK_VERSION 6u
 #define EG_BLOCK_MAX_SIZE (64u * 1024u * 1024u)
 
 struct eg_blk_header {
@@ -40,9 +40,34 @@ struct eg_blk_header {
 	uint32_t rxcodes_off, rxcodes_len;
 	/* The name filter (below): 2^filter_log2 bits, 0 = none. */
 	uint32_t filter_off, filter_log2;
+	/* The first part (below): a block of its own at first_off, 0 = none;
+	 * the sorted eg_name_hash of its programs (u32s at first_hashes_off). */
+	uint32_t first_off, first_size;
+	uint32_t first_hashes_off, n_first;
 	uint32_t pad;
 	uint64_t hash; /* FNV-1a 64 of the block with this field zero */
 };
+
+/*
+ * The first part: in a large block, the first rules (the packs, loaded
+ * before the user's own) again, as a block of their own, which ends with
+ * the block's second 64 KiB, after the filter, with an index of only the
+ * programs that no later rule names; so that a check of such a program
+ * reads the block's first two windows of the kernel's fault-around,
+ * however many rules follow (in the whole block a lookup reads the index,
+ * and the rules, lists, names and regex entries where the builder puts
+ * them, each window a page fault and 64 KiB of resident memory: with
+ * 10,000 more rules, four windows). Its rules and regexes are the whole
+ * block's first ones, with the same indices and ids, and it has no
+ * settings. Its size runs to the block's end: its stored codes are the
+ * whole block's (its codes section is the block's), and so are its
+ * regexes' sources (its strings run to the end of the block's). A check
+ * takes a command's rules from the first part when every name it looks up
+ * that the rules name is one of the first part's programs
+ * (eg_policy_find_first), from the whole block otherwise: the same rules
+ * either way. The first part's regexes have their own compile state
+ * (eg_policy.first_cache).
+ */
 
 /*
  * The name filter: a Bloom filter of every name in the program index, so
@@ -253,6 +278,12 @@ struct eg_policy {
 	bool owned_self; /* this struct is its own mmap'd page (munmap on free) */
 
 	_Atomic(struct eg_regex_cache *) cache; /* NULL until the first compile */
+	/* The first part's (its policy is made on the stack for each check,
+	 * eg_policy_first, its cache_at pointing here) */
+	_Atomic(struct eg_regex_cache *) first_cache;
+	_Atomic(struct eg_regex_cache *) *cache_at; /* NULL: &cache */
+	const uint32_t *first_hashes; /* NULL: no first part */
+	uint32_t n_first;
 };
 
 EG_HOT_INLINE const char *eg_blk_str(const struct eg_policy *p, uint32_t off)
@@ -280,6 +311,12 @@ uint64_t eg_fnv64(const void *data, size_t len, uint64_t h);
 /* Rules indexed under `name`: 1 and *out set; 0 none; -1 the bucket for
  * `name` is damaged (the caller fails closed). */
 int eg_policy_find(const struct eg_policy *p, const char *name, const struct eg_blk_bucket **out);
+/* eg_policy_find through the first part: when `name` is one of its
+ * programs, its bucket there (*in_first true), the first part adopted into
+ * *first if first->base is NULL; else as eg_policy_find in p. -1 also when
+ * the first part is damaged. */
+int eg_policy_find_first(const struct eg_policy *p, const char *name, struct eg_policy *first,
+    const struct eg_blk_bucket **out, bool *in_first);
 /* Is rule `ri` (an index from a bucket) sound: strings, lists, regex ids? */
 bool eg_policy_rule_ok(const struct eg_policy *p, uint32_t ri);
 /* Is what trying rule `ri` reads sound: its action and severity, its lists

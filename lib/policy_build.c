@@ -49,6 +49,7 @@ static size_t slen(const char *s)
 
 struct builder {
 	struct vec strings, rules, regex, u32, files, settings;
+	bool lookup_only; /* EG_BUILD_FIRST_PART */
 	/* The regexes' sources, put after every other string (sources_last):
 	 * only a compile reads them. Offsets + 1 until then (0: empty). */
 	struct vec sources;
@@ -223,13 +224,18 @@ static void needs_emit(struct builder *b, const struct needs_table *t, uint32_t 
 static void sources_last(struct builder *b)
 {
 	size_t base = b->strings.n;
+	struct eg_blk_regex *rx = (void *)b->regex.v;
+	if (b->lookup_only) {
+		for (size_t i = 0; i < b->regex.n / sizeof *rx; i++)
+			rx[i].src = 0;
+		return;
+	}
 	if (b->sources.n == 0)
 		return; /* no regex, or only empty ones (sources.v NULL) */
 	if (vec_put(&b->strings, b->sources.v, b->sources.n) < 0) {
 		b->oom = true;
 		return;
 	}
-	struct eg_blk_regex *rx = (void *)b->regex.v;
 	for (size_t i = 0; i < b->regex.n / sizeof *rx; i++)
 		rx[i].src = rx[i].src ? (uint32_t)(base + rx[i].src - 1) : 0;
 }
@@ -382,6 +388,8 @@ static void rule_strings(struct builder *b, const struct eg_ruleset *rs, size_t 
 {
 	const struct eg_rule *src = &rs->rules[r];
 	struct eg_blk_rule *br = (struct eg_blk_rule *)(void *)b->rules.v + r;
+	for (size_t i = 0; i < src->n_env; i++)
+		env_names[env_at[r] + i] = add_str(b, src->env[i].name);
 	char *progs_joined = join_programs(src);
 	if (progs_joined == NULL) {
 		b->oom = true;
@@ -391,8 +399,6 @@ static void rule_strings(struct builder *b, const struct eg_ruleset *rs, size_t 
 	br->reason = add_str(b, src->reason);
 	br->programs = add_str(b, progs_joined);
 	free(progs_joined);
-	for (size_t i = 0; i < src->n_env; i++)
-		env_names[env_at[r] + i] = add_str(b, src->env[i].name);
 }
 
 /* The kernel's window of fault-around (64 KiB) and where in it the
@@ -556,6 +562,154 @@ static int build_rxcode(struct builder *b, const uint32_t *rx_rules, struct eg_b
 	return oom ? -1 : 0;
 }
 
+static int u32_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* The regexes of the first n rules: the ids the first part shares. */
+static size_t count_regexes(const struct eg_ruleset *rs, size_t n)
+{
+	size_t k = 0;
+	for (size_t r = 0; r < n; r++)
+		k += rs->rules[r].n_match + rs->rules[r].n_unless + rs->rules[r].n_cwd + rs->rules[r].n_env;
+	return k;
+}
+
+/*
+ * The first part of a large block (policy_block.h): the first rules, as many
+ * as fit in `budget` bytes with a copy of the codes' head and its programs'
+ * hashes, as a block of
+ * their own (no stored codes: the whole block's are patched in, first_patch)
+ * whose index has only the programs no later rule names (progs, in the
+ * order of their first rule, are those with the first rules first). Its
+ * bytes into *bytes (malloc), the sorted hashes of its programs into
+ * *hashes (malloc). 1 built; 0 none fits; -1 out of memory.
+ */
+static int build_first(const struct eg_ruleset *rs, const struct prog_entry *progs, size_t n_progs,
+    size_t budget, unsigned char **bytes, size_t *size, uint32_t **hashes, uint32_t *n_hashes)
+{
+	*bytes = NULL;
+	*hashes = NULL;
+	struct eg_rule *sub = malloc((rs->n_rules ? rs->n_rules : 1) * sizeof *sub);
+	char **names = NULL;
+	size_t n_names = 0;
+	for (size_t r = 0; r < rs->n_rules; r++)
+		n_names += rs->rules[r].n_programs;
+	names = malloc((n_names ? n_names : 1) * sizeof *names);
+	uint32_t *hs = malloc((n_progs ? n_progs : 1) * sizeof *hs);
+	if (sub == NULL || names == NULL || hs == NULL)
+		goto oom;
+	/* A first guess from the sizes the rules' parts take in a block, then
+	 * fewer rules until the part fits. */
+	size_t n = 0, guess = sizeof(struct eg_blk_header) + 2048;
+	for (; n < rs->n_rules; n++) {
+		const struct eg_rule *r = &rs->rules[n];
+		size_t n_re = r->n_match + r->n_unless + r->n_cwd + r->n_env;
+		guess += sizeof(struct eg_blk_rule) + n_re * (sizeof(struct eg_blk_regex) + 12) +
+		    slen(r->id) + slen(r->reason) + 2 * sizeof(struct eg_blk_bucket) + 8;
+		for (size_t i = 0; i < r->n_programs; i++)
+			guess += 2 * slen(r->programs[i]) + 4;
+		if (guess > budget)
+			break;
+	}
+	for (; n > 0; n -= n / 8 ? n / 8 : 1) {
+		/* the programs no rule from n on names: those whose last rule is
+		 * before n (their first rules are, so they come first in progs) */
+		size_t k = 0, used = 0;
+		for (size_t i = 0; i < n_progs && progs[i].rules[0] < n; i++)
+			if (progs[i].rules[progs[i].n - 1] < n)
+				hs[k++] = progs[i].hash;
+		for (size_t r = 0; r < n; r++) {
+			sub[r] = rs->rules[r];
+			sub[r].programs = names + used;
+			sub[r].n_programs = 0;
+			for (size_t i = 0; i < rs->rules[r].n_programs; i++) {
+				const char *name = rs->rules[r].programs[i];
+				bool closed = false;
+				for (size_t j = 0; j < n_progs && progs[j].rules[0] < n && !closed; j++)
+					closed = strcmp(progs[j].name, name) == 0 && progs[j].rules[progs[j].n - 1] < n;
+				if (closed)
+					sub[r].programs[sub[r].n_programs++] = rs->rules[r].programs[i];
+			}
+			used += sub[r].n_programs;
+		}
+		if (k == 0)
+			continue;
+		struct eg_ruleset sub_rs = { .rules = sub, .n_rules = n, .files = rs->files,
+			.files_protected = rs->files_protected, .n_files = rs->n_files };
+		struct eg_diags d = { 0 };
+		struct eg_policy *p = eg_policy_build_ex(&sub_rs,
+		    EG_BUILD_NO_HASH | EG_BUILD_NO_CODES | EG_BUILD_FIRST_PART, &d);
+		eg_diags_free(&d);
+		if (p == NULL)
+			goto oom;
+		if (align8(p->size) + sizeof(struct eg_blk_rxhead) + 4 * k <= budget &&
+		    p->h->n_regex == count_regexes(rs, n) && p->h->n_rules == n) {
+			*size = p->size;
+			*bytes = malloc(p->size);
+			if (*bytes != NULL)
+				memcpy(*bytes, p->base, p->size);
+			eg_policy_free(p);
+			if (*bytes == NULL)
+				goto oom;
+			qsort(hs, k, sizeof *hs, u32_cmp);
+			*hashes = hs;
+			*n_hashes = (uint32_t)k;
+			free(sub);
+			free(names);
+			return 1;
+		}
+		eg_policy_free(p);
+	}
+	free(sub);
+	free(names);
+	free(hs);
+	return 0;
+oom:
+	free(sub);
+	free(names);
+	free(hs);
+	return -1;
+}
+
+/* The first part and its programs' hashes into the block, laid out in *h:
+ * its size and its codes the whole block's (same ids, same stored codes). */
+static void first_put(unsigned char *block, const struct eg_blk_header *h, const unsigned char *part,
+    size_t len, size_t end, const uint32_t *hashes, const struct eg_blk_rxhead *rxhead)
+{
+	memset(block + h->first_hashes_off, 0, end - h->first_hashes_off);
+	memcpy(block + h->first_hashes_off, hashes, h->n_first * sizeof *hashes);
+	unsigned char *fp = block + h->first_off;
+	memcpy(fp, part, len);
+	struct eg_blk_header fh;
+	memcpy(&fh, fp, sizeof fh);
+	fh.size = h->first_size;
+	if (rxhead != NULL) {
+		fh.rxhead_off = (uint32_t)align8(len);
+		memcpy(fp + fh.rxhead_off, rxhead, sizeof *rxhead);
+	}
+	fh.rxcodes_off = h->rxcodes_off - h->first_off;
+	fh.rxcodes_len = h->rxcodes_len;
+	/* Its strings run to the end of the block's, whose regex sources it
+	 * compiles from, if it must (EG_BUILD_FIRST_PART left them out). */
+	size_t own = h->first_off + fh.strings_off;
+	fh.strings_len = (uint32_t)(h->strings_off + h->strings_len - own);
+	uint32_t shift = (uint32_t)(h->strings_off - own);
+	struct eg_blk_regex *frx = (void *)(fp + fh.regex_off);
+	const struct eg_blk_regex *grx = (const void *)(block + h->regex_off);
+	for (uint32_t i = 0; i < fh.n_regex; i++) {
+		frx[i].src = grx[i].src ? grx[i].src + shift : 0;
+		frx[i].code_off = grx[i].code_off;
+		frx[i].code_len = grx[i].code_len;
+		frx[i].check = grx[i].check;
+		frx[i].canon = grx[i].canon;
+		frx[i].group_end = grx[i].group_end < fh.n_regex ? grx[i].group_end : fh.n_regex;
+	}
+	memcpy(fp, &fh, sizeof fh);
+}
+
 struct eg_policy *eg_policy_build(const struct eg_ruleset *rs, struct eg_diags *d)
 {
 	return eg_policy_build_ex(rs, 0, d);
@@ -580,7 +734,7 @@ static uint32_t file_index(const struct eg_ruleset *rs, const uint32_t *same_as,
 struct eg_policy *eg_policy_build_ex(const struct eg_ruleset *rs, unsigned flags,
     struct eg_diags *d)
 {
-	struct builder b = { 0 };
+	struct builder b = { .lookup_only = (flags & EG_BUILD_FIRST_PART) != 0 };
 	struct vec rxcodes = { 0 }, rx_rules = { 0 };
 	struct needs_table needs = { 0 };
 	struct eg_blk_rxhead rxhead = { 0 };
@@ -602,6 +756,9 @@ struct eg_policy *eg_policy_build_ex(const struct eg_ruleset *rs, unsigned flags
 	}
 	struct eg_policy *p = NULL;
 	unsigned char *block = NULL;
+	unsigned char *first_part = NULL; /* build_first */
+	size_t first_len = 0, first_end = 0;
+	uint32_t *first_hashes = NULL, n_first = 0;
 
 	/* Every section at its full size up front (strings: an upper bound). */
 	size_t n_str = 1, n_re = 0, n_env = 0, n_pairs = 0;
@@ -801,6 +958,18 @@ struct eg_policy *eg_policy_build_ex(const struct eg_ruleset *rs, unsigned flags
 	    build_rxcode(&b, (const uint32_t *)rx_rules.v, &rxhead, &rxcodes) < 0)
 		goto oom;
 	bool have_codes = rxhead.magic[0] != '\0';
+	/* The first part, in a large block made to be mapped from a file (a
+	 * block built in the process that uses it, the preload library's
+	 * fallback, is in its heap: no fault-around). */
+	size_t content = b.rules.n + b.regex.n + b.u32.n + b.strings.n + rxcodes.n +
+	    n_buckets * sizeof *buckets;
+	/* in the block's first two windows, after the filter */
+	size_t head_len = align8(sizeof(struct eg_blk_header)) + sizeof rxhead +
+	    align8(b.files.n) + align8(b.settings.n) + ((size_t)1 << (filter_log2 - 3));
+	if (!(flags & EG_BUILD_NO_CODES) && content > CENTRE_FROM && head_len < WINDOW &&
+	    build_first(rs, progs, n_progs, 2 * WINDOW - head_len - 64, &first_part, &first_len,
+		&first_hashes, &n_first) < 0)
+		goto oom;
 	bool centred = false;
 	size_t gap_u32 = 0, gap_strings = 0, gap_codes = 0;
 
@@ -835,6 +1004,16 @@ layout:;
 	h.filter_log2 = filter_log2;
 	h.filter_off = (uint32_t)off;
 	off = align8(off + ((size_t)1 << (filter_log2 - 3)));
+	/* The first part's programs' hashes, then the part, with a copy of the
+	 * codes' head after it: all in the block's first two windows. */
+	if (first_part != NULL) {
+		h.n_first = n_first;
+		h.first_hashes_off = (uint32_t)off;
+		off = align8(off + n_first * sizeof(uint32_t));
+		h.first_off = (uint32_t)off;
+		off = align8(off + first_len) + sizeof rxhead;
+		first_end = off;
+	}
 	h.n_buckets = (uint32_t)n_buckets;
 	h.buckets_off = (uint32_t)off;
 	off = align8(off + n_buckets * sizeof *buckets);
@@ -884,6 +1063,8 @@ layout:;
 		goto fail;
 	}
 	h.size = (uint32_t)off;
+	if (first_part != NULL)
+		h.first_size = h.size - h.first_off; /* to the end: the codes are the block's */
 
 	/* Every byte is written once: the sections, then zeros up to the next
 	 * (no calloc of the whole block). */
@@ -905,6 +1086,8 @@ layout:;
 	if (have_codes)
 		put_section(block, h.rxhead_off, &rxhead, sizeof rxhead);
 	put_section(block, h.rxcodes_off, rxcodes.v, rxcodes.n);
+	if (first_part != NULL)
+		first_put(block, &h, first_part, first_len, first_end, first_hashes, have_codes ? &rxhead : NULL);
 	memcpy(block, &h, sizeof h);
 	if (!(flags & EG_BUILD_NO_HASH)) {
 		h.hash = eg_fnv64(block, off, 0);
@@ -925,6 +1108,8 @@ fail:
 	free(block);
 	p = NULL;
 done:
+	free(first_part);
+	free(first_hashes);
 	free(prog_rules);
 	free(progs);
 	free(same_as);

@@ -119,10 +119,18 @@ static struct eg_regex_cache *cache_create(void)
 	return c;
 }
 
-static struct eg_regex_cache *cache_get(const struct eg_policy *p)
+/* Where p's compile state is kept: in p, or, for a first part adopted for
+ * one check, in the whole block's policy (policy_block.h). */
+static _Atomic(struct eg_regex_cache *) *cache_slot(const struct eg_policy *p)
 {
 	struct eg_policy *mp = (struct eg_policy *)p; /* the cache is per-process state */
-	struct eg_regex_cache *c = atomic_load_explicit(&mp->cache, memory_order_acquire);
+	return mp->cache_at != NULL ? mp->cache_at : &mp->cache;
+}
+
+static struct eg_regex_cache *cache_get(const struct eg_policy *p)
+{
+	_Atomic(struct eg_regex_cache *) *slot = cache_slot(p);
+	struct eg_regex_cache *c = atomic_load_explicit(slot, memory_order_acquire);
 	if (c != NULL)
 		return c;
 	int *eloc = eg_errno_loc(), saved = *eloc;
@@ -131,7 +139,7 @@ static struct eg_regex_cache *cache_get(const struct eg_policy *p)
 	if (made == NULL)
 		return NULL;
 	struct eg_regex_cache *expected = NULL;
-	if (atomic_compare_exchange_strong_explicit(&mp->cache, &expected, made, memory_order_acq_rel,
+	if (atomic_compare_exchange_strong_explicit(slot, &expected, made, memory_order_acq_rel,
 	    memory_order_acquire))
 		return made;
 	munmap(made->arena.base, made->arena.size); /* another thread won */
@@ -141,15 +149,20 @@ static struct eg_regex_cache *cache_get(const struct eg_policy *p)
 
 bool eg_regex_cache_used(const struct eg_policy *p)
 {
-	return atomic_load_explicit(&((struct eg_policy *)p)->cache, memory_order_acquire) != NULL;
+	struct eg_policy *mp = (struct eg_policy *)p;
+	return atomic_load_explicit(cache_slot(p), memory_order_acquire) != NULL ||
+	    atomic_load_explicit(&mp->first_cache, memory_order_acquire) != NULL;
 }
 
 void eg_regex_cache_free(struct eg_policy *p)
 {
-	struct eg_regex_cache *c = atomic_exchange(&p->cache, NULL);
-	if (c != NULL) {
-		struct eg_arena a = { .base = c->arena.base, .size = c->arena.size };
-		eg_arena_unmap(&a);
+	_Atomic(struct eg_regex_cache *) *slots[] = { &p->cache, &p->first_cache };
+	for (size_t i = 0; i < sizeof slots / sizeof *slots; i++) {
+		struct eg_regex_cache *c = atomic_exchange(slots[i], NULL);
+		if (c != NULL) {
+			struct eg_arena a = { .base = c->arena.base, .size = c->arena.size };
+			eg_arena_unmap(&a);
+		}
 	}
 }
 
