@@ -113,8 +113,6 @@ EG_HOT_TEXT static bool validate_header(struct eg_policy *p)
 	    (uint64_t)h->first_off + h->first_size > size || h->n_first == 0 ||
 	    !range_ok(h->first_hashes_off, h->n_first, sizeof(uint32_t), size)))
 		return false;
-	p->first_hashes = h->first_size ? (const void *)(p->base + h->first_hashes_off) : NULL;
-	p->n_first = h->first_size ? h->n_first : 0;
 	p->filter = h->filter_log2 ? (const void *)(p->base + h->filter_off) : NULL;
 	p->filter_log2 = h->filter_log2;
 	p->rules = (const void *)(p->base + h->rules_off);
@@ -292,25 +290,27 @@ EG_HOT_TEXT int eg_policy_find(const struct eg_policy *p, const char *name, cons
 /* Is h among the first part's programs' hashes (sorted)? */
 EG_HOT_TEXT static bool first_has(const struct eg_policy *p, uint32_t h)
 {
-	uint32_t lo = 0, hi = p->n_first;
+	const uint32_t *hashes = (const void *)(p->base + p->h->first_hashes_off);
+	uint32_t lo = 0, n = p->h->n_first, hi = n;
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo) / 2;
-		if (p->first_hashes[mid] < h)
+		if (hashes[mid] < h)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return lo < p->n_first && p->first_hashes[lo] == h;
+	return lo < n && hashes[lo] == h;
 }
 
 /* Adopt p's first part into *first: its compile state p's first_cache. */
 EG_HOT_TEXT static int first_adopt(const struct eg_policy *p, struct eg_policy *first)
 {
 	if (eg_policy_init_block(first, p->base + p->h->first_off, p->h->first_size, false) < 0 ||
-	    first->first_hashes != NULL) {
+	    first->h->first_size != 0) {
 		first->base = NULL;
 		return -1;
 	}
+	first->first_part = true;
 	first->cache_at = &((struct eg_policy *)p)->first_cache;
 	return 0;
 }
@@ -322,7 +322,7 @@ EG_HOT_TEXT int eg_policy_find_first(const struct eg_policy *p, const char *name
 	*out = NULL;
 	if (name == NULL || *name == '\0')
 		return 0;
-	if (p->first_hashes != NULL) {
+	if (p->h->first_size != 0 && !p->first_part) {
 		uint32_t h = eg_name_hash(name);
 		if ((p->filter == NULL || eg_filter_maybe(p->filter, p->filter_log2, h)) && first_has(p, h)) {
 			if (first->base == NULL && first_adopt(p, first) < 0)

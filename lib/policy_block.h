@@ -277,13 +277,17 @@ struct eg_policy {
 	bool owned_heap; /* free the block on free */
 	bool owned_self; /* this struct is its own mmap'd page (munmap on free) */
 
+	bool first_part; /* a first part, adopted for one check (eg_policy_find_first) */
+
 	_Atomic(struct eg_regex_cache *) cache; /* NULL until the first compile */
-	/* The first part's (its policy is made on the stack for each check,
-	 * eg_policy_first, its cache_at pointing here) */
-	_Atomic(struct eg_regex_cache *) first_cache;
-	_Atomic(struct eg_regex_cache *) *cache_at; /* NULL: &cache */
-	const uint32_t *first_hashes; /* NULL: no first part */
-	uint32_t n_first;
+	/* A first part's policy is made on the stack for each check; its
+	 * compile state is kept in the whole block's policy. (One field: the
+	 * preload library keeps four policies in the page it shares with its
+	 * other data, which has 88 bytes left.) */
+	union {
+		_Atomic(struct eg_regex_cache *) first_cache; /* the whole block's: its first part's */
+		_Atomic(struct eg_regex_cache *) *cache_at;   /* a first part's: where its is */
+	};
 };
 
 EG_HOT_INLINE const char *eg_blk_str(const struct eg_policy *p, uint32_t off)

@@ -124,7 +124,7 @@ static struct eg_regex_cache *cache_create(void)
 static _Atomic(struct eg_regex_cache *) *cache_slot(const struct eg_policy *p)
 {
 	struct eg_policy *mp = (struct eg_policy *)p; /* the cache is per-process state */
-	return mp->cache_at != NULL ? mp->cache_at : &mp->cache;
+	return mp->first_part ? mp->cache_at : &mp->cache;
 }
 
 static struct eg_regex_cache *cache_get(const struct eg_policy *p)
@@ -151,11 +151,13 @@ bool eg_regex_cache_used(const struct eg_policy *p)
 {
 	struct eg_policy *mp = (struct eg_policy *)p;
 	return atomic_load_explicit(cache_slot(p), memory_order_acquire) != NULL ||
-	    atomic_load_explicit(&mp->first_cache, memory_order_acquire) != NULL;
+	    (!p->first_part && atomic_load_explicit(&mp->first_cache, memory_order_acquire) != NULL);
 }
 
 void eg_regex_cache_free(struct eg_policy *p)
 {
+	if (p->first_part)
+		return; /* the whole block's policy has its state */
 	_Atomic(struct eg_regex_cache *) *slots[] = { &p->cache, &p->first_cache };
 	for (size_t i = 0; i < sizeof slots / sizeof *slots; i++) {
 		struct eg_regex_cache *c = atomic_exchange(slots[i], NULL);
