@@ -150,10 +150,17 @@ Test(text_layout, bss_needs_no_page_of_its_own)
 	cr_assert_geq(rw, 0, "a writable PT_LOAD");
 	uint64_t file_end = ph[rw].p_vaddr + ph[rw].p_filesz, mem_end = ph[rw].p_vaddr + ph[rw].p_memsz;
 	uint64_t last_page = (file_end + 4095) & ~(uint64_t)4095;
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+	/* The sanitizers' own data: not this build's to promise. */
+	(void)mem_end;
+	(void)last_page;
+#else
 	cr_expect_leq(mem_end, last_page,
 	    "the .bss ends at %#lx, past the writable segment's last file page (to %#lx): %lu bytes over",
 	    (unsigned long)mem_end, (unsigned long)last_page, (unsigned long)(mem_end - last_page));
-	fprintf(stderr, "writable segment: %lu bytes left on its last page\n",
-	    (unsigned long)(last_page - mem_end));
+	if (mem_end <= last_page)
+		fprintf(stderr, "writable segment: %lu bytes left on its last page\n",
+		    (unsigned long)(last_page - mem_end));
+#endif
 	free(l.bytes);
 }
