@@ -177,14 +177,21 @@ Test(block_layout, a_pack_programs_check_reads_two_windows_among_thousands_of_ru
 
 /* ------------------------------------------------------------ the first part */
 
+/* A heap copy of p's block, to change. */
+static unsigned char *block_copy(const struct eg_policy *p, size_t *size)
+{
+	const void *block = eg_policy_block(p, size);
+	unsigned char *mem = malloc(*size);
+	cr_assert_not_null(mem);
+	memcpy(mem, block, *size);
+	return mem;
+}
+
 /* p's block without its first part: a heap copy whose header says none. */
 static struct eg_policy *whole_only(const struct eg_policy *p, unsigned char **mem)
 {
 	size_t size;
-	const void *block = eg_policy_block(p, &size);
-	*mem = malloc(size);
-	cr_assert_not_null(*mem);
-	memcpy(*mem, block, size);
+	*mem = block_copy(p, &size);
 	struct eg_blk_header *h = (struct eg_blk_header *)(void *)*mem;
 	cr_assert_gt(h->first_size, 0, "the block has a first part");
 	h->first_off = h->first_size = h->first_hashes_off = h->n_first = 0;
@@ -313,10 +320,7 @@ Test(block_layout, a_damaged_first_part_fails_closed)
 {
 	struct eg_policy *p = packs_and_synthetic(3000);
 	size_t size;
-	const void *block = eg_policy_block(p, &size);
-	unsigned char *mem = malloc(size);
-	cr_assert_not_null(mem);
-	memcpy(mem, block, size);
+	unsigned char *mem = block_copy(p, &size);
 	const struct eg_blk_header *h = (const void *)mem;
 	mem[h->first_off] ^= 0xff; /* its magic */
 	struct eg_policy *q = eg_policy_from_block(mem, size, false);
