@@ -255,18 +255,11 @@ int eg_policy_rule_info(const struct eg_policy *p, uint32_t rule, struct eg_rule
 	return 0;
 }
 
-EG_HOT_TEXT int eg_policy_find(const struct eg_policy *p, const char *name, const struct eg_blk_bucket **out)
+/* The bucket of `name`, whose eg_name_hash is h, in p's index (as
+ * eg_policy_find, with the name filter passed). */
+EG_HOT_TEXT static int find_hashed(const struct eg_policy *p, const char *name, uint32_t h,
+    const struct eg_blk_bucket **out)
 {
-	*out = NULL;
-	if (name == NULL || *name == '\0')
-		return 0;
-	uint32_t h = eg_name_hash(name);
-	/* The name filter first, on the block's first page: a name it rules
-	 * out is in no bucket, and is told without reading the index (with
-	 * 10,000 programs a 1 MiB table, a page fault and a window of memory
-	 * for each name looked up). */
-	if (p->filter != NULL && !eg_filter_maybe(p->filter, p->filter_log2, h))
-		return 0;
 	uint32_t mask = p->h->n_buckets - 1;
 	for (uint32_t i = 0, slot = h & mask; i <= mask; i++, slot = (slot + 1) & mask) {
 		const struct eg_blk_bucket *b = &p->buckets[slot];
@@ -285,6 +278,24 @@ EG_HOT_TEXT int eg_policy_find(const struct eg_policy *p, const char *name, cons
 		return 1;
 	}
 	return 0;
+}
+
+/* The name filter first, on the block's first page: a name it rules out is
+ * in no bucket, and is told without reading the index (with 10,000
+ * programs a 1 MiB table, a page fault and a window of memory for each
+ * name looked up). */
+EG_HOT_TEXT static bool filter_passes(const struct eg_policy *p, uint32_t h)
+{
+	return p->filter == NULL || eg_filter_maybe(p->filter, p->filter_log2, h);
+}
+
+EG_HOT_TEXT int eg_policy_find(const struct eg_policy *p, const char *name, const struct eg_blk_bucket **out)
+{
+	*out = NULL;
+	if (name == NULL || *name == '\0')
+		return 0;
+	uint32_t h = eg_name_hash(name);
+	return filter_passes(p, h) ? find_hashed(p, name, h, out) : 0;
 }
 
 /* Is h among the first part's programs' hashes (sorted)? */
@@ -322,18 +333,18 @@ EG_HOT_TEXT int eg_policy_find_first(const struct eg_policy *p, const char *name
 	*out = NULL;
 	if (name == NULL || *name == '\0')
 		return 0;
-	if (p->h->first_size != 0 && !p->first_part) {
-		uint32_t h = eg_name_hash(name);
-		if ((p->filter == NULL || eg_filter_maybe(p->filter, p->filter_log2, h)) && first_has(p, h)) {
-			if (first->base == NULL && first_adopt(p, first) < 0)
-				return -1;
-			int found = eg_policy_find(first, name, out);
-			if (found != 0) {
-				*in_first = found > 0;
-				return found;
-			}
-			/* a name of the same hash: the whole block's index */
+	uint32_t h = eg_name_hash(name);
+	if (!filter_passes(p, h))
+		return 0;
+	if (p->h->first_size != 0 && !p->first_part && first_has(p, h)) {
+		if (first->base == NULL && first_adopt(p, first) < 0)
+			return -1;
+		int found = find_hashed(first, name, h, out);
+		if (found != 0) {
+			*in_first = found > 0;
+			return found;
 		}
+		/* a name of the same hash: the whole block's index */
 	}
-	return eg_policy_find(p, name, out);
+	return find_hashed(p, name, h, out);
 }
