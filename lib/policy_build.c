@@ -90,6 +90,13 @@ static uint32_t add_regex(struct builder *b, const char *src)
 	return id;
 }
 
+/* The regexes of a rule, which get consecutive ids: match, unless, cwd,
+ * env. */
+static size_t rule_regexes(const struct eg_rule *r)
+{
+	return r->n_match + r->n_unless + r->n_cwd + r->n_env;
+}
+
 /*
  * What each regex needs of its subject (regex_needs.h). Each program's name
  * is followed by the literals of its rules' regexes (a copy near enough is
@@ -109,11 +116,12 @@ struct needs_table {
 	size_t seen_size;     /* power of two, at most half full */
 };
 
+/* eg_name_hash of the first n bytes of s */
 static uint32_t lit_hash(const char *s, size_t n)
 {
-	uint32_t h = 2166136261u;
+	uint32_t h = EG_NAME_HASH_INIT;
 	for (size_t i = 0; i < n; i++)
-		h = (h ^ (unsigned char)s[i]) * 16777619u;
+		h = eg_name_hash_step(h, (unsigned char)s[i]);
 	return h;
 }
 
@@ -189,7 +197,7 @@ static bool needs_init(struct needs_table *t, const struct eg_ruleset *rs, size_
 	for (size_t r = 0; r < rs->n_rules; r++) {
 		const struct eg_rule *src = &rs->rules[r];
 		t->rule_first[r] = id;
-		id += (uint32_t)(src->n_match + src->n_unless + src->n_cwd + src->n_env);
+		id += (uint32_t)rule_regexes(src);
 	}
 	return true;
 }
@@ -573,16 +581,15 @@ static size_t count_regexes(const struct eg_ruleset *rs, size_t n)
 {
 	size_t k = 0;
 	for (size_t r = 0; r < n; r++)
-		k += rs->rules[r].n_match + rs->rules[r].n_unless + rs->rules[r].n_cwd + rs->rules[r].n_env;
+		k += rule_regexes(&rs->rules[r]);
 	return k;
 }
 
 /*
  * The first part of a large block (policy_block.h): the first rules, as many
  * as fit in `budget` bytes with a copy of the codes' head and its programs'
- * hashes, as a block of
- * their own (no stored codes: the whole block's are patched in, first_patch)
- * whose index has only the programs no later rule names (progs, in the
+ * hashes, as a block of their own (no stored codes: the whole block's are
+ * patched in, first_put) whose index has only the programs no later rule names (progs, in the
  * order of their first rule, are those with the first rules first). Its
  * bytes into *bytes (malloc), the sorted hashes of its programs into
  * *hashes (malloc). 1 built; 0 none fits; -1 out of memory.
@@ -606,8 +613,7 @@ static int build_first(const struct eg_ruleset *rs, const struct prog_entry *pro
 	size_t n = 0, guess = sizeof(struct eg_blk_header) + 2048;
 	for (; n < rs->n_rules; n++) {
 		const struct eg_rule *r = &rs->rules[n];
-		size_t n_re = r->n_match + r->n_unless + r->n_cwd + r->n_env;
-		guess += sizeof(struct eg_blk_rule) + n_re * (sizeof(struct eg_blk_regex) + 12) +
+		guess += sizeof(struct eg_blk_rule) + rule_regexes(r) * (sizeof(struct eg_blk_regex) + 12) +
 		    slen(r->id) + slen(r->reason) + 2 * sizeof(struct eg_blk_bucket) + 8;
 		for (size_t i = 0; i < r->n_programs; i++)
 			guess += 2 * slen(r->programs[i]) + 4;
@@ -778,7 +784,7 @@ struct eg_policy *eg_policy_build_ex(const struct eg_ruleset *rs, unsigned flags
 				n_str += slen(lists[l][i].re);
 		for (size_t i = 0; i < src->n_env; i++)
 			n_str += slen(src->env[i].name) + slen(src->env[i].re.re);
-		n_re += src->n_match + src->n_unless + src->n_cwd + src->n_env;
+		n_re += rule_regexes(src);
 		n_env += src->n_env;
 		n_pairs += src->n_programs;
 	}
@@ -845,7 +851,7 @@ struct eg_policy *eg_policy_build_ex(const struct eg_ruleset *rs, unsigned flags
 	/*
 	 * What a lookup reads is laid out where two sections meet, for the
 	 * programs of the first rules (the packs, before the user's own):
-	 * the names, each followed by its rules' literals, end the strings,
+	 * the names, each with its rules' strings and literals, end the strings,
 	 * which the regex entries follow; the rules' and the programs' lists
 	 * end the u32 pool, which the rules follow. So a lookup of such a
 	 * program reads two places of the block besides its index, however
@@ -853,8 +859,8 @@ struct eg_policy *eg_policy_build_ex(const struct eg_ruleset *rs, unsigned flags
 	 * than the kernel's window of fault-around, 64 KiB: a page fault and
 	 * a window of memory each).
 	 *
-	 * The names, last program first; a rule's literals after the name of
-	 * the first program that names it (home).
+	 * The names, last program first; a rule's strings before, its
+	 * literals after, the name of the first program that names it (home).
 	 */
 	for (size_t r = 0; home && r < rs->n_rules; r++)
 		home[r] = UINT32_MAX;
