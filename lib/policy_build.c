@@ -589,10 +589,10 @@ static size_t count_regexes(const struct eg_ruleset *rs, size_t n)
  * The first part of a large block (policy_block.h): the first rules, as many
  * as fit in `budget` bytes with a copy of the codes' head and its programs'
  * hashes, as a block of their own (no stored codes: the whole block's are
- * patched in, first_put) whose index has only the programs no later rule names (progs, in the
- * order of their first rule, are those with the first rules first). Its
- * bytes into *bytes (malloc), the sorted hashes of its programs into
- * *hashes (malloc). 1 built; 0 none fits; -1 out of memory.
+ * patched in, first_put) whose index has only the programs no later rule
+ * names (progs, in the order of their first rule, are those with the first
+ * rules first). Its bytes into *bytes (malloc), the sorted hashes of its
+ * programs into *hashes (malloc). 1 built; 0 none fits; -1 out of memory.
  */
 static int build_first(const struct eg_ruleset *rs, const struct prog_entry *progs, size_t n_progs,
     size_t budget, unsigned char **bytes, size_t *size, uint32_t **hashes, uint32_t *n_hashes)
@@ -613,8 +613,9 @@ static int build_first(const struct eg_ruleset *rs, const struct prog_entry *pro
 	size_t n = 0, guess = sizeof(struct eg_blk_header) + 2048;
 	for (; n < rs->n_rules; n++) {
 		const struct eg_rule *r = &rs->rules[n];
-		guess += sizeof(struct eg_blk_rule) + rule_regexes(r) * (sizeof(struct eg_blk_regex) + 12) +
-		    slen(r->id) + slen(r->reason) + 2 * sizeof(struct eg_blk_bucket) + 8;
+		guess += sizeof(struct eg_blk_rule) +
+		    rule_regexes(r) * (sizeof(struct eg_blk_regex) + 12) + slen(r->id) + slen(r->reason) +
+		    2 * sizeof(struct eg_blk_bucket) + 8;
 		for (size_t i = 0; i < r->n_programs; i++)
 			guess += 2 * slen(r->programs[i]) + 4;
 		if (guess > budget)
