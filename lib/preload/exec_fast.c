@@ -106,6 +106,11 @@ FAST_INLINE bool fast_ready(void)
 	return __atomic_load_n(&fast.state, __ATOMIC_ACQUIRE) == FAST_READY;
 }
 
+EG_HOT_TEXT bool eg_exec_fast_may(const char *path, char *const argv[], char *const envp[])
+{
+	return fast_ready() && fast_ok(path, argv, envp);
+}
+
 /* The hooks lie in the library's first 64 KiB of code with the rest of the
  * hot text (hot_path.ld), which the first page fault of a fork child maps
  * whole (the kernel's fault-around; the session copy is mapped at a 64 KiB

@@ -28,9 +28,21 @@
 #ifndef EG_EXEC_FAST_H
 #define EG_EXEC_FAST_H
 
-/* In the parent before fork (the fork wrapper), after the policy is
- * adopted: copy the filter, once per process. */
+#include <stdbool.h>
+
+/* In the parent before fork (the fork wrapper), or after a spawn of a
+ * program no rule names, the policy adopted: copy the filter, once per
+ * process. */
 void eg_exec_fast_prepare(void);
+
+/* May an exec of `path` (argv, envp) go straight to the real call: the
+ * fast way's conditions above, in a process whose filter is copied? The
+ * posix_spawn hooks ask it in the caller, with `path` as the search found
+ * it, so that the usual spawn makes the fast way's two system calls
+ * instead of the full way's lstat, the copy's check and two passes over
+ * the environment. A process's first such spawn goes the full way, and
+ * prepares the fast way for the next (eg_exec_fast_prepare). */
+bool eg_exec_fast_may(const char *path, char *const argv[], char *const envp[]);
 
 /* The full way of execve (hooks_exec.c). */
 int eg_execve_guarded(const char *path, char *const argv[], char *const envp[]);

@@ -696,6 +696,8 @@ EG_HOT_TEXT enum eg_guard_verdict eg_guard_decide(const struct eg_guard_req *req
 	if (req->pre_fail == EG_FAIL_NONE && p) {
 		const char *argv0 = (req->argv && req->argv[0]) ? req->argv[0] : "";
 		if (!eg_check_may_apply(p, argv0, req->exe_path)) {
+			if (req->unnamed)
+				*req->unnamed = true;
 			if (__builtin_expect(eg_audit_cfg.execs, 0)) {
 				audit_exec(req);
 				eg_errno_restore(err, saved);

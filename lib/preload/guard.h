@@ -144,6 +144,8 @@ struct eg_guard_req {
 	int missing_errno;
 	/* Set on return: the human was asked and approved (confirm + yes). */
 	bool *approved;
+	/* Set on return: no rule names the program (eg_check_may_apply). */
+	bool *unnamed;
 };
 
 enum eg_guard_verdict {

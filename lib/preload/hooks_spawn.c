@@ -20,6 +20,7 @@
 #include <stdbool.h>
 
 #include "errno_fast.h"
+#include "exec_fast.h"
 #include "guard.h"
 #include "path_search.h"
 #include "preload.h"
@@ -33,8 +34,12 @@ EG_HOT_TEXT static int guarded_spawn(bool use_path, bool compat, pid_t *pid, con
 {
 	eg_preload_ensure_init();
 	int *err = eg_errno_loc(), saved = *err;
+	eg_posix_spawn_fn real = use_path ? (compat ? eg_real.posix_spawnp_compat : eg_real.posix_spawnp)
+					  : (compat ? eg_real.posix_spawn_compat : eg_real.posix_spawn);
 	char exe_buf[PATH_MAX + NAME_MAX + 2];
+	bool unnamed = false;
 	struct eg_guard_req req = {
+		.unnamed = &unnamed,
 		.argv = argv,
 		.envp = envp,
 		.route = EG_ROUTE_SPAWN,
@@ -49,6 +54,12 @@ EG_HOT_TEXT static int guarded_spawn(bool use_path, bool compat, pid_t *pid, con
 	} else {
 		req.missing_errno = errno ? errno : ENOENT;
 	}
+	/* the usual spawn: a program no rule names, not a symlink, with the
+	 * environment as ours would make it (exec_fast.h) */
+	if (real && req.exe_path && eg_exec_fast_may(req.exe_path, argv, envp)) {
+		eg_errno_restore(err, saved);
+		return real(pid, path, fa, attr, argv, envp);
+	}
 	char real_buf[PATH_MAX];
 	if (req.exe_path)
 		req.exe_path = eg_exe_resolve(req.exe_path, real_buf, sizeof real_buf, &req.check_flags);
@@ -56,6 +67,12 @@ EG_HOT_TEXT static int guarded_spawn(bool use_path, bool compat, pid_t *pid, con
 
 	switch (eg_guard_decide(&req)) {
 	case EG_GUARD_GO:
+		/* the fast way for the next spawns of this process, prepared
+		 * after one of a program no rule names: a process that spawns
+		 * only named ones never reads what that takes */
+		if (unnamed)
+			eg_exec_fast_prepare();
+		break;
 	case EG_GUARD_DEFER:
 		break;
 	case EG_GUARD_REFUSED:
@@ -74,8 +91,6 @@ EG_HOT_TEXT static int guarded_spawn(bool use_path, bool compat, pid_t *pid, con
 		eg_refuse_env_too_big(argv);
 		return EACCES;
 	}
-	eg_posix_spawn_fn real = use_path ? (compat ? eg_real.posix_spawnp_compat : eg_real.posix_spawnp)
-					  : (compat ? eg_real.posix_spawn_compat : eg_real.posix_spawn);
 	if (!real)
 		return ENOSYS;
 	return real(pid, path, fa, attr, argv, env);
