@@ -18,6 +18,7 @@
 
 #include "load_internal.h"
 #include "policy_block.h"
+#include "real_table.h"
 
 #define COPY_MAX_SIZE (64u << 20)
 #define COPY_KEEP_SECONDS (7 * 24 * 3600)
@@ -257,6 +258,31 @@ static int add_segment(unsigned char *img, size_t *size, const unsigned char *bl
 	return 0;
 }
 
+/* The table of where the wrapped functions lie (real_table.h) in the
+ * library's image, filled for the libc this process runs with: a process
+ * of the session with the same libc takes them from it instead of
+ * searching libc's symbol tables. Left empty (the functions are looked up,
+ * as without it) when the image does not hold exactly one, or this libc
+ * cannot be described. */
+static void fill_real_table(unsigned char *img, size_t size)
+{
+	char magic[sizeof ((struct eg_real_table *)0)->magic];
+	memcpy(magic, EG_REAL_TABLE_MAGIC, sizeof magic);
+	unsigned char *at = NULL;
+	for (unsigned char *p = img; (p = memmem(p, size - (size_t)(p - img), magic, sizeof magic)) != NULL;
+	     p++) {
+		if (at != NULL)
+			return; /* more than one: which is ours is not known */
+		at = p;
+	}
+	struct eg_real_table t;
+	if (at == NULL || (size_t)(at - img) + sizeof t > size)
+		return;
+	memcpy(&t, at, sizeof t);
+	if (eg_real_table_fill(&t))
+		memcpy(at, &t, sizeof t);
+}
+
 /* Can code be mapped from the file (what the loader will do)? A noexec
  * mount, or a security module that forbids it for files there, would make
  * the loader skip the copy: every guarded process would start unguarded. */
@@ -351,6 +377,7 @@ int eg_library_copy(const char *lib, const char *policy_path, char *out, size_t 
 		goto out;
 	}
 	size_t img_size = lib_size;
+	fill_real_table(img, lib_size);
 	if (add_segment(img, &img_size, pol, pol_size, hdr.hash) < 0)
 		goto out;
 

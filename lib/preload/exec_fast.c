@@ -106,7 +106,10 @@ FAST_INLINE bool fast_ready(void)
 	return __atomic_load_n(&fast.state, __ATOMIC_ACQUIRE) == FAST_READY;
 }
 
-EG_HOT_TEXT bool eg_exec_fast_may(const char *path, char *const argv[], char *const envp[])
+/* One copy, out of line, for the hooks below and the spawn hooks: it lies
+ * in the same 64 KiB of hot text as they do. */
+__attribute__((noinline)) EG_HOT_TEXT bool eg_exec_fast_may(const char *path, char *const argv[],
+    char *const envp[])
 {
 	return fast_ready() && fast_ok(path, argv, envp);
 }
@@ -119,7 +122,7 @@ EG_HOT_TEXT bool eg_exec_fast_may(const char *path, char *const argv[], char *co
 
 FAST_HOOK int execve(const char *path, char *const argv[], char *const envp[])
 {
-	if (fast_ready() && fast_ok(path, argv, envp))
+	if (eg_exec_fast_may(path, argv, envp))
 		return eg_real.execve(path, argv, envp);
 	return eg_execve_guarded(path, argv, envp);
 }
@@ -128,7 +131,7 @@ FAST_HOOK int execv(const char *path, char *const argv[])
 {
 	if (fast_ready()) {
 		char *const *envp = *fast.environ_loc;
-		if (fast_ok(path, argv, envp))
+		if (eg_exec_fast_may(path, argv, envp))
 			return eg_real.execve(path, argv, envp);
 	}
 	return eg_execve_guarded(path, argv, environ);

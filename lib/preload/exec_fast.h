@@ -12,10 +12,10 @@
  * with the wrappers' names added, into memory of its own (a page the child
  * inherits mapped), and these hooks first try the fast way, which reads
  * only that page, the library's one page of data (where its state and
- * captured values are), the caller's strings and its own code (all of it
- * inlined into each hook, in the library's first 64 KiB of code, which the
- * child's first page fault maps whole), writes nothing and keeps to a few
- * words of stack. It makes two system calls, both on paths: readlink (is
+ * captured values are), the caller's strings and its own code (one
+ * function the hooks call, eg_exec_fast_may, in the library's first 64 KiB
+ * of code with them, which the child's first page fault maps whole),
+ * writes nothing and keeps to a few words of stack. It makes two system calls, both on paths: readlink (is
  * the executable a symlink, whose target's name the full check takes too?)
  * and, in a session copy of the library, whether the copy is still there.
  * Anything but the usual case (a name the filter may hold, a wrapper, a

@@ -44,6 +44,7 @@
 #include "library_copy.h"
 #include "next_sym.h"
 #include "preload_list.h"
+#include "real_table.h"
 #include "errno_fast.h"
 #include "fmt.h"
 #include "rule_cache.h"
@@ -103,27 +104,41 @@ __attribute__((noinline)) static void *real_sym_dl(const char *name, const char 
 	return p ? p : dlsym(RTLD_NEXT, name);
 }
 
-/* eg_real's slots in order: each name, then its version ("" the default,
- * as dlsym; else as dlvsym, falling back to the default as before). */
-#define REAL_NAMES \
-	"execve\0\0" "execveat\0\0" "fexecve\0\0" "execvpe\0\0" \
-	"posix_spawn\0GLIBC_2.15\0" "posix_spawn\0GLIBC_2.2.5\0" \
-	"posix_spawnp\0GLIBC_2.15\0" "posix_spawnp\0GLIBC_2.2.5\0" \
-	"system\0\0" "popen\0\0" "wordexp\0\0" "fork\0\0"
 #define REAL_SLOTS (sizeof(struct eg_real) / sizeof(void *))
-_Static_assert(sizeof(struct eg_real) == 12 * sizeof(void *), "REAL_NAMES lists every slot of eg_real");
+_Static_assert(REAL_SLOTS == EG_REAL_SLOTS, "EG_REAL_NAMES lists every slot of eg_real");
 
-/* The next definition after us of every function we wrap: read from the
- * symbol tables (next_sym.h), dlsym only when they cannot tell. */
+/* Filled in a session copy of the library (library_copy.c) for the libc
+ * `execguard run` ran with; as installed, empty. */
+static const struct eg_real_table real_table
+    __attribute__((used, aligned(8), section(".text.startup.execguard.rodata"))) = {
+	.magic = EG_REAL_TABLE_MAGIC,
+};
+
+/* The next definition after us of every function we wrap: from the table
+ * when the libc after us is the one it was filled for (and no object
+ * between defines the name), else read from the symbol tables
+ * (next_sym.h), dlsym only when they cannot tell. */
 EG_CTOR_TEXT static void resolve_real(void)
 {
-	const char *n = EG_CTOR_STR(REAL_NAMES);
+	const struct eg_real_table *t = &real_table;
+	__asm__("" : "+r"(t)); /* its bytes are the copy's, not these */
+	const struct link_map *libc = eg_real_table_object(eg_self_map, t);
+	const char *n = EG_CTOR_STR(EG_REAL_NAMES);
 	void *slot[REAL_SLOTS];
 	for (size_t k = 0; k < REAL_SLOTS; k++) {
 		const char *v = n + eg_hs_len(n) + 1;
-		slot[k] = eg_next_sym(eg_self_map, n, *v ? v : NULL);
+		const char *version = *v ? v : NULL;
+		bool reached = false;
+		slot[k] = NULL;
+		if (libc && t->off[k]) {
+			slot[k] = eg_next_sym_before(eg_self_map, libc, n, version, &reached);
+			if (slot[k] == NULL && reached)
+				slot[k] = (void *)(libc->l_addr + t->off[k]);
+		} else {
+			slot[k] = eg_next_sym(eg_self_map, n, version);
+		}
 		if (slot[k] == NULL)
-			slot[k] = real_sym_dl(n, *v ? v : NULL);
+			slot[k] = real_sym_dl(n, version);
 		n = v + eg_hs_len(v) + 1;
 	}
 	eg_hs_copy((char *)&eg_real, (const char *)slot, sizeof slot);

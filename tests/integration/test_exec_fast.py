@@ -373,8 +373,8 @@ def run_traced_named(tmp):
 
 
 def check_layout():
-    """Each of the two hooks, with its fast way inlined, lies in the first
-    64 KiB of the library, with the constructor: the window of code every
+    """Each of the two hooks, and their fast way, lies in the first 64 KiB
+    of the library, with the constructor: the window of code every
     guarded process has mapped, which a fork child's first page fault maps
     whole (the kernel's fault-around)."""
     nm = shutil.which("nm")
@@ -383,8 +383,8 @@ def check_layout():
         return
     out = subprocess.run([nm, "-S", "--defined-only", os.environ["EG_LIBRARY"]],
                          capture_output=True, text=True).stdout
-    for name in ("execve", "execv"):
-        m = re.search(r"^([0-9a-f]+) ([0-9a-f]+) T %s$" % name, out, re.M)
+    for name in ("execve", "execv", "eg_exec_fast_may"):
+        m = re.search(r"^([0-9a-f]+) ([0-9a-f]+) [Tt] %s$" % name, out, re.M)
         check(m is not None, "%s is in the library's symbol table" % name)
         if m:
             start, size = int(m.group(1), 16), int(m.group(2), 16)

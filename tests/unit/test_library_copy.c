@@ -23,6 +23,7 @@
 #include "execguard.h"
 #include "library_copy.h"
 #include "policy_block.h"
+#include "real_table.h"
 
 static char tmp[64];
 static char policy[PATH_MAX];
@@ -167,12 +168,27 @@ Test(library_copy, the_new_segment_is_the_policy_file_and_nothing_else_changes)
 	cr_assert_geq(s->p_offset, lib_n, "after the library's own bytes");
 	cr_assert_eq(copy_n, s->p_offset + pol_n);
 	cr_assert_eq(memcmp(copy + s->p_offset, pol, pol_n), 0, "the policy file's bytes");
-	/* the rest: the library's bytes, but for those two headers */
+	/* the table of libc's functions (real_table.h): one, in the library
+	 * empty, in the copy filled for this process's libc as
+	 * eg_real_table_fill fills it */
+	const unsigned char *tab = memmem(lib, lib_n, EG_REAL_TABLE_MAGIC, 16);
+	cr_assert_not_null(tab, "the library holds the table");
+	cr_assert_null(memmem(tab + 1, lib_n - (size_t)(tab + 1 - lib), EG_REAL_TABLE_MAGIC, 16), "once");
+	size_t tab_at = (size_t)(tab - lib);
+	struct eg_real_table want = { .magic = EG_REAL_TABLE_MAGIC }, empty = want, got;
+	memcpy(&got, lib + tab_at, sizeof got);
+	cr_assert_eq(memcmp(&got, &empty, sizeof got), 0, "the library's table is empty");
+	cr_assert(eg_real_table_fill(&want));
+	memcpy(&got, copy + tab_at, sizeof got);
+	cr_assert_eq(memcmp(&got, &want, sizeof got), 0, "the copy's table is filled for this libc");
+	/* the rest: the library's bytes, but for those two headers and the table */
 	size_t phoff = ((const Elf64_Ehdr *)lib)->e_phoff;
 	for (size_t i = 0; i < lib_n; i++) {
 		bool in_ph = i >= phoff && i < phoff + (size_t)n * sizeof(Elf64_Phdr);
 		size_t k = in_ph ? (i - phoff) / sizeof(Elf64_Phdr) : 0;
 		if (in_ph && (k == (size_t)changed || k == (size_t)head || k == (size_t)text))
+			continue;
+		if (i >= tab_at && i < tab_at + sizeof got)
 			continue;
 		if (copy[i] != lib[i])
 			cr_assert_fail("byte %zu differs from the library's", i);

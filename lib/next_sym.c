@@ -15,9 +15,11 @@
 #include <link.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "hot_str.h"
 #include "hot_text.h"
+#include "real_table.h"
 
 /* What the lookup needs of one object's dynamic section. */
 struct obj {
@@ -138,6 +140,114 @@ EG_CTOR_TEXT static void *lookup_from(const struct link_map *m, const char *name
 EG_CTOR_TEXT void *eg_next_sym(const struct link_map *self, const char *name, const char *version)
 {
 	return self ? lookup_from(self->l_next, name, version) : NULL;
+}
+
+EG_CTOR_TEXT void *eg_next_sym_before(const struct link_map *self, const struct link_map *stop,
+    const char *name, const char *version, bool *reached)
+{
+	*reached = false;
+	for (const struct link_map *m = self ? self->l_next : NULL; m; m = m->l_next) {
+		if (m == stop) {
+			*reached = true;
+			return NULL;
+		}
+		struct obj o;
+		if (!obj_read(m, &o))
+			return NULL;
+		void *p = obj_lookup(&o, name, version);
+		if (p)
+			return p;
+	}
+	return NULL;
+}
+
+/* The GNU build ID in the notes of m's first page (where the ELF header
+ * and program headers are, at its base, and where toolchains put the
+ * notes): false if it has none there. */
+EG_CTOR_TEXT static bool obj_build_id(const struct link_map *m, const unsigned char **id, size_t *len)
+{
+	const unsigned char *base = (const unsigned char *)m->l_addr;
+	const ElfW(Ehdr) *eh = (const ElfW(Ehdr) *)base;
+	if (eh->e_ident[EI_MAG0] != ELFMAG0 || eh->e_ident[EI_MAG1] != ELFMAG1 ||
+	    eh->e_ident[EI_MAG2] != ELFMAG2 || eh->e_ident[EI_MAG3] != ELFMAG3 ||
+	    eh->e_ident[EI_CLASS] != ELFCLASS64 || eh->e_phentsize != sizeof(ElfW(Phdr)) ||
+	    eh->e_phoff < sizeof *eh || eh->e_phoff + (size_t)eh->e_phnum * sizeof(ElfW(Phdr)) > 4096)
+		return false;
+	const ElfW(Phdr) *ph = (const ElfW(Phdr) *)(base + eh->e_phoff);
+	for (unsigned i = 0; i < eh->e_phnum; i++) {
+		if (ph[i].p_type != PT_NOTE || ph[i].p_vaddr + ph[i].p_filesz > 4096)
+			continue;
+		size_t at = ph[i].p_vaddr, end = at + ph[i].p_filesz;
+		while (at + sizeof(ElfW(Nhdr)) <= end) {
+			const ElfW(Nhdr) *n = (const ElfW(Nhdr) *)(base + at);
+			size_t name_at = at + sizeof *n, desc_at = name_at + ((n->n_namesz + 3u) & ~3u);
+			size_t next = desc_at + ((n->n_descsz + 3u) & ~3u);
+			if (next > end || next <= at)
+				break;
+			const unsigned char *nm = base + name_at;
+			if (n->n_type == NT_GNU_BUILD_ID && n->n_namesz == 4 && nm[0] == 'G' && nm[1] == 'N' &&
+			    nm[2] == 'U' && nm[3] == '\0' && n->n_descsz > 0) {
+				*id = base + desc_at;
+				*len = n->n_descsz;
+				return true;
+			}
+			at = next;
+		}
+	}
+	return false;
+}
+
+EG_CTOR_TEXT const struct link_map *eg_real_table_object(const struct link_map *self,
+    const struct eg_real_table *t)
+{
+	if (self == NULL || t->ld_off == 0 || t->id_len == 0 || t->id_len > EG_REAL_ID_MAX)
+		return NULL;
+	for (const struct link_map *m = self->l_next; m; m = m->l_next) {
+		if (m->l_ld == NULL || (ElfW(Addr))m->l_ld - m->l_addr != t->ld_off)
+			continue;
+		const unsigned char *id;
+		size_t len;
+		if (obj_build_id(m, &id, &len) && len == t->id_len &&
+		    eg_hs_eq_n((const char *)id, (const char *)t->id, len))
+			return m;
+		return NULL;
+	}
+	return NULL;
+}
+
+bool eg_real_table_fill(struct eg_real_table *t)
+{
+	const struct link_map *libc = NULL;
+	for (const struct link_map *m = _r_debug.r_map; m && !libc; m = m->l_next) {
+		const char *base = m->l_name ? m->l_name : "";
+		for (const char *c = base; *c; c++)
+			if (*c == '/')
+				base = c + 1;
+		if (eg_hs_prefix(base, "libc.so."))
+			libc = m;
+	}
+	const unsigned char *id;
+	size_t len;
+	if (libc == NULL || libc->l_ld == NULL || !obj_build_id(libc, &id, &len) || len > EG_REAL_ID_MAX)
+		return false;
+	struct obj o;
+	if (!obj_read(libc, &o))
+		return false;
+	struct eg_real_table f;
+	memset(&f, 0, sizeof f); /* padding too: the copy's bytes are compared */
+	f.ld_off = (ElfW(Addr))libc->l_ld - libc->l_addr;
+	f.id_len = (uint32_t)len;
+	eg_hs_copy(f.magic, t->magic, sizeof f.magic);
+	eg_hs_copy((char *)f.id, (const char *)id, len);
+	const char *n = EG_REAL_NAMES;
+	for (size_t k = 0; k < EG_REAL_SLOTS; k++) {
+		const char *v = n + eg_hs_len(n) + 1;
+		void *p = obj_lookup(&o, n, *v ? v : NULL);
+		f.off[k] = p ? (uint64_t)((ElfW(Addr))p - libc->l_addr) : 0;
+		n = v + eg_hs_len(v) + 1;
+	}
+	*t = f;
+	return true;
 }
 
 EG_CTOR_TEXT void *eg_scope_sym(const struct link_map *any, const char *name)
