@@ -70,7 +70,7 @@ EG_HOT_TEXT enum eg_wkind eg_subj_kind(const char *name)
 	return EG_WK_NONE;
 }
 
-const char *eg_subject_wrapper_name(size_t i)
+EG_HOT_TEXT const char *eg_subject_wrapper_name(size_t i)
 {
 	return i < sizeof knames / sizeof knames[0] ? knames[i].name : NULL;
 }

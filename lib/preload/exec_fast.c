@@ -31,7 +31,9 @@ static struct {
 	char link_byte;            /* readlink's buffer, written only for a symlink */
 } fast;
 
-void eg_exec_fast_prepare(void)
+/* In the hot text with the hooks, as what it calls is: a process's first
+ * fork or spawn reads no other window of our code for it. */
+EG_HOT_TEXT void eg_exec_fast_prepare(void)
 {
 	int expect = FAST_NONE;
 	if (__atomic_load_n(&fast.state, __ATOMIC_ACQUIRE) != FAST_NONE ||

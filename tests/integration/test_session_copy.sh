@@ -128,9 +128,10 @@ else
 	bad "the copy's mappings:"; echo "$copy_maps" | sed 's/^/     /'
 fi
 
-# The first check of a program the rules name, in the process that makes
-# it (posix_spawnp: the check runs in the caller), reads nothing of the
-# copy's .rodata and no code past the copy's first 128 KiB: two windows of
+# Spawns of a program no rule names (the first prepares the fast way, the
+# second takes it), then the first check of a program the rules name, in
+# the process that makes them (posix_spawn: the check runs in the caller),
+# read nothing of the copy's .rodata and no code past its first 128 KiB: two windows of
 # the kernel's fault-around, at its default of 64 KiB (lib/preload/
 # hot_path.ld). `terraform destroyer` goes into the rule's groups without
 # matching, where PCRE2 reads its table of opcode lengths (which lies with
@@ -140,6 +141,8 @@ if command -v readelf > /dev/null && command -v python3 > /dev/null; then
 	: > "$CALLS"
 	rss=$(run "$T/empty" python3 -c '
 import os, sys
+for _ in range(2):  # the first prepares the fast way (exec_fast.h), the second takes it
+    os.waitpid(os.posix_spawn("/bin/true", ["true"], os.environ), 0)
 pid = os.posix_spawnp("terraform", ["terraform", "destroyer"], os.environ)
 os.waitpid(pid, 0)
 copy, cur = os.environ["LD_PRELOAD"], None
