@@ -14,7 +14,10 @@
  * name a missing file in LD_PRELOAD (the loader would skip it: unguarded).
  *
  * The slot for the new segment is the library's PT_NOTE entry (the build
- * id, which only debuggers read). Internal to execguard (the CLI).
+ * id, which only debuggers read). The copy also carries, filled, the table
+ * of where the wrapped functions lie in the libc the maker runs with
+ * (real_table.h), which the constructor takes instead of looking them up
+ * when its libc is that one. Internal to execguard (the CLI).
  */
 #ifndef EG_LIBRARY_COPY_H
 #define EG_LIBRARY_COPY_H
