@@ -203,7 +203,9 @@ EG_CTOR_TEXT const struct link_map *eg_real_table_object(const struct link_map *
 	if (self == NULL || t->ld_off == 0 || t->id_len == 0 || t->id_len > EG_REAL_ID_MAX)
 		return NULL;
 	for (const struct link_map *m = self->l_next; m; m = m->l_next) {
-		if (m->l_ld == NULL || (ElfW(Addr))m->l_ld - m->l_addr != t->ld_off)
+		/* a base of 0 is an object linked to run where it is (prelinked):
+		 * its headers need not be at its base, which obj_build_id reads */
+		if (m->l_ld == NULL || m->l_addr == 0 || (ElfW(Addr))m->l_ld - m->l_addr != t->ld_off)
 			continue;
 		const unsigned char *id;
 		size_t len;
@@ -228,7 +230,8 @@ bool eg_real_table_fill(struct eg_real_table *t)
 	}
 	const unsigned char *id;
 	size_t len;
-	if (libc == NULL || libc->l_ld == NULL || !obj_build_id(libc, &id, &len) || len > EG_REAL_ID_MAX)
+	if (libc == NULL || libc->l_ld == NULL || libc->l_addr == 0 || !obj_build_id(libc, &id, &len) ||
+	    len > EG_REAL_ID_MAX)
 		return false;
 	struct obj o;
 	if (!obj_read(libc, &o))
