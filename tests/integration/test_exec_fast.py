@@ -174,44 +174,38 @@ def setup(tmp):
     return fake, tf, ssh, elf, marker, env
 
 
-def run_cases(tmp):
+class Results(dict):
+    """What a guarded process reported: each case's "how" ("exit N" or
+    "errno N") and the lines it printed; "env", our variables."""
+
+    def how(self, name):
+        return self.get(name, {}).get("how")
+
+    def printed(self, name):
+        return self.get(name, {}).get("out", ["", ""])[:2]
+
+
+def read_results(out):
+    """The report a guarded process wrote to `out` (a JSON object), checked
+    to come from a session on a copy of the library; None if there is none."""
     import json
-    fake, tf, ssh, elf, marker, env = setup(tmp)
-    child = os.path.join(tmp, "child.py")
-    with open(child, "w") as f:
-        f.write(CHILD)
-    out = os.path.join(tmp, "result.json")
-    r = subprocess.run([EXECGUARD, "run", "--", sys.executable, child, fake, tf, ssh, elf, out],
-                       env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                       timeout=120)
-    check(r.returncode == 0, "execguard run exits 0 (%d)%s"
-          % (r.returncode, "" if r.returncode == 0 else ": " + r.stderr[-300:]))
     try:
         with open(out) as f:
-            res = json.load(f)
+            res = Results(json.load(f))
     except (OSError, ValueError):
         check(False, "the guarded process reported")
-        return
+        return None
     ours = res["env"]
     check(bool(ours["LD_PRELOAD"]) and ours["LD_PRELOAD"] != ours["EXECGUARD_LIBRARY"],
           "the session runs on a copy of the library (%s)" % ours["LD_PRELOAD"])
+    return res
 
-    def how(name):
-        return res.get(name, {}).get("how")
 
-    def printed(name):
-        return res.get(name, {}).get("out", ["", ""])[:2]
-
-    check(how("true") == "exit 0", "/bin/true runs (%s)" % how("true"))
-    check(how("terraform") == "errno 13", "terraform destroy is refused with EACCES (%s)"
-          % how("terraform"))
-    check(how("symlink") == "errno 13", "tf -> terraform: refused by the target's name (%s)"
-          % how("symlink"))
-    check(how("wrapper") not in (None, "exit 0"), "timeout 5 terraform destroy does not "
-          "succeed (%s)" % how("wrapper"))
-    check(how("ssh") == "errno 13", "ssh prod-host terraform destroy is refused (%s)" % how("ssh"))
-    check(how("loader") == "errno 13", "ld-linux-x86-64.so.2 terraform destroy is refused (%s)"
-          % how("loader"))
+def check_env_cases(res):
+    """printenv run with the caller's, an empty, a cleared-LD_PRELOAD and a
+    forged-policy environment gets ours; with the copy deleted, the library
+    it was made from, and terraform destroy is still refused."""
+    ours, how, printed = res["env"], res.how, res.printed
     want = [ours["LD_PRELOAD"], ours["EXECGUARD_POLICY"]]
     for name in ("same-env", "fresh-env", "no-preload", "forged-policy"):
         check(how(name) == "exit 0" and printed(name) == want,
@@ -223,6 +217,34 @@ def run_cases(tmp):
           "copy deleted: the program gets the library it was made from (%s)" % gone)
     check(how("copy-gone-terraform") == "errno 13",
           "copy deleted: terraform destroy is still refused (%s)" % how("copy-gone-terraform"))
+
+
+def run_cases(tmp):
+    fake, tf, ssh, elf, marker, env = setup(tmp)
+    child = os.path.join(tmp, "child.py")
+    with open(child, "w") as f:
+        f.write(CHILD)
+    out = os.path.join(tmp, "result.json")
+    r = subprocess.run([EXECGUARD, "run", "--", sys.executable, child, fake, tf, ssh, elf, out],
+                       env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                       timeout=120)
+    check(r.returncode == 0, "execguard run exits 0 (%d)%s"
+          % (r.returncode, "" if r.returncode == 0 else ": " + r.stderr[-300:]))
+    res = read_results(out)
+    if res is None:
+        return
+    how, printed = res.how, res.printed
+    check(how("true") == "exit 0", "/bin/true runs (%s)" % how("true"))
+    check(how("terraform") == "errno 13", "terraform destroy is refused with EACCES (%s)"
+          % how("terraform"))
+    check(how("symlink") == "errno 13", "tf -> terraform: refused by the target's name (%s)"
+          % how("symlink"))
+    check(how("wrapper") not in (None, "exit 0"), "timeout 5 terraform destroy does not "
+          "succeed (%s)" % how("wrapper"))
+    check(how("ssh") == "errno 13", "ssh prod-host terraform destroy is refused (%s)" % how("ssh"))
+    check(how("loader") == "errno 13", "ld-linux-x86-64.so.2 terraform destroy is refused (%s)"
+          % how("loader"))
+    check_env_cases(res)
     check(how("apply-prod") == "errno 13",
           "terraform apply in a prod directory is refused (the cwd condition) (%s)" % how("apply-prod"))
     check(how("apply-staging") == "exit 0",
