@@ -122,11 +122,20 @@ EG_CTOR_TEXT static void *obj_lookup(const struct obj *o, const char *name, cons
 	}
 }
 
-/* name@version in the first object from m on that defines it; NULL also
- * when an object on the way cannot be read (dlsym's business then). */
-EG_CTOR_TEXT static void *lookup_from(const struct link_map *m, const char *name, const char *version)
+/* name@version in the first object from m on, before `stop` (NULL: to the
+ * list's end), that defines it; NULL also when an object on the way cannot
+ * be read (dlsym's business then). *reached, if asked: the walk got to
+ * stop. */
+EG_CTOR_TEXT static void *lookup_from(const struct link_map *m, const struct link_map *stop,
+    const char *name, const char *version, bool *reached)
 {
+	if (reached)
+		*reached = false;
 	for (; m; m = m->l_next) {
+		if (m == stop) {
+			*reached = true;
+			return NULL;
+		}
 		struct obj o;
 		if (!obj_read(m, &o))
 			return NULL; /* no GNU hash table: dlsym's business */
@@ -139,26 +148,13 @@ EG_CTOR_TEXT static void *lookup_from(const struct link_map *m, const char *name
 
 EG_CTOR_TEXT void *eg_next_sym(const struct link_map *self, const char *name, const char *version)
 {
-	return self ? lookup_from(self->l_next, name, version) : NULL;
+	return self ? lookup_from(self->l_next, NULL, name, version, NULL) : NULL;
 }
 
 EG_CTOR_TEXT void *eg_next_sym_before(const struct link_map *self, const struct link_map *stop,
     const char *name, const char *version, bool *reached)
 {
-	*reached = false;
-	for (const struct link_map *m = self ? self->l_next : NULL; m; m = m->l_next) {
-		if (m == stop) {
-			*reached = true;
-			return NULL;
-		}
-		struct obj o;
-		if (!obj_read(m, &o))
-			return NULL;
-		void *p = obj_lookup(&o, name, version);
-		if (p)
-			return p;
-	}
-	return NULL;
+	return lookup_from(self ? self->l_next : NULL, stop, name, version, reached);
 }
 
 /* The GNU build ID in the notes of m's first page (where the ELF header
@@ -260,5 +256,5 @@ EG_CTOR_TEXT void *eg_scope_sym(const struct link_map *any, const char *name)
 	const struct link_map *m = any;
 	while (m->l_prev)
 		m = m->l_prev;
-	return lookup_from(m, name, NULL);
+	return lookup_from(m, NULL, name, NULL, NULL);
 }

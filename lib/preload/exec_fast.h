@@ -15,9 +15,10 @@
  * captured values are), the caller's strings and its own code (one
  * function the hooks call, eg_exec_fast_may, in the library's first 64 KiB
  * of code with them, which the child's first page fault maps whole),
- * writes nothing and keeps to a few words of stack. It makes two system calls, both on paths: readlink (is
- * the executable a symlink, whose target's name the full check takes too?)
- * and, in a session copy of the library, whether the copy is still there.
+ * writes nothing and keeps to a few words of stack. It makes two system
+ * calls, both on paths: readlink (is the executable a symlink, whose
+ * target's name the full check takes too?) and, in a session copy of the
+ * library, whether the copy is still there.
  * Anything but the usual case (a name the filter may hold, a wrapper, a
  * symlink, an environment to re-inject, a setting that records every exec,
  * a process that has not forked) goes the full way, which decides exactly
