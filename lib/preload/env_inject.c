@@ -35,14 +35,19 @@ EG_CTOR_TEXT void eg_env_ours_capture(struct eg_env_ours *o, char *const *envp, 
 		KEEP(o->self_path, self_path, eg_hs_len(self_path));
 	if (preload_entry)
 		KEEP(o->preload_entry, preload_entry, entry_len);
+	/* each kept value's name length: every name is measured once */
+	size_t name_len[EG_ENV_MAX_OURS];
 	for (size_t i = 0; envp && envp[i]; i++) {
 		const char *e = envp[i];
-		if (!eg_env_is_ours_var(e) || !eg_hs_chr(e, '=') ||
-		    eg_env_same_name(e, EG_CTOR_STR(EG_APPROVED_VAR "=")))
+		const char *eq = eg_env_is_ours_var(e) ? eg_hs_chr(e, '=') : NULL;
+		if (eq == NULL)
+			continue;
+		size_t n = (size_t)(eq - e);
+		if (n == sizeof EG_APPROVED_VAR - 1 && eg_hs_eq_n(e, EG_CTOR_STR(EG_APPROVED_VAR), n))
 			continue; /* the popen approval is for this process only */
 		bool dup = false;
 		for (size_t j = 0; j < o->n_vars; j++)
-			if (eg_env_same_name(o->vars[j], e))
+			if (name_len[j] == n && eg_hs_eq_n(o->vars[j], e, n))
 				dup = true; /* getenv sees the first one only */
 		if (dup)
 			continue;
@@ -51,12 +56,13 @@ EG_CTOR_TEXT void eg_env_ours_capture(struct eg_env_ours *o, char *const *envp, 
 			break;
 		}
 		const char *copy;
-		KEEP(copy, e, eg_hs_len(e));
+		KEEP(copy, e, n + 1 + eg_hs_len(eq + 1));
 		if (!copy)
 			break;
+		name_len[o->n_vars] = n;
 		o->vars[o->n_vars++] = copy;
-		if (eg_env_same_name(e, EG_CTOR_STR(TIMEOUT_NAME "="))) {
-			unsigned t = eg_parse_uint(eg_hs_chr(e, '=') + 1, EG_TIMEOUT_MAX);
+		if (n == sizeof TIMEOUT_NAME - 1 && eg_hs_eq_n(e, EG_CTOR_STR(TIMEOUT_NAME), n)) {
+			unsigned t = eg_parse_uint(eq + 1, EG_TIMEOUT_MAX);
 			if (t)
 				o->prompt_timeout = t;
 		}

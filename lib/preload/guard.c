@@ -124,8 +124,8 @@ EG_HOT_TEXT const char *eg_env_get(char *const *envp, const char *name)
 			*(slot) = (e) + sizeof name - 1; \
 	} while (0)
 
-/* One pass, most entries rejected by their first byte: this runs in every
- * guarded process. */
+/* One pass, most entries rejected by their first byte, ours by the first
+ * byte after "EXECGUARD_": this runs in every guarded process. */
 EG_CTOR_TEXT void eg_env_scan(char *const *envp, struct eg_env_scan *v)
 {
 	*v = (struct eg_env_scan){ 0 };
@@ -135,14 +135,27 @@ EG_CTOR_TEXT void eg_env_scan(char *const *envp, struct eg_env_scan *v)
 		case 'E':
 			if (!eg_hs_prefix(e, EG_CTOR_STR("EXECGUARD_")))
 				break;
-			SCAN_TAKE(e, &v->policy, "EXECGUARD_POLICY=");
-			SCAN_TAKE(e, &v->strict, "EXECGUARD_STRICT=");
-			SCAN_TAKE(e, &v->approved, "EXECGUARD_APPROVED=");
-			SCAN_TAKE(e, &v->prompt_timeout, "EXECGUARD_PROMPT_TIMEOUT=");
-			SCAN_TAKE(e, &v->audit_log, "EXECGUARD_AUDIT_LOG=");
-			SCAN_TAKE(e, &v->session, "EXECGUARD_SESSION=");
-			SCAN_TAKE(e, &v->broker, "EXECGUARD_BROKER=");
-			SCAN_TAKE(e, &v->approver_env, "EXECGUARD_APPROVER_ENV=");
+			e += sizeof "EXECGUARD_" - 1; /* the names below follow it */
+			switch (e[0]) {
+			case 'P':
+				SCAN_TAKE(e, &v->policy, "POLICY=");
+				SCAN_TAKE(e, &v->prompt_timeout, "PROMPT_TIMEOUT=");
+				break;
+			case 'S':
+				SCAN_TAKE(e, &v->strict, "STRICT=");
+				SCAN_TAKE(e, &v->session, "SESSION=");
+				break;
+			case 'A':
+				SCAN_TAKE(e, &v->approved, "APPROVED=");
+				SCAN_TAKE(e, &v->audit_log, "AUDIT_LOG=");
+				SCAN_TAKE(e, &v->approver_env, "APPROVER_ENV=");
+				break;
+			case 'B':
+				SCAN_TAKE(e, &v->broker, "BROKER=");
+				break;
+			default:
+				break;
+			}
 			break;
 		case 'H':
 			SCAN_TAKE(e, &v->home, "HOME=");
