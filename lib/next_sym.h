@@ -17,8 +17,9 @@
 void *eg_next_sym(const struct link_map *self, const char *name, const char *version);
 
 /* eg_next_sym, but only in the objects before `stop` (one of those after
- * self): *reached says the walk got to stop, having read every object
- * before it, none of which defines the name. */
+ * self; NULL: all of them, as eg_next_sym): *reached says the walk got to
+ * stop, having read every object before it, none of which defines the
+ * name. */
 void *eg_next_sym_before(const struct link_map *self, const struct link_map *stop,
     const char *name, const char *version, bool *reached);
 

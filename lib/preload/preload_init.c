@@ -128,15 +128,12 @@ EG_CTOR_TEXT static void resolve_real(void)
 	for (size_t k = 0; k < REAL_SLOTS; k++) {
 		const char *v = n + eg_hs_len(n) + 1;
 		const char *version = *v ? v : NULL;
-		bool reached = false;
-		slot[k] = NULL;
-		if (libc && t->off[k]) {
-			slot[k] = eg_next_sym_before(eg_self_map, libc, n, version, &reached);
-			if (slot[k] == NULL && reached)
-				slot[k] = (void *)(libc->l_addr + t->off[k]);
-		} else {
-			slot[k] = eg_next_sym(eg_self_map, n, version);
-		}
+		/* with the table, the objects before libc only; else all */
+		const struct link_map *stop = libc && t->off[k] ? libc : NULL;
+		bool reached;
+		slot[k] = eg_next_sym_before(eg_self_map, stop, n, version, &reached);
+		if (slot[k] == NULL && reached)
+			slot[k] = (void *)(libc->l_addr + t->off[k]);
 		if (slot[k] == NULL)
 			slot[k] = real_sym_dl(n, version);
 		n = v + eg_hs_len(v) + 1;

@@ -149,4 +149,7 @@ Test(next_sym, before_stops_at_the_object_given)
 	cr_expect(!reached);
 	cr_expect_eq(eg_next_sym_before(m, &nowhere, "getpid", NULL, &reached), eg_next_sym(m, "getpid", NULL));
 	cr_expect(!reached);
+	/* no stop: eg_next_sym itself */
+	cr_expect_eq(eg_next_sym_before(m, NULL, "getpid", NULL, &reached), eg_next_sym(m, "getpid", NULL));
+	cr_expect(!reached);
 }
