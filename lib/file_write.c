@@ -53,9 +53,16 @@ int eg_write_file_whole(const char *final, mode_t mode, bool exact_mode, const s
 	if (fd < 0)
 		return -1;
 	int rc = exact_mode && fchmod(fd, mode) < 0 ? -1 : 0;
-	for (size_t i = 0; rc == 0 && i < n_parts; i++)
-		if (eg_write_all(fd, parts[i].data, parts[i].len) < 0)
-			rc = -1;
+	off_t end = 0;
+	for (size_t i = 0; rc == 0 && i < n_parts; i++) {
+		if (parts[i].data != NULL)
+			rc = eg_write_all(fd, parts[i].data, parts[i].len) < 0 ? -1 : 0;
+		else /* zeros: a hole */
+			rc = lseek(fd, (off_t)parts[i].len, SEEK_CUR) < 0 ? -1 : 0;
+		end += (off_t)parts[i].len;
+	}
+	if (rc == 0 && ftruncate(fd, end) < 0) /* a hole last */
+		rc = -1;
 	/* Written back and dropped from the page cache, so that the processes
 	 * that map the file read in the few pages they use: the large folios a
 	 * buffered write leaves would each be mapped whole, up to megabytes of

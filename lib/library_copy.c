@@ -95,7 +95,7 @@ static Elf64_Phdr *phdrs_of(unsigned char *img, size_t size, unsigned *n)
 /* The largest p_align of the library's own that a copy accepts, the
  * kernel's window of fault-around (block_phase), and the size from which
  * the kernel places a file mapping at a 2 MiB boundary by itself
- * (add_segment). */
+ * (add_block). */
 #define COPY_ALIGN_LIMIT ((uint64_t)2 << 20)
 #define COPY_BASE_ALIGN ((uint64_t)64 << 10)
 #define KERNEL_ALIGNS_FROM ((uint64_t)2 << 20)
@@ -156,9 +156,8 @@ static void join_headers_to_text(Elf64_Phdr *ph, unsigned n)
  * two windows, where at a 64 KiB boundary it was 128 KiB. A large block
  * has its codes at a multiple of 64 KiB (policy_build.c), so it starts at
  * a boundary, as the builder's layout of it expects. The space left before
- * the block is not mapped (the loader makes it inaccessible: one
- * mprotect). 0 when the block has no codes or `align` cannot express the
- * distance.
+ * the block is zeros in the data segment (add_block). 0 when the block has
+ * no codes or `align` cannot express the distance.
  */
 static size_t block_phase(const unsigned char *block, size_t block_size, size_t at, size_t align)
 {
@@ -173,29 +172,51 @@ static size_t block_phase(const unsigned char *block, size_t block_size, size_t 
 	return phase % align == 0 ? phase : 0;
 }
 
+/* Where the parts of a copy lie in its file (add_block): the library's
+ * image as edited, its data segment again, then the block, with holes
+ * between (zeros, not written: a sparse file). */
+struct copy_layout {
+	size_t data_src;   /* the data segment's file bytes in the image */
+	size_t data_len;
+	size_t data_off;   /* where they are written again */
+	size_t block_off;
+	size_t pad_after; /* zeros after the block, to make the span */
+};
+
 /*
- * Turn the image (with room after it for the block) into the copy: the
- * PT_NOTE entry after the last PT_LOAD becomes a read-only PT_LOAD of the
- * block, placed after the library's own image in memory (block_phase), far
- * enough for the whole to span 2 MiB (below), and at the end of the file.
- * The image grows to *size.
+ * Turn the image into the copy: the library's data segment (its last
+ * PT_LOAD, read-write) grows over the block, which follows it in memory
+ * (block_phase), and over zeros after it, for the whole to span 2 MiB
+ * (below); the PT_NOTE entry after the last PT_LOAD becomes an EG_PT_POLICY
+ * entry saying where the block is. The data segment's bytes are written
+ * again at the end of the file, followed by zeros for its .bss and the
+ * space up to the block, the block, and the zeros after it: a PT_LOAD maps
+ * a contiguous piece of the file. The zeros are holes in the file, which
+ * are never read into the page cache (same_range).
+ *
+ * Why in the data segment: a PT_LOAD of its own costs the loader a mapping
+ * more in every guarded process, and the space between it and the library
+ * an mprotect more (the loader makes a hole inaccessible); measured side by
+ * side (README.md, Performance) those two made about 2 % of a /bin/true
+ * child's time, as much as the rest of the library. Mapped with the data,
+ * the block is private and writable in memory, which it was not: nothing
+ * writes it, and a process that wanted to change its own rules could as
+ * well make its system calls itself (README, Threat model).
  */
-static int add_segment(unsigned char *img, size_t *size, const unsigned char *block, size_t block_size,
-    uint64_t block_hash)
+static int add_block(unsigned char *img, size_t size, size_t block_size, uint64_t block_hash,
+    const unsigned char *block, struct copy_layout *lay)
 {
 	unsigned n;
-	Elf64_Phdr *ph = phdrs_of(img, *size, &n);
+	Elf64_Phdr *ph = phdrs_of(img, size, &n);
 	if (ph == NULL) {
 		errno = ENOEXEC;
 		return -1;
 	}
 	join_headers_to_text(ph, n);
-	long first_load = -1, last_load = -1, slot = -1;
+	long last_load = -1, slot = -1;
 	uint64_t end = 0, align = 4096;
 	for (unsigned i = 0; i < n; i++) {
 		if (ph[i].p_type == PT_LOAD) {
-			if (first_load < 0)
-				first_load = i;
 			last_load = i;
 			if (ph[i].p_vaddr + ph[i].p_memsz > end)
 				end = ph[i].p_vaddr + ph[i].p_memsz;
@@ -207,27 +228,49 @@ static int add_segment(unsigned char *img, size_t *size, const unsigned char *bl
 		if (ph[i].p_type == PT_NOTE && (long)i > last_load)
 			slot = i;
 	/* PT_LOAD entries must stay in ascending order of address (the loader
-	 * maps the span from the first to the last); a library that is already
-	 * a copy has no PT_NOTE left there */
+	 * maps the span from the first to the last): the data segment grown
+	 * must be the last, and end the image; a library that is already a
+	 * copy has no PT_NOTE left there */
 	if (last_load < 0 || slot < 0 || (align & (align - 1)) != 0 || align > COPY_ALIGN_LIMIT) {
 		errno = ENOEXEC;
 		return -1;
 	}
-	size_t off = round_up(*size, (size_t)align), at = round_up((size_t)end, (size_t)align);
-	if (at + block_size < KERNEL_ALIGNS_FROM)
-		at = round_up(KERNEL_ALIGNS_FROM - block_size, (size_t)align);
-	memset(img + *size, 0, off - *size);
-	memcpy(img + off, block, block_size);
-	*size = off + block_size;
+	Elf64_Phdr *data = &ph[last_load];
+	if (data->p_flags != (PF_R | PF_W) || data->p_vaddr + data->p_memsz != end ||
+	    data->p_memsz < data->p_filesz || data->p_offset > size || size - data->p_offset < data->p_filesz ||
+	    data->p_offset % 4096 != data->p_vaddr % 4096) {
+		errno = ENOEXEC;
+		return -1;
+	}
+	size_t at = round_up((size_t)end, 4096);
+	at += block_phase(block, block_size, at, 4096);
+	size_t span = at + block_size < KERNEL_ALIGNS_FROM ? KERNEL_ALIGNS_FROM : at + block_size;
+	/* the data again at an offset that keeps its place in a page, and in
+	 * p_align, as the loader requires */
+	size_t data_align = data->p_align > 4096 ? (size_t)data->p_align : 4096;
+	lay->data_src = (size_t)data->p_offset;
+	lay->data_len = (size_t)data->p_filesz;
+	lay->data_off = round_up(size, data_align) + (size_t)(data->p_vaddr % data_align);
+	lay->block_off = lay->data_off + (at - (size_t)data->p_vaddr);
+	/* PT_DYNAMIC and PT_GNU_RELRO, inside the data, follow it (the loader
+	 * reads their addresses; a reader of the file, their offsets) */
+	for (unsigned i = 0; i < n; i++)
+		if ((ph[i].p_type == PT_DYNAMIC || ph[i].p_type == PT_GNU_RELRO) &&
+		    ph[i].p_vaddr >= data->p_vaddr && ph[i].p_vaddr < end)
+			ph[i].p_offset = lay->data_off + (ph[i].p_vaddr - data->p_vaddr);
+	uint64_t grown = span - data->p_vaddr;
+	lay->pad_after = span - (at + block_size);
+	data->p_offset = lay->data_off;
+	data->p_filesz = data->p_memsz = grown;
 	ph[slot] = (Elf64_Phdr){
-		.p_type = PT_LOAD,
+		.p_type = EG_PT_POLICY,
 		.p_flags = PF_R,
-		.p_offset = off,
-		.p_vaddr = at + block_phase(block, block_size, at, (size_t)align),
+		.p_offset = lay->block_off,
+		.p_vaddr = at,
 		.p_paddr = block_hash,
 		.p_filesz = block_size,
 		.p_memsz = block_size,
-		.p_align = align,
+		.p_align = 4096,
 	};
 	/*
 	 * The copy is mapped at a 2 MiB boundary, so at a 64 KiB one: the
@@ -236,24 +279,23 @@ static int add_segment(unsigned char *img, size_t *size, const unsigned char *bl
 	 * guarded process runs (the constructor's and the hooks', first in
 	 * .text) lies in one such window, always the same one. The kernel
 	 * places a file mapping of 2 MiB or more at a 2 MiB boundary by itself
-	 * (Linux 6.18 on ext4 does, every time), so the block is placed far
-	 * enough from the library's image for the loader's first mapping, of
-	 * the whole span, to be that large: the space between is not mapped
-	 * (the loader makes it inaccessible, one mprotect, which a hole of
-	 * any size costs), and the first PT_LOAD keeps the library's own
-	 * p_align. Until the twelfth round the first PT_LOAD asked for 64 KiB
-	 * instead: glibc's loader (2.35 and later) then reserves the span plus
-	 * 64 KiB of anonymous memory, maps the file into it and unmaps the
-	 * rest, three system calls more in every guarded process. Measured
-	 * side by side (bench/paired.py, 600 rounds of 10, ratio to the empty
-	 * library, /bin/true): on a KVM guest, posix_spawn 1.036 and 1.032 so
-	 * placed against 1.039 and 1.042 asked for 64 KiB, fork+execv 1.033
-	 * and 1.031 against 1.044 and 1.049, and a fork child's full check of
-	 * a named program (--name git) 1.058 against 1.071; page-aligned only
-	 * (no boundary at all) measured between the two. On the PVM guest of
-	 * the rounds before, asking for 64 KiB had measured better than no
-	 * boundary (README.md, Performance); a copy of 2 MiB or more (10,000
-	 * rules) placed by the kernel had measured as well as either.
+	 * (Linux 6.18 on ext4 does, every time), so the loader's first
+	 * mapping, of the whole span, is made that large: the data segment
+	 * ends with zeros up to 2 MiB (a hole in the file), which cost nothing
+	 * until read, and nothing reads them. Until the fifteenth round the
+	 * block had a PT_LOAD of its own, placed far enough from the library's
+	 * image for the span to be 2 MiB, the space between not mapped (see
+	 * above). Until the twelfth round the first PT_LOAD asked for 64 KiB
+	 * instead: glibc's
+	 * loader (2.35 and later) then reserves the span plus 64 KiB of
+	 * anonymous memory, maps the file into it and unmaps the rest, three
+	 * system calls more in every guarded process. Measured side by side
+	 * (bench/paired.py, 600 rounds of 10, ratio to the empty library,
+	 * /bin/true): on a KVM guest, posix_spawn 1.036 and 1.032 so placed
+	 * against 1.039 and 1.042 asked for 64 KiB, fork+execv 1.033 and
+	 * 1.031 against 1.044 and 1.049, and a fork child's full check of a
+	 * named program (--name git) 1.058 against 1.071; page-aligned only
+	 * (no boundary at all) measured between the two.
 	 */
 	return 0;
 }
@@ -302,14 +344,62 @@ static bool loader_can_map(const char *path)
 	return true;
 }
 
-/* Is the file at path exactly img[0..size)? */
-static bool same_file(const char *path, const unsigned char *img, size_t size)
+/* Are the n bytes at off in fd equal to data, or zeros when data is NULL?
+ * A range of zeros that is a hole in the file is not read: the reads
+ * would fill the page cache with pages of zeros, which the kernel's
+ * fault-around would then map into every guarded process (the space after
+ * the library's data, add_block). */
+static bool same_range(int fd, off_t off, const unsigned char *data, size_t n)
+{
+	/* the whole pages of a range of zeros: a hole, not read; the partial
+	 * pages at its ends are read (they hold data too) */
+	off_t first = (off + 4095) & ~(off_t)4095, last = (off + (off_t)n) & ~(off_t)4095;
+	if (data == NULL && first < last) {
+		off_t next = lseek(fd, first, SEEK_DATA);
+		if ((next < 0 && errno == ENXIO) || (next >= 0 && next >= last))
+			return same_range(fd, off, NULL, (size_t)(first - off)) &&
+			    same_range(fd, last, NULL, (size_t)(off + (off_t)n - last));
+	}
+	unsigned char buf[65536];
+	while (n > 0) {
+		size_t want = n < sizeof buf ? n : sizeof buf;
+		ssize_t got = pread(fd, buf, want, off);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			return false;
+		for (ssize_t k = 0; data == NULL && k < got; k++)
+			if (buf[k] != 0)
+				return false;
+		if (data != NULL && memcmp(buf, data, (size_t)got) != 0)
+			return false;
+		if (data != NULL)
+			data += got;
+		off += got;
+		n -= (size_t)got;
+	}
+	return true;
+}
+
+/* Is the file at path exactly the parts, one after the other (a part
+ * without data: that many zeros)? */
+static bool same_file(const char *path, const struct eg_file_part *parts, size_t n_parts)
 {
 	int saved = errno;
-	size_t have_size = 0;
-	unsigned char *have = read_whole(path, &have_size);
-	bool same = have != NULL && have_size == size && memcmp(have, img, size) == 0;
-	free(have);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	struct stat st;
+	bool same = fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+	/* no read-ahead, into the holes either */
+	if (same)
+		(void)posix_fadvise(fd, 0, 0, POSIX_FADV_RANDOM);
+	off_t at = 0;
+	for (size_t i = 0; same && i < n_parts; i++) {
+		same = same_range(fd, at, parts[i].data, parts[i].len);
+		at += (off_t)parts[i].len;
+	}
+	same = same && st.st_size == at;
+	if (fd >= 0)
+		close(fd);
 	errno = saved;
 	return same;
 }
@@ -370,16 +460,20 @@ int eg_library_copy(const char *lib, const char *policy_path, char *out, size_t 
 	if (lib_img == NULL)
 		goto out;
 	uint64_t lib_hash = eg_fnv64(lib_img, lib_size, 0);
-	/* room for the alignment (at most COPY_ALIGN_LIMIT, add_segment) and the block */
-	img = realloc(lib_img, lib_size + COPY_ALIGN_LIMIT + pol_size);
-	if (img == NULL) {
-		free(lib_img);
-		goto out;
-	}
-	size_t img_size = lib_size;
+	img = lib_img;
 	fill_real_table(img, lib_size);
-	if (add_segment(img, &img_size, pol, pol_size, hdr.hash) < 0)
+	struct copy_layout lay;
+	if (add_block(img, lib_size, pol_size, hdr.hash, pol, &lay) < 0)
 		goto out;
+	const struct eg_file_part parts[] = {
+		{ img, lib_size },
+		{ NULL, lay.data_off - lib_size },
+		{ img + lay.data_src, lay.data_len },
+		{ NULL, lay.block_off - lay.data_off - lay.data_len },
+		{ pol, pol_size },
+		{ NULL, lay.pad_after },
+	};
+	size_t n_parts = sizeof parts / sizeof parts[0];
 
 	char dir[PATH_MAX], final[PATH_MAX];
 	const char *slash = strrchr(policy_path, '/');
@@ -404,10 +498,19 @@ int eg_library_copy(const char *lib, const char *policy_path, char *out, size_t 
 		errno = EPERM;
 		goto out;
 	}
-	if (same_file(final, img, img_size))
+	/* Read back when written (eg_write_file_whole drops what it wrote from
+	 * the page cache): either way the pages the processes map are then in
+	 * the cache, page by page, and the zeros are not (same_range), so no
+	 * process's first fault reads ahead into them, for the kernel to map
+	 * them into every process that reads near them (fault-around). */
+	if (same_file(final, parts, n_parts))
 		(void)utimensat(AT_FDCWD, final, NULL, 0); /* in use: not pruned */
-	else if (eg_write_file_whole(final, 0444, false, &(struct eg_file_part){ img, img_size }, 1) < 0)
+	else if (eg_write_file_whole(final, 0444, false, parts, n_parts) < 0)
 		goto out;
+	else if (!same_file(final, parts, n_parts)) {
+		errno = EIO; /* not what was written */
+		goto out;
+	}
 	if (!loader_can_map(final))
 		goto out;
 	if (strlen(final) >= size) {

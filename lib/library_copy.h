@@ -1,21 +1,22 @@
 /*
- * A session copy of the preload library that carries the policy block in a
- * load segment of its own, so that the loader, which opens and maps the
- * library in every guarded process anyway, maps the policy with it: the
- * constructor then makes no open, fstat, mmap or close of its own (about a
- * third of its time; README, "Performance").
+ * A session copy of the preload library that carries the policy block in
+ * its data segment, so that the loader, which opens and maps the library
+ * in every guarded process anyway, maps the policy with it, in the same
+ * mapping: the constructor then makes no open, fstat, mmap or close of its
+ * own, and the loader no system call more (README, "Performance").
  *
- * The copy is a cache of EXECGUARD_POLICY's file, never a replacement: the
- * segment's p_paddr (which no loader reads) holds the block's hash, and the
- * constructor uses the segment only when EXECGUARD_POLICY names the file of
- * that same hash (policy-<hash>.bin); otherwise it maps the file as before.
- * If the copy disappears during a session, the exec hooks inject the
- * library it was made from (EXECGUARD_LIBRARY) instead, so children never
- * name a missing file in LD_PRELOAD (the loader would skip it: unguarded).
+ * The copy is a cache of EXECGUARD_POLICY's file, never a replacement: an
+ * EG_PT_POLICY program header (a type no loader reads) says where the
+ * block lies and holds its hash (p_paddr), and the constructor uses the
+ * block only when EXECGUARD_POLICY names the file of that same hash
+ * (policy-<hash>.bin); otherwise it maps the file as before. If the copy
+ * disappears during a session, the exec hooks inject the library it was
+ * made from (EXECGUARD_LIBRARY) instead, so children never name a missing
+ * file in LD_PRELOAD (the loader would skip it: unguarded).
  *
- * The slot for the new segment is the library's PT_NOTE entry (the build
- * id, which only debuggers read). The copy also carries, filled, the table
- * of where the wrapped functions lie in the libc the maker runs with
+ * The slot for that header is the library's PT_NOTE entry (the build id,
+ * which only debuggers read). The copy also carries, filled, the table of
+ * where the wrapped functions lie in the libc the maker runs with
  * (real_table.h), which the constructor takes instead of looking them up
  * when its libc is that one. Internal to execguard (the CLI).
  */
@@ -30,6 +31,12 @@
 
 /* The environment variable naming the library a copy was made from. */
 #define EG_LIBRARY_VAR "EXECGUARD_LIBRARY"
+
+/* The program header of a copy that says where its policy block lies
+ * (p_vaddr, p_filesz, inside the data segment's PT_LOAD) and whose it is
+ * (p_paddr: the block's hash). In the range for operating-system types
+ * (PT_LOOS..PT_HIOS), unused by GNU ("EGP"). */
+#define EG_PT_POLICY 0x60454750u
 
 /*
  * Write (or find, when the same one is there) the copy of library `lib`

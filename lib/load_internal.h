@@ -62,7 +62,8 @@ struct eg_policy *eg_policy_build_ex(const struct eg_ruleset *rs, unsigned flags
  * data, retrying after EINTR. 0 or -1 with errno. */
 int eg_mkdir_p(char *path, mode_t mode);
 int eg_write_all(int fd, const void *data, size_t left);
-/* One piece of a file eg_write_file_whole writes. */
+/* One piece of a file eg_write_file_whole writes; without data, len
+ * zeros (a hole in the file). */
 struct eg_file_part {
 	const void *data;
 	size_t len;

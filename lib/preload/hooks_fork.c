@@ -24,6 +24,7 @@ EG_EXPORT EG_HOT_TEXT pid_t fork(void)
 	eg_preload_ensure_init();
 	eg_exec_fast_prepare();
 	eg_guard_scratch_prepare();
+	eg_preload_before_fork();
 	eg_errno_restore(err, saved); /* the page is the last fork's copy-on-write */
 	if (eg_real.fork)
 		return eg_real.fork();

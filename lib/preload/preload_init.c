@@ -8,7 +8,7 @@
  * and load the policy:
  *   - EXECGUARD_POLICY set: map that policy block here (open+mmap, no page
  *     read; or, in a session copy of the library made for that file, take
- *     the segment the loader mapped: copy_segment), check and adopt it on
+ *     the block the loader mapped with our data: copy_segment), check and adopt it on
  *     the first hook call (load_deferred); if
  *     it cannot be used, fail closed (every exec
  *     refused, with a message saying to restart `execguard run`) rather
@@ -75,6 +75,10 @@ EG_HOT EG_HIDDEN struct {
 	 * advises and adopts it (load_deferred) */
 	const void *raw;
 	size_t raw_size;
+	/* In a session copy, the block lies in our data segment, after the
+	 * zeros that follow .bss: from here to its end (copy_segment). */
+	uintptr_t embedded_from, embedded_to;
+	int embedded_dropped; /* __atomic */
 	/* Our own path, absolute ("" if unknown): the loader's own copy of
 	 * the name (dladdr), which lives as long as we are loaded. */
 	const char *self_path;
@@ -392,11 +396,12 @@ __attribute__((noinline)) static bool approved_by_parent(const char *v)
 }
 
 /*
- * The segment a session copy of the library carries (library_copy.h): the
- * policy block the loader mapped with us, tagged (p_paddr, which no loader
- * reads) with that block's hash. Reads only our program headers, which the
- * loader has just read too; not the block itself, whose pages the first
- * hook reads (load_deferred). NULL: we are not a copy.
+ * The policy block a session copy of the library carries (library_copy.h),
+ * which the loader mapped with our data: where its EG_PT_POLICY header
+ * says, tagged (p_paddr) with that block's hash, if that lies inside our
+ * last PT_LOAD. Reads only our program headers, which the loader has just
+ * read too; not the block itself, whose pages the first hook reads
+ * (load_deferred). NULL: we are not a copy.
  */
 EG_CTOR_TEXT static const void *copy_segment(size_t *size, uint64_t *tag)
 {
@@ -404,15 +409,20 @@ EG_CTOR_TEXT static const void *copy_segment(size_t *size, uint64_t *tag)
 		return NULL;
 	const char *base = (const char *)eg_self_map->l_addr;
 	const ElfW(Ehdr) *eh = (const ElfW(Ehdr) *)base;
-	const ElfW(Phdr) *ph = (const ElfW(Phdr) *)(base + eh->e_phoff);
-	for (unsigned i = 0; i < eh->e_phnum; i++)
-		if (ph[i].p_type == PT_LOAD && ph[i].p_flags == PF_R && ph[i].p_paddr != ph[i].p_vaddr &&
-		    ph[i].p_filesz == ph[i].p_memsz) {
-			*size = ph[i].p_filesz;
-			*tag = ph[i].p_paddr;
-			return base + ph[i].p_vaddr;
-		}
-	return NULL;
+	const ElfW(Phdr) *ph = (const ElfW(Phdr) *)(base + eh->e_phoff), *load = NULL, *pol = NULL;
+	for (unsigned i = 0; i < eh->e_phnum; i++) {
+		if (ph[i].p_type == PT_LOAD)
+			load = &ph[i];
+		else if (ph[i].p_type == EG_PT_POLICY)
+			pol = &ph[i];
+	}
+	if (pol == NULL || load == NULL || pol->p_vaddr < load->p_vaddr ||
+	    pol->p_vaddr - load->p_vaddr > load->p_filesz ||
+	    pol->p_filesz > load->p_filesz - (pol->p_vaddr - load->p_vaddr))
+		return NULL;
+	*size = pol->p_filesz;
+	*tag = pol->p_paddr;
+	return base + pol->p_vaddr;
 }
 
 /* A copy knows the library it was made from (EXECGUARD_LIBRARY, absolute):
@@ -434,6 +444,10 @@ static bool strict_supervised(const char *v)
 {
 	return v != NULL && strcmp(v, "1") == 0 && eg_strict_ping();
 }
+
+/* The end of our .bss (the linker's symbol): in a copy, the zeros and the
+ * policy block follow it in the same mapping. */
+extern char _end[] __attribute__((visibility("hidden")));
 
 /* This library's entry in the loader's list, found by its dynamic section
  * (the loader's own record of where it put us): the list head is in
@@ -521,6 +535,8 @@ EG_CTOR_TEXT static void init(void)
 		    eg_policy_name_hash(eg_load.deferred_path, &want) && want == copy_tag) {
 			eg_load.raw = copy;
 			eg_load.raw_size = copy_size;
+			eg_load.embedded_from = ((uintptr_t)_end + 4095) & ~(uintptr_t)4095;
+			eg_load.embedded_to = ((uintptr_t)copy + copy_size + 4095) & ~(uintptr_t)4095;
 		} else if (eg_load.policy_state == POLICY_DEFERRED) {
 			eg_load.raw = eg_policy_map_raw(eg_load.deferred_path, &eg_load.raw_size);
 		}
@@ -557,6 +573,27 @@ EG_HOT_TEXT EG_HIDDEN void eg_preload_ensure_init(void)
 	ensure_ctor();
 	if (__builtin_expect(__atomic_load_n(&eg_load.policy_state, __ATOMIC_ACQUIRE) == POLICY_DEFERRED, 0))
 		load_deferred();
+}
+
+/*
+ * Before a fork: a session copy's policy block lies in our data segment,
+ * a mapping with pages of its own (written: .data, .bss), which fork copies
+ * page table entry by page table entry into the child, where a read-only
+ * mapping of the file it skips (the child faults in what it reads). So the
+ * first fork drops the entries of the block's pages, and of the zeros
+ * before it, that this process has read so far (the adoption, a check);
+ * never written, they read the same from the file again. Once a process:
+ * a parent that forks to exec rarely reads the block again.
+ */
+EG_HOT_TEXT EG_HIDDEN void eg_preload_before_fork(void)
+{
+	/* read first: a write to our page after each fork would be a fault
+	 * (the child shares it copy-on-write) */
+	if (eg_load.embedded_to > eg_load.embedded_from &&
+	    __atomic_load_n(&eg_load.embedded_dropped, __ATOMIC_RELAXED) == 0 &&
+	    __atomic_exchange_n(&eg_load.embedded_dropped, 1, __ATOMIC_RELAXED) == 0)
+		(void)eg_sys_madvise((void *)eg_load.embedded_from, eg_load.embedded_to - eg_load.embedded_from,
+		    MADV_DONTNEED);
 }
 
 __attribute__((constructor)) static void eg_preload_ctor(void)

@@ -14,7 +14,10 @@
 #     rewritten by the next run;
 #   - the copy is mapped at a 64 KiB boundary, its headers in one mapping
 #     with its code, nothing of it writable and executable; a first check
-#     reads no code past its first 128 KiB and nothing of its .rodata.
+#     reads no code past its first 128 KiB and nothing of its .rodata;
+#   - a fork leaves the policy's pages out of the copy the child gets of
+#     the data mapping; a copy whose policy header points outside its data
+#     is not trusted (the file is mapped instead).
 #
 # Fake destructive tools only: `terraform` and `dropdb` in a temp dir first
 # in PATH that append to a log; no terminal (setsid), so a confirm is refused.
@@ -73,19 +76,27 @@ esac
 	bad "EXECGUARD_LIBRARY is '$FROM', want $LIB"
 [ -f "$POLICY" ] && ok "the policy file is still written ($POLICY)" || bad "no policy file '$POLICY'"
 
-# The new segment: the policy file's bytes, read-only, where PT_NOTE was.
+# The policy: the policy file's bytes, inside the data segment, where an
+# EG_PT_POLICY header (LOOS+0x454750) in the PT_NOTE entry's place says.
 if command -v readelf > /dev/null; then
-	psize=$(printf '0x%06x' "$(stat -c %s "$POLICY")")
+	psize=$(stat -c %s "$POLICY")
 	hdr=$(readelf -lW "$COPY")
-	if echo "$hdr" | grep -qE "^ +LOAD .* $psize $psize R +0x" && ! echo "$hdr" | grep -q '^ *NOTE'; then
-		ok "the copy has a read-only load segment of the policy's size ($psize), no PT_NOTE"
+	pol=$(echo "$hdr" | awk '$1 == "LOOS+0x454750" { print $2, $3, $5 }')
+	data=$(echo "$hdr" | awk '$1 == "LOAD" && $7 == "RW" { print $2, $3, $5 }')
+	read -r p_off p_va p_sz <<< "${pol:-0 0 0}"
+	read -r d_off d_va d_sz <<< "${data:-0 0 0}"
+	if [ -n "$pol" ] && [ -n "$data" ] && [ $((p_sz)) = "$psize" ] &&
+		[ $((p_va)) -ge $((d_va)) ] && [ $((p_va + p_sz)) -le $((d_va + d_sz)) ] &&
+		[ $((p_off - d_off)) = $((p_va - d_va)) ] && ! echo "$hdr" | grep -q '^ *NOTE' &&
+		[ "$(echo "$hdr" | grep -c '^ *LOAD')" = 3 ]; then
+		ok "the copy's data segment carries the policy ($psize bytes), said by an EG_PT_POLICY header; no PT_NOTE, no PT_LOAD more"
 	else
 		bad "the copy's program headers:"; echo "$hdr" | sed 's/^/     /'
 	fi
-	if cmp -s <(tail -c "$(stat -c %s "$POLICY")" "$COPY") "$POLICY"; then
-		ok "the copy ends with the policy file's bytes"
+	if cmp -s <(tail -c +$((p_off + 1)) "$COPY" | head -c "$psize") "$POLICY"; then
+		ok "where that header says, the policy file's bytes"
 	else
-		bad "the copy does not end with the policy file"
+		bad "the copy does not hold the policy file at $p_off"
 	fi
 else
 	echo "skip readelf checks (no readelf)"
@@ -117,13 +128,12 @@ fi
 
 # the copy's headers joined its code (library_copy.c): its first mapping
 # is the code's, from offset 0; no mapping of it is both writable and
-# executable, and .rodata, the relocated data and the policy stay apart,
-# read-only
+# executable, and .rodata and the relocated data stay apart, read-only
 copy_maps=$(echo "$maps" | grep -F "$COPY")
 first=$(echo "$copy_maps" | head -1 | awk '{print $2, $3}')
 if [ "$first" = "r-xp 00000000" ] && ! echo "$copy_maps" | awk '{print $2}' | grep -q 'wx' &&
-	[ "$(echo "$copy_maps" | grep -c ' r-xp ')" = 1 ] && [ "$(echo "$copy_maps" | grep -c ' r--p ')" -ge 3 ]; then
-	ok "the copy's headers are mapped with its code; .rodata and the policy read-only apart"
+	[ "$(echo "$copy_maps" | grep -c ' r-xp ')" = 1 ] && [ "$(echo "$copy_maps" | grep -c ' r--p ')" -ge 2 ]; then
+	ok "the copy's headers are mapped with its code; .rodata and the relocated data read-only apart"
 else
 	bad "the copy's mappings:"; echo "$copy_maps" | sed 's/^/     /'
 fi
@@ -161,6 +171,72 @@ for line in open("/proc/self/smaps"):
 	else
 		bad "after a first check (rodata at $rodata_off), the copy's Rss:"
 		echo "$rss" | sed 's/^/     /'; sed 's/^/     /' "$T/err" "$CALLS"
+	fi
+fi
+
+# A fork copies the page table entries of a mapping the process has
+# written (the data segment, which carries the policy) into the child; the
+# fork hook first drops those of the policy's pages (preload_init.c,
+# eg_preload_before_fork). Before the fork, the process has read the
+# policy (a check), so its pages are in; after it, in the data mappings
+# only the pages the process wrote (Rss = Anonymous).
+if command -v python3 > /dev/null; then
+	forked=$(run "$T/empty" python3 -c '
+import os
+def data_pages():
+    copy, cur, rss, anon = os.environ["LD_PRELOAD"], False, 0, 0
+    for line in open("/proc/self/smaps"):
+        f = line.split()
+        if "-" in f[0] and len(f) >= 5 and ":" in f[3]:
+            cur = len(f) >= 6 and f[5] == copy and f[1] == "rw-p"
+        elif cur and f[0] == "Rss:":
+            rss += int(f[1])
+        elif cur and f[0] == "Anonymous:":
+            anon += int(f[1])
+    return rss, anon
+os.waitpid(os.posix_spawnp("terraform", ["terraform", "plan"], os.environ), 0)
+print("before", *data_pages())
+pid = os.fork()
+if pid == 0:
+    os._exit(0)
+os.waitpid(pid, 0)
+print("after", *data_pages())
+' 2> "$T/err")
+	read -r _ b_rss b_anon <<< "$(echo "$forked" | grep '^before')"
+	read -r _ a_rss a_anon <<< "$(echo "$forked" | grep '^after')"
+	if [ -n "${b_rss:-}" ] && [ -n "${a_rss:-}" ] && [ "$b_rss" -gt "$b_anon" ] && [ "$a_rss" = "$a_anon" ]; then
+		ok "after a fork, the data mappings hold only written pages (Rss $b_rss -> $a_rss KiB, Anonymous $a_anon)"
+	else
+		bad "the copy's data mappings around a fork (Rss, Anonymous KiB): $(echo $forked)"; sed 's/^/     /' "$T/err"
+	fi
+fi
+
+# A copy whose EG_PT_POLICY header says the policy lies outside its data
+# segment: the constructor does not read there, and maps the file that
+# EXECGUARD_POLICY names instead (still guarded).
+if command -v python3 > /dev/null; then
+	mkdir -p "$T/badhdr"
+	python3 - "$COPY" "$T/badhdr/libexecguard.so" <<'PY'
+import struct, sys
+b = bytearray(open(sys.argv[1], "rb").read())
+phoff = struct.unpack_from("<Q", b, 0x20)[0]
+phentsize, phnum = struct.unpack_from("<HH", b, 0x36)
+for i in range(phnum):
+    at = phoff + i * phentsize
+    if struct.unpack_from("<I", b, at)[0] == 0x60454750:
+        struct.pack_into("<Q", b, at + 16, 0x7fff0000)  # p_vaddr: far past the data
+open(sys.argv[2], "wb").write(b)
+PY
+	: > "$CALLS"
+	out=$(env -i PATH="$GPATH" HOME="$T/home" LANG=C LD_PRELOAD="$T/badhdr/libexecguard.so" \
+		EXECGUARD_POLICY="$POLICY" EXECGUARD_LIBRARY="$LIB" setsid -w \
+		sh -c '/bin/cat /proc/self/maps; terraform destroy; echo "rc=$?"' < /dev/null 2> "$T/err")
+	if echo "$out" | grep -qF "$POLICY" && echo "$out" | grep -qx 'rc=126' &&
+		! grep -q 'FAKE terraform destroy' "$CALLS"; then
+		ok "a copy whose policy header points outside its data: the policy file is mapped, still guarded"
+	else
+		bad "copy with a bad policy header:"; echo "$out" | grep -E 'rc=|policy' | sed 's/^/     /'
+		sed 's/^/     /' "$T/err" "$CALLS"
 	fi
 fi
 

@@ -1,8 +1,9 @@
 /*
- * The session copy of the preload library (lib/library_copy.c): the new
- * segment is exactly the policy file, placed after the library's own image
- * and tagged with its hash; the headers' page joins the code's mapping,
- * and nothing else of the library changes; a copy is
+ * The session copy of the preload library (lib/library_copy.c): its data
+ * segment carries exactly the policy file, after the library's own image,
+ * described by an EG_PT_POLICY header tagged with its hash; the headers'
+ * page joins the code's mapping, and nothing else of the library changes;
+ * a copy is
  * reused when intact and rewritten when damaged; what cannot be copied is
  * refused with the errno the caller falls back on.
  */
@@ -15,6 +16,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -82,7 +84,7 @@ static const Elf64_Phdr *phdrs(const unsigned char *img, unsigned *n)
 
 TestSuite(library_copy, .init = setup, .fini = rm_tmp);
 
-Test(library_copy, the_new_segment_is_the_policy_file_and_nothing_else_changes)
+Test(library_copy, the_data_segment_carries_the_policy_file_and_nothing_else_changes)
 {
 	char out[PATH_MAX];
 	cr_assert_eq(eg_library_copy(EG_BUILD_LIBRARY, policy, out, sizeof out), 0, "errno %d", errno);
@@ -97,14 +99,19 @@ Test(library_copy, the_new_segment_is_the_policy_file_and_nothing_else_changes)
 	unsigned n, m;
 	const Elf64_Phdr *a = phdrs(lib, &n), *b = phdrs(copy, &m);
 	cr_assert_eq(n, m);
-	int changed = -1, head = -1, text = -1;
-	uint64_t end = 0, copy_end = 0;
-	for (unsigned i = 0; i < m; i++)
-		if (b[i].p_type == PT_LOAD && b[i].p_vaddr + b[i].p_memsz > copy_end)
-			copy_end = b[i].p_vaddr + b[i].p_memsz;
+	int slot = -1, head = -1, text = -1, data = -1, loads = 0;
+	uint64_t end = 0;
+	for (unsigned i = 0; i < n; i++)
+		if (a[i].p_type == PT_LOAD) {
+			loads++;
+			data = (int)i; /* the last */
+			if (a[i].p_vaddr + a[i].p_memsz > end)
+				end = a[i].p_vaddr + a[i].p_memsz;
+		}
+	cr_assert_neq(data, -1);
+	const Elf64_Phdr *ad = &a[data], *bd = &b[data];
+	cr_assert_eq(ad->p_flags, PF_R | PF_W, "the library's last PT_LOAD is its data");
 	for (unsigned i = 0; i < n; i++) {
-		if (a[i].p_type == PT_LOAD && a[i].p_vaddr + a[i].p_memsz > end)
-			end = a[i].p_vaddr + a[i].p_memsz;
 		if (a[i].p_type == PT_LOAD && head < 0) {
 			/* the headers' own read-only PT_LOAD (GNU ld's separate
 			 * code) is gone from the copy... */
@@ -129,45 +136,76 @@ Test(library_copy, the_new_segment_is_the_policy_file_and_nothing_else_changes)
 			    (unsigned long)b[i].p_offset, (unsigned long)b[i].p_filesz, (unsigned long)b[i].p_align);
 			continue;
 		}
-		if (memcmp(&a[i], &b[i], sizeof a[i]) != 0) {
-			cr_assert_eq(changed, -1, "one other program header changes");
-			changed = (int)i;
+		if (a[i].p_type == PT_NOTE && b[i].p_type != PT_NOTE) {
+			cr_assert_eq(slot, -1, "one PT_NOTE entry changes");
+			slot = (int)i;
+			continue;
 		}
+		if ((int)i == data)
+			continue;
+		if (a[i].p_type == PT_DYNAMIC || a[i].p_type == PT_GNU_RELRO) {
+			/* inside the data: their offsets follow it, nothing else changes */
+			Elf64_Phdr want = a[i];
+			want.p_offset = bd->p_offset + (a[i].p_vaddr - ad->p_vaddr);
+			cr_assert_eq(memcmp(&want, &b[i], sizeof want), 0, "program header %u moves with the data", i);
+			continue;
+		}
+		cr_assert_eq(memcmp(&a[i], &b[i], sizeof a[i]), 0, "program header %u is the library's", i);
 	}
 	cr_assert_neq(text, -1);
+	cr_assert_eq(loads, 4, "headers, code, .rodata, data: no PT_LOAD more in the copy");
 	for (unsigned i = 0; i < m; i++)
 		if (b[i].p_type == PT_LOAD && (int)i != text)
 			cr_assert_eq(b[i].p_flags & PF_X, 0, "only the code's PT_LOAD is executable (%u)", i);
-	cr_assert_neq(changed, -1);
-	const Elf64_Phdr *s = &b[changed];
-	cr_assert_eq(a[changed].p_type, PT_NOTE, "the slot was the PT_NOTE entry");
-	cr_assert_eq(s->p_type, PT_LOAD);
-	cr_assert_eq(s->p_flags, PF_R, "read-only");
+
+	/* the policy: where the PT_NOTE entry was, an EG_PT_POLICY one,
+	 * tagged with the policy's hash, inside the data segment */
+	cr_assert_neq(slot, -1, "the PT_NOTE entry became the policy's");
+	const Elf64_Phdr *s = &b[slot];
+	cr_assert_eq(s->p_type, EG_PT_POLICY);
 	cr_assert_eq(s->p_paddr, policy_hash, "tagged with the policy's hash");
 	cr_assert_eq(s->p_filesz, pol_n);
-	cr_assert_eq(s->p_memsz, pol_n);
-	cr_assert_eq(s->p_offset % s->p_align, 0);
-	cr_assert_eq(s->p_vaddr % s->p_align, 0);
-	cr_assert_geq(s->p_vaddr, end, "after the library's own image");
-	/* placed so that the whole spans 2 MiB (the kernel then maps it at a
-	 * 2 MiB boundary by itself) and no further, the page where its stored
-	 * codes begin starting a 64 KiB window of the kernel's fault-around
-	 * (block_phase) */
+	cr_assert_eq(s->p_vaddr % 4096, 0);
+	cr_assert_geq(s->p_vaddr, end, "after the library's own image (.bss included)");
+	cr_assert_eq(s->p_offset, bd->p_offset + (s->p_vaddr - bd->p_vaddr), "where the data maps it");
+	cr_assert_eq(memcmp(copy + s->p_offset, pol, pol_n), 0, "the policy file's bytes");
+	/* the data segment: the library's bytes again, zeros (its .bss, and
+	 * up to the block), the block, zeros to a span of 2 MiB (the kernel
+	 * then maps the copy at a 2 MiB boundary by itself), all in the file */
+	cr_assert_eq(bd->p_vaddr, ad->p_vaddr);
+	cr_assert_eq(bd->p_flags, PF_R | PF_W);
+	cr_assert_eq(bd->p_filesz, bd->p_memsz, "nothing for the loader to zero: no mapping more");
+	cr_assert_eq(bd->p_offset % 4096, bd->p_vaddr % 4096);
+	cr_assert_geq(bd->p_offset, lib_n, "after the library's own bytes");
+	cr_assert_eq(bd->p_vaddr + bd->p_filesz, s->p_vaddr + pol_n < (2u << 20) ? 2u << 20 : s->p_vaddr + pol_n,
+	    "the data ends with the block, or at 2 MiB");
+	cr_assert_eq(copy_n, bd->p_offset + bd->p_filesz, "the data segment ends the file");
+	cr_assert_eq(memcmp(copy + bd->p_offset, lib + ad->p_offset, ad->p_filesz), 0, "the library's data");
+	for (size_t i = ad->p_filesz; i < bd->p_filesz; i++)
+		if (i < s->p_vaddr - bd->p_vaddr || i >= s->p_vaddr - bd->p_vaddr + pol_n)
+			cr_assert_eq(copy[bd->p_offset + i], 0, "zeros around the block (byte %zu)", i);
+	/* the page where the block's stored codes begin starts a 64 KiB
+	 * window of the kernel's fault-around (block_phase) */
 	struct eg_blk_header h;
 	memcpy(&h, pol, sizeof h);
 	cr_assert_gt(h.rxcodes_len, 0, "the block stores compiled codes");
 	uint64_t codes_page = h.rxcodes_off & ~(uint64_t)4095;
 	cr_assert_eq((s->p_vaddr + codes_page) % (64u << 10), 0,
 	    "the codes' page at %#lx: a 64 KiB boundary", (unsigned long)(s->p_vaddr + codes_page));
-	uint64_t at = (end + 4095) & ~(uint64_t)4095;
-	if (at + pol_n < (2u << 20))
-		at = ((2u << 20) - pol_n + 4095) & ~(uint64_t)4095;
-	cr_assert_geq(copy_end, 2u << 20, "the copy spans %#lx bytes", (unsigned long)copy_end);
-	cr_assert(s->p_vaddr >= at && s->p_vaddr - at < 64u << 10, "the block at %#lx, %#lx expected",
-	    (unsigned long)s->p_vaddr, (unsigned long)at);
-	cr_assert_geq(s->p_offset, lib_n, "after the library's own bytes");
-	cr_assert_eq(copy_n, s->p_offset + pol_n);
-	cr_assert_eq(memcmp(copy + s->p_offset, pol, pol_n), 0, "the policy file's bytes");
+	cr_assert_lt(s->p_vaddr - ((end + 4095) & ~(uint64_t)4095), 64u << 10, "no further than that");
+	/* the zeros are not written (a sparse file), where the file system
+	 * keeps holes: the next full page after the library's data */
+	int fd = open(out, O_RDONLY);
+	cr_assert_geq(fd, 0);
+	off_t gap = (off_t)((bd->p_offset + ad->p_filesz + 4095) & ~(uint64_t)4095);
+	off_t hole = lseek(fd, gap, SEEK_HOLE);
+	struct stat st;
+	cr_assert_eq(fstat(fd, &st), 0);
+	close(fd);
+	if (hole == gap)
+		cr_assert_lt((uintmax_t)st.st_blocks * 512, (uintmax_t)st.st_size, "sparse");
+	else
+		cr_log_warn("the file system keeps no hole at %#lx: sparseness not checked", (unsigned long)gap);
 	/* the table of libc's functions (real_table.h): one, in the library
 	 * empty, in the copy filled for this process's libc as
 	 * eg_real_table_fill fills it */
@@ -181,14 +219,11 @@ Test(library_copy, the_new_segment_is_the_policy_file_and_nothing_else_changes)
 	cr_assert(eg_real_table_fill(&want));
 	memcpy(&got, copy + tab_at, sizeof got);
 	cr_assert_eq(memcmp(&got, &want, sizeof got), 0, "the copy's table is filled for this libc");
-	/* the rest: the library's bytes, but for those two headers and the table */
+	/* the rest: the library's bytes, but for the program headers and the table */
 	size_t phoff = ((const Elf64_Ehdr *)lib)->e_phoff;
 	for (size_t i = 0; i < lib_n; i++) {
 		bool in_ph = i >= phoff && i < phoff + (size_t)n * sizeof(Elf64_Phdr);
-		size_t k = in_ph ? (i - phoff) / sizeof(Elf64_Phdr) : 0;
-		if (in_ph && (k == (size_t)changed || k == (size_t)head || k == (size_t)text))
-			continue;
-		if (i >= tab_at && i < tab_at + sizeof got)
+		if (in_ph || (i >= tab_at && i < tab_at + sizeof got))
 			continue;
 		if (copy[i] != lib[i])
 			cr_assert_fail("byte %zu differs from the library's", i);
@@ -273,7 +308,7 @@ Test(library_copy, an_intact_copy_is_reused_and_a_damaged_one_rewritten)
 	cr_assert_eq(chmod(out, 0644), 0);
 	int fd = open(out, O_WRONLY);
 	cr_assert_geq(fd, 0);
-	cr_assert_eq(pwrite(fd, "X", 1, (off_t)good_n - 1), 1); /* the policy's last byte */
+	cr_assert_eq(pwrite(fd, "X", 1, (off_t)good_n - 1), 1); /* the last byte: zeros, unwritten */
 	close(fd);
 	cr_assert_eq(eg_library_copy(EG_BUILD_LIBRARY, policy, again, sizeof again), 0);
 	unsigned char *now = slurp(out, &n);
@@ -281,6 +316,86 @@ Test(library_copy, an_intact_copy_is_reused_and_a_damaged_one_rewritten)
 	cr_assert_eq(memcmp(now, good, n), 0, "rewritten whole");
 	free(good);
 	free(now);
+}
+
+/* Checking a copy (reused) or reading it back (written) leaves the pages
+ * the processes map in the page cache and not the zeros: a process's
+ * fault near them would otherwise have the kernel map them too
+ * (fault-around), in every guarded process (library_copy.c, same_range). */
+Test(library_copy, a_copy_checked_or_written_leaves_no_zeros_in_the_page_cache)
+{
+	char out[PATH_MAX];
+	cr_assert_eq(eg_library_copy(EG_BUILD_LIBRARY, policy, out, sizeof out), 0, "errno %d", errno);
+	size_t copy_n;
+	unsigned char *copy = slurp(out, &copy_n); /* reads it all in */
+	unsigned m;
+	const Elf64_Phdr *b = phdrs(copy, &m);
+	const Elf64_Phdr *data = NULL, *blk = NULL;
+	for (unsigned i = 0; i < m; i++) {
+		if (b[i].p_type == PT_LOAD)
+			data = &b[i];
+		if (b[i].p_type == EG_PT_POLICY)
+			blk = &b[i];
+	}
+	cr_assert(data && blk);
+	size_t lib_data_end = 0; /* the library's own data bytes in the copy end here */
+	for (size_t i = (size_t)(blk->p_offset - 1); i > (size_t)data->p_offset; i--)
+		if (copy[i] != 0) {
+			lib_data_end = i + 1;
+			break;
+		}
+	size_t gap_from = (lib_data_end + 4095) & ~(size_t)4095, gap_to = (size_t)blk->p_offset & ~(size_t)4095;
+	size_t tail_from = ((size_t)(blk->p_offset + blk->p_filesz) + 4095) & ~(size_t)4095;
+	cr_assert_gt(gap_to, gap_from, "whole pages of zeros before the block");
+	cr_assert_gt(copy_n, tail_from, "and after it");
+	size_t blk_off = (size_t)blk->p_offset, blk_size = (size_t)blk->p_filesz;
+	free(copy);
+
+	int fd = open(out, O_RDONLY);
+	cr_assert_geq(fd, 0);
+	if (lseek(fd, (off_t)gap_from, SEEK_HOLE) != (off_t)gap_from) {
+		close(fd);
+		cr_skip_test("the file system keeps no holes here");
+	}
+	for (int round = 0; round < 2; round++) {
+		/* round 0: reused as it is; round 1: damaged, so written again */
+		cr_assert_eq(posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED), 0);
+		if (round == 1) {
+			cr_assert_eq(chmod(out, 0644), 0);
+			int w = open(out, O_WRONLY);
+			cr_assert_geq(w, 0);
+			cr_assert_eq(pwrite(w, "X", 1, (off_t)blk_off), 1);
+			close(w);
+			cr_assert_eq(posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED), 0);
+		}
+		char again[PATH_MAX];
+		cr_assert_eq(eg_library_copy(EG_BUILD_LIBRARY, policy, again, sizeof again), 0);
+		close(fd);
+		fd = open(out, O_RDONLY); /* the file written again is another one */
+		cr_assert_geq(fd, 0);
+		void *map = mmap(NULL, copy_n, PROT_READ, MAP_PRIVATE, fd, 0);
+		cr_assert_neq(map, MAP_FAILED);
+		size_t pages = (copy_n + 4095) / 4096;
+		unsigned char *vec = malloc(pages);
+		cr_assert_eq(mincore(map, copy_n, vec), 0);
+		size_t zeros_in = 0, code_in = 0, block_in = 0;
+		for (size_t p = 0; p < pages; p++) {
+			size_t at = p * 4096;
+			bool in = vec[p] & 1;
+			if ((at >= gap_from && at < gap_to) || at >= tail_from)
+				zeros_in += in;
+			else if (at < 4096 * 16)
+				code_in += in;
+			else if (at >= blk_off && at < blk_off + blk_size)
+				block_in += in;
+		}
+		cr_assert_eq(zeros_in, 0, "round %d: %zu pages of zeros in the page cache", round, zeros_in);
+		cr_assert_eq(code_in, 16, "round %d: the code's first pages are (%zu of 16)", round, code_in);
+		cr_assert_gt(block_in, 0, "round %d: the block's are", round);
+		free(vec);
+		munmap(map, copy_n);
+	}
+	close(fd);
 }
 
 Test(library_copy, what_cannot_be_copied_is_refused)
