@@ -75,8 +75,9 @@ EG_HOT EG_HIDDEN struct {
 	 * advises and adopts it (load_deferred) */
 	const void *raw;
 	size_t raw_size;
-	/* In a session copy, the block lies in our data segment, after the
-	 * zeros that follow .bss: from here to its end (copy_segment). */
+	/* In a session copy, the block lies in our data segment, between
+	 * zeros, after .bss: the zeros and the block, from here to the
+	 * segment's end (copy_segment), never written. */
 	uintptr_t embedded_from, embedded_to;
 	int embedded_dropped; /* __atomic */
 	/* Our own path, absolute ("" if unknown): the loader's own copy of
@@ -256,8 +257,11 @@ __attribute__((noinline)) EG_HOT_TEXT static void load_deferred(void)
 	unsigned k = __atomic_fetch_add(&eg_load.slots_used, 1, __ATOMIC_RELAXED);
 	struct eg_policy *p = NULL;
 	/* the mapping is shared by every slot and kept for the process's life;
-	 * the first adopter advises it before any of its pages is read */
-	if (eg_load.raw != NULL && k == 0)
+	 * the first adopter advises it before any of its pages is read. Not
+	 * the block in a session copy: the advice would split our data
+	 * mapping in three, each of which every fork then duplicates, and the
+	 * copy's pages are in the page cache already (library_copy.c) */
+	if (eg_load.raw != NULL && k == 0 && eg_load.embedded_to == 0)
 		eg_policy_map_advise(eg_load.raw, eg_load.raw_size);
 	if (eg_load.raw == NULL)
 		p = NULL;
@@ -399,11 +403,11 @@ __attribute__((noinline)) static bool approved_by_parent(const char *v)
  * The policy block a session copy of the library carries (library_copy.h),
  * which the loader mapped with our data: where its EG_PT_POLICY header
  * says, tagged (p_paddr) with that block's hash, if that lies inside our
- * last PT_LOAD. Reads only our program headers, which the loader has just
- * read too; not the block itself, whose pages the first hook reads
- * (load_deferred). NULL: we are not a copy.
+ * last PT_LOAD, whose end goes to *data_end. Reads only our program
+ * headers, which the loader has just read too; not the block itself, whose
+ * pages the first hook reads (load_deferred). NULL: we are not a copy.
  */
-EG_CTOR_TEXT static const void *copy_segment(size_t *size, uint64_t *tag)
+EG_CTOR_TEXT static const void *copy_segment(size_t *size, uint64_t *tag, uintptr_t *data_end)
 {
 	if (eg_self_map == NULL)
 		return NULL;
@@ -422,6 +426,7 @@ EG_CTOR_TEXT static const void *copy_segment(size_t *size, uint64_t *tag)
 		return NULL;
 	*size = pol->p_filesz;
 	*tag = pol->p_paddr;
+	*data_end = (uintptr_t)base + load->p_vaddr + load->p_filesz;
 	return base + pol->p_vaddr;
 }
 
@@ -524,7 +529,8 @@ EG_CTOR_TEXT static void init(void)
 	eg_load.timeout_from_env = v.prompt_timeout != NULL;
 	size_t copy_size = 0;
 	uint64_t copy_tag = 0, want;
-	const void *copy = copy_segment(&copy_size, &copy_tag);
+	uintptr_t copy_end = 0;
+	const void *copy = copy_segment(&copy_size, &copy_tag, &copy_end);
 	if (copy != NULL && eg_ours.self_path != NULL && eg_ours.preload_entry != NULL)
 		keep_copy_fallback();
 	eg_guard_cfg.strict_supervised = strict_supervised(v.strict);
@@ -536,7 +542,7 @@ EG_CTOR_TEXT static void init(void)
 			eg_load.raw = copy;
 			eg_load.raw_size = copy_size;
 			eg_load.embedded_from = ((uintptr_t)_end + 4095) & ~(uintptr_t)4095;
-			eg_load.embedded_to = ((uintptr_t)copy + copy_size + 4095) & ~(uintptr_t)4095;
+			eg_load.embedded_to = (copy_end + 4095) & ~(uintptr_t)4095;
 		} else if (eg_load.policy_state == POLICY_DEFERRED) {
 			eg_load.raw = eg_policy_map_raw(eg_load.deferred_path, &eg_load.raw_size);
 		}
@@ -581,9 +587,10 @@ EG_HOT_TEXT EG_HIDDEN void eg_preload_ensure_init(void)
  * page table entry by page table entry into the child, where a read-only
  * mapping of the file it skips (the child faults in what it reads). So the
  * first fork drops the entries of the block's pages, and of the zeros
- * before it, that this process has read so far (the adoption, a check);
- * never written, they read the same from the file again. Once a process:
- * a parent that forks to exec rarely reads the block again.
+ * around it, that this process has mapped so far (the adoption, a check,
+ * and the kernel's fault-around with them); never written, they read the
+ * same from the file again. Once a process: a parent that forks to exec
+ * rarely reads the block again.
  */
 EG_HOT_TEXT EG_HIDDEN void eg_preload_before_fork(void)
 {
