@@ -286,12 +286,11 @@ static int add_block(unsigned char *img, size_t size, size_t block_size, uint64_
 	 * block had a PT_LOAD of its own, placed far enough from the library's
 	 * image for the span to be 2 MiB, the space between not mapped (see
 	 * above). Until the twelfth round the first PT_LOAD asked for 64 KiB
-	 * instead: glibc's
-	 * loader (2.35 and later) then reserves the span plus 64 KiB of
-	 * anonymous memory, maps the file into it and unmaps the rest, three
-	 * system calls more in every guarded process. Measured side by side
-	 * (bench/paired.py, 600 rounds of 10, ratio to the empty library,
-	 * /bin/true): on a KVM guest, posix_spawn 1.036 and 1.032 so placed
+	 * instead: glibc's loader (2.35 and later) then reserves the span plus
+	 * 64 KiB of anonymous memory, maps the file into it and unmaps the
+	 * rest, three system calls more in every guarded process. Measured
+	 * side by side (bench/paired.py, 600 rounds of 10, ratio to the empty
+	 * library, /bin/true): on a KVM guest, posix_spawn 1.036 and 1.032 so placed
 	 * against 1.039 and 1.042 asked for 64 KiB, fork+execv 1.033 and
 	 * 1.031 against 1.044 and 1.049, and a fork child's full check of a
 	 * named program (--name git) 1.058 against 1.071; page-aligned only
