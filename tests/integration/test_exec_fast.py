@@ -39,10 +39,26 @@ from checks import check
 EXECGUARD = os.environ["EG_EXECGUARD"]
 
 
+# For the guarded scripts here and in test_spawn_fast.py: what a child wrote
+# to the pipe `r` (its write end closed here) as lines, and its exit code.
+COLLECT = r'''
+def collect(r, pid):
+    text = b""
+    while True:
+        b = os.read(r, 4096)
+        if not b:
+            break
+        text += b
+    os.close(r)
+    _, st = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(st), text.decode().split("\n")
+'''
+
 # Runs under `execguard run`. Each case: fork, the child execs, the parent
 # reports how the child ended: "exit N", or "errno N" when the exec failed.
 CHILD = r'''
 import os, sys, json
+''' + COLLECT + r'''
 fake, tf, ssh, elf, out = sys.argv[1:6]
 # a program no rule names (python3 is named by rules: the full way)
 printenv = "/usr/bin/printenv"
@@ -63,17 +79,9 @@ def case(name, fn):
             os._exit(200 + e.errno)
         os._exit(99)
     os.close(w)
-    text = b""
-    while True:
-        b = os.read(r, 4096)
-        if not b:
-            break
-        text += b
-    os.close(r)
-    _, st = os.waitpid(pid, 0)
-    code = os.waitstatus_to_exitcode(st)
+    code, lines = collect(r, pid)
     results[name] = {"how": ("errno %d" % (code - 200)) if code >= 200 else ("exit %d" % code),
-                     "out": text.decode().split("\n")}
+                     "out": lines}
 
 env = dict(os.environ)
 case("true", lambda: os.execv("/bin/true", ["true"]))

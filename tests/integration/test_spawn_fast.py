@@ -34,7 +34,7 @@ import tempfile
 
 import checks
 from checks import check
-from test_exec_fast import check_env_cases, read_results, setup
+from test_exec_fast import COLLECT, check_env_cases, read_results, setup
 
 EXECGUARD = os.environ["EG_EXECGUARD"]
 
@@ -42,6 +42,7 @@ EXECGUARD = os.environ["EG_EXECGUARD"]
 # spawn ended: "exit N", or "errno N" when posix_spawn refused.
 SPAWNER = r'''
 import os, sys, json
+''' + COLLECT + r'''
 fake, tf, out = sys.argv[1:4]
 printenv = "/usr/bin/printenv"
 printenv_argv = ["printenv", "LD_PRELOAD", "EXECGUARD_POLICY"]
@@ -59,16 +60,8 @@ def case(name, path, argv, env=None, search=False):
         results[name] = {"how": "errno %d" % e.errno, "out": []}
         return
     os.close(w)
-    text = b""
-    while True:
-        b = os.read(r, 4096)
-        if not b:
-            break
-        text += b
-    os.close(r)
-    _, st = os.waitpid(pid, 0)
-    results[name] = {"how": "exit %d" % os.waitstatus_to_exitcode(st),
-                     "out": text.decode().split("\n")}
+    code, lines = collect(r, pid)
+    results[name] = {"how": "exit %d" % code, "out": lines}
 
 env = dict(os.environ)
 case("true", "/bin/true", ["true"])
