@@ -76,9 +76,10 @@ EG_HOT EG_HIDDEN struct {
 	const void *raw;
 	size_t raw_size;
 	/* In a session copy, the block lies in our data segment, between
-	 * zeros, after .bss: the zeros and the block, from here to the
-	 * segment's end (copy_segment), never written. */
-	uintptr_t embedded_from, embedded_to;
+	 * zeros, after .bss: the zeros and the block, from the page after
+	 * .bss (embedded_from) to here, the segment's end (copy_segment),
+	 * never written. 0: the block is not ours. */
+	uintptr_t embedded_to;
 	int embedded_dropped; /* __atomic */
 	/* Our own path, absolute ("" if unknown): the loader's own copy of
 	 * the name (dladdr), which lives as long as we are loaded. */
@@ -454,6 +455,13 @@ static bool strict_supervised(const char *v)
  * policy block follow it in the same mapping. */
 extern char _end[] __attribute__((visibility("hidden")));
 
+/* The first page after .bss: in a copy, where the zeros before the block
+ * begin. */
+EG_HOT_INLINE uintptr_t embedded_from(void)
+{
+	return ((uintptr_t)_end + 4095) & ~(uintptr_t)4095;
+}
+
 /* This library's entry in the loader's list, found by its dynamic section
  * (the loader's own record of where it put us): the list head is in
  * _r_debug, which the loader keeps for debuggers. Unlike dladdr1, no lock,
@@ -541,7 +549,6 @@ EG_CTOR_TEXT static void init(void)
 		    eg_policy_name_hash(eg_load.deferred_path, &want) && want == copy_tag) {
 			eg_load.raw = copy;
 			eg_load.raw_size = copy_size;
-			eg_load.embedded_from = ((uintptr_t)_end + 4095) & ~(uintptr_t)4095;
 			eg_load.embedded_to = (copy_end + 4095) & ~(uintptr_t)4095;
 		} else if (eg_load.policy_state == POLICY_DEFERRED) {
 			eg_load.raw = eg_policy_map_raw(eg_load.deferred_path, &eg_load.raw_size);
@@ -596,11 +603,11 @@ EG_HOT_TEXT EG_HIDDEN void eg_preload_before_fork(void)
 {
 	/* read first: a write to our page after each fork would be a fault
 	 * (the child shares it copy-on-write) */
-	if (eg_load.embedded_to > eg_load.embedded_from &&
+	uintptr_t from = embedded_from();
+	if (eg_load.embedded_to > from &&
 	    __atomic_load_n(&eg_load.embedded_dropped, __ATOMIC_RELAXED) == 0 &&
 	    __atomic_exchange_n(&eg_load.embedded_dropped, 1, __ATOMIC_RELAXED) == 0)
-		(void)eg_sys_madvise((void *)eg_load.embedded_from, eg_load.embedded_to - eg_load.embedded_from,
-		    MADV_DONTNEED);
+		(void)eg_sys_madvise((void *)from, eg_load.embedded_to - from, MADV_DONTNEED);
 }
 
 __attribute__((constructor)) static void eg_preload_ctor(void)
