@@ -159,7 +159,7 @@ static int run_regex(const struct eg_policy *p, struct pcre_env *pe, uint32_t id
 		return 0;
 	if (pe->gctx == NULL && pcre_env_init(pe) < 0)
 		return -1;
-	pcre2_code *code = eg_regex_get(p, id);
+	pcre2_code *code = eg_regex_get(p, id, &pe->arena); /* staged past the contexts */
 	if (code == NULL)
 		return -1;
 	atomic_store_explicit(&pe->arena.used, pe->mark, memory_order_relaxed);

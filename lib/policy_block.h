@@ -131,8 +131,8 @@ EG_HOT_INLINE bool eg_filter_maybe(const uint64_t *words, uint32_t log2, uint32_
  * character tables (the prefix), is stored once, in the head, beside the
  * block header (its page is read by every process anyway); each regex's
  * entry says where its code's bytes are. A process decodes a group of
- * codes at once, put together behind the prefix (in a stage beside its regex
- * state), so that they share one copy of the tables: the rules of one
+ * codes at once, put together behind the prefix (staged in the check's
+ * scratch, eg_regex_get), so that they share one copy of the tables: the rules of one
  * program list are next to each other and their regexes are usually needed
  * together.
  *
@@ -158,7 +158,7 @@ EG_HOT_INLINE bool eg_filter_maybe(const uint64_t *words, uint32_t log2, uint32_
 /* The prefix of the serialized form: header and tables (PCRE2 10.x). */
 #define EG_RXCODE_PREFIX_LEN (16u + 1088u)
 /* The most codes, and code bytes, decoded in one group (a single larger
- * code is staged alone in the compile arena). */
+ * code is staged alone). */
 #define EG_RXCODE_GROUP_MAX 64u
 #define EG_RXCODE_GROUP_BYTES 3072u
 /* The largest code stored (a larger one is compiled on first use). */
@@ -248,12 +248,6 @@ struct eg_regex_cache {
 	 * or _UNUSABLE (none, another PCRE2, damaged head or prefix). */
 	_Atomic int rxcode_state;
 	_Atomic(struct eg_regex_slot *) overflow; /* n_regex slots, once the table is full */
-	/* Where a group is put together to be decoded (made on the first
-	 * decode, beside the state: pages a fresh process has not touched on
-	 * its stack would each be a fault), used by one decode at a time; a
-	 * decode that finds it busy uses its stack. */
-	_Atomic(unsigned char *) stage;
-	_Atomic int stage_busy;
 	/* Open addressing, never removed from: (id + 1) << 32 | the code's
 	 * offset in the arena (1: fails closed); 0 = empty. */
 	_Atomic uint64_t table[EG_REGEX_TABLE];
@@ -356,10 +350,15 @@ const void *eg_policy_map_raw(const char *path, size_t *size);
  * does it when the block is first read. */
 void eg_policy_map_advise(const void *base, size_t size);
 
-/* Compiled code for regex `id`: on first use decoded from its stored code or compiled from its source when there is no usable stored code
+/* Compiled code for regex `id`: on first use decoded from its stored code,
+ * or compiled from its source when there is no usable stored code
  * (hook-path safe: memory from the lazily mapped compile arena). NULL if it
- * cannot compile (the caller fails closed). */
-pcre2_code *eg_regex_get(const struct eg_policy *p, uint32_t id);
+ * cannot compile (the caller fails closed). A decode puts the stored codes
+ * together (stages them) in memory taken from `lent`, which the caller
+ * frees (resets) after the call; NULL, or too little room: on the stack. */
+pcre2_code *eg_regex_get(const struct eg_policy *p, uint32_t id, struct eg_arena *lent);
+/* Room a decode takes from `lent`: the prefix and a group's codes. */
+#define EG_REGEX_STAGE_SIZE (EG_RXCODE_PREFIX_LEN + EG_RXCODE_GROUP_BYTES)
 /* The PCRE2 this process runs, as struct eg_blk_rxhead records it. */
 void eg_pcre2_id_get(struct eg_pcre2_id *id);
 /* The check values of the stored codes: a 64-bit hash, 8 bytes a step. */

@@ -9,10 +9,11 @@
  * reserved mmap region through a lock-free bump allocator, and both the
  * compile state and each code are published with a compare-and-swap: two
  * threads (or a vfork child and a thread) racing both build, one wins, the
- * other's copy is unmapped or simply never used. The one buffer shared by
- * decodes, the stage, is taken with a flag that is never waited on: a decode
- * that finds it taken (another thread, or an exec in a signal handler that
- * interrupted a decode) stages on its own stack.
+ * other's copy is unmapped or simply never used. The stored codes of a
+ * group are put together (staged) in memory the caller lends for the
+ * decode, the check's own scratch, whose pages its match writes anyway:
+ * the regex memory then holds only what is kept, and a first match
+ * usually writes one page of it.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -81,25 +82,17 @@ void eg_pcre2_id_get(struct eg_pcre2_id *id)
 
 /* ------------------------------------------------------------ compile state */
 
-#define STAGE_SIZE (EG_RXCODE_PREFIX_LEN + EG_RXCODE_GROUP_BYTES)
-/* Filled in when the arena is mapped: the state, the stage, the tables and
- * the first codes decoded (the first check of git with the default packs
- * writes four pages: with 8 KiB filled in, two page faults followed). */
-#define EG_ARENA_POPULATED 16384u
+#define STAGE_SIZE EG_REGEX_STAGE_SIZE
 
-/* Map the arena and set up the regex state at its start. */
+/* Map the arena and set up the regex state at its start. Its pages are
+ * written as they are used, not filled in ahead (MADV_POPULATE_WRITE):
+ * on a KVM guest a page costs the same either way, and a first match
+ * writes one page where four were filled in. */
 static struct eg_regex_cache *cache_create(void)
 {
 	struct eg_arena arena;
 	if (eg_arena_map(&arena, EG_COMPILE_ARENA_SIZE) < 0)
 		return NULL;
-#ifdef MADV_POPULATE_WRITE
-	/* The first pages hold the state, the stage and, usually, all the
-	 * codes a first match decodes: filled in by the kernel now, one system
-	 * call instead of page faults (EINVAL before Linux 5.14: they fault in
-	 * as they are used). */
-	(void)madvise(arena.base, EG_ARENA_POPULATED, MADV_POPULATE_WRITE);
-#endif
 	struct eg_regex_cache *c = eg_arena_alloc(&arena, sizeof *c);
 	if (c == NULL) {
 		eg_arena_unmap(&arena);
@@ -366,8 +359,7 @@ static pcre2_code *decode_staged(const struct eg_policy *p, struct eg_regex_cach
 	return mine == EG_REGEX_FAILED ? NULL : mine;
 }
 
-/* When the shared stage is busy (another thread, or a signal handler's
- * exec interrupting a decode): on the stack. */
+/* No room lent for the stage: on the stack. */
 static __attribute__((noinline)) pcre2_code *decode_on_stack(const struct eg_policy *p,
     struct eg_regex_cache *c, uint32_t id, uint32_t k, const unsigned char *bytes, uint32_t len)
 {
@@ -375,59 +367,31 @@ static __attribute__((noinline)) pcre2_code *decode_on_stack(const struct eg_pol
 	return decode_staged(p, c, id, k, bytes, len, stage, false);
 }
 
-/* The shared stage, made on first use, its pages filled in at once. */
-static unsigned char *stage_get(struct eg_regex_cache *c)
-{
-	unsigned char *st = atomic_load_explicit(&c->stage, memory_order_acquire);
-	if (st != NULL)
-		return st;
-	st = eg_arena_alloc(&c->arena, STAGE_SIZE);
-	if (st == NULL)
-		return NULL;
-	unsigned char *expected = NULL;
-	if (!atomic_compare_exchange_strong_explicit(&c->stage, &expected, st, memory_order_acq_rel,
-	    memory_order_acquire))
-		return expected; /* another thread's; ours stays unused in the arena */
-#ifdef MADV_POPULATE_WRITE
-	/* With the tables and the first group's codes behind it, beyond what
-	 * cache_create filled in (a stage made late, after compiles). */
-	uintptr_t from = (uintptr_t)st & ~(uintptr_t)4095;
-	uintptr_t to = ((uintptr_t)st + STAGE_SIZE + 2048 + 4095) & ~(uintptr_t)4095;
-	uintptr_t done = (uintptr_t)c->arena.base + EG_ARENA_POPULATED;
-	if (from < done)
-		from = done;
-	if (to > (uintptr_t)(c->arena.base + c->arena.size))
-		to = (uintptr_t)(c->arena.base + c->arena.size);
-	if (from < to)
-		(void)madvise((void *)from, to - from, MADV_POPULATE_WRITE);
-#endif
-	return st;
-}
-
 /*
- * Decode regex id's stored code, with its group (decode_staged). Returns
- * id's code, NULL if its entry does not check out (the caller compiles).
+ * Decode regex id's stored code, with its group (decode_staged), staged in
+ * `lent` when it has room. Returns id's code, NULL if its entry does not
+ * check out (the caller compiles).
  */
 static pcre2_code *decode_group(const struct eg_policy *p, struct eg_regex_cache *c, uint32_t id,
-    uint32_t k)
+    uint32_t k, struct eg_arena *lent)
 {
 	const unsigned char *bytes = stored_code(p, id);
 	if (bytes == NULL)
 		return NULL;
 	uint32_t len = p->regex[id].code_len;
 	if (len > EG_RXCODE_GROUP_BYTES) {
-		/* One code too large for a stage: alone, staged in the arena. */
-		unsigned char *big = eg_arena_alloc(&c->arena, EG_RXCODE_PREFIX_LEN + (size_t)len);
+		/* One code too large for a stage: alone, staged in the lent
+		 * memory or else in the arena (kept, unused, for the process). */
+		size_t need = EG_RXCODE_PREFIX_LEN + (size_t)len;
+		unsigned char *big = lent ? eg_arena_alloc(lent, need) : NULL;
+		if (big == NULL)
+			big = eg_arena_alloc(&c->arena, need);
 		return big ? decode_staged(p, c, id, k, bytes, len, big, true) : NULL;
 	}
-	unsigned char *st = stage_get(c);
-	int idle = 0;
-	if (st == NULL || !atomic_compare_exchange_strong_explicit(&c->stage_busy, &idle, 1,
-	    memory_order_acquire, memory_order_relaxed))
+	unsigned char *st = lent ? eg_arena_alloc(lent, STAGE_SIZE) : NULL;
+	if (st == NULL)
 		return decode_on_stack(p, c, id, k, bytes, len);
-	pcre2_code *code = decode_staged(p, c, id, k, bytes, len, st, false);
-	atomic_store_explicit(&c->stage_busy, 0, memory_order_release);
-	return code;
+	return decode_staged(p, c, id, k, bytes, len, st, false);
 }
 
 static pcre2_compile_context *compile_ctx(struct eg_regex_cache *c)
@@ -447,7 +411,7 @@ static pcre2_compile_context *compile_ctx(struct eg_regex_cache *c)
 
 /* ------------------------------------------------------------ the lookup */
 
-pcre2_code *eg_regex_get(const struct eg_policy *p, uint32_t id)
+pcre2_code *eg_regex_get(const struct eg_policy *p, uint32_t id, struct eg_arena *lent)
 {
 	if (id >= p->h->n_regex)
 		return NULL;
@@ -468,7 +432,7 @@ pcre2_code *eg_regex_get(const struct eg_policy *p, uint32_t id)
 		uint32_t k = canon_of(p, id);
 		code = k == id ? NULL : slot_get(c, k);
 		if (code == NULL)
-			code = decode_group(p, c, id, k);
+			code = decode_group(p, c, id, k, lent);
 		if (code != NULL && code != EG_REGEX_FAILED) {
 			eg_errno_restore(eloc, saved);
 			return code;

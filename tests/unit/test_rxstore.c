@@ -184,7 +184,7 @@ Test(rxstore, stored_code_is_decoded_not_compiled)
 		cr_assert_gt(e->code_len, 0, "regex %u has a stored code", id);
 		n_compile = 0;
 		counting = 1;
-		pcre2_code *code = eg_regex_get(p, id);
+		pcre2_code *code = eg_regex_get(p, id, NULL);
 		counting = 0;
 		cr_assert_not_null(code);
 		cr_expect_eq(n_compile, 0, "regex %u: compiled", id);
@@ -200,15 +200,15 @@ Test(rxstore, stored_code_is_decoded_not_compiled)
 	cr_assert_gt(p->h->n_regex, 2 * EG_REGEX_TABLE);
 	cr_expect_not_null(p->cache->overflow);
 	for (uint32_t id = 0; id < p->h->n_regex; id++) {
-		pcre2_code *a = eg_regex_get(p, id);
+		pcre2_code *a = eg_regex_get(p, id, NULL);
 		n_compile = n_decode = 0;
 		counting = 1;
-		pcre2_code *b = eg_regex_get(p, id);
+		pcre2_code *b = eg_regex_get(p, id, NULL);
 		counting = 0;
 		cr_expect_eq(a, b, "regex %u: the same code", id);
 		cr_expect_eq(n_compile + n_decode, 0, "regex %u: made again", id);
 		uint32_t k = p->regex[id].canon;
-		cr_expect_eq(eg_regex_get(p, k), a, "regex %u: the code of its canonical regex %u", id, k);
+		cr_expect_eq(eg_regex_get(p, k, NULL), a, "regex %u: the code of its canonical regex %u", id, k);
 	}
 	eg_policy_free(p);
 }
@@ -249,13 +249,15 @@ Test(rxstore, identical_patterns_share_one_code)
 	cr_expect_eq(check(p, ARGV("bb", "y")), EG_ACT_CONFIRM);
 	cr_expect_eq(n_decode, 0);
 	cr_expect_eq(n_compile, 0);
-	cr_expect_eq(eg_regex_get(p, 1), eg_regex_get(p, 3), "one decoded code for both");
+	cr_expect_eq(eg_regex_get(p, 1, NULL), eg_regex_get(p, 3, NULL), "one decoded code for both");
 	eg_policy_free(p);
 }
 
-Test(rxstore, large_code_is_staged_in_the_arena)
+/* A code too large for a stage is staged alone: in the check's scratch, or,
+ * with no room lent, in the regex memory. */
+static struct eg_policy *load_big_code(void)
 {
-	/* An alternation of 400 words compiles to well over the stack stage. */
+	/* An alternation of 400 words compiles to well over a stage. */
 	size_t cap = 16384, n = 0;
 	char *text = malloc(cap);
 	n += (size_t)snprintf(text + n, cap - n, "rule big\n program big\n match ^(");
@@ -265,12 +267,31 @@ Test(rxstore, large_code_is_staged_in_the_arena)
 	cr_assert_lt(n, cap);
 	struct eg_policy *p = load_text(text, 0);
 	free(text);
-	cr_assert_gt(entry_of(p, 0)->code_len, EG_RXCODE_GROUP_BYTES);
+	return p;
+}
+
+Test(rxstore, large_code_is_staged_alone)
+{
+	struct eg_policy *p = load_big_code();
+	uint32_t len = entry_of(p, 0)->code_len;
+	cr_assert_gt(len, EG_RXCODE_GROUP_BYTES);
 	cr_expect_eq(check(p, ARGV("big", "word399x")), EG_ACT_DENY);
 	cr_expect_eq(res.fail, EG_FAIL_NONE);
 	cr_expect_eq(n_compile, 0);
 	cr_expect_eq(n_decode, 1);
+	/* kept: the state, the tables and the code, not its stage */
+	size_t kept = atomic_load(&p->cache->arena.used);
+	cr_expect_lt(kept, 2 * (size_t)len, "%zu bytes of regex memory for a %u-byte code", kept, len);
 	cr_expect_eq(check(p, ARGV("big", "word400x")), EG_ACT_NONE);
+	eg_policy_free(p);
+
+	p = load_big_code();
+	counting = 1;
+	n_decode = 0;
+	cr_expect_not_null(eg_regex_get(p, 0, NULL));
+	counting = 0;
+	cr_expect_eq(n_decode, 1);
+	cr_expect_gt(atomic_load(&p->cache->arena.used), kept + len, "no room lent: staged in the regex memory");
 	eg_policy_free(p);
 }
 
@@ -458,28 +479,48 @@ Test(rxstore, a_saved_policy_file_carries_the_codes)
 	rmdir(dir);
 }
 
-/* The shared stage in use (another thread decoding, a signal handler's exec
- * interrupting a decode): the group is put together on the stack. */
-Test(rxstore, a_busy_stage_decodes_on_the_stack)
+/* A group is staged in the memory the check lends (its scratch), so that
+ * the regex memory keeps only what is kept: the first match of terraform
+ * with the packs writes one page of it. With no room lent, on the stack. */
+Test(rxstore, a_decode_stages_in_lent_memory_and_keeps_one_page)
 {
 	struct eg_policy *p = load_packs(0);
-	cr_expect_eq(check(p, ARGV("dropdb", "prod")), EG_ACT_CONFIRM);
-	struct eg_regex_cache *c = p->cache;
-	cr_assert_not_null(c);
-	cr_expect_not_null(c->stage, "the first decode made the shared stage");
-	cr_expect_eq(c->stage_busy, 0, "and left it idle");
-	c->stage_busy = 1;
-	expect_cases(p, "busy stage");
 	cr_expect_eq(check(p, ARGV("terraform", "destroy")), EG_ACT_CONFIRM);
-	cr_expect_eq(c->stage_busy, 1, "left as it was");
-	c->stage_busy = 0;
-	eg_policy_free(p);
-	/* and counted: a fresh process decodes terraform's group on the stack */
-	p = load_packs(0);
-	cr_expect_eq(check(p, ARGV("dropdb", "prod")), EG_ACT_CONFIRM);
-	p->cache->stage_busy = 1;
-	cr_expect_eq(check(p, ARGV("terraform", "destroy", "-auto-approve")), EG_ACT_CONFIRM);
 	cr_expect_gt(n_decode, 0);
 	cr_expect_eq(n_compile, 0);
+	size_t kept = atomic_load(&p->cache->arena.used);
+	cr_expect_leq(kept, 4096, "%zu bytes of regex memory after the first match", kept);
 	eg_policy_free(p);
+
+	/* Lent room is taken for the stage, and only then. */
+	p = load_packs(0);
+	uint32_t id = first_match_regex(p, "dropdb");
+	static _Alignas(16) unsigned char room[2 * EG_REGEX_STAGE_SIZE];
+	struct eg_arena lent;
+	eg_arena_init(&lent, room, sizeof room);
+	n_decode = n_compile = 0;
+	counting = 1;
+	cr_expect_not_null(eg_regex_get(p, id, &lent));
+	counting = 0;
+	cr_expect_eq(n_decode, 1);
+	cr_expect_eq(atomic_load(&lent.used), EG_REGEX_STAGE_SIZE, "the stage came from the lent room");
+	cr_expect_eq(check(p, ARGV("dropdb", "prod")), EG_ACT_CONFIRM);
+	eg_policy_free(p);
+
+	/* Too little room lent, or none: on the stack, decoded all the same. */
+	for (int none = 0; none < 2; none++) {
+		p = load_packs(0);
+		id = first_match_regex(p, "terraform");
+		eg_arena_init(&lent, room, EG_REGEX_STAGE_SIZE - 16);
+		n_decode = n_compile = 0;
+		counting = 1;
+		cr_expect_not_null(eg_regex_get(p, id, none ? NULL : &lent));
+		counting = 0;
+		cr_expect_eq(n_decode, 1);
+		cr_expect_eq(n_compile, 0);
+		cr_expect_eq(atomic_load(&lent.used), 0);
+		cr_expect_leq(atomic_load(&p->cache->arena.used), 4096);
+		expect_cases(p, none ? "no room lent" : "too little room lent");
+		eg_policy_free(p);
+	}
 }
