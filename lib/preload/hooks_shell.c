@@ -100,6 +100,7 @@ EG_EXPORT int system(const char *line)
 		eg_refuse_env_too_big(argv);
 		return W_EXITCODE(126, 0);
 	}
+	eg_preload_before_spawn();
 	int r;
 	WITH_ENVIRON(env, r = eg_real.system(line));
 	return r;
@@ -141,6 +142,7 @@ EG_EXPORT FILE *popen(const char *command, const char *mode)
 		memcpy(with + 1, env, (n + 1) * sizeof(char *));
 		env = with;
 	}
+	eg_preload_before_spawn();
 	FILE *fp;
 	WITH_ENVIRON(env, fp = eg_real.popen(command, mode));
 	return fp;

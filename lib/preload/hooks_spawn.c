@@ -57,6 +57,7 @@ EG_HOT_TEXT static int guarded_spawn(bool use_path, bool compat, pid_t *pid, con
 	/* the usual spawn: a program no rule names, not a symlink, with the
 	 * environment as ours would make it (exec_fast.h) */
 	if (real && req.exe_path && eg_exec_fast_may(req.exe_path, argv, envp)) {
+		eg_preload_before_spawn();
 		eg_errno_restore(err, saved);
 		return real(pid, path, fa, attr, argv, envp);
 	}
@@ -93,6 +94,7 @@ EG_HOT_TEXT static int guarded_spawn(bool use_path, bool compat, pid_t *pid, con
 	}
 	if (!real)
 		return ENOSYS;
+	eg_preload_before_spawn();
 	return real(pid, path, fa, attr, argv, env);
 }
 

@@ -41,6 +41,8 @@ extern EG_HIDDEN struct eg_env_ours eg_ours;
 EG_HIDDEN void eg_preload_ensure_init(void);
 /* fork's hook, after eg_preload_ensure_init: see preload_init.c. */
 EG_HIDDEN void eg_preload_before_fork(void);
+/* The spawning hooks', after their check: see preload_init.c. */
+EG_HIDDEN void eg_preload_before_spawn(void);
 
 /*
  * The environment to pass: the caller's envp, or a copy on the caller's

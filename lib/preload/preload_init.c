@@ -80,7 +80,10 @@ EG_HOT EG_HIDDEN struct {
 	 * .bss (embedded_from) to here, the segment's end (copy_segment),
 	 * never written. 0: the block is not ours. */
 	uintptr_t embedded_to;
-	int embedded_dropped; /* __atomic */
+	/* What of that this process has let go of (MADV_DONTNEED): 0 nothing,
+	 * 1 the zeros before the block (eg_preload_before_spawn), 2 all of it
+	 * (eg_preload_before_fork). __atomic */
+	int embedded_dropped;
 	/* Our own path, absolute ("" if unknown): the loader's own copy of
 	 * the name (dladdr), which lives as long as we are loaded. */
 	const char *self_path;
@@ -605,9 +608,46 @@ EG_HOT_TEXT EG_HIDDEN void eg_preload_before_fork(void)
 	 * (the child shares it copy-on-write) */
 	uintptr_t from = embedded_from();
 	if (eg_load.embedded_to > from &&
-	    __atomic_load_n(&eg_load.embedded_dropped, __ATOMIC_RELAXED) == 0 &&
-	    __atomic_exchange_n(&eg_load.embedded_dropped, 1, __ATOMIC_RELAXED) == 0)
+	    __atomic_load_n(&eg_load.embedded_dropped, __ATOMIC_RELAXED) < 2 &&
+	    __atomic_exchange_n(&eg_load.embedded_dropped, 2, __ATOMIC_RELAXED) < 2)
 		(void)eg_sys_madvise((void *)from, eg_load.embedded_to - from, MADV_DONTNEED);
+}
+
+/*
+ * Before a spawn (posix_spawn, system, popen), after its check: the zeros
+ * between our .bss and the block, which no one reads. The loader's first
+ * read of our data segment (its dynamic section, on the mapping's first
+ * page) has the kernel map with it the next 15 pages that are in the page
+ * cache (fault-around starts at a mapping's start), and the zeros are
+ * there once the copy has been read back after an eviction: read-ahead
+ * reads a file's holes too, and on a disk that reads 8 MiB ahead it reads
+ * the whole copy. That is 48 KiB of Rss in every guarded process (pages
+ * of the cache, shared), and page table entries that every fork copies.
+ * A process that starts others is one that lives on, so the first spawn
+ * lets them go, once a process: a system call, against none for a leaf
+ * process, which ends soon (the constructor could do it for all, at
+ * 1,300 cycles each). The block's own pages stay: the next check reads
+ * them. Where the block begins inside a window of fault-around (64 KiB,
+ * aligned: library_copy.c puts the block's stored codes, not its start,
+ * at a boundary), the first read of one of its pages there would map the
+ * zeros again with it: those pages are read first. A vfork child's exec
+ * is not a spawn here (its hook cannot tell itself from a process that
+ * execs); its parent's first fork or spawn drops them.
+ */
+EG_HOT_TEXT EG_HIDDEN void eg_preload_before_spawn(void)
+{
+	uintptr_t from = embedded_from(), to = (uintptr_t)eg_load.raw & ~(uintptr_t)4095;
+	int none = 0;
+	if (eg_load.embedded_to <= from || to <= from ||
+	    __atomic_load_n(&eg_load.embedded_dropped, __ATOMIC_RELAXED) != 0 ||
+	    !__atomic_compare_exchange_n(&eg_load.embedded_dropped, &none, 1, false, __ATOMIC_RELAXED,
+		__ATOMIC_RELAXED))
+		return;
+	uintptr_t window_end = (to + 0xffff) & ~(uintptr_t)0xffff;
+	uintptr_t block_end = (uintptr_t)eg_load.raw + eg_load.raw_size;
+	for (uintptr_t page = to; page < window_end && page < block_end; page += 4096)
+		(void)*(volatile const char *)page;
+	(void)eg_sys_madvise((void *)from, to - from, MADV_DONTNEED);
 }
 
 __attribute__((constructor)) static void eg_preload_ctor(void)

@@ -56,7 +56,7 @@ run() {
 	local cfg=$1
 	shift
 	env -i PATH="$GPATH" HOME="$T/home" LANG=C XDG_CACHE_HOME="$T/cache" \
-		EXECGUARD_PACKS_DIR="$T/packs" EXECGUARD_SYSTEM_DIR="$T/empty" XDG_CONFIG_HOME="$cfg" \
+		EXECGUARD_PACKS_DIR="${PACKS:-$T/packs}" EXECGUARD_SYSTEM_DIR="$T/empty" XDG_CONFIG_HOME="$cfg" \
 		setsid -w "$EG" run -- "$@" < /dev/null
 }
 # what a guarded process's environment holds: NAME
@@ -215,6 +215,66 @@ print("after", *data_pages())
 	else
 		bad "the copy's data mappings around a fork (Rss, Anonymous KiB): $(echo $forked)"; sed 's/^/     /' "$T/err"
 	fi
+fi
+
+# The zeros between the library's .bss and the policy: with the copy in the
+# page cache, zeros included (read back after an eviction, as read-ahead
+# does), the kernel maps some of them with the data segment's first page
+# when the loader reads it (fault-around); the first spawn (posix_spawn,
+# libc's system) drops them (preload_init.c, eg_preload_before_spawn), and
+# they stay out through a check that reads the policy's pages. Twice: with
+# the test's rules (the policy starts at a 64 KiB boundary) and with the
+# default packs (it starts inside the zeros' last 64 KiB window, so that a
+# first read of its pages there would map them again).
+PACKS_SRC=$(cd "$(dirname "$0")/../../patterns" 2> /dev/null && pwd)
+if command -v readelf > /dev/null && command -v python3 > /dev/null && [ -n "$PACKS_SRC" ]; then
+	lib_end=$(readelf -lW "$FROM" | awk '$1 == "LOAD" && $7 == "RW" { print $3, $6 }')
+	read -r l_va l_msz <<< "${lib_end:-0 0}"
+	gap_from=$(( (l_va + l_msz + 4095) & ~4095 ))
+	for packs in "$T/packs" "$PACKS_SRC"; do
+	copy=$(PACKS=$packs session_var LD_PRELOAD)
+	blk_va=$(readelf -lW "$copy" | awk '$1 == "LOOS+0x454750" { print $3 }')
+	gap_to=$(( ${blk_va:-0} & ~4095 ))
+	layout="policy at $(printf '%#x' "$gap_to"), $([ $((gap_to % 65536)) = 0 ] && echo "a" || echo "inside a") 64 KiB window"
+	cat "$copy" > /dev/null
+	for how in posix_spawn system; do
+	zeros=$(PACKS=$packs run "$T/empty" python3 -c '
+import ctypes, os, struct, sys
+gap_from, gap_to = int(sys.argv[1]), int(sys.argv[2])
+copy = os.environ["LD_PRELOAD"]
+base = min(int(l.split("-")[0], 16) for l in open("/proc/self/maps") if l.rstrip().endswith(copy))
+def present():
+    with open("/proc/self/pagemap", "rb") as pm:
+        n = 0
+        for a in range(base + gap_from, base + gap_to, 4096):
+            pm.seek(a // 4096 * 8)
+            n += struct.unpack("<Q", pm.read(8))[0] >> 63
+        return n
+at_start = present()
+if at_start == 0:  # the kernel mapped none: map one, as it would
+    ctypes.string_at(base + gap_from, 1)
+print("start", at_start, present())
+if sys.argv[3] == "system":  # libc system(), which starts its shell itself
+    os.system("true")
+else:
+    os.waitpid(os.posix_spawn("/bin/true", ["true"], os.environ), 0)
+print("spawned", present())
+for prog in ("terraform", "dropdb", "git", "kubectl", "aws"):  # checks of named programs
+    os.waitpid(os.posix_spawnp("terraform", [prog, "--version"], os.environ), 0)
+print("checked", present())
+' "$gap_from" "$gap_to" "$how" 2> "$T/err")
+	read -r _ z_start z_before <<< "$(echo "$zeros" | grep '^start')"
+	z_spawned=$(echo "$zeros" | sed -n 's/^spawned //p')
+	z_checked=$(echo "$zeros" | sed -n 's/^checked //p')
+	if [ $((gap_to - gap_from)) -gt 0 ] && [ "${z_before:-0}" -gt 0 ] && [ "$z_spawned" = 0 ] &&
+		[ "$z_checked" = 0 ]; then
+		ok "the zeros before the policy ($layout): $z_start pages mapped at start, none after $how and checks"
+	else
+		bad "the zeros before the policy ($gap_from-$gap_to, $layout), pages mapped around $how: $(echo $zeros)"
+		sed 's/^/     /' "$T/err"
+	fi
+	done
+	done
 fi
 
 # A copy whose EG_PT_POLICY header says the policy lies outside its data
