@@ -149,11 +149,11 @@ static void join_headers_to_text(Elf64_Phdr *ph, unsigned n)
  * of a program the rules name reads the header and the index at the
  * block's start, then the rules' lists and the rules, the names and the
  * regex entries, which end where the codes begin (policy_build.c). The
- * kernel's window of the first fault, on the header, starts at the
- * mapping's start and ends at the next 64 KiB boundary; so placed, what a
- * check reads ends at a boundary too: with the default packs (a block of
- * 140 KiB, 88 of them before the codes) 88 KiB of the block are mapped, in
- * two windows, where at a 64 KiB boundary it was 128 KiB. A large block
+ * kernel's window of the first fault, on the header, ends at the next
+ * 64 KiB boundary; so placed, what a check reads ends at a boundary too:
+ * with the default packs (a block of 140 KiB, 88 of them before the
+ * codes) 88 KiB of the block are mapped, in two windows, where at a 64 KiB
+ * boundary it was 128 KiB. A large block
  * has its codes at a multiple of 64 KiB (policy_build.c), so it starts at
  * a boundary, as the builder's layout of it expects. The space left before
  * the block is zeros in the data segment (add_block). 0 when the block has
@@ -242,8 +242,18 @@ static int add_block(unsigned char *img, size_t size, size_t block_size, uint64_
 		errno = ENOEXEC;
 		return -1;
 	}
+	/* Not in the first 64 KiB of the data segment: the loader's first
+	 * read of it (its dynamic section, on its first page) has the kernel
+	 * map with that page the next 15 that are in the page cache
+	 * (fault-around starts at a mapping's start), which would be the
+	 * block's first pages in every guarded process, most of which never
+	 * read the block. The zeros before it are holes, out of the cache
+	 * until read-ahead reads them (preload_init.c lets them go). */
 	size_t at = round_up((size_t)end, 4096);
+	size_t first_read_end = ((size_t)data->p_vaddr & ~(size_t)4095) + COPY_BASE_ALIGN;
 	at += block_phase(block, block_size, at, 4096);
+	while (at < first_read_end)
+		at += COPY_BASE_ALIGN; /* the same place in a window, one further */
 	size_t span = at + block_size < KERNEL_ALIGNS_FROM ? KERNEL_ALIGNS_FROM : at + block_size;
 	/* the data again at an offset that keeps its place in a page, and in
 	 * p_align, as the loader requires */
