@@ -38,6 +38,22 @@ static void rm_tmp(void)
 	cr_assert_eq(system(cmd), 0);
 }
 
+/* Build rs into a policy file written as `execguard run` writes it, in the
+ * cache dir tmp + sub; rs and d are freed. */
+static void save_policy(struct eg_ruleset *rs, struct eg_diags *d, const char *sub, char *path,
+    size_t size)
+{
+	struct eg_policy *p = eg_policy_build(rs, d);
+	cr_assert_not_null(p);
+	char env_cache[128];
+	snprintf(env_cache, sizeof env_cache, "XDG_CACHE_HOME=%s%s", tmp, sub);
+	char *envp[] = { env_cache, NULL };
+	cr_assert_eq(eg_policy_save(p, envp, path, size), 0);
+	eg_policy_free(p);
+	eg_ruleset_free(rs);
+	eg_diags_free(d);
+}
+
 /* A policy file written as `execguard run` writes it, in a fresh cache dir */
 static void setup(void)
 {
@@ -49,16 +65,8 @@ static void setup(void)
 	struct eg_diags d = { 0 };
 	int rc = eg_ruleset_parse_text(&rs, "t.rules", rules, sizeof rules - 1, true, &d);
 	cr_assert_eq(rc, 0, "%s", d.n ? d.v[0].msg : "");
-	struct eg_policy *p = eg_policy_build(&rs, &d);
-	cr_assert_not_null(p);
-	char env_cache[128];
-	snprintf(env_cache, sizeof env_cache, "XDG_CACHE_HOME=%s", tmp);
-	char *envp[] = { env_cache, NULL };
-	cr_assert_eq(eg_policy_save(p, envp, policy, sizeof policy), 0);
+	save_policy(&rs, &d, "", policy, sizeof policy);
 	cr_assert(eg_policy_name_hash(policy, &policy_hash));
-	eg_policy_free(p);
-	eg_ruleset_free(&rs);
-	eg_diags_free(&d);
 }
 
 static unsigned char *slurp(const char *path, size_t *size)
@@ -96,15 +104,8 @@ Test(library_copy, the_policy_lies_past_what_the_loaders_first_read_maps)
 	struct eg_ruleset rs = { 0 };
 	struct eg_diags d = { 0 };
 	cr_assert_eq(eg_ruleset_load(&rs, &src, &d), 0);
-	struct eg_policy *p = eg_policy_build(&rs, &d);
-	cr_assert_not_null(p);
-	char env_cache[128], packs_policy[PATH_MAX], out[PATH_MAX];
-	snprintf(env_cache, sizeof env_cache, "XDG_CACHE_HOME=%s", tmp);
-	char *envp[] = { env_cache, NULL };
-	cr_assert_eq(eg_policy_save(p, envp, packs_policy, sizeof packs_policy), 0);
-	eg_policy_free(p);
-	eg_ruleset_free(&rs);
-	eg_diags_free(&d);
+	char packs_policy[PATH_MAX], out[PATH_MAX];
+	save_policy(&rs, &d, "", packs_policy, sizeof packs_policy);
 	cr_assert_eq(eg_library_copy(EG_BUILD_LIBRARY, packs_policy, out, sizeof out), 0, "errno %d", errno);
 	size_t copy_n, pol_n;
 	unsigned char *copy = slurp(out, &copy_n), *pol = slurp(packs_policy, &pol_n);
@@ -316,15 +317,8 @@ Test(library_copy, a_copy_of_2_mib_or_more_keeps_the_librarys_alignment)
 	struct eg_diags d = { 0 };
 	cr_assert_eq(eg_ruleset_parse_text(&rs, "big.rules", rules, len, true, &d), 0, "%s",
 	    d.n ? d.v[0].msg : "");
-	struct eg_policy *p = eg_policy_build(&rs, &d);
-	cr_assert_not_null(p);
-	char env_cache[128], big[PATH_MAX], out[PATH_MAX];
-	snprintf(env_cache, sizeof env_cache, "XDG_CACHE_HOME=%s/big", tmp);
-	char *envp[] = { env_cache, NULL };
-	cr_assert_eq(eg_policy_save(p, envp, big, sizeof big), 0);
-	eg_policy_free(p);
-	eg_ruleset_free(&rs);
-	eg_diags_free(&d);
+	char big[PATH_MAX], out[PATH_MAX];
+	save_policy(&rs, &d, "/big", big, sizeof big);
 	free(rules);
 	cr_assert_eq(eg_library_copy(EG_BUILD_LIBRARY, big, out, sizeof out), 0, "errno %d", errno);
 
