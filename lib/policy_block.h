@@ -132,9 +132,9 @@ EG_HOT_INLINE bool eg_filter_maybe(const uint64_t *words, uint32_t log2, uint32_
  * block header (its page is read by every process anyway); each regex's
  * entry says where its code's bytes are. A process decodes a group of
  * codes at once, put together behind the prefix (staged in the check's
- * scratch, eg_regex_get), so that they share one copy of the tables: the rules of one
- * program list are next to each other and their regexes are usually needed
- * together.
+ * scratch, eg_regex_get), so that they share one copy of the tables: the
+ * rules of one program list are next to each other and their regexes are
+ * usually needed together.
  *
  * A serialized code is only valid for the PCRE2 version and build that made
  * it, and pcre2_serialize_decode cannot check its bytes: the prefix records
