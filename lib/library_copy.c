@@ -97,7 +97,7 @@ static Elf64_Phdr *phdrs_of(unsigned char *img, size_t size, unsigned *n)
  * the kernel places a file mapping at a 2 MiB boundary by itself
  * (add_block). */
 #define COPY_ALIGN_LIMIT ((uint64_t)2 << 20)
-#define COPY_BASE_ALIGN ((uint64_t)64 << 10)
+#define COPY_BASE_ALIGN EG_COPY_WINDOW
 #define KERNEL_ALIGNS_FROM ((uint64_t)2 << 20)
 
 /*
@@ -192,7 +192,8 @@ struct copy_layout {
  * again at the end of the file, followed by zeros for its .bss and the
  * space up to the block, the block, and the zeros after it: a PT_LOAD maps
  * a contiguous piece of the file. The zeros are holes in the file, which
- * are never read into the page cache (same_range).
+ * execguard run does not read into the page cache (same_range); the
+ * kernel's read-ahead may (preload_init.c, eg_preload_before_spawn).
  *
  * Why in the data segment: a PT_LOAD of its own costs the loader a mapping
  * more in every guarded process, and the space between it and the library
@@ -292,7 +293,7 @@ static int add_block(unsigned char *img, size_t size, size_t block_size, uint64_
 	 * (Linux 6.18 on ext4 does, every time), so the loader's first
 	 * mapping, of the whole span, is made that large: the data segment
 	 * ends with zeros up to 2 MiB (a hole in the file), which cost nothing
-	 * until read, and nothing reads them. Until the fifteenth round the
+	 * until read, and no process reads them. Until the fifteenth round the
 	 * block had a PT_LOAD of its own, placed far enough from the library's
 	 * image for the span to be 2 MiB, the space between not mapped (see
 	 * above). Until the twelfth round the first PT_LOAD asked for 64 KiB

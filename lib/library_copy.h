@@ -38,6 +38,13 @@
  * (PT_LOOS..PT_HIOS), unused by GNU ("EGP"). */
 #define EG_PT_POLICY 0x60454750u
 
+/* The kernel's window of fault-around (its default fault_around_bytes):
+ * a read fault on a file page maps the pages of the cache in the 64 KiB
+ * window around it, within the mapping. The copy's layout is made for it
+ * (library_copy.c), and the preload library's spawn hook reads by it
+ * (eg_preload_before_spawn). */
+#define EG_COPY_WINDOW ((uint64_t)64 << 10)
+
 /*
  * Write (or find, when the same one is there) the copy of library `lib`
  * carrying the policy file `policy_path` (written by eg_policy_save), in

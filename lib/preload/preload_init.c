@@ -643,7 +643,7 @@ EG_HOT_TEXT EG_HIDDEN void eg_preload_before_spawn(void)
 	    !__atomic_compare_exchange_n(&eg_load.embedded_dropped, &none, 1, false, __ATOMIC_RELAXED,
 		__ATOMIC_RELAXED))
 		return;
-	uintptr_t window_end = (to + 0xffff) & ~(uintptr_t)0xffff;
+	uintptr_t window_end = (to + EG_COPY_WINDOW - 1) & ~(uintptr_t)(EG_COPY_WINDOW - 1);
 	uintptr_t block_end = (uintptr_t)eg_load.raw + eg_load.raw_size;
 	for (uintptr_t page = to; page < window_end && page < block_end; page += 4096)
 		(void)*(volatile const char *)page;
