@@ -123,11 +123,13 @@ with open(out, "w") as f:
     json.dump(results, f)
 '''
 
-# Under strace: which way each child took.
-TRACED = r'''
+# Under strace: fork children exec /bin/true, then what the format's
+# argument names (`fake`: the fake terraform; `tf`: the symlink to it).
+TRACED_THEN = r'''
 import os, sys
 fake = sys.argv[1]
-for path, argv in (("/bin/true", ["true"]), (fake, ["terraform", "destroy"])):
+tf = os.path.join(os.path.dirname(os.path.dirname(fake)), "tf")
+for path, argv in (("/bin/true", ["true"]), %s):
     pid = os.fork()
     if pid == 0:
         try:
@@ -137,22 +139,10 @@ for path, argv in (("/bin/true", ["true"]), (fake, ["terraform", "destroy"])):
         os._exit(1)
     os.waitpid(pid, 0)
 '''
-
-
-# Under strace: fork children exec /bin/true and tf -> terraform (the fake).
-TRACED_LINK = r'''
-import os, sys
-tf = os.path.join(os.path.dirname(os.path.dirname(sys.argv[1])), "tf")
-for path, argv in (("/bin/true", ["true"]), (tf, ["tf", "destroy"])):
-    pid = os.fork()
-    if pid == 0:
-        try:
-            os.execv(path, argv)
-        except OSError:
-            pass
-        os._exit(1)
-    os.waitpid(pid, 0)
-'''
+# Which way each child took.
+TRACED = TRACED_THEN % '(fake, ["terraform", "destroy"])'
+# The same through tf -> terraform.
+TRACED_LINK = TRACED_THEN % '(tf, ["tf", "destroy"])'
 
 
 # Under a second preload library (eg_execve_shim.so) after ours: a fork child
