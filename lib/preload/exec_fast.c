@@ -140,9 +140,10 @@ EG_HOT_TEXT bool eg_exec_fast_may(const char *path, char *const argv[], char *co
  * The exec of execve and execv on the fast way. When the real execve is
  * libc's own (eg_real_execve_is_libc), the kernel is asked to refuse a
  * symlink instead of readlink asking first: execveat with
- * AT_SYMLINK_NOFOLLOW, a system call fewer (each costs 2-3 us in a fork
- * child on this kind of machine), and nothing can put a symlink in the
- * program's place between the question and the exec. It returns only if
+ * AT_SYMLINK_NOFOLLOW, a system call fewer (about 1 us in a fork child on
+ * the development VM: the readlink's path walk is mostly the one the exec
+ * makes again), and nothing can put a symlink in the program's place
+ * between the question and the exec. It returns only if
  * that exec failed (a symlink: ELOOP; a missing file; a seccomp filter
  * that allows execve alone), errno untouched: the full way then decides
  * and makes the real call, so that the caller sees what the real call

@@ -506,7 +506,8 @@ def run_interposed(tmp):
 
 
 def check_layout():
-    """Each of the two hooks, and their fast way, lies in the first 64 KiB
+    """Each of the two hooks, and their fast way (exec_fast, fast_ok; the
+    spawn hooks' eg_exec_fast_may), lies in the first 64 KiB
     of the library, with the constructor: the window of code every
     guarded process has mapped, which a fork child's first page fault maps
     whole (the kernel's fault-around)."""
@@ -516,7 +517,7 @@ def check_layout():
         return
     out = subprocess.run([nm, "-S", "--defined-only", os.environ["EG_LIBRARY"]],
                          capture_output=True, text=True).stdout
-    for name in ("execve", "execv", "eg_exec_fast_may"):
+    for name in ("execve", "execv", "eg_exec_fast_may", "exec_fast", "fast_ok"):
         m = re.search(r"^([0-9a-f]+) ([0-9a-f]+) [Tt] %s$" % name, out, re.M)
         check(m is not None, "%s is in the library's symbol table" % name)
         if m:
