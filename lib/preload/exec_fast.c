@@ -29,7 +29,6 @@ static struct {
 	const uint64_t *words;
 	char **const *environ_loc; /* &environ: the GOT's page stays untouched */
 	char link_byte;            /* readlink's buffer, written only for a symlink */
-	char no_execveat;          /* the kernel said ENOSYS: the readlink way */
 } fast;
 
 /* In the hot text with the hooks, as what it calls is: a process's first
@@ -90,34 +89,18 @@ FAST_INLINE bool name_unlisted(const char *s)
 	return !eg_filter_maybe(fast.words, fast.log2, h);
 }
 
-/* The fast way's conditions on the call, before the environment's and
- * the executable's: no setting that wants the full way, and names no rule
- * lists. */
-FAST_INLINE bool fast_names_ok(const char *path, char *const argv[])
+/* May execve(path, argv, envp) go straight to the real call? */
+FAST_INLINE bool fast_ok(const char *path, char *const argv[], char *const envp[])
 {
 	if (eg_audit_cfg.execs || eg_guard_cfg.strict_supervised || eg_real.execve == NULL)
 		return false;
 	if (path == NULL || path[0] == '\0' || argv == NULL || argv[0] == NULL)
 		return false;
-	return name_unlisted(argv[0]) && name_unlisted(path);
-}
-
-/* Is `path` there and not a symlink (whose target's name the full check
- * takes too)? */
-FAST_INLINE bool not_a_link(const char *path)
-{
-	return eg_sys4(SYS_readlinkat, AT_FDCWD, (long)path, (long)&fast.link_byte, 1) == -EINVAL;
-}
-
-/* May execve(path, argv, envp) go straight to the real call (if `path`
- * is not a symlink: asked when `ask_link`)? One copy, out of line, for the
- * hooks below and the spawn hooks: it lies in the same 64 KiB of hot text
- * as they do. */
-__attribute__((noinline)) EG_HOT_TEXT static bool fast_ok(const char *path, char *const argv[],
-    char *const envp[], bool ask_link)
-{
-	return fast_names_ok(path, argv) && (!ask_link || not_a_link(path)) &&
-	    eg_env_untouched(&eg_ours, envp);
+	if (!name_unlisted(argv[0]) || !name_unlisted(path))
+		return false;
+	if (eg_sys4(SYS_readlinkat, AT_FDCWD, (long)path, (long)&fast.link_byte, 1) != -EINVAL)
+		return false;
+	return eg_env_untouched(&eg_ours, envp);
 }
 
 FAST_INLINE bool fast_ready(void)
@@ -125,9 +108,12 @@ FAST_INLINE bool fast_ready(void)
 	return __atomic_load_n(&fast.state, __ATOMIC_ACQUIRE) == FAST_READY;
 }
 
-EG_HOT_TEXT bool eg_exec_fast_may(const char *path, char *const argv[], char *const envp[])
+/* One copy, out of line, for the hooks below and the spawn hooks: it lies
+ * in the same 64 KiB of hot text as they do. */
+__attribute__((noinline)) EG_HOT_TEXT bool eg_exec_fast_may(const char *path, char *const argv[],
+    char *const envp[])
 {
-	return fast_ready() && fast_ok(path, argv, envp, true);
+	return fast_ready() && fast_ok(path, argv, envp);
 }
 
 /* The hooks lie in the library's first 64 KiB of code with the rest of the
@@ -136,47 +122,19 @@ EG_HOT_TEXT bool eg_exec_fast_may(const char *path, char *const argv[], char *co
  * boundary): where a hook's page boundaries fall costs nothing more. */
 #define FAST_HOOK EG_EXPORT EG_HOT_TEXT
 
-/*
- * The exec of execve and execv on the fast way. When the real execve is
- * libc's own (eg_real_execve_is_libc), the kernel is asked to refuse a
- * symlink instead of readlink asking first: execveat with
- * AT_SYMLINK_NOFOLLOW, a system call fewer (about 1 us in a fork child on
- * the development VM: the readlink's path walk is mostly the one the exec
- * makes again), and nothing can put a symlink in the program's place
- * between the question and the exec. It returns only if
- * that exec failed (a symlink: ELOOP; a missing file; a seccomp filter
- * that allows execve alone), errno untouched: the full way then decides
- * and makes the real call, so that the caller sees what the real call
- * does. Where execveat is missing (ENOSYS) or the real execve is another
- * library's (an interposer after us keeps its hook), the readlink way.
- */
-__attribute__((noinline)) EG_HOT_TEXT static int exec_fast(const char *path, char *const argv[],
-    char *const envp[])
-{
-	if (!fast_ok(path, argv, envp, false))
-		return eg_execve_guarded(path, argv, envp);
-	if (eg_real_execve_is_libc && !__atomic_load_n(&fast.no_execveat, __ATOMIC_RELAXED)) {
-		long r = eg_sys6(SYS_execveat, AT_FDCWD, (long)path, (long)argv, (long)envp,
-		    AT_SYMLINK_NOFOLLOW, 0);
-		if (r != -ENOSYS)
-			return eg_execve_guarded(path, argv, envp);
-		__atomic_store_n(&fast.no_execveat, 1, __ATOMIC_RELAXED);
-	}
-	if (not_a_link(path))
-		return eg_real.execve(path, argv, envp);
-	return eg_execve_guarded(path, argv, envp);
-}
-
 FAST_HOOK int execve(const char *path, char *const argv[], char *const envp[])
 {
-	if (fast_ready())
-		return exec_fast(path, argv, envp);
+	if (eg_exec_fast_may(path, argv, envp))
+		return eg_real.execve(path, argv, envp);
 	return eg_execve_guarded(path, argv, envp);
 }
 
 FAST_HOOK int execv(const char *path, char *const argv[])
 {
-	if (fast_ready())
-		return exec_fast(path, argv, *fast.environ_loc);
+	if (fast_ready()) {
+		char *const *envp = *fast.environ_loc;
+		if (eg_exec_fast_may(path, argv, envp))
+			return eg_real.execve(path, argv, envp);
+	}
 	return eg_execve_guarded(path, argv, environ);
 }

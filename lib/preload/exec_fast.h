@@ -12,16 +12,13 @@
  * with the wrappers' names added, into memory of its own (a page the child
  * inherits mapped), and these hooks first try the fast way, which reads
  * only that page, the library's one page of data (where its state and
- * captured values are), the caller's strings and its own code (the
- * hooks and the two functions they call, exec_fast and fast_ok, in the
- * library's first 64 KiB of code, which the child's first page fault maps
- * whole),
- * writes nothing and keeps to a few words of stack. Besides the exec, it
- * makes one system call on a path in a session copy of the library
- * (whether the copy is still there), and the exec itself refuses a
- * symlink, whose target's name the full check takes too (execveat with
- * AT_SYMLINK_NOFOLLOW; where libc's execve is not the real one, or the
- * kernel has no execveat, a readlink asks first).
+ * captured values are), the caller's strings and its own code (one
+ * function the hooks call, eg_exec_fast_may, in the library's first 64 KiB
+ * of code with them, which the child's first page fault maps whole),
+ * writes nothing and keeps to a few words of stack. It makes two system
+ * calls, both on paths: readlink (is the executable a symlink, whose
+ * target's name the full check takes too?) and, in a session copy of the
+ * library, whether the copy is still there.
  * Anything but the usual case (a name the filter may hold, a wrapper, a
  * symlink, an environment to re-inject, a setting that records every exec,
  * a process that has not forked) goes the full way, which decides exactly
@@ -42,11 +39,10 @@ void eg_exec_fast_prepare(void);
 /* May an exec of `path` (argv, envp) go straight to the real call: the
  * fast way's conditions above, in a process whose filter is copied? The
  * posix_spawn hooks ask it in the caller, with `path` as the search found
- * it, so that the usual spawn makes two system calls (readlink: is the
- * program a symlink?, and the copy's check) instead of the full way's
- * lstat, the copy's check and two passes over the environment. A
- * process's first such spawn goes the full way, and prepares the fast way
- * for the next (eg_exec_fast_prepare). */
+ * it, so that the usual spawn makes the fast way's two system calls
+ * instead of the full way's lstat, the copy's check and two passes over
+ * the environment. A process's first such spawn goes the full way, and
+ * prepares the fast way for the next (eg_exec_fast_prepare). */
 bool eg_exec_fast_may(const char *path, char *const argv[], char *const envp[]);
 
 /* The full way of execve (hooks_exec.c). */

@@ -34,10 +34,6 @@ struct eg_real {
 };
 
 extern EG_HIDDEN struct eg_real eg_real;
-/* eg_real.execve is libc's own (found through a session copy's table of
- * libc's functions, with no other definition between us and libc): no
- * interposer after us would miss an execve made as a system call. */
-extern EG_HIDDEN bool eg_real_execve_is_libc;
 extern EG_HIDDEN struct eg_env_ours eg_ours;
 
 /* Run the constructor now if it has not run yet (a hook called from an

@@ -29,7 +29,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
-#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -91,7 +90,6 @@ EG_HOT EG_HIDDEN struct {
 	struct eg_policy slot[POLICY_SLOTS];
 } eg_load;
 EG_HOT EG_HIDDEN struct eg_real eg_real;
-EG_HOT EG_HIDDEN bool eg_real_execve_is_libc;
 EG_HOT EG_HIDDEN struct eg_env_ours eg_ours;
 
 /* name with symlinks resolved, kept in the capture buffer; NULL if it
@@ -150,11 +148,6 @@ EG_CTOR_TEXT static void resolve_real(void)
 		n = v + eg_hs_len(v) + 1;
 	}
 	eg_hs_copy((char *)&eg_real, (const char *)slot, sizeof slot);
-	/* libc's own execve, no interposer's between us and libc: the fast
-	 * way of an exec may then make the system call itself (exec_fast.c) */
-	const size_t k_execve = offsetof(struct eg_real, execve) / sizeof(void *);
-	eg_real_execve_is_libc = libc != NULL && t->off[k_execve] != 0 &&
-	    slot[k_execve] == (void *)(libc->l_addr + t->off[k_execve]);
 }
 
 /* Our path with symlinks resolved (NULL until needed): computed only when
