@@ -82,8 +82,6 @@ void eg_pcre2_id_get(struct eg_pcre2_id *id)
 
 /* ------------------------------------------------------------ compile state */
 
-#define STAGE_SIZE EG_REGEX_STAGE_SIZE
-
 /* Map the arena and set up the regex state at its start. Its pages are
  * written as they are used, not filled in ahead (MADV_POPULATE_WRITE):
  * on a KVM guest a page costs the same either way, and a first match
@@ -309,7 +307,7 @@ static bool decoded_ok(pcre2_code *code, uint32_t len)
 
 /* Put together regex id's stored code (bytes, len), and those of the next
  * regexes of its group that are not decoded yet, behind the prefix in
- * `stage` (STAGE_SIZE bytes, or len bytes more when `alone`), and decode them
+ * `stage` (EG_REGEX_STAGE_SIZE bytes, or len bytes more when `alone`), and decode them
  * in one pcre2_serialize_decode: they share one copy of the character tables
  * in the arena. Each is published in the slot of its canonical regex. */
 static pcre2_code *decode_staged(const struct eg_policy *p, struct eg_regex_cache *c, uint32_t id,
@@ -329,7 +327,7 @@ static pcre2_code *decode_staged(const struct eg_policy *p, struct eg_regex_cach
 		end = p->h->n_regex;
 	for (uint32_t j = id + 1; !alone && j < end && n < EG_RXCODE_GROUP_MAX; j++) {
 		uint32_t jl = p->regex[j].code_len;
-		if (jl == 0 || jl > STAGE_SIZE - at)
+		if (jl == 0 || jl > EG_REGEX_STAGE_SIZE - at)
 			continue;
 		uint32_t jk = canon_of(p, j);
 		if (slot_get(c, jk) != NULL)
@@ -363,7 +361,7 @@ static pcre2_code *decode_staged(const struct eg_policy *p, struct eg_regex_cach
 static __attribute__((noinline)) pcre2_code *decode_on_stack(const struct eg_policy *p,
     struct eg_regex_cache *c, uint32_t id, uint32_t k, const unsigned char *bytes, uint32_t len)
 {
-	_Alignas(16) unsigned char stage[STAGE_SIZE];
+	_Alignas(16) unsigned char stage[EG_REGEX_STAGE_SIZE];
 	return decode_staged(p, c, id, k, bytes, len, stage, false);
 }
 
@@ -388,7 +386,7 @@ static pcre2_code *decode_group(const struct eg_policy *p, struct eg_regex_cache
 			big = eg_arena_alloc(&c->arena, need);
 		return big ? decode_staged(p, c, id, k, bytes, len, big, true) : NULL;
 	}
-	unsigned char *st = lent ? eg_arena_alloc(lent, STAGE_SIZE) : NULL;
+	unsigned char *st = lent ? eg_arena_alloc(lent, EG_REGEX_STAGE_SIZE) : NULL;
 	if (st == NULL)
 		return decode_on_stack(p, c, id, k, bytes, len);
 	return decode_staged(p, c, id, k, bytes, len, st, false);
