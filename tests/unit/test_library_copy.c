@@ -90,6 +90,31 @@ static const Elf64_Phdr *phdrs(const unsigned char *img, unsigned *n)
 	return (const Elf64_Phdr *)(img + eh->e_phoff);
 }
 
+/* The end of an image's last PT_LOAD in memory (.bss included). */
+static uint64_t image_end(const Elf64_Phdr *ph, unsigned n)
+{
+	uint64_t end = 0;
+	for (unsigned i = 0; i < n; i++)
+		if (ph[i].p_type == PT_LOAD && ph[i].p_vaddr + ph[i].p_memsz > end)
+			end = ph[i].p_vaddr + ph[i].p_memsz;
+	return end;
+}
+
+/* The block `blk` lies past the 64 KiB the kernel maps from the data
+ * segment's start when the loader first reads it (fault-around), and no
+ * further than that from the library's image, which ends at `end`. */
+static void assert_past_first_read(const Elf64_Phdr *data, const Elf64_Phdr *blk, uint64_t end)
+{
+	uint64_t first_read_end = (data->p_vaddr & ~(uint64_t)4095) + (64u << 10);
+	cr_assert_geq(blk->p_vaddr, first_read_end,
+	    "the block at %#lx, the data segment at %#lx: outside the loader's first window",
+	    (unsigned long)blk->p_vaddr, (unsigned long)data->p_vaddr);
+	uint64_t earliest = (end + 4095) & ~(uint64_t)4095;
+	if (earliest < first_read_end)
+		earliest = first_read_end;
+	cr_assert_lt(blk->p_vaddr - earliest, 64u << 10, "and no further than needed");
+}
+
 TestSuite(library_copy, .init = setup, .fini = rm_tmp);
 
 /* Where the block goes, with the default packs (a block whose stored codes
@@ -121,23 +146,13 @@ Test(library_copy, the_policy_lies_past_what_the_loaders_first_read_maps)
 	struct eg_blk_header h;
 	memcpy(&h, pol, sizeof h);
 	uint64_t codes_page = h.rxcodes_off & ~(uint64_t)4095;
-	uint64_t first_read_end = (data->p_vaddr & ~(uint64_t)4095) + (64u << 10);
 	cr_assert_geq(h.rxcodes_off, 64u << 10, "the packs' codes begin %#x into the block", h.rxcodes_off);
 	cr_assert_eq((blk->p_vaddr + codes_page) % (64u << 10), 0, "the codes at a 64 KiB boundary");
-	cr_assert_geq(blk->p_vaddr, first_read_end, "the block at %#lx, the data segment at %#lx",
-	    (unsigned long)blk->p_vaddr, (unsigned long)data->p_vaddr);
 	size_t lib_n;
 	unsigned char *lib = slurp(EG_BUILD_LIBRARY, &lib_n);
 	unsigned m;
 	const Elf64_Phdr *lp = phdrs(lib, &m);
-	uint64_t end = 0;
-	for (unsigned i = 0; i < m; i++)
-		if (lp[i].p_type == PT_LOAD && lp[i].p_vaddr + lp[i].p_memsz > end)
-			end = lp[i].p_vaddr + lp[i].p_memsz;
-	uint64_t earliest = (end + 4095) & ~(uint64_t)4095;
-	if (earliest < first_read_end)
-		earliest = first_read_end;
-	cr_assert_lt(blk->p_vaddr - earliest, 64u << 10, "and no further than needed");
+	assert_past_first_read(data, blk, image_end(lp, m));
 	free(lib);
 	free(copy);
 	free(pol);
@@ -159,13 +174,11 @@ Test(library_copy, the_data_segment_carries_the_policy_file_and_nothing_else_cha
 	const Elf64_Phdr *a = phdrs(lib, &n), *b = phdrs(copy, &m);
 	cr_assert_eq(n, m);
 	int slot = -1, head = -1, text = -1, data = -1, loads = 0;
-	uint64_t end = 0;
+	uint64_t end = image_end(a, n);
 	for (unsigned i = 0; i < n; i++)
 		if (a[i].p_type == PT_LOAD) {
 			loads++;
 			data = (int)i; /* the last */
-			if (a[i].p_vaddr + a[i].p_memsz > end)
-				end = a[i].p_vaddr + a[i].p_memsz;
 		}
 	cr_assert_neq(data, -1);
 	const Elf64_Phdr *ad = &a[data], *bd = &b[data];
@@ -251,15 +264,7 @@ Test(library_copy, the_data_segment_carries_the_policy_file_and_nothing_else_cha
 	uint64_t codes_page = h.rxcodes_off & ~(uint64_t)4095;
 	cr_assert_eq((s->p_vaddr + codes_page) % (64u << 10), 0,
 	    "the codes' page at %#lx: a 64 KiB boundary", (unsigned long)(s->p_vaddr + codes_page));
-	/* past the 64 KiB the kernel maps from the data segment's start when
-	 * the loader first reads it (fault-around), and no further than that */
-	uint64_t first_read_end = (bd->p_vaddr & ~(uint64_t)4095) + (64u << 10);
-	cr_assert_geq(s->p_vaddr, first_read_end, "the block at %#lx: outside the loader's first window",
-	    (unsigned long)s->p_vaddr);
-	uint64_t earliest = (end + 4095) & ~(uint64_t)4095;
-	if (earliest < first_read_end)
-		earliest = first_read_end;
-	cr_assert_lt(s->p_vaddr - earliest, 64u << 10, "no further than that");
+	assert_past_first_read(bd, s, end);
 	/* the zeros are not written (a sparse file), where the file system
 	 * keeps holes: the next full page after the library's data */
 	int fd = open(out, O_RDONLY);
