@@ -415,6 +415,49 @@ static bool same_file(const char *path, const struct eg_file_part *parts, size_t
 }
 
 /*
+ * Are the pages of path that hold the parts' data (not their zeros) all in
+ * the page cache? A copy is handed out again only then: one that was
+ * evicted is written again rather than read back. As written, its pages
+ * are in folios of up to 64 KiB (eg_write_file_whole), where the file
+ * system makes large folios; read back, by a check or by the faults of the
+ * processes that map it, in pages of 4 KiB. Each page mapped and
+ * unmapped costs the kernel something: about 780 cycles a page of 4 KiB on
+ * the development machine, about 170 a page of a folio of 64 KiB
+ * (bench/folio_map; README.md, Performance), and a guarded process maps 20
+ * of our pages or more. The size of a folio cannot be seen from here (only
+ * root sees /proc/kpageflags): a copy evicted and read back by the
+ * processes of a running session is in the cache again, page by page, and
+ * is reused so.
+ */
+static bool copy_in_cache(const char *path, const struct eg_file_part *parts, size_t n_parts)
+{
+	int saved = errno;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	struct stat st;
+	size_t total = 0;
+	for (size_t i = 0; i < n_parts; i++)
+		total += parts[i].len;
+	bool in = fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (size_t)st.st_size == total &&
+	    total > 0;
+	unsigned char *map = in ? mmap(NULL, total, PROT_READ, MAP_SHARED, fd, 0) : MAP_FAILED;
+	if (fd >= 0)
+		close(fd);
+	size_t pages = (total + 4095) / 4096;
+	unsigned char *vec = map != MAP_FAILED ? malloc(pages) : NULL;
+	in = vec != NULL && mincore(map, total, vec) == 0;
+	size_t at = 0;
+	for (size_t i = 0; in && i < n_parts; at += parts[i].len, i++)
+		for (size_t p = at / 4096; in && parts[i].data != NULL && parts[i].len > 0 &&
+		     p <= (at + parts[i].len - 1) / 4096; p++)
+			in = (vec[p] & 1) != 0;
+	free(vec);
+	if (map != MAP_FAILED)
+		munmap(map, total);
+	errno = saved;
+	return in;
+}
+
+/*
  * Remove the copies made from other builds of the library (`keep` is the
  * name prefix of this build's, "lib-<hash>-") that no session has started
  * with for a week (eg_library_copy touches the one it hands out): every
@@ -508,14 +551,15 @@ int eg_library_copy(const char *lib, const char *policy_path, char *out, size_t 
 		errno = EPERM;
 		goto out;
 	}
-	/* Read back when written (eg_write_file_whole drops what it wrote from
-	 * the page cache): either way the pages the processes map are then in
-	 * the cache, page by page, and the zeros are not (same_range), so no
-	 * process's first fault reads ahead into them, for the kernel to map
-	 * them into every process that reads near them (fault-around). */
-	if (same_file(final, parts, n_parts))
+	/* Reused when its pages are in the page cache (copy_in_cache) and it
+	 * is intact, else written again and left in the cache as written.
+	 * Either way the zeros are not in the cache (holes, not read:
+	 * same_range), so no process's first fault reads ahead into them, for
+	 * the kernel to map them into every process that reads near them
+	 * (fault-around). */
+	if (copy_in_cache(final, parts, n_parts) && same_file(final, parts, n_parts))
 		(void)utimensat(AT_FDCWD, final, NULL, 0); /* in use: not pruned */
-	else if (eg_write_file_whole(final, 0444, false, parts, n_parts) < 0)
+	else if (eg_write_file_whole(final, 0444, EG_WRITE_KEEP_CACHED, parts, n_parts) < 0)
 		goto out;
 	else if (!same_file(final, parts, n_parts)) {
 		errno = EIO; /* not what was written */

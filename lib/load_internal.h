@@ -68,11 +68,16 @@ struct eg_file_part {
 	const void *data;
 	size_t len;
 };
+/* How eg_write_file_whole writes. */
+enum eg_write_flags {
+	EG_WRITE_EXACT_MODE = 1,  /* `mode` set exactly, whatever the umask */
+	EG_WRITE_KEEP_CACHED = 2, /* left in the page cache as written */
+};
 /* The parts, in order, as the file `final`, whole or not at all: written
- * into "<final>.<pid>.tmp" (created with `mode`; set exactly, whatever the
- * umask, when exact_mode), flushed and dropped from the page cache, then
- * renamed over `final`. -1 with errno, and no temporary file left. */
-int eg_write_file_whole(const char *final, mode_t mode, bool exact_mode, const struct eg_file_part *parts,
+ * into "<final>.<pid>.tmp" (created with `mode`), flushed, dropped from
+ * the page cache unless EG_WRITE_KEEP_CACHED, then renamed over `final`.
+ * -1 with errno, and no temporary file left. */
+int eg_write_file_whole(const char *final, mode_t mode, unsigned flags, const struct eg_file_part *parts,
     size_t n_parts);
 
 #endif

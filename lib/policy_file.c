@@ -150,7 +150,7 @@ static int save_in(const char *dir, const struct eg_policy *p, char *path_out, s
 		{ &hdr, sizeof hdr },
 		{ p->base + sizeof hdr, p->size - sizeof hdr },
 	};
-	return eg_write_file_whole(final, 0444, false, parts, 2);
+	return eg_write_file_whole(final, 0444, 0, parts, 2);
 }
 
 /* The cache directory first: it outlives the login session, and a guarded

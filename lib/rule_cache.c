@@ -605,7 +605,7 @@ static int write_cache(const char *dir, const char *final, mode_t mode, struct e
 	free(s.v);
 
 	const struct eg_file_part parts[] = { { head, head_len }, { block, block_size } };
-	int rc = eg_write_file_whole(final, mode, true, parts, 2);
+	int rc = eg_write_file_whole(final, mode, EG_WRITE_EXACT_MODE, parts, 2);
 	int err = errno;
 	free(head);
 	errno = err;

@@ -2,7 +2,8 @@
 """The benchmark's tools still run and print what bench/run.sh and the README
 read: bench/overhead's loop table (part 1: a loop process per configuration
 taking batches in turn, `--serve`) and resident memory (part 4), and
-bench/paired.py's comparison of two setups, and bench/shell_git.py's. A
+bench/paired.py's comparison of two setups, bench/shell_git.py's, and
+bench/folio_map's cost of a mapped page in both page-cache states. A
 handful of children each: no figure is asserted, only the shape of the
 output and that every paired median lies within its own interval. Runs only
 /bin/true, a copy of it, bash and `git --version`/`--exec-path`.
@@ -20,6 +21,7 @@ BUILD = os.environ["EG_BUILD_ROOT"]
 SOURCE = os.environ["EG_SOURCE_ROOT"]
 EXECGUARD = os.environ["EG_EXECGUARD"]
 OVERHEAD = os.path.join(BUILD, "bench", "overhead")
+FOLIO_MAP = os.path.join(BUILD, "bench", "folio_map")
 PAIRED = os.path.join(SOURCE, "bench", "paired.py")
 SHELL_GIT = os.path.join(SOURCE, "bench", "shell_git.py")
 NUM = r"(\d+\.\d+)"
@@ -91,11 +93,21 @@ def paired(env, tmp):
           % (r.returncode, r.stdout.strip()[-200:], r.stderr.strip()[-200:]))
 
 
+def folio_map(tmp):
+    r = subprocess.run([FOLIO_MAP, tmp, "50"], capture_output=True, text=True, timeout=120)
+    check(r.returncode == 0, "bench/folio_map exits 0 (%d: %s)" % (r.returncode, r.stderr.strip()[-200:]))
+    states = re.findall(r"^(as written|read back)", r.stdout, re.M)
+    costs = re.findall(r"^   one more page: -?\d+ cycles, -?\d+ ns$", r.stdout, re.M)
+    check(states == ["as written", "read back"] and len(costs) == 2,
+          "bench/folio_map: a page's cost as written and read back (%s)" % r.stdout.strip()[-300:])
+
+
 def main():
     with tempfile.TemporaryDirectory(prefix="eg-test-bench.") as tmp:
         env = clean_env(tmp)
         overhead(env)
         paired(env, tmp)
+        folio_map(tmp)
     sys.exit(1 if checks.failures else 0)
 
 

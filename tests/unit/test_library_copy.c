@@ -115,6 +115,32 @@ static void assert_past_first_read(const Elf64_Phdr *data, const Elf64_Phdr *blk
 	cr_assert_lt(blk->p_vaddr - earliest, 64u << 10, "and no further than needed");
 }
 
+/* Out of the page cache, written back first (a copy is left there as
+ * written, its pages dirty until the kernel writes them). */
+static void drop_from_page_cache(int fd)
+{
+	cr_assert_eq(fdatasync(fd), 0);
+	cr_assert_eq(posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED), 0);
+}
+
+/* How many of the file's first `pages` pages are in the page cache. */
+static size_t pages_cached(const char *path, size_t pages)
+{
+	int fd = open(path, O_RDONLY);
+	cr_assert_geq(fd, 0);
+	void *map = mmap(NULL, pages * 4096, PROT_READ, MAP_SHARED, fd, 0);
+	cr_assert_neq(map, MAP_FAILED);
+	unsigned char *vec = malloc(pages);
+	cr_assert_eq(mincore(map, pages * 4096, vec), 0);
+	size_t in = 0;
+	for (size_t p = 0; p < pages; p++)
+		in += vec[p] & 1;
+	free(vec);
+	munmap(map, pages * 4096);
+	close(fd);
+	return in;
+}
+
 TestSuite(library_copy, .init = setup, .fini = rm_tmp);
 
 /* Where the block goes, with the default packs (a block whose stored codes
@@ -383,10 +409,102 @@ Test(library_copy, an_intact_copy_is_reused_and_a_damaged_one_rewritten)
 	free(now);
 }
 
-/* Checking a copy (reused) or reading it back (written) leaves the pages
- * the processes map in the page cache and not the zeros: a process's
- * fault near them would otherwise have the kernel map them too
- * (fault-around), in every guarded process (library_copy.c, same_range). */
+/* A copy evicted from the page cache is written again, not read back:
+ * read back, by a check or by the processes' faults, its pages would be
+ * in the cache one by one, each mapped and unmapped at a cost, where a
+ * copy as written is in large folios (library_copy.c, copy_in_cache). */
+Test(library_copy, a_copy_out_of_the_page_cache_is_written_again)
+{
+	char out[PATH_MAX], again[PATH_MAX];
+	struct stat st1, st2, st3;
+	const size_t code_pages = 16;
+	cr_assert_eq(eg_library_copy(EG_BUILD_LIBRARY, policy, out, sizeof out), 0, "errno %d", errno);
+	cr_assert_eq(stat(out, &st1), 0);
+	cr_assert_eq(pages_cached(out, code_pages), code_pages, "left in the page cache as written");
+	int fd = open(out, O_RDONLY);
+	cr_assert_geq(fd, 0);
+	drop_from_page_cache(fd);
+	close(fd);
+	if (pages_cached(out, code_pages) != 0)
+		cr_skip_test("the page cache kept the copy");
+	cr_assert_eq(eg_library_copy(EG_BUILD_LIBRARY, policy, again, sizeof again), 0);
+	cr_assert_str_eq(out, again);
+	cr_assert_eq(stat(out, &st2), 0);
+	cr_assert_neq(st1.st_ino, st2.st_ino, "written again, not read back");
+	cr_assert_eq(pages_cached(out, code_pages), code_pages);
+	/* intact and in the cache: reused */
+	cr_assert_eq(eg_library_copy(EG_BUILD_LIBRARY, policy, again, sizeof again), 0);
+	cr_assert_eq(stat(out, &st3), 0);
+	cr_assert_eq(st2.st_ino, st3.st_ino, "reused once written");
+}
+
+/* The size, in pages, of the largest page-cache folio among the first
+ * `pages` pages of path, and how many of those pages are in a folio of
+ * more than one page (from /proc/kpageflags: only root sees the page frame
+ * numbers). false: not visible here. */
+static bool folio_sizes(const char *path, size_t pages, size_t *largest, size_t *in_large)
+{
+	int kf = open("/proc/kpageflags", O_RDONLY), pm = open("/proc/self/pagemap", O_RDONLY);
+	int fd = open(path, O_RDONLY);
+	cr_assert_geq(fd, 0);
+	volatile unsigned char *map = mmap(NULL, pages * 4096, PROT_READ, MAP_SHARED, fd, 0);
+	cr_assert_neq((void *)map, MAP_FAILED);
+	bool seen = kf >= 0 && pm >= 0;
+	size_t run = 0;
+	*largest = *in_large = 0;
+	for (size_t p = 0; seen && p < pages; p++) {
+		(void)map[p * 4096];
+		uint64_t e = 0, flags = 0;
+		seen = pread(pm, &e, 8, (off_t)(((uintptr_t)map / 4096 + p) * 8)) == 8;
+		uint64_t pfn = e & ((UINT64_C(1) << 55) - 1);
+		seen = seen && (e >> 63) != 0 && pfn != 0 && pread(kf, &flags, 8, (off_t)(pfn * 8)) == 8;
+		bool head = flags & (UINT64_C(1) << 15), tail = flags & (UINT64_C(1) << 16);
+		run = tail ? run + 1 : 1;
+		*in_large += head || tail;
+		*largest = run > *largest ? run : *largest;
+	}
+	munmap((void *)map, pages * 4096);
+	close(fd);
+	if (kf >= 0)
+		close(kf);
+	if (pm >= 0)
+		close(pm);
+	return seen;
+}
+
+/* Written, the copy is left in the page cache in folios of more than a
+ * page, where the file system makes them for a write, and of at most
+ * 64 KiB: one of 2 MiB at a 2 MiB boundary of a mapping would be mapped
+ * whole by the first read of any of its pages (file_write.c). */
+Test(library_copy, a_copy_written_is_cached_in_folios_of_at_most_64_kib)
+{
+	char probe[PATH_MAX];
+	snprintf(probe, sizeof probe, "%s/probe", tmp);
+	static unsigned char bytes[256 << 10];
+	memset(bytes, 1, sizeof bytes);
+	int fd = open(probe, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, bytes, sizeof bytes), (ssize_t)sizeof bytes);
+	close(fd);
+	size_t largest, in_large;
+	if (!folio_sizes(probe, sizeof bytes / 4096, &largest, &in_large))
+		cr_skip_test("the page cache's folios are not visible here (not root)");
+	if (largest <= 16)
+		cr_skip_test("no folio over 64 KiB for a write of 256 KiB here (largest: %zu pages)", largest);
+
+	char out[PATH_MAX];
+	cr_assert_eq(eg_library_copy(EG_BUILD_LIBRARY, policy, out, sizeof out), 0, "errno %d", errno);
+	const size_t code_pages = 64;
+	cr_assert(folio_sizes(out, code_pages, &largest, &in_large));
+	cr_assert_gt(in_large, code_pages / 2, "%zu of the first %zu pages in large folios", in_large,
+	    code_pages);
+	cr_assert_leq(largest, 16, "a folio of %zu pages", largest);
+}
+
+/* Checking a copy (reused) or writing it again leaves the pages the
+ * processes map in the page cache and not the zeros: a process's fault
+ * near them would otherwise have the kernel map them too (fault-around),
+ * in every guarded process (library_copy.c, same_range). */
 Test(library_copy, a_copy_checked_or_written_leaves_no_zeros_in_the_page_cache)
 {
 	char out[PATH_MAX];
@@ -422,22 +540,39 @@ Test(library_copy, a_copy_checked_or_written_leaves_no_zeros_in_the_page_cache)
 		close(fd);
 		cr_skip_test("the file system keeps no holes here");
 	}
-	for (int round = 0; round < 2; round++) {
-		/* round 0: reused as it is; round 1: damaged, so written again */
-		cr_assert_eq(posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED), 0);
-		if (round == 1) {
+	/* the reading above brought the zeros in: out, and the copy written
+	 * again, as a run finds it when none is in the cache */
+	drop_from_page_cache(fd);
+	char again[PATH_MAX];
+	cr_assert_eq(eg_library_copy(EG_BUILD_LIBRARY, policy, again, sizeof again), 0);
+	close(fd);
+	fd = open(out, O_RDONLY);
+	cr_assert_geq(fd, 0);
+	struct stat before, now;
+	for (int round = 0; round < 3; round++) {
+		/* round 0: in the page cache as written, so checked and reused;
+		 * round 1: dropped from it, so written again; round 2:
+		 * damaged, so written again */
+		if (round > 0)
+			drop_from_page_cache(fd);
+		if (round == 2) {
 			cr_assert_eq(chmod(out, 0644), 0);
 			int w = open(out, O_WRONLY);
 			cr_assert_geq(w, 0);
 			cr_assert_eq(pwrite(w, "X", 1, (off_t)blk_off), 1);
 			close(w);
-			cr_assert_eq(posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED), 0);
+			drop_from_page_cache(fd);
 		}
-		char again[PATH_MAX];
+		/* fd keeps the file as it was open: its inode number is not
+		 * given to a file written again meanwhile */
+		cr_assert_eq(fstat(fd, &before), 0);
 		cr_assert_eq(eg_library_copy(EG_BUILD_LIBRARY, policy, again, sizeof again), 0);
 		close(fd);
 		fd = open(out, O_RDONLY); /* the file written again is another one */
 		cr_assert_geq(fd, 0);
+		cr_assert_eq(fstat(fd, &now), 0);
+		cr_assert_eq(now.st_ino == before.st_ino, round == 0, "round %d: %s", round,
+		    round == 0 ? "reused" : "written again");
 		void *map = mmap(NULL, copy_n, PROT_READ, MAP_PRIVATE, fd, 0);
 		cr_assert_neq(map, MAP_FAILED);
 		size_t pages = (copy_n + 4095) / 4096;
