@@ -391,34 +391,26 @@ static bool same_range(int fd, off_t off, const unsigned char *data, size_t n)
 	return true;
 }
 
-/* Is the file at path exactly the parts, one after the other (a part
- * without data: that many zeros)? */
-static bool same_file(const char *path, const struct eg_file_part *parts, size_t n_parts)
+/* Are the n_parts parts, one after the other (a part without data: that
+ * many zeros), what fd holds? */
+static bool same_content(int fd, const struct eg_file_part *parts, size_t n_parts)
 {
-	int saved = errno;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	struct stat st;
-	bool same = fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
 	/* no read-ahead, into the holes either */
-	if (same)
-		(void)posix_fadvise(fd, 0, 0, POSIX_FADV_RANDOM);
+	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_RANDOM);
 	off_t at = 0;
+	bool same = true;
 	for (size_t i = 0; same && i < n_parts; i++) {
 		same = same_range(fd, at, parts[i].data, parts[i].len);
 		at += (off_t)parts[i].len;
 	}
-	same = same && st.st_size == at;
-	if (fd >= 0)
-		close(fd);
-	errno = saved;
 	return same;
 }
 
 /*
- * Are the pages of path that hold the parts' data (not their zeros) all in
- * the page cache? A copy is handed out again only then: one that was
- * evicted is written again rather than read back. As written, its pages
- * are in folios of up to 64 KiB (eg_write_file_whole), where the file
+ * Are the pages of fd (`size` bytes) that hold the parts' data (not their
+ * zeros) all in the page cache? A copy is handed out again only then: one
+ * that was evicted is written again rather than read back. As written, its
+ * pages are in folios of up to 64 KiB (eg_write_file_whole), where the file
  * system makes large folios; read back, by a check or by the faults of the
  * processes that map it, in pages of 4 KiB. Each page mapped and
  * unmapped costs the kernel something: about 780 cycles a page of 4 KiB on
@@ -427,34 +419,45 @@ static bool same_file(const char *path, const struct eg_file_part *parts, size_t
  * of our pages or more. The size of a folio cannot be seen from here (only
  * root sees /proc/kpageflags): a copy evicted and read back by the
  * processes of a running session is in the cache again, page by page, and
- * is reused so.
+ * is reused so. Looked at before anything is read (same_content would
+ * bring the pages in).
  */
-static bool copy_in_cache(const char *path, const struct eg_file_part *parts, size_t n_parts)
+static bool data_in_cache(int fd, size_t size, const struct eg_file_part *parts, size_t n_parts)
+{
+	unsigned char *map = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+	if (map == MAP_FAILED)
+		return false;
+	unsigned char *vec = malloc((size + 4095) / 4096);
+	bool in = vec != NULL && mincore(map, size, vec) == 0;
+	size_t at = 0;
+	for (size_t i = 0; in && i < n_parts; at += parts[i++].len) {
+		if (parts[i].data == NULL || parts[i].len == 0)
+			continue;
+		for (size_t p = at / 4096; in && p <= (at + parts[i].len - 1) / 4096; p++)
+			in = (vec[p] & 1) != 0;
+	}
+	free(vec);
+	munmap(map, size);
+	return in;
+}
+
+/* Is the file at path exactly the parts (same_content), and, when
+ * need_cached, its data in the page cache (data_in_cache)? */
+static bool copy_is(const char *path, const struct eg_file_part *parts, size_t n_parts, bool need_cached)
 {
 	int saved = errno;
+	size_t size = 0;
+	for (size_t i = 0; i < n_parts; i++)
+		size += parts[i].len;
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	struct stat st;
-	size_t total = 0;
-	for (size_t i = 0; i < n_parts; i++)
-		total += parts[i].len;
-	bool in = fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (size_t)st.st_size == total &&
-	    total > 0;
-	unsigned char *map = in ? mmap(NULL, total, PROT_READ, MAP_SHARED, fd, 0) : MAP_FAILED;
+	bool same = fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (size_t)st.st_size == size &&
+	    (!need_cached || (size > 0 && data_in_cache(fd, size, parts, n_parts))) &&
+	    same_content(fd, parts, n_parts);
 	if (fd >= 0)
 		close(fd);
-	size_t pages = (total + 4095) / 4096;
-	unsigned char *vec = map != MAP_FAILED ? malloc(pages) : NULL;
-	in = vec != NULL && mincore(map, total, vec) == 0;
-	size_t at = 0;
-	for (size_t i = 0; in && i < n_parts; at += parts[i].len, i++)
-		for (size_t p = at / 4096; in && parts[i].data != NULL && parts[i].len > 0 &&
-		     p <= (at + parts[i].len - 1) / 4096; p++)
-			in = (vec[p] & 1) != 0;
-	free(vec);
-	if (map != MAP_FAILED)
-		munmap(map, total);
 	errno = saved;
-	return in;
+	return same;
 }
 
 /*
@@ -551,17 +554,17 @@ int eg_library_copy(const char *lib, const char *policy_path, char *out, size_t 
 		errno = EPERM;
 		goto out;
 	}
-	/* Reused when its pages are in the page cache (copy_in_cache) and it
-	 * is intact, else written again and left in the cache as written.
+	/* Reused when it is intact and its pages are in the page cache
+	 * (data_in_cache), else written again and left in the cache as written.
 	 * Either way the zeros are not in the cache (holes, not read:
 	 * same_range), so no process's first fault reads ahead into them, for
 	 * the kernel to map them into every process that reads near them
 	 * (fault-around). */
-	if (copy_in_cache(final, parts, n_parts) && same_file(final, parts, n_parts))
+	if (copy_is(final, parts, n_parts, true))
 		(void)utimensat(AT_FDCWD, final, NULL, 0); /* in use: not pruned */
 	else if (eg_write_file_whole(final, 0444, EG_WRITE_KEEP_CACHED, parts, n_parts) < 0)
 		goto out;
-	else if (!same_file(final, parts, n_parts)) {
+	else if (!copy_is(final, parts, n_parts, false)) {
 		errno = EIO; /* not what was written */
 		goto out;
 	}

@@ -412,7 +412,7 @@ Test(library_copy, an_intact_copy_is_reused_and_a_damaged_one_rewritten)
 /* A copy evicted from the page cache is written again, not read back:
  * read back, by a check or by the processes' faults, its pages would be
  * in the cache one by one, each mapped and unmapped at a cost, where a
- * copy as written is in large folios (library_copy.c, copy_in_cache). */
+ * copy as written is in large folios (library_copy.c, data_in_cache). */
 Test(library_copy, a_copy_out_of_the_page_cache_is_written_again)
 {
 	char out[PATH_MAX], again[PATH_MAX];
