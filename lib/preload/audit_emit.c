@@ -153,9 +153,14 @@ static int run_alert(const char *line, unsigned long len)
 	char *const *env = base;
 	if (!need.unchanged)
 		env = eg_env_build(eg_audit_cfg.ours, base, &need, ptrs, text);
+	if (env == NULL) { /* another thread changed the environment: no alert */
+		munmap(mem, size);
+		errno = EAGAIN;
+		return -1;
+	}
 	size_t n = 0;
 	if (env != ptrs) {
-		while (env && env[n]) {
+		while (env && env[n] && n + 2 < n_ptrs) {
 			ptrs[n] = env[n];
 			n++;
 		}

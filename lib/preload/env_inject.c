@@ -115,6 +115,14 @@ EG_HOT_TEXT static size_t count_tokens(const struct eg_env_ours *o, const char *
 	return eg_env_count_tokens(o, only, v);
 }
 
+/* Can an LD_PRELOAD value be passed as it is: ours in it once, and, when
+ * the copy is gone (`entry` is its fallback), the fallback once? */
+EG_HOT_TEXT static bool ld_value_ok(const struct eg_env_ours *o, const char *entry, const char *v)
+{
+	return count_tokens(o, NULL, v) == 1 &&
+	    (entry == o->preload_entry || count_tokens(o, entry, v) == 1);
+}
+
 /* Decision for one caller entry: keep it or drop it. `seen` tracks which of
  * our values were already kept (so duplicates go). */
 EG_HOT_TEXT static bool keep_entry(const struct eg_env_ours *o, const char *e, const char *stricter,
@@ -177,8 +185,7 @@ EG_HOT_TEXT void eg_env_measure(const struct eg_env_ours *o, char *const *envp, 
 		bool gone = copy_gone(o);
 		if (gone)
 			need->entry = o->copy_fallback;
-		if (s.ld_count != 1 || count_tokens(o, NULL, s.last_ld + LDP_LEN) != 1 ||
-		    (gone && count_tokens(o, o->copy_fallback, s.last_ld + LDP_LEN) != 1)) {
+		if (s.ld_count != 1 || !ld_value_ok(o, need->entry, s.last_ld + LDP_LEN)) {
 			ld_ok = false;
 			bytes = LDP_LEN + eg_hs_len(need->entry) + 1 + (s.last_ld ? eg_hs_len(s.last_ld) : 0) + 1;
 		}
@@ -188,20 +195,33 @@ EG_HOT_TEXT void eg_env_measure(const struct eg_env_ours *o, char *const *envp, 
 	need->n_bytes = bytes;
 }
 
-/* Write LD_PRELOAD=<value with ours, `entry`, exactly once> into out. */
-EG_HOT_TEXT static void build_ld(const struct eg_env_ours *o, const char *entry, const char *old, char *out)
+/* Copy n bytes to *p if they fit before end. */
+EG_HOT_TEXT static bool put(char **p, const char *end, const char *s, size_t n)
+{
+	if ((size_t)(end - *p) < n)
+		return false;
+	eg_hs_copy(*p, s, n);
+	*p += n;
+	return true;
+}
+
+/* Write LD_PRELOAD=<value with ours, `entry`, exactly once> into
+ * out[0..cap), NUL included. false: it does not fit (`old` is not what
+ * eg_env_measure saw). */
+EG_HOT_TEXT static bool build_ld(const struct eg_env_ours *o, const char *entry, const char *old, char *out,
+    size_t cap)
 {
 	char *p = out;
-	eg_hs_copy(p, EG_HOT_STR(LDP), LDP_LEN);
-	p += LDP_LEN;
+	const char *end = out + cap;
+	if (!put(&p, end, EG_HOT_STR(LDP), LDP_LEN))
+		return false;
 	/* once the copy is gone, only the library it was made from counts */
 	const char *gone_to = entry != o->preload_entry ? entry : NULL;
 	bool have = old && count_tokens(o, gone_to, old) > 0;
 	bool first = true;
 	if (!have) {
-		size_t n = eg_hs_len(entry);
-		eg_hs_copy(p, entry, n);
-		p += n;
+		if (!put(&p, end, entry, eg_hs_len(entry)))
+			return false;
 		first = false;
 	}
 	bool placed = false;
@@ -214,13 +234,11 @@ EG_HOT_TEXT static void build_ld(const struct eg_env_ours *o, const char *entry,
 				continue;
 			placed = true;
 		}
-		if (!first)
-			*p++ = ':';
-		eg_hs_copy(p, t, n);
-		p += n;
+		if ((!first && !put(&p, end, EG_HOT_STR(":"), 1)) || !put(&p, end, t, n))
+			return false;
 		first = false;
 	}
-	*p = '\0';
+	return put(&p, end, EG_HOT_STR(""), 1);
 }
 
 EG_HOT_TEXT char *const *eg_env_build(const struct eg_env_ours *o, char *const *envp,
@@ -228,39 +246,51 @@ EG_HOT_TEXT char *const *eg_env_build(const struct eg_env_ours *o, char *const *
 {
 	if (need->unchanged)
 		return envp;
+	/* The hooks pass a snapshot of the pointers (EG_INJECT_ENV), but a
+	 * string may still be rewritten in place, and run_alert passes the live
+	 * environ: whatever differs from what eg_env_measure saw is caught by
+	 * the bounds, never written past them */
 	struct scan s;
 	scan_env(o, envp, &s);
 	memset(s.seen, 0, sizeof s.seen);
-	size_t k = 0;
+	size_t k = 0, cap = need->n_ptrs; /* the last one for the NULL */
 	bool ld_done = false;
+	#define ADD(e) do { if (k + 1 >= cap) return NULL; ptrs[k++] = (e); } while (0)
 	for (size_t i = 0; envp && envp[i]; i++) {
 		char *e = envp[i];
 		if (o->preload_entry && eg_env_is_ld_preload(e)) {
 			if (e != s.last_ld)
 				continue;
 			if (need->n_bytes) {
-				build_ld(o, need->entry, e + LDP_LEN, bytes);
-				ptrs[k++] = bytes;
+				if (!build_ld(o, need->entry, e + LDP_LEN, bytes, need->n_bytes))
+					return NULL;
+				ADD(bytes);
+			} else if (ld_value_ok(o, need->entry, e + LDP_LEN)) {
+				ADD(e); /* as measured: ours once, nothing to rewrite */
 			} else {
-				ptrs[k++] = e;
+				return NULL;
 			}
 			ld_done = true;
 			continue;
 		}
 		if (keep_entry(o, e, s.stricter, s.seen))
-			ptrs[k++] = e;
+			ADD(e);
 	}
 	if (o->preload_entry && !ld_done) {
-		build_ld(o, need->entry, NULL, bytes);
-		ptrs[k++] = bytes;
+		if (!build_ld(o, need->entry, NULL, bytes, need->n_bytes))
+			return NULL;
+		ADD(bytes);
 	}
 	for (size_t j = 0; j < o->n_vars; j++) {
 		if (s.seen[j])
 			continue;
 		if (s.stricter && is_timeout(o->vars[j]))
 			continue;
-		ptrs[k++] = (char *)o->vars[j];
+		ADD((char *)o->vars[j]);
 	}
+	#undef ADD
+	if (k >= cap)
+		return NULL;
 	ptrs[k] = NULL;
 	return ptrs;
 }

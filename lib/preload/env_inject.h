@@ -199,9 +199,36 @@ struct eg_env_need {
 void eg_env_measure(const struct eg_env_ours *o, char *const *envp, struct eg_env_need *need);
 
 /* Pass 2: build the new envp into ptrs[need->n_ptrs] and bytes[need->n_bytes].
- * Returns ptrs (or envp itself when need->unchanged). */
+ * Returns ptrs (or envp itself when need->unchanged), or NULL when envp no
+ * longer fits what pass 1 measured: another thread changed the environment
+ * in between (setenv, putenv on a buffer it rewrites). Nothing is written
+ * past either array; the caller measures again. */
 char *const *eg_env_build(const struct eg_env_ours *o, char *const *envp,
     const struct eg_env_need *need, char **ptrs, char *bytes);
+
+/* How many entries envp has, counting at most `max` (more: max + 1). */
+EG_ENV_INLINE size_t eg_env_count(char *const *envp, size_t max)
+{
+	size_t n = 0;
+	while (envp && n <= max && envp[n])
+		n++;
+	return n;
+}
+
+/* envp's first n pointers (fewer if it ends sooner) into snap[n + 1],
+ * NULL-terminated: each pointer read once. */
+EG_ENV_INLINE void eg_env_snapshot(char *const *envp, char **snap, size_t n)
+{
+	size_t k = 0;
+	for (char *e; k < n && (e = envp[k]) != NULL; k++)
+		snap[k] = e;
+	snap[k] = NULL;
+}
+
+/* Measure-and-build rounds a hook tries before it refuses (fail closed):
+ * each round that finds a string of the environment changed since its
+ * measure (EG_INJECT_ENV). */
+#define EG_ENV_BUILD_TRIES 4
 
 /*
  * Set by our popen, after the human approved the whole shell command in the

@@ -47,15 +47,16 @@ struct call {
 	char *const *envp;
 };
 
-EG_HIDDEN void eg_refuse_env_too_big(char *const argv[])
+EG_HIDDEN void eg_refuse_env_not_built(char *const argv[])
 {
 	char cmd[EG_CMDLINE_MAX];
 	size_t n = 0;
 	while (argv && argv[n] && n < 4096)
 		n++;
 	eg_quote_argv(cmd, sizeof cmd, (const char *const *)argv, n);
-	eg_refuse_message(cmd, NULL, NULL, NULL, EG_WHY_TOO_BIG,
-	    "the environment is too large to re-inject the guard");
+	eg_refuse_message(cmd, NULL, NULL, NULL, EG_WHY_ENV,
+	    "it is larger than 512 KiB, or another thread kept rewriting it while the "
+	    "command started");
 }
 
 
@@ -100,7 +101,7 @@ EG_HOT_TEXT static int decide_and_exec(const struct call *c, const struct eg_gua
 	char *const *envp;
 	EG_INJECT_ENV(c->envp, envp);
 	if (!envp) {
-		eg_refuse_env_too_big(c->argv);
+		eg_refuse_env_not_built(c->argv);
 		errno = EACCES;
 		return -1;
 	}

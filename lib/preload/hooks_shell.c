@@ -97,7 +97,7 @@ EG_EXPORT int system(const char *line)
 	EG_INJECT_ENV(environ, env);
 	if (!env) {
 		char *argv[] = { (char *)"sh", (char *)"-c", (char *)line, NULL };
-		eg_refuse_env_too_big(argv);
+		eg_refuse_env_not_built(argv);
 		return W_EXITCODE(126, 0);
 	}
 	eg_preload_before_spawn();
@@ -127,7 +127,7 @@ EG_EXPORT FILE *popen(const char *command, const char *mode)
 		n++;
 	if (!env || (approved && (n + 2) * sizeof(char *) > EG_ENV_STACK_MAX)) {
 		char *argv[] = { (char *)"sh", (char *)"-c", (char *)command, NULL };
-		eg_refuse_env_too_big(argv);
+		eg_refuse_env_not_built(argv);
 		errno = EACCES;
 		return NULL;
 	}
@@ -164,7 +164,7 @@ EG_EXPORT int wordexp(const char *words, wordexp_t *we, int flags)
 	EG_INJECT_ENV(environ, env);
 	if (!env) {
 		char *argv[] = { (char *)"sh", (char *)"-c", (char *)words, NULL };
-		eg_refuse_env_too_big(argv);
+		eg_refuse_env_not_built(argv);
 		return WRDE_CMDSUB;
 	}
 	int r;

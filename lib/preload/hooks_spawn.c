@@ -89,7 +89,7 @@ EG_HOT_TEXT static int guarded_spawn(bool use_path, bool compat, pid_t *pid, con
 	char *const *env;
 	EG_INJECT_ENV(envp, env);
 	if (!env) {
-		eg_refuse_env_too_big(argv);
+		eg_refuse_env_not_built(argv);
 		return EACCES;
 	}
 	if (!real)

@@ -55,6 +55,7 @@ const char *eg_refuse_why_word(enum eg_refuse_why why)
 	case EG_WHY_COOLDOWN: return "refused-recently";
 	case EG_WHY_NO_BROKER: return "no-broker";
 	case EG_WHY_BAD_CODES: return "wrong-codes";
+	case EG_WHY_ENV: return "environment";
 	}
 	return "refused";
 }
@@ -90,6 +91,8 @@ static const char *what_happened(enum eg_refuse_why why)
 		return "This command needs a human's approval from another terminal and the approval service of this session is not running, so it is refused.";
 	case EG_WHY_BAD_CODES:
 		return "Wrong approval codes were tried in this session, so every waiting request was refused.";
+	case EG_WHY_ENV:
+		return "Its environment could not be rebuilt with the guard in it, so it is refused.";
 	}
 	return "Refused.";
 }

@@ -22,6 +22,7 @@ enum eg_refuse_why {
 	EG_WHY_COOLDOWN,        /* the same request was refused a moment ago */
 	EG_WHY_NO_BROKER,       /* approve-elsewhere, and no broker answers */
 	EG_WHY_BAD_CODES,       /* the broker refused all: too many wrong codes */
+	EG_WHY_ENV,             /* the child's environment could not be rebuilt */
 };
 
 /* Short machine word for the audit log ("said-no", "deny", ...). */

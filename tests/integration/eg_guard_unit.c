@@ -119,6 +119,68 @@ static void test_env(void)
 	CHECK(inject(nold, ptrs, bytes, &unchanged) == nold && unchanged);
 }
 
+/* Build from storage exactly as large as the measure asked (malloc'ed, so
+ * that ASan sees a write past it), with a canary after each array. */
+static char *const *build_exact(char *const *measured, char *const *built, char **ptrs_out,
+    char *bytes_out, size_t *n_ptrs, size_t *n_bytes)
+{
+	struct eg_env_need need;
+	eg_env_measure(&ours, measured, &need);
+	CHECK(!need.unchanged);
+	char **ptrs = malloc((need.n_ptrs + 1) * sizeof(char *));
+	char *bytes = malloc(need.n_bytes + 1);
+	ptrs[need.n_ptrs] = (char *)"canary";
+	bytes[need.n_bytes] = '#';
+	char *const *e = eg_env_build(&ours, built, &need, ptrs, bytes);
+	CHECK(ptrs[need.n_ptrs] == (char *)"canary" && bytes[need.n_bytes] == '#');
+	*n_ptrs = 0;
+	for (size_t i = 0; e && e[i]; i++)
+		ptrs_out[(*n_ptrs)++] = e[i];
+	ptrs_out[*n_ptrs] = NULL;
+	*n_bytes = need.n_bytes;
+	memcpy(bytes_out, bytes, need.n_bytes);
+	for (size_t i = 0; i < *n_ptrs; i++) /* entries built in bytes now point to bytes_out */
+		if (ptrs_out[i] >= bytes && ptrs_out[i] < bytes + need.n_bytes)
+			ptrs_out[i] = bytes_out + (ptrs_out[i] - bytes);
+	free(ptrs);
+	free(bytes);
+	return e ? ptrs_out : NULL;
+}
+
+/* Another thread's setenv between eg_env_measure and eg_env_build (the hooks
+ * read the live environ of a multithreaded process): nothing is written past
+ * the storage measured, and a build that no longer fits says so (NULL, the
+ * hook measures again) rather than pass an environment without the guard. */
+static void test_env_changed(void)
+{
+	char *load_env[] = { "LD_PRELOAD=/lib/eg.so", "EXECGUARD_PACKS_DIR=/p", NULL };
+	eg_env_ours_capture(&ours, load_env, "/lib/eg.so", "/lib/eg.so", 10, 120);
+	char *ptrs[64], bytes[4096];
+	size_t n_ptrs, n_bytes;
+
+	/* LD_PRELOAD longer when built than when measured */
+	char *shorter[] = { "LD_PRELOAD=", "A=1", NULL };
+	char *longer[] = { "LD_PRELOAD=/a/much/longer/library/path/than/before.so", "A=1", NULL };
+	CHECK(build_exact(shorter, longer, ptrs, bytes, &n_ptrs, &n_bytes) == NULL);
+	/* measured as ours once (nothing to rewrite), built without us */
+	char *ours_once[] = { "LD_PRELOAD=/lib/eg.so", "EXECGUARD_PACKS_DIR=/other", NULL };
+	char *without[] = { "LD_PRELOAD=/x.so", "EXECGUARD_PACKS_DIR=/other", NULL };
+	CHECK(build_exact(ours_once, without, ptrs, bytes, &n_ptrs, &n_bytes) == NULL);
+	/* LD_PRELOAD gone when built: it has to be written, and there is no room */
+	char *no_ld[] = { "EXECGUARD_PACKS_DIR=/other", NULL };
+	CHECK(build_exact(ours_once, no_ld, ptrs, bytes, &n_ptrs, &n_bytes) == NULL);
+	/* more entries when built than when measured */
+	char *few[] = { "LD_PRELOAD=", NULL };
+	char *many[] = { "LD_PRELOAD=", "A=1", "B=2", "C=3", NULL };
+	CHECK(build_exact(few, many, ptrs, bytes, &n_ptrs, &n_bytes) == NULL);
+	/* a change that still fits is built as it is now, guard included */
+	char *built_from[] = { "LD_PRELOAD=/nonexistent", "A=1", NULL };
+	char *now[] = { "LD_PRELOAD=x", "A=2", NULL };
+	CHECK(build_exact(built_from, now, ptrs, bytes, &n_ptrs, &n_bytes) == ptrs);
+	CHECK(n_ptrs == 3 && count(ptrs, "LD_PRELOAD=/lib/eg.so:x") == 1 && count(ptrs, "A=2") == 1 &&
+	    count(ptrs, "EXECGUARD_PACKS_DIR=/p") == 1);
+}
+
 static void test_path(const char *tmp)
 {
 	char dir_a[512], dir_b[512], f[600], buf[4096];
@@ -494,6 +556,7 @@ int main(void)
 	if (!mkdtemp(tmp))
 		return 99;
 	test_env();
+	test_env_changed();
 	test_path(tmp);
 	test_audit();
 	test_audit_trail(tmp);

@@ -42,20 +42,38 @@ static char **blocked_argv;
 
 static int counts[4]; /* benign ran, benign refused, blocked ran, blocked refused */
 enum { BENIGN_RAN, BENIGN_REFUSED, BLOCKED_RAN, BLOCKED_REFUSED };
+static int odd; /* children that neither ran nor were refused */
 
 static void count(int what)
 {
 	__atomic_add_fetch(&counts[what], 1, __ATOMIC_RELAXED);
 }
 
-/* A child's exit status: 0 ran, 126 its exec was refused (EACCES). */
-static void count_status(int st, int blocked)
+/* Something neither "ran" nor "refused": say what (the first few), count it
+ * as a failure. Called from threads; one write per line. */
+static void note_odd(int blocked, const char *how, const char *what, int value)
 {
-	int ran = WIFEXITED(st) && WEXITSTATUS(st) == 0;
-	if (blocked)
-		count(ran ? BLOCKED_RAN : BLOCKED_REFUSED);
+	if (__atomic_add_fetch(&odd, 1, __ATOMIC_RELAXED) > 20)
+		return;
+	char line[160];
+	int n = snprintf(line, sizeof line, "odd: %s child, %s: %s %d\n", blocked ? "blocked" : "benign",
+	    how, what, value);
+	if (n > 0)
+		(void)!write(1, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+}
+
+/* A child's exit status: 0 ran, 126 its exec was refused (EACCES); any
+ * other is odd (an exec that failed otherwise, a signal). */
+static void count_status(int st, int blocked, const char *how)
+{
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+		count(blocked ? BLOCKED_RAN : BENIGN_RAN);
+	else if (WIFEXITED(st) && WEXITSTATUS(st) == 126)
+		count(blocked ? BLOCKED_REFUSED : BENIGN_REFUSED);
+	else if (WIFEXITED(st))
+		note_odd(blocked, how, "exit status", WEXITSTATUS(st));
 	else
-		count(ran ? BENIGN_RAN : BENIGN_REFUSED);
+		note_odd(blocked, how, "killed by signal", WIFSIGNALED(st) ? WTERMSIG(st) : -1);
 }
 
 static void child_exec(char **argv)
@@ -67,12 +85,17 @@ static void child_exec(char **argv)
 /* Start one child by method m (0 posix_spawn, 1 fork, 2 vfork), wait. */
 static void start_one(int m, int blocked)
 {
+	static const char *const how[] = { "posix_spawn", "fork", "vfork" };
 	char **argv = blocked ? blocked_argv : benign_argv;
 	pid_t pid;
 	if (m == 0) {
 		int rc = posix_spawn(&pid, argv[0], NULL, NULL, argv, environ);
-		if (rc != 0) {
+		if (rc == EACCES) {
 			count(blocked ? BLOCKED_REFUSED : BENIGN_REFUSED);
+			return;
+		}
+		if (rc != 0) {
+			note_odd(blocked, how[m], "posix_spawn failed, errno", rc);
 			return;
 		}
 	} else {
@@ -80,21 +103,27 @@ static void start_one(int m, int blocked)
 		if (pid == 0)
 			child_exec(argv);
 		if (pid < 0) {
-			count(blocked ? BLOCKED_REFUSED : BENIGN_REFUSED);
+			note_odd(blocked, how[m], "failed, errno", errno);
 			return;
 		}
 	}
 	int st;
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+	pid_t r;
+	while ((r = waitpid(pid, &st, 0)) < 0 && errno == EINTR)
 		;
-	count_status(st, blocked);
+	if (r < 0)
+		note_odd(blocked, how[m], "waitpid failed, errno", errno);
+	else
+		count_status(st, blocked, how[m]);
 }
 
 static int report(void)
 {
 	printf("benign ran=%d refused=%d; blocked ran=%d refused=%d\n", counts[BENIGN_RAN],
 	    counts[BENIGN_REFUSED], counts[BLOCKED_RAN], counts[BLOCKED_REFUSED]);
-	return counts[BENIGN_REFUSED] || counts[BLOCKED_RAN] ? 1 : 0;
+	if (odd)
+		printf("odd=%d (neither ran nor refused)\n", odd);
+	return counts[BENIGN_REFUSED] || counts[BLOCKED_RAN] || odd ? 1 : 0;
 }
 
 /* ------------------------------------------------------------ spawn-setenv */
@@ -112,17 +141,23 @@ static void *spawner(void *arg)
 
 /* Only variables that exist already are rewritten: adding one makes glibc
  * reallocate environ under the other threads' feet, a race in glibc itself
- * with or without the library. */
+ * with or without the library. Values short and long: a hook that measured
+ * the environment with a short LD_PRELOAD and then built it with a long one
+ * would write past what it measured. */
 static void *churner(void *arg)
 {
 	(void)arg;
 	static const char *const names[] = { "LD_PRELOAD", "EXECGUARD_POLICY",
 		"EXECGUARD_PACKS_DIR", "EXECGUARD_PROMPT_TIMEOUT", "EG_CHURN_A", "EG_CHURN_B" };
-	static const char *const values[] = { "", "/nonexistent", "0", "x" };
+	static char long_value[2048];
+	for (size_t i = 0; i + 16 < sizeof long_value; i += 15)
+		memcpy(long_value + i, "/nonexistent/x:", 15);
+	const char *const values[] = { "", "/nonexistent", "0", "x", long_value };
+	const size_t n_values = sizeof values / sizeof values[0];
 	unsigned long n = 0;
 	while (!__atomic_load_n(&done, __ATOMIC_RELAXED)) {
 		for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-			setenv(names[i], values[(n + i) % 4], 1);
+			setenv(names[i], values[(n + i) % n_values], 1);
 		n++;
 	}
 	printf("setenv rounds=%lu\n", n);
@@ -194,9 +229,13 @@ static int signal_fork(int n)
 	signal(SIGALRM, SIG_IGN);
 	for (int i = 0; i < n_sig; i++) {
 		int st;
-		while (waitpid(sig_pids[i], &st, 0) < 0 && errno == EINTR)
+		pid_t r;
+		while ((r = waitpid(sig_pids[i], &st, 0)) < 0 && errno == EINTR)
 			;
-		count_status(st, sig_blocked[i]);
+		if (r < 0)
+			note_odd(sig_blocked[i], "fork in a signal handler", "waitpid failed, errno", errno);
+		else
+			count_status(st, sig_blocked[i], "fork in a signal handler");
 	}
 	printf("forked in the handler: %d\n", (int)n_sig);
 	return report();

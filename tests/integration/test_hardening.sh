@@ -2,7 +2,10 @@
 # Hardening (issue 9): stress and faults on the hook path. No deadlock, no
 # crash and no silent allow in any of them:
 #   - 16 threads spawning (posix_spawn, fork, vfork) while another thread
-#     rewrites the environment with setenv;
+#     rewrites the environment with setenv, with short and long values (a
+#     hook that measured the environment with one and built the child's
+#     with the other would write past its storage); each child that neither
+#     ran nor was refused is named (how it was started, its status);
 #   - fork + exec from a signal handler while the main thread spawns;
 #   - vfork children from Python threads, posix_spawn under load;
 #   - a rule directory that changes while processes start;

@@ -31,7 +31,7 @@ RARE = {
     "approved_by_parent",      # a session's approval passed to a child
     "audit_exec",              # audit-execs: every exec recorded
     "decided",                 # a rule applies: confirm, deny, log
-    "eg_refuse_env_too_big",   # an environment too large to re-inject into
+    "eg_refuse_env_not_built", # an environment that cannot be re-injected
     "in_ld_so_preload",        # loaded from /etc/ld.so.preload
     "kept_realpath",           # an LD_PRELOAD entry that is not our path
     "token_resolves_to_self",  # ... literally (valgrind adds its own)

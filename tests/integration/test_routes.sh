@@ -214,6 +214,21 @@ out=$(guarded env -i EXECGUARD_PROMPT_TIMEOUT=100000 /usr/bin/env 2>&1)
 grep -q '^EXECGUARD_PROMPT_TIMEOUT' <<< "$out" && bad "looser timeout kept: $out" || ok "looser timeout dropped"
 out=$(guarded env -i /usr/bin/env 2>&1)
 [ "$(grep -c "^LD_PRELOAD=$LIB\$" <<< "$out")" = 1 ] && ok "env -i child still gets LD_PRELOAD" || bad "env -i: $out"
+# An environment too large to rebuild on the hook's stack (more than 512 KiB
+# of pointers): even a harmless command is refused, saying why, rather than
+# started without the guard.
+if [ -n "$PY" ]; then
+	out=$(guarded "$PY" -c 'import subprocess, sys
+env = {"PATH": "/usr/bin:/bin"}
+env.update(("V%d" % i, "") for i in range(70000))
+try:
+    subprocess.run(["/bin/true"], env=env)
+    print("started")
+except PermissionError:
+    print("refused")' 2>&1)
+	grep -q '^refused$' <<< "$out" && grep -q 'environment could not be rebuilt with the guard' <<< "$out" &&
+		ok "environment too large to rebuild: refused with the reason" || bad "huge environment: $(head -c 600 <<< "$out")"
+fi
 
 # ---------------------------------------------------------- setuid wrapper
 if [ "$(id -u)" = 0 ]; then
