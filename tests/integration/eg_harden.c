@@ -33,6 +33,7 @@
 #include <sys/resource.h>
 #include <sys/time.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -43,6 +44,7 @@ static char **blocked_argv;
 static int counts[4]; /* benign ran, benign refused, blocked ran, blocked refused */
 enum { BENIGN_RAN, BENIGN_REFUSED, BLOCKED_RAN, BLOCKED_REFUSED };
 static int odd; /* children that neither ran nor were refused */
+static int retried; /* starts tried again after EAGAIN or ENOMEM */
 
 static void count(int what)
 {
@@ -82,30 +84,46 @@ static void child_exec(char **argv)
 	_exit(errno == EACCES ? 126 : 127);
 }
 
-/* Start one child by method m (0 posix_spawn, 1 fork, 2 vfork), wait. */
+/* Start a child of argv by method m (0 posix_spawn, 1 fork, 2 vfork): 0, or
+ * the error. The vfork child never returns from here (child_exec). */
+static int start_child(int m, char **argv, pid_t *pid)
+{
+	if (m == 0)
+		return posix_spawn(pid, argv[0], NULL, NULL, argv, environ);
+	pid_t p = m == 1 ? fork() : vfork();
+	if (p == 0)
+		child_exec(argv);
+	if (p < 0)
+		return errno;
+	*pid = p;
+	return 0;
+}
+
+/* Start one child by method m, wait. */
 static void start_one(int m, int blocked)
 {
 	static const char *const how[] = { "posix_spawn", "fork", "vfork" };
 	char **argv = blocked ? blocked_argv : benign_argv;
 	pid_t pid;
-	if (m == 0) {
-		int rc = posix_spawn(&pid, argv[0], NULL, NULL, argv, environ);
-		if (rc == EACCES) {
+	for (int attempt = 1;; attempt++) {
+		int e = start_child(m, argv, &pid);
+		if (e == 0)
+			break;
+		if (e == EACCES && m == 0) { /* posix_spawn refused */
 			count(blocked ? BLOCKED_REFUSED : BENIGN_REFUSED);
 			return;
 		}
-		if (rc != 0) {
-			note_odd(blocked, how[m], "posix_spawn failed, errno", rc);
-			return;
+		/* The kernel out of processes or memory for a moment (a busy CI
+		 * machine): not a decision of the library's, which refuses with
+		 * EACCES. Tried again a few times, and said. */
+		if ((e == EAGAIN || e == ENOMEM) && attempt < 5) {
+			__atomic_add_fetch(&retried, 1, __ATOMIC_RELAXED);
+			struct timespec ts = { 0, 10 * 1000000L };
+			nanosleep(&ts, NULL);
+			continue;
 		}
-	} else {
-		pid = m == 1 ? fork() : vfork();
-		if (pid == 0)
-			child_exec(argv);
-		if (pid < 0) {
-			note_odd(blocked, how[m], "failed, errno", errno);
-			return;
-		}
+		note_odd(blocked, how[m], "could not start it, errno", e);
+		return;
 	}
 	int st;
 	pid_t r;
@@ -123,6 +141,8 @@ static int report(void)
 	    counts[BENIGN_REFUSED], counts[BLOCKED_RAN], counts[BLOCKED_REFUSED]);
 	if (odd)
 		printf("odd=%d (neither ran nor refused)\n", odd);
+	if (retried)
+		printf("retried=%d (starts that failed with EAGAIN or ENOMEM, tried again)\n", retried);
 	return counts[BENIGN_REFUSED] || counts[BLOCKED_RAN] || odd ? 1 : 0;
 }
 
@@ -176,13 +196,24 @@ static int spawn_setenv(int threads, int n)
 	setenv("EXECGUARD_PROMPT_TIMEOUT", "5", 1);
 	setenv("EG_CHURN_A", "1", 1);
 	setenv("EG_CHURN_B", "1", 1);
-	pthread_create(&c, NULL, churner, NULL);
-	for (int i = 0; i < threads; i++)
-		pthread_create(&t[i], NULL, spawner, (void *)(long)i);
-	for (int i = 0; i < threads; i++)
+	int e = pthread_create(&c, NULL, churner, NULL);
+	if (e != 0) {
+		fprintf(stderr, "eg_harden: pthread_create: %s\n", strerror(e));
+		return 2;
+	}
+	int started = 0;
+	for (; started < threads; started++)
+		if ((e = pthread_create(&t[started], NULL, spawner, (void *)(long)started)) != 0)
+			break;
+	for (int i = 0; i < started; i++)
 		pthread_join(t[i], NULL);
 	__atomic_store_n(&done, 1, __ATOMIC_RELAXED);
 	pthread_join(c, NULL);
+	if (started < threads) { /* the counts would be too low: not a pass */
+		printf("only %d of %d threads started: %s\n", started, threads, strerror(e));
+		report();
+		return 1;
+	}
 	return report();
 }
 
