@@ -217,6 +217,45 @@ Test(fastpath, arguments_without_needed_literals_run_no_regex)
 	eg_policy_free(p);
 }
 
+/* A string is sound when a NUL ends it inside the strings section, read
+ * eight bytes at a time (str_len): for a reason starting at each of the
+ * section's last 64 offsets, with the section's tail made of bytes without
+ * a NUL (from 0 to 40 of them, so that the scan starts at every alignment
+ * and runs into the end in each of its loops), the answer is the
+ * byte-by-byte one. */
+Test(fastpath, string_bounds_at_every_alignment)
+{
+	struct eg_policy *p = load_packs();
+	const struct eg_blk_bucket *b;
+	cr_assert_eq(eg_policy_find(p, "terraform", &b), 1);
+	uint32_t rule = p->u32[b->rules_first];
+	for (uint32_t tail = 0; tail <= 40; tail++) {
+		unsigned char *mem;
+		struct eg_policy *q = copy_policy(p, &mem);
+		uint32_t len = q->h->strings_len;
+		char *strs = (char *)mem + q->h->strings_off;
+		for (uint32_t k = 0; k < tail; k++)
+			strs[len - 1 - k] = (char)('a' + k % 26);
+		struct eg_blk_rule *qr = (struct eg_blk_rule *)(mem + q->h->rules_off) + rule;
+		/* the rule's other strings: the section's first, whole whatever
+		 * its tail */
+		uint32_t *files = (uint32_t *)(mem + q->h->files_off);
+		cr_assert(memchr(strs, '\0', 16) != NULL);
+		qr->id = qr->programs = files[qr->file] = 0;
+		for (uint32_t off = len - 64; off < len + 3; off++) {
+			qr->reason = off;
+			bool want = false;
+			for (uint32_t i = off; i < len && !want; i++)
+				want = strs[i] == '\0';
+			cr_expect_eq(eg_policy_rule_shown_ok(q, rule), want, "tail %u, reason at %u of %u", tail,
+			    off, len);
+		}
+		eg_policy_free(q);
+		free(mem);
+	}
+	eg_policy_free(p);
+}
+
 /* Lazily validated parts of the block, damaged one at a time: each check
  * that reaches the damage is refused, and the rest of the block still works. */
 Test(fastpath, damaged_entries_fail_closed_when_reached)
