@@ -54,8 +54,9 @@ EG_HIDDEN void eg_preload_before_spawn(void);
  * made: it keeps them all). So the pointers are taken once, into a
  * snapshot, and both passes read the snapshot: a child given a rebuilt
  * environment gets that of one moment, with the guard in it. (One given
- * envp as it is, nothing to change, gets what the kernel reads then, as
- * on the fast way: exec_fast.h.) A string
+ * envp as it is, nothing to change, gets what the kernel reads then, as on
+ * the fast way: exec_fast.h. A NULL envp with nothing to add is passed as
+ * an empty one, which is what the kernel makes of NULL.) A string
  * rewritten in place (putenv of a buffer the program changes) can still
  * differ between the passes; eg_env_build then says so and the passes are
  * tried again, EG_ENV_BUILD_TRIES times in all.
@@ -77,7 +78,7 @@ EG_HIDDEN void eg_preload_before_spawn(void);
 		struct eg_env_need _need; \
 		eg_env_measure(&eg_ours, _snap, &_need); \
 		if (_need.unchanged) { \
-			(out) = _in; \
+			(out) = _in ? _in : _snap; \
 			break; \
 		} \
 		_used += _need.n_ptrs * sizeof(char *) + _need.n_bytes; \

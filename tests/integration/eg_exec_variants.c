@@ -5,8 +5,9 @@
  *
  *   eg_exec_variants MODE PROG [ARG...]
  *
- * MODE: execve execv execvp execvpe execl execlp execle execveat execveat-fd
- *       fexecve posix_spawn posix_spawnp system popen wordexp
+ * MODE: execve execve-null-env execv execvp execvpe execl execlp execle
+ *       execveat execveat-fd fexecve posix_spawn posix_spawnp system popen
+ *       wordexp
  * Success of an exec replaces the process; any failure prints
  * "MODE: rc=R errno=NAME" and exits 20. Spawns wait for the child and print
  * its status.
@@ -63,6 +64,8 @@ int main(int argc, char **argv)
 
 	if (!strcmp(mode, "execve")) {
 		rc = execve(prog, args, environ);
+	} else if (!strcmp(mode, "execve-null-env")) {
+		rc = execve(prog, args, NULL); /* the kernel takes NULL as empty */
 	} else if (!strcmp(mode, "execv")) {
 		rc = execv(prog, args);
 	} else if (!strcmp(mode, "execvp")) {

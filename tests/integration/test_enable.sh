@@ -228,6 +228,16 @@ EOF
 	else
 		not_ok "sandbox: /etc/ld.so.preload in a private mount namespace" "$T/out" "$T/err"
 	fi
+	# Nothing to re-inject there when the sandbox sets no EXECGUARD_ value
+	# (no LD_PRELOAD either): an exec with a NULL environment goes through,
+	# as the kernel takes it, empty.
+	sed -i 's/^bash -c .*/"$3" execve-null-env \/usr\/bin\/env; echo "null-env rc=$?"/' "$T/ns.sh"
+	rm -rf "$T/etc"
+	setsid -w env -i PATH=/usr/bin:/bin unshare -m --propagation private bash "$T/ns.sh" "$T" "$LIB" \
+		"$EG_TEST_BIN/eg_exec_variants" </dev/null >"$T/out" 2>"$T/err"
+	grep -qx 'null-env rc=0' "$T/out" &&
+		ok "sandbox: /etc/ld.so.preload, no EXECGUARD_ value: an exec with a NULL environment runs" ||
+		not_ok "sandbox: /etc/ld.so.preload, an exec with a NULL environment" "$T/out" "$T/err"
 	rm -rf "$T/etc"
 fi
 
