@@ -133,9 +133,7 @@ static int run_alert(const char *line, unsigned long len)
 {
 	static char marker[] = EG_IN_ALERT_VAR "=1";
 	char *const *base = environ;
-	size_t n_env = 0;
-	while (base && base[n_env])
-		n_env++;
+	size_t n_env = eg_env_count(base, SIZE_MAX - 1);
 	struct eg_env_need need = { .unchanged = true };
 	if (eg_audit_cfg.ours)
 		eg_env_measure(eg_audit_cfg.ours, base, &need);

@@ -289,9 +289,7 @@ EG_HOT_TEXT char *const *eg_env_build(const struct eg_env_ours *o, char *const *
 		ADD((char *)o->vars[j]);
 	}
 	#undef ADD
-	if (k >= cap)
-		return NULL;
-	ptrs[k] = NULL;
+	ptrs[k] = NULL; /* k < cap: ADD kept the last one free */
 	return ptrs;
 }
 

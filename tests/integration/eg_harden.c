@@ -78,6 +78,25 @@ static void count_status(int st, int blocked, const char *how)
 		note_odd(blocked, how, "killed by signal", WIFSIGNALED(st) ? WTERMSIG(st) : -1);
 }
 
+/* waitpid for pid through EINTR: pid, or -1 with errno. */
+static pid_t wait_child(pid_t pid, int *st)
+{
+	pid_t r;
+	while ((r = waitpid(pid, st, 0)) < 0 && errno == EINTR)
+		;
+	return r;
+}
+
+/* Wait for a child started by `how`, and count what became of it. */
+static void wait_and_count(pid_t pid, int blocked, const char *how)
+{
+	int st;
+	if (wait_child(pid, &st) < 0)
+		note_odd(blocked, how, "waitpid failed, errno", errno);
+	else
+		count_status(st, blocked, how);
+}
+
 static void child_exec(char **argv)
 {
 	execv(argv[0], argv);
@@ -125,14 +144,7 @@ static void start_one(int m, int blocked)
 		note_odd(blocked, how[m], "could not start it, errno", e);
 		return;
 	}
-	int st;
-	pid_t r;
-	while ((r = waitpid(pid, &st, 0)) < 0 && errno == EINTR)
-		;
-	if (r < 0)
-		note_odd(blocked, how[m], "waitpid failed, errno", errno);
-	else
-		count_status(st, blocked, how[m]);
+	wait_and_count(pid, blocked, how[m]);
 }
 
 static int report(void)
@@ -258,16 +270,8 @@ static int signal_fork(int n)
 	struct itimerval off = { { 0, 0 }, { 0, 0 } };
 	setitimer(ITIMER_REAL, &off, NULL);
 	signal(SIGALRM, SIG_IGN);
-	for (int i = 0; i < n_sig; i++) {
-		int st;
-		pid_t r;
-		while ((r = waitpid(sig_pids[i], &st, 0)) < 0 && errno == EINTR)
-			;
-		if (r < 0)
-			note_odd(sig_blocked[i], "fork in a signal handler", "waitpid failed, errno", errno);
-		else
-			count_status(st, sig_blocked[i], "fork in a signal handler");
-	}
+	for (int i = 0; i < n_sig; i++)
+		wait_and_count(sig_pids[i], sig_blocked[i], "fork in a signal handler");
 	printf("forked in the handler: %d\n", (int)n_sig);
 	return report();
 }
@@ -289,9 +293,7 @@ static int spawn_loop(int n, char **argv)
 			continue;
 		}
 		int st;
-		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-			;
-		if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+		if (wait_child(pid, &st) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0)
 			ran++;
 		else
 			other++;
