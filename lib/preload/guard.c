@@ -584,7 +584,7 @@ static enum eg_guard_verdict ask_human(const struct ctx *c, const struct eg_chec
 	if (a.why == EG_WHY_COOLDOWN) {
 		char ago[64] = "refused ";
 		eg_fmt_uint(ago + strlen(ago), a.age_sec);
-		strcat(ago, " s ago");
+		strlcat(ago, " s ago", sizeof ago);
 		return refuse_detail(&answered, a.why, ago, key, pid);
 	}
 	return refuse(&answered, a.why, key, pid);

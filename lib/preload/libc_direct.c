@@ -68,6 +68,7 @@ EG_DIRECT_HOT ssize_t pread64(int fd, void *buf, size_t n, off64_t off)
 {
 	return S4(SYS_pread64, fd, buf, n, off);
 }
+EG_DIRECT off64_t lseek64(int fd, off64_t off, int whence) { return S3(SYS_lseek, fd, off, whence); }
 EG_DIRECT_HOT int close(int fd) { return (int)ret(eg_sys_close(fd)); }
 
 EG_DIRECT_HOT int open64(const char *path, int flags, ...)
@@ -215,5 +216,20 @@ EG_DIRECT pid_t getpgrp(void) { return (pid_t)S0(SYS_getpgrp); }
 EG_DIRECT int setpgid(pid_t pid, pid_t pgid) { return (int)S2(SYS_setpgid, pid, pgid); }
 EG_DIRECT pid_t setsid(void) { return (pid_t)S0(SYS_setsid); }
 EG_DIRECT int kill(pid_t pid, int sig) { return (int)S2(SYS_kill, pid, sig); }
+
+/* Where the PCRE2 objects' stack protector lands, as in glibc: say so and
+ * abort, with SIGABRT unblocked; a handler that returns does not resume. */
+EG_DIRECT __attribute__((noreturn)) void __stack_chk_fail(void);
+EG_DIRECT __attribute__((noreturn)) void __stack_chk_fail(void)
+{
+	static const char msg[] = "*** stack smashing detected ***: terminated\n";
+	(void)eg_sys6(SYS_write, 2, (long)msg, sizeof msg - 1, 0, 0, 0);
+	unsigned long abrt = 1ul << (SIGABRT - 1);
+	(void)eg_sys6(SYS_rt_sigprocmask, SIG_UNBLOCK, (long)&abrt, 0, sizeof abrt, 0, 0);
+	(void)eg_sys6(SYS_tgkill, eg_sys6(SYS_getpid, 0, 0, 0, 0, 0, 0),
+	    eg_sys6(SYS_gettid, 0, 0, 0, 0, 0, 0), SIGABRT, 0, 0, 0);
+	for (;;)
+		(void)eg_sys6(SYS_exit_group, 127, 0, 0, 0, 0, 0);
+}
 
 #endif

@@ -32,7 +32,7 @@ int eg_proc_stat_ids(pid_t pid, char *comm, size_t size, struct eg_proc_ids *ids
 {
 	char path[64] = "/proc/";
 	eg_fmt_uint(path + 6, (unsigned long)pid);
-	strcat(path, "/stat");
+	strlcat(path, "/stat", sizeof path);
 	char st[512];
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
