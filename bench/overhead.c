@@ -1,7 +1,7 @@
 /*
  * What the guard costs, measured side by side in one run:
  *
- *   build/bench/overhead [-n CHILDREN] [-r ROUNDS] [-s SYNTHETIC_RULES] [-o PARTS]
+ *   build/bench/overhead [-n CHILDREN] [-r ROUNDS] [-s SYNTHETIC_RULES] [-o PARTS] [-u]
  *
  * PARTS picks the parts below to run (default 1234).
  *
@@ -17,7 +17,9 @@
  *    batches compared ran within a fraction of a second of each other; the
  *    loops are replaced every few rounds. Prints the median time per child,
  *    the ratios to (a) and (b), and the median of each round's own ratio
- *    to (b) with its 95 % interval.
+ *    to (b) with its 95 % interval. The cached pages of the files the
+ *    children map are held in memory for the part (see "the page cache
+ *    held" below; -u does not hold them).
  * 2. One in-process decision (eg_check) for a program no rule names and for
  *    a matching command (first in a process, i.e. with its regexes compiled,
  *    and warm), under the policies of (c) and (d).
@@ -338,6 +340,137 @@ static int child_rss(int argc, char **argv)
 	return 0;
 }
 
+/* ------------------------------------------------------------------ the page cache held */
+
+/*
+ * What a child costs depends on how the page cache holds the files it maps
+ * (bench/folio_map): pages written 64 KiB at a time sit in folios of 64
+ * KiB, mapped a batch at a time; pages read back after an eviction come
+ * one by one, each mapped and counted alone. A kernel that evicts cold
+ * page cache by itself (DAMON's pageout, on this project's development
+ * VMs) takes a session copy's pages away now and then, in the middle of a
+ * run: every child maps them, but no process keeps them mapped, so they
+ * look cold to it. Which copy, and when, is chance: runs of bench/paired.py
+ * with three copies of the same build ordered them differently each time,
+ * and a copy found read back in small pages at the end of a run had
+ * measured up to 0.5 % more than the others. So part 1 holds in memory
+ * (mlock), as the page cache has them at its start, the pages of every file
+ * its children map: the program, libc, the loader, each library preloaded,
+ * this program (the loops). Only pages already cached are locked (locking a
+ * hole would read it in). -u leaves the page cache to the kernel, to
+ * measure what such a machine does.
+ */
+struct held {
+	void *addr;
+	size_t size;
+};
+
+#define MAX_HELD 16
+static struct held held[MAX_HELD];
+static size_t n_held;
+
+/* Lock the cached pages of `path`; returns how many. */
+static size_t hold_file(const char *path, size_t *wanted)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) != 0 || st.st_size == 0 || n_held == MAX_HELD) {
+		if (fd >= 0)
+			close(fd);
+		return 0;
+	}
+	size_t size = (size_t)st.st_size, pages = (size + 4095) / 4096, locked = 0;
+	void *p = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+	close(fd);
+	if (p == MAP_FAILED)
+		return 0;
+	held[n_held++] = (struct held){ p, size };
+	unsigned char *in = malloc(pages);
+	if (in == NULL || mincore(p, size, in) != 0) {
+		free(in);
+		return 0;
+	}
+	for (size_t i = 0; i < pages;) {
+		size_t j = i;
+		while (j < pages && (in[j] & 1))
+			j++;
+		if (j > i) {
+			*wanted += j - i;
+			if (mlock((char *)p + i * 4096, (j - i) * 4096) == 0)
+				locked += j - i;
+		}
+		i = j + 1;
+	}
+	free(in);
+	return locked;
+}
+
+/* The real path of each file this process maps whose name contains one of
+ * `names` (libc, the loader), held. */
+static size_t hold_mapped(const char *const *names, size_t *wanted, size_t *files)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	char line[PATH_MAX + 128], seen[MAX_HELD][PATH_MAX];
+	size_t n_seen = 0, locked = 0;
+	while (f && fgets(line, sizeof line, f)) {
+		char *path = strchr(line, '/');
+		if (path == NULL)
+			continue;
+		path[strcspn(path, "\n")] = '\0';
+		bool want = false, dup = false;
+		for (size_t i = 0; names[i]; i++)
+			want = want || strstr(path, names[i]) != NULL;
+		for (size_t i = 0; i < n_seen; i++)
+			dup = dup || strcmp(seen[i], path) == 0;
+		if (!want || dup || n_seen == MAX_HELD)
+			continue;
+		snprintf(seen[n_seen++], PATH_MAX, "%s", path);
+		locked += hold_file(path, wanted);
+		++*files;
+	}
+	if (f)
+		fclose(f);
+	return locked;
+}
+
+/* Hold libc, the loader and `paths`; say in `msg` what was held. */
+static void hold_page_cache(const char *const *paths, char *msg, size_t size)
+{
+	size_t wanted = 0, locked = 0, files = 0;
+	static const char *const mapped[] = { "/libc.so", "/ld-linux", NULL };
+	locked += hold_mapped(mapped, &wanted, &files);
+	char real[PATH_MAX];
+	for (size_t i = 0; paths[i]; i++) {
+		const char *p = realpath(paths[i], real) ? real : paths[i];
+		locked += hold_file(p, &wanted);
+		files++;
+	}
+	snprintf(msg, size, "page cache: %zu of the %zu cached pages of %zu files held (mlock)%s", locked,
+	    wanted, files, locked < wanted ? ": not all, the figures may move with evictions (ulimit -l)" : "");
+}
+
+static void release_page_cache(void)
+{
+	for (size_t i = 0; i < n_held; i++)
+		munmap(held[i].addr, held[i].size);
+	n_held = 0;
+}
+
+/* --hold FILE...: hold them until standard input ends (bench/paired.py). */
+static int child_hold(int argc, char **argv)
+{
+	char msg[256];
+	hold_page_cache((const char *const *)argv + 2, msg, sizeof msg);
+	(void)argc;
+	printf("%s\n", msg);
+	fflush(stdout);
+	char buf[64];
+	while (read(0, buf, sizeof buf) > 0)
+		;
+	release_page_cache();
+	return 0;
+}
+
 /* ------------------------------------------------------------------ the run */
 
 struct setup {
@@ -506,8 +639,13 @@ static double median_ci(double *v, size_t n, double *lo, double *hi)
 	return m;
 }
 
-static void report_loops(const struct setup *s, long n, int rounds)
+static void report_loops(const struct setup *s, long n, int rounds, bool hold)
 {
+	char held_msg[256] = "page cache: left to the kernel (-u): evictions during the run move the figures";
+	if (hold) {
+		const char *const files[] = { "/bin/true", s->self, s->empty, s->preload[0], s->preload[1], NULL };
+		hold_page_cache(files, held_msg, sizeof held_msg);
+	}
 	static const char *const modes[2] = { "spawn", "fork" };
 	double *wall[2][N_CFG], *cpu[2][N_CFG], *flt[2][N_CFG];
 	struct server sv[2][N_CFG];
@@ -585,8 +723,10 @@ static void report_loops(const struct setup *s, long n, int rounds)
 			free(cpu[m][c]);
 			free(flt[m][c]);
 		}
+	release_page_cache();
 	printf("\n1. /bin/true children, %d rounds; each round, a batch of %ld in each configuration's\n"
-	       "   loop process, in turn (the order rotated): medians over rounds\n", rounds, n);
+	       "   loop process, in turn (the order rotated): medians over rounds\n   %s\n", rounds, n,
+	    held_msg);
 	print_loop_table("wall clock", wall_med);
 	print_loop_table("CPU time (user+system, the loop and its children; less disturbed by load)",
 	    cpu_med);
@@ -770,19 +910,23 @@ int main(int argc, char **argv)
 		return child_serve(argc, argv);
 	if (argc > 1 && strcmp(argv[1], "--rss") == 0)
 		return child_rss(argc, argv);
+	if (argc > 1 && strcmp(argv[1], "--hold") == 0)
+		return child_hold(argc, argv);
 
 	long n = 10;
 	int rounds = 600, n_synth = 10000, opt;
+	bool hold = true;
 	const char *parts = "1234";
-	while ((opt = getopt(argc, argv, "n:r:s:o:h")) != -1) {
+	while ((opt = getopt(argc, argv, "n:r:s:o:uh")) != -1) {
 		switch (opt) {
 		case 'n': n = atol(optarg); break;
 		case 'r': rounds = atoi(optarg); break;
 		case 's': n_synth = atoi(optarg); break;
 		case 'o': parts = optarg; break;
+		case 'u': hold = false; break;
 		default:
 			fprintf(stderr, "usage: overhead [-n CHILDREN] [-r ROUNDS] [-s SYNTHETIC_RULES] "
-					"[-o PARTS]\n");
+					"[-o PARTS] [-u]\n");
 			return opt == 'h' ? 0 : 64;
 		}
 	}
@@ -809,8 +953,17 @@ int main(int argc, char **argv)
 	copy_file("/bin/true", s.fake_git);
 	make_synthetic(&s, n_synth);
 
-	env_base(&s.env[CFG_NONE]);
-	env_base(&s.env[CFG_EMPTY]);
+	/* (a) and (b) get the XDG directories (c) is given too, so that the
+	 * configurations differ only by what the preload brings (the size of
+	 * the environment is work for the kernel's exec and for the loader;
+	 * three variables more measured no difference beyond the noise,
+	 * 0.9994, 0.9905-1.0128, but need not be there to be argued about) */
+	for (int c = CFG_NONE; c <= CFG_EMPTY; c++) {
+		env_base(&s.env[c]);
+		env_add(&s.env[c], cat3("XDG_CONFIG_HOME=", s.tmp, "/config-c"));
+		env_add(&s.env[c], cat3("XDG_CACHE_HOME=", s.tmp, "/cache"));
+		env_add(&s.env[c], cat3("XDG_STATE_HOME=", s.tmp, "/state"));
+	}
 	env_add(&s.env[CFG_EMPTY], cat3("LD_PRELOAD=", s.empty, ""));
 	guarded_env(&s, 0, "config-c");
 	guarded_env(&s, 1, "config-d");
@@ -824,7 +977,7 @@ int main(int argc, char **argv)
 	fflush(stdout);
 
 	if (strchr(parts, '1'))
-		report_loops(&s, n, rounds);
+		report_loops(&s, n, rounds, hold);
 	fflush(stdout);
 	if (strchr(parts, '2'))
 		report_decisions(&s);

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Paired A/B timing of guarded start-up, for comparing two builds or setups.
 
-  bench/paired.py [--name NAME | --link NAME] BUILD_DIR ROUNDS CHILDREN spawn|fork ENVFILE...
+  bench/paired.py [-u] [--name NAME | --link NAME] BUILD_DIR ROUNDS CHILDREN spawn|fork ENVFILE...
 
 Each ENVFILE holds KEY=VALUE lines (LD_PRELOAD, EXECGUARD_POLICY, ... as
 `execguard run -- /usr/bin/env` prints them); the environment of each loop is
@@ -13,6 +13,11 @@ rotated each round. Prints per file the median CPU time per
 child, the median over rounds of the round's own ratio to the first file,
 with its 95 % interval (order statistics), and the median minor page faults
 per child (the loop and its children).
+
+The cached pages of the files the children map (the program, libc, the
+loader, each LD_PRELOAD library) are held in memory for the run, as
+bench/overhead holds them (`overhead --hold`, which says why); -u leaves
+them to the kernel.
 
 --name NAME: the children are /bin/true under another name (a copy named NAME
 in a temporary directory: a file, as /usr/bin/git is, not a symbolic link,
@@ -72,7 +77,9 @@ def median_ci(v):
 
 
 def main():
-    args, name, link = sys.argv[1:], None, False
+    args, name, link, hold = sys.argv[1:], None, False, True
+    if args and args[0] == "-u":
+        hold, args = False, args[1:]
     if len(args) >= 2 and args[0] in ("--name", "--link"):
         name, link, args = args[1], args[0] == "--link", args[2:]
     if len(args) < 5 or args[3] not in ("spawn", "fork") or (name is not None and
@@ -88,10 +95,21 @@ def main():
                 os.symlink("/bin/true", prog)
             else:
                 shutil.copy("/bin/true", prog)
-        run(build, rounds, children, mode, files, prog)
+        run(build, rounds, children, mode, files, prog, hold)
 
 
-def run(build, rounds, children, mode, files, prog):
+def hold_pages(exe, prog, envs):
+    """overhead --hold, started; None with -u."""
+    paths = [prog, exe]
+    for env in envs:
+        paths += [p for p in env.get("LD_PRELOAD", "").replace(":", " ").split() if p.startswith("/")]
+    holder = subprocess.Popen([exe, "--hold"] + paths, stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    print(holder.stdout.readline().strip())
+    return holder
+
+
+def run(build, rounds, children, mode, files, prog, hold):
     exe = os.path.join(build, "bench", "overhead")
     envs = []
     for f in files:
@@ -103,6 +121,9 @@ def run(build, rounds, children, mode, files, prog):
                     k, v = line.split("=", 1)
                     env[k] = v
         envs.append(env)
+    holder = hold_pages(exe, prog, envs) if hold else None
+    if holder is None:
+        print("page cache: left to the kernel (-u)")
     shuffle = random.Random(rounds).shuffle  # the same draws for the same run
     cpu = {f: [] for f in files}
     faults = {f: [] for f in files}
@@ -129,6 +150,9 @@ def run(build, rounds, children, mode, files, prog):
             faults[files[i]].append(flt)
     for lp in loops:
         lp.stop()
+    if holder is not None:
+        holder.stdin.close()
+        holder.wait()
     base = cpu[files[0]]
     for f in files:
         m, lo, hi = median_ci([a / b for a, b in zip(cpu[f], base)])
