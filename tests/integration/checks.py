@@ -10,3 +10,17 @@ def check(ok, what):
     print(("ok   " if ok else "FAIL ") + what)
     if not ok:
         failures += 1
+
+
+def binutils_skip(library, tools, sanitized_why):
+    """The reason a test that reads the built library with binutils cannot
+    run (the tools missing, or a sanitized build: its runtime is called and
+    imported from everywhere), or None."""
+    import shutil
+    import subprocess
+    if not all(shutil.which(t) for t in tools):
+        return "no binutils"
+    undefined = subprocess.run(["nm", "-u", library], capture_output=True, text=True).stdout
+    if "__asan_init" in undefined or "__tsan_init" in undefined:
+        return "a sanitized build " + sanitized_why
+    return None

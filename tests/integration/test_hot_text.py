@@ -17,7 +17,6 @@ first check maps; this catches a new callee before any run takes it.
 """
 import os
 import re
-import shutil
 import subprocess
 import sys
 
@@ -66,12 +65,9 @@ def function_starts(lib):
 
 
 def main():
-    if not all(shutil.which(t) for t in ("objdump", "readelf", "nm")):
-        print("skip: no binutils")
-        return 0
-    undefined = subprocess.run(["nm", "-u", LIBRARY], capture_output=True, text=True).stdout
-    if "__asan_init" in undefined or "__tsan_init" in undefined:
-        print("skip: a sanitized build calls its runtime from everywhere")
+    why = checks.binutils_skip(LIBRARY, ("objdump", "readelf", "nm"), "calls its runtime from everywhere")
+    if why:
+        print("skip: " + why)
         return 0
     hot = section_range(LIBRARY, ".text.hot_path")
     check(hot is not None, "the library has a .text.hot_path section")

@@ -18,7 +18,6 @@ location and environ (libc's, per thread and per process), and _r_debug
 """
 import os
 import re
-import shutil
 import subprocess
 import sys
 
@@ -32,12 +31,9 @@ ALLOWED_VERSIONS = {"GLIBC_2.2.5", "GLIBC_ABI_DT_RELR"}
 
 
 def main():
-    if not shutil.which("readelf"):
-        print("skip: no binutils")
-        return 0
-    undefined = subprocess.run(["nm", "-u", LIBRARY], capture_output=True, text=True).stdout
-    if "__asan_init" in undefined or "__tsan_init" in undefined:
-        print("skip: a sanitized build imports its runtime")
+    why = checks.binutils_skip(LIBRARY, ("readelf", "nm"), "imports its runtime")
+    if why:
+        print("skip: " + why)
         return 0
     relocs = subprocess.run(["readelf", "-rW", LIBRARY], capture_output=True, text=True).stdout
     bound = set()
