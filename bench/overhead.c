@@ -1,7 +1,7 @@
 /*
  * What the guard costs, measured side by side in one run:
  *
- *   build/bench/overhead [-n CHILDREN] [-r ROUNDS] [-s SYNTHETIC_RULES] [-o PARTS] [-u]
+ *   build/bench/overhead [-n CHILDREN] [-r ROUNDS] [-s SYNTHETIC_RULES] [-o PARTS] [-H]
  *
  * PARTS picks the parts below to run (default 1234).
  *
@@ -17,9 +17,9 @@
  *    batches compared ran within a fraction of a second of each other; the
  *    loops are replaced every few rounds. Prints the median time per child,
  *    the ratios to (a) and (b), and the median of each round's own ratio
- *    to (b) with its 95 % interval. The cached pages of the files the
- *    children map are held in memory for the part (see "the page cache
- *    held" below; -u does not hold them).
+ *    to (b) with its 95 % interval. -H holds the cached pages of the
+ *    files the children map in memory for the part (see "the page cache
+ *    held" below).
  * 2. One in-process decision (eg_check) for a program no rule names and for
  *    a matching command (first in a process, i.e. with its regexes compiled,
  *    and warm), under the policies of (c) and (d).
@@ -350,15 +350,14 @@ static int child_rss(int argc, char **argv)
  * page cache by itself (DAMON's pageout, on this project's development
  * VMs) takes a session copy's pages away now and then, in the middle of a
  * run: every child maps them, but no process keeps them mapped, so they
- * look cold to it. Which copy, and when, is chance: runs of bench/paired.py
- * with three copies of the same build ordered them differently each time,
- * and a copy found read back in small pages at the end of a run had
- * measured up to 0.5 % more than the others. So part 1 holds in memory
- * (mlock), as the page cache has them at its start, the pages of every file
- * its children map: the program, libc, the loader, each library preloaded,
- * this program (the loops). Only pages already cached are locked (locking a
- * hole would read it in). -u leaves the page cache to the kernel, to
- * measure what such a machine does.
+ * look cold to it (copies found after a run: most of their pages read
+ * back, in small folios). With -H, part 1 holds in memory (mlock), as the
+ * page cache has them at its start, the pages of every file its children
+ * map: the program, libc, the loader, each library preloaded, this program
+ * (the loops), so that what is measured does not change under the run.
+ * Not the default: in the twentieth round's runs it moved the ratios no
+ * more than the noise (README). Only pages already cached are locked
+ * (locking a hole would read it in).
  */
 struct held {
 	void *addr;
@@ -641,7 +640,7 @@ static double median_ci(double *v, size_t n, double *lo, double *hi)
 
 static void report_loops(const struct setup *s, long n, int rounds, bool hold)
 {
-	char held_msg[256] = "page cache: left to the kernel (-u): evictions during the run move the figures";
+	char held_msg[256] = "page cache: left to the kernel (-H holds it)";
 	if (hold) {
 		const char *const files[] = { "/bin/true", s->self, s->empty, s->preload[0], s->preload[1], NULL };
 		hold_page_cache(files, held_msg, sizeof held_msg);
@@ -915,18 +914,18 @@ int main(int argc, char **argv)
 
 	long n = 10;
 	int rounds = 600, n_synth = 10000, opt;
-	bool hold = true;
+	bool hold = false;
 	const char *parts = "1234";
-	while ((opt = getopt(argc, argv, "n:r:s:o:uh")) != -1) {
+	while ((opt = getopt(argc, argv, "n:r:s:o:Hh")) != -1) {
 		switch (opt) {
 		case 'n': n = atol(optarg); break;
 		case 'r': rounds = atoi(optarg); break;
 		case 's': n_synth = atoi(optarg); break;
 		case 'o': parts = optarg; break;
-		case 'u': hold = false; break;
+		case 'H': hold = true; break;
 		default:
 			fprintf(stderr, "usage: overhead [-n CHILDREN] [-r ROUNDS] [-s SYNTHETIC_RULES] "
-					"[-o PARTS] [-u]\n");
+					"[-o PARTS] [-H]\n");
 			return opt == 'h' ? 0 : 64;
 		}
 	}

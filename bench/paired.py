@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Paired A/B timing of guarded start-up, for comparing two builds or setups.
 
-  bench/paired.py [-u] [--name NAME | --link NAME] BUILD_DIR ROUNDS CHILDREN spawn|fork ENVFILE...
+  bench/paired.py [-H] [--name NAME | --link NAME] BUILD_DIR ROUNDS CHILDREN spawn|fork ENVFILE...
 
 Each ENVFILE holds KEY=VALUE lines (LD_PRELOAD, EXECGUARD_POLICY, ... as
 `execguard run -- /usr/bin/env` prints them); the environment of each loop is
@@ -14,10 +14,9 @@ child, the median over rounds of the round's own ratio to the first file,
 with its 95 % interval (order statistics), and the median minor page faults
 per child (the loop and its children).
 
-The cached pages of the files the children map (the program, libc, the
+-H: the cached pages of the files the children map (the program, libc, the
 loader, each LD_PRELOAD library) are held in memory for the run, as
-bench/overhead holds them (`overhead --hold`, which says why); -u leaves
-them to the kernel.
+bench/overhead -H holds them (`overhead --hold`, which says why).
 
 --name NAME: the children are /bin/true under another name (a copy named NAME
 in a temporary directory: a file, as /usr/bin/git is, not a symbolic link,
@@ -77,9 +76,9 @@ def median_ci(v):
 
 
 def main():
-    args, name, link, hold = sys.argv[1:], None, False, True
-    if args and args[0] == "-u":
-        hold, args = False, args[1:]
+    args, name, link, hold = sys.argv[1:], None, False, False
+    if args and args[0] == "-H":
+        hold, args = True, args[1:]
     if len(args) >= 2 and args[0] in ("--name", "--link"):
         name, link, args = args[1], args[0] == "--link", args[2:]
     if len(args) < 5 or args[3] not in ("spawn", "fork") or (name is not None and
@@ -99,7 +98,7 @@ def main():
 
 
 def hold_pages(exe, prog, envs):
-    """overhead --hold, started; None with -u."""
+    """overhead --hold, started (-H)."""
     paths = [prog, exe]
     for env in envs:
         paths += [p for p in env.get("LD_PRELOAD", "").replace(":", " ").split() if p.startswith("/")]
@@ -123,7 +122,7 @@ def run(build, rounds, children, mode, files, prog, hold):
         envs.append(env)
     holder = hold_pages(exe, prog, envs) if hold else None
     if holder is None:
-        print("page cache: left to the kernel (-u)")
+        print("page cache: left to the kernel (-H holds it)")
     shuffle = random.Random(rounds).shuffle  # the same draws for the same run
     cpu = {f: [] for f in files}
     faults = {f: [] for f in files}

@@ -57,13 +57,15 @@ def overhead(env):
     lib = re.search(r"^   \(c\) execguard, default packs +(\d+) +(\d+) +(\d+) +(\d+)$", r.stdout, re.M)
     check(lib is not None and int(lib.group(3)) > 0,
           "part 4 prints the library's own resident memory of (c) and the +git spawn's page faults")
-    held = re.search(r"^   page cache: (\d+) of the (\d+) cached pages of (\d+) files held", r.stdout, re.M)
-    check(held is not None and 0 < int(held.group(1)) <= int(held.group(2)) and int(held.group(3)) == 7,
-          "part 1 holds the page cache of its seven files: %s" % (held.group(0) if held else r.stdout[:300]))
-    r = subprocess.run([OVERHEAD, "-o", "1", "-u", "-n", "1", "-r", "1", "-s", "10"], env=env,
+    check("   page cache: left to the kernel (-H holds it)" in r.stdout,
+          "part 1 leaves the page cache to the kernel by default")
+    r = subprocess.run([OVERHEAD, "-o", "1", "-H", "-n", "1", "-r", "1", "-s", "10"], env=env,
                        capture_output=True, text=True, timeout=300)
-    check(r.returncode == 0 and "   page cache: left to the kernel (-u)" in r.stdout,
-          "bench/overhead -u leaves the page cache to the kernel (%d: %s)" % (r.returncode, r.stdout[-300:]))
+    held = re.search(r"^   page cache: (\d+) of the (\d+) cached pages of (\d+) files held", r.stdout, re.M)
+    check(r.returncode == 0 and held is not None and 0 < int(held.group(1)) <= int(held.group(2))
+          and int(held.group(3)) == 7,
+          "bench/overhead -H holds the page cache of its seven files: %s"
+          % (held.group(0) if held else r.stdout[-300:]))
 
 
 def paired(env, tmp):
@@ -84,14 +86,14 @@ def paired(env, tmp):
               "bench/paired.py %s: a line per setup (%d: %s)" % (mode, r.returncode, r.stderr.strip()[-200:]))
         check(lines and lines[0][2:5] == ("1.0000",) * 3 and all(in_interval(*x[2:5]) for x in lines),
               "bench/paired.py %s: the first setup is the base, every median within its interval" % mode)
-        held = re.search(r"^page cache: (\d+) of the (\d+) cached pages of (\d+) files held", r.stdout, re.M)
-        check(held is not None and 0 < int(held.group(1)) <= int(held.group(2)),
-              "bench/paired.py %s holds the children's files in the page cache: %s"
-              % (mode, held.group(0) if held else r.stdout[:300]))
-    r = subprocess.run([sys.executable, PAIRED, "-u", BUILD, "2", "1", "spawn", empty, guarded], env=env,
+        check(r.stdout.startswith("page cache: left to the kernel (-H holds it)\n"),
+              "bench/paired.py %s leaves the page cache to the kernel by default" % mode)
+    r = subprocess.run([sys.executable, PAIRED, "-H", BUILD, "2", "1", "spawn", empty, guarded], env=env,
                        capture_output=True, text=True, timeout=300)
-    check(r.returncode == 0 and r.stdout.startswith("page cache: left to the kernel (-u)\n"),
-          "bench/paired.py -u leaves the page cache to the kernel (%d: %s)" % (r.returncode, r.stdout[:200]))
+    held = re.search(r"^page cache: (\d+) of the (\d+) cached pages of (\d+) files held", r.stdout, re.M)
+    check(r.returncode == 0 and held is not None and 0 < int(held.group(1)) <= int(held.group(2)),
+          "bench/paired.py -H holds the children's files in the page cache: %s"
+          % (held.group(0) if held else r.stdout[:300]))
     # children under a name the packs index, a copy or a link: each exec checked in full
     for how in ("--name", "--link"):
         r = subprocess.run([sys.executable, PAIRED, how, "git", BUILD, "4", "2", "fork", empty, guarded],
