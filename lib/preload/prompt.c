@@ -71,6 +71,7 @@
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
+#include "dev_num.h"
 #include "fmt.h"
 #include "utf8.h"
 
@@ -241,25 +242,6 @@ static int fg_state(int fd)
 	return fg == getpgrp();
 }
 
-/* A device number's parts, as glibc's <sys/sysmacros.h> encodes them. Its
- * major() and makedev() are not inlined at -Os: each would be a symbol the
- * loader binds in every guarded process (libc_direct.c). */
-static inline unsigned dev_major(uint64_t dev)
-{
-	return (unsigned)(((dev >> 8) & 0xfff) | ((dev >> 32) & ~0xfffu));
-}
-
-static inline unsigned dev_minor(uint64_t dev)
-{
-	return (unsigned)((dev & 0xff) | ((dev >> 12) & ~0xffu));
-}
-
-static inline uint64_t dev_make(unsigned maj, unsigned min)
-{
-	return ((uint64_t)(maj & 0xfff) << 8) | ((uint64_t)(maj & ~0xfffu) << 32) | (min & 0xff) |
-	    ((uint64_t)(min & ~0xffu) << 12);
-}
-
 /*
  * A second descriptor for the real terminal device, for the lock: all opens
  * of /dev/tty share one inode, so flock on it would serialize prompts on
@@ -270,7 +252,7 @@ static int open_lock_fd(int ttyfd)
 	unsigned int dev = 0;
 	if (ioctl(ttyfd, TIOCGDEV, &dev) != 0)
 		return -1;
-	unsigned maj = dev_major(dev), min = dev_minor(dev);
+	unsigned maj = eg_dev_major(dev), min = eg_dev_minor(dev);
 	char path[64];
 	struct obuf o;
 	ob_init(&o, path, sizeof path);
@@ -292,7 +274,7 @@ static int open_lock_fd(int ttyfd)
 	if (fd < 0)
 		return -1;
 	struct stat st;
-	if (fstat(fd, &st) != 0 || !S_ISCHR(st.st_mode) || st.st_rdev != (dev_t)dev_make(maj, min)) {
+	if (fstat(fd, &st) != 0 || !S_ISCHR(st.st_mode) || st.st_rdev != (dev_t)eg_dev_make(maj, min)) {
 		close(fd);
 		return -1;
 	}
