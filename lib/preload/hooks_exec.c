@@ -50,9 +50,7 @@ struct call {
 EG_HIDDEN void eg_refuse_env_not_built(char *const argv[])
 {
 	char cmd[EG_CMDLINE_MAX];
-	size_t n = 0;
-	while (argv && argv[n] && n < 4096)
-		n++;
+	size_t n = eg_env_count(argv, 4095); /* a NULL-terminated list, up to 4096 */
 	eg_quote_argv(cmd, sizeof cmd, (const char *const *)argv, n);
 	eg_refuse_message(cmd, NULL, NULL, NULL, EG_WHY_ENV,
 	    "it is larger than 512 KiB, or another thread kept rewriting it while the "

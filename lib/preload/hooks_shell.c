@@ -122,9 +122,7 @@ EG_EXPORT FILE *popen(const char *command, const char *mode)
 	}
 	char *const *env;
 	EG_INJECT_ENV(environ, env);
-	size_t n = 0;
-	while (env && env[n])
-		n++;
+	size_t n = eg_env_count(env, SIZE_MAX - 1);
 	if (!env || (approved && (n + 2) * sizeof(char *) > EG_ENV_STACK_MAX)) {
 		char *argv[] = { (char *)"sh", (char *)"-c", (char *)command, NULL };
 		eg_refuse_env_not_built(argv);
