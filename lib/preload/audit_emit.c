@@ -33,10 +33,12 @@ EG_CTOR_TEXT bool eg_session_id_ok(const char *s)
 
 /* An EXECGUARD_ variable: from the library's captured values when there are
  * (a handful, already found), else from envp (every entry). */
-EG_CTOR_TEXT static const char *our_var(char *const *envp, const struct eg_env_ours *ours, const char *name)
+EG_CTOR_TEXT static const char *our_var_n(char *const *envp, const struct eg_env_ours *ours, const char *name,
+    size_t n)
 {
-	return ours ? eg_env_ours_value(ours, name) : eg_env_get(envp, name);
+	return ours ? eg_env_ours_value_n(ours, name, n) : eg_env_get(envp, name);
 }
+#define our_var(envp, ours, lit) our_var_n((envp), (ours), EG_CTOR_STR(lit), sizeof(lit) - 1)
 
 /* The settings' part without a policy (the constructor, before the policy
  * is adopted), inline so that the constructor does not reach the hooks'
@@ -74,11 +76,11 @@ EG_CTOR_TEXT void eg_audit_configure(const struct eg_policy *p, char *const *env
 		eg_audit_apply_settings(p);
 	else
 		apply_no_policy(c);
-	c->in_alert = our_var(envp, ours, EG_CTOR_STR(EG_IN_ALERT_VAR)) != NULL;
-	const char *sess = our_var(envp, ours, EG_CTOR_STR(EG_SESSION_VAR));
+	c->in_alert = our_var(envp, ours, EG_IN_ALERT_VAR) != NULL;
+	const char *sess = our_var(envp, ours, EG_SESSION_VAR);
 	if (eg_session_id_ok(sess))
 		eg_hs_copy(c->session, sess, eg_hs_len(sess) + 1);
-	const char *sock = our_var(envp, ours, EG_CTOR_STR(EG_SYSLOG_SOCKET_VAR));
+	const char *sock = our_var(envp, ours, EG_SYSLOG_SOCKET_VAR);
 	size_t n = sock ? eg_hs_len(sock) : 0;
 	if (n == 0 || n >= sizeof c->syslog_socket) {
 		sock = EG_CTOR_STR(EG_SYSLOG_DEFAULT_SOCKET);

@@ -15,7 +15,7 @@
 #define TIMEOUT_NAME "EXECGUARD_PROMPT_TIMEOUT"
 
 EG_CTOR_TEXT void eg_env_ours_capture(struct eg_env_ours *o, char *const *envp, const char *self_path,
-    const char *preload_entry, size_t entry_len, unsigned default_timeout)
+    size_t self_len, const char *preload_entry, size_t entry_len, unsigned default_timeout)
 {
 	o->preload_entry = NULL;
 	o->self_path = NULL;
@@ -32,14 +32,15 @@ EG_CTOR_TEXT void eg_env_ours_capture(struct eg_env_ours *o, char *const *envp, 
 	} while (0)
 
 	if (self_path)
-		KEEP(o->self_path, self_path, eg_hs_len(self_path));
+		KEEP(o->self_path, self_path, self_len);
 	if (preload_entry)
 		KEEP(o->preload_entry, preload_entry, entry_len);
 	/* each kept value's name length: every name is measured once */
 	size_t name_len[EG_ENV_MAX_OURS];
 	for (size_t i = 0; envp && envp[i]; i++) {
 		const char *e = envp[i];
-		const char *eq = eg_env_is_ours_var(e) ? eg_hs_chr(e, '=') : NULL;
+		/* no '=' in the prefix eg_env_is_ours_var checked */
+		const char *eq = eg_env_is_ours_var(e) ? eg_hs_chr(e + sizeof "EXECGUARD_" - 1, '=') : NULL;
 		if (eq == NULL)
 			continue;
 		size_t n = (size_t)(eq - e);

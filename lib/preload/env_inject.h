@@ -50,18 +50,29 @@ struct eg_env_ours {
 	/* the strings above are kept in the capture buffer (eg_capture_keep) */
 };
 
-/* The value of our captured EXECGUARD_ variable `name` (without '='), NULL
- * if we have none. Inline string code: the constructor uses it, and its
- * pages are kept few (hot_text.h). */
-static inline __attribute__((always_inline)) const char *eg_env_ours_value(const struct eg_env_ours *o,
-    const char *name)
+/* The value of our captured EXECGUARD_ variable `name` (n bytes, without
+ * '='), NULL if we have none. Every kept entry begins with "EXECGUARD_"
+ * and has a '=' after its name (eg_env_ours_capture), so the byte after
+ * that prefix tells most names apart before any comparison, and the
+ * prefix is not compared again: the constructor looks up five names in
+ * every guarded process. n must be longer than the prefix
+ * (EG_OURS_VALUE checks it). Inline string code: the constructor uses
+ * it, and its pages are kept few (hot_text.h). */
+static inline __attribute__((always_inline)) const char *eg_env_ours_value_n(const struct eg_env_ours *o,
+    const char *name, size_t n)
 {
-	size_t n = eg_hs_len(name);
-	for (size_t i = 0; i < o->n_vars; i++)
-		if (eg_hs_eq_n(o->vars[i], name, n) && o->vars[i][n] == '=')
-			return o->vars[i] + n + 1;
+	const size_t p = sizeof "EXECGUARD_" - 1;
+	for (size_t i = 0; i < o->n_vars; i++) {
+		const char *v = o->vars[i];
+		if (v[p] == name[p] && eg_hs_eq_n(v + p + 1, name + p + 1, n - p - 1) && v[n] == '=')
+			return v + n + 1;
+	}
 	return NULL;
 }
+/* The same for a string literal, kept beside the constructor's code */
+#define EG_OURS_VALUE(o, lit) \
+	eg_env_ours_value_n((o), EG_CTOR_STR(lit), \
+	    sizeof(lit) - 1 + 0 * sizeof(char[sizeof(lit) > sizeof "EXECGUARD_" + 1 ? 1 : -1]))
 
 /*
  * Reading an environment against ours, inline: each caller's copy sits in
@@ -179,11 +190,11 @@ EG_ENV_INLINE bool eg_env_untouched(const struct eg_env_ours *o, char *const *en
 
 /*
  * Capture ours from `envp` (the environment at load time). `self_path` is
- * the library's path (dladdr); `preload_entry` the matching LD_PRELOAD
- * entry (entry_len bytes, not necessarily NUL-terminated), or NULL not to
- * inject LD_PRELOAD. Not for the hook path.
+ * the library's path (dladdr), self_len bytes; `preload_entry` the
+ * matching LD_PRELOAD entry (entry_len bytes, not necessarily
+ * NUL-terminated), or NULL not to inject LD_PRELOAD. Not for the hook path.
  */
-void eg_env_ours_capture(struct eg_env_ours *o, char *const *envp, const char *self_path,
+void eg_env_ours_capture(struct eg_env_ours *o, char *const *envp, const char *self_path, size_t self_len,
     const char *preload_entry, size_t entry_len, unsigned default_timeout);
 
 struct eg_env_need {

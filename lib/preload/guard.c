@@ -133,7 +133,7 @@ EG_CTOR_TEXT void eg_env_scan(char *const *envp, struct eg_env_scan *v)
 		const char *e = envp[i];
 		switch (e[0]) {
 		case 'E':
-			if (!eg_hs_prefix(e, EG_CTOR_STR("EXECGUARD_")))
+			if (!eg_env_is_ours_var(e)) /* compared with immediates */
 				break;
 			e += sizeof "EXECGUARD_" - 1; /* the names below follow it */
 			switch (e[0]) {

@@ -85,8 +85,10 @@ EG_HOT EG_HIDDEN struct {
 	 * (eg_preload_before_fork). __atomic */
 	int embedded_dropped;
 	/* Our own path, absolute ("" if unknown): the loader's own copy of
-	 * the name (dladdr), which lives as long as we are loaded. */
+	 * the name (dladdr), which lives as long as we are loaded; its length,
+	 * measured once. */
 	const char *self_path;
+	size_t self_len;
 	struct eg_policy slot[POLICY_SLOTS];
 } eg_load;
 EG_HOT EG_HIDDEN struct eg_real eg_real;
@@ -132,8 +134,23 @@ EG_CTOR_TEXT static void resolve_real(void)
 	const struct eg_real_table *t = &real_table;
 	__asm__("" : "+r"(t)); /* its bytes are the copy's, not these */
 	const struct link_map *libc = eg_real_table_object(eg_self_map, t);
-	const char *n = EG_CTOR_STR(EG_REAL_NAMES);
 	void *slot[REAL_SLOTS];
+	/* The usual order (the program, the preloaded libraries, libc): no
+	 * object lies between us and the libc the table was filled for, so
+	 * each function is where the table says, the lookups below would find
+	 * no other definition, and the names need not be read at all. */
+	if (libc != NULL && eg_self_map->l_next == libc) {
+		size_t known = 0;
+		for (size_t k = 0; k < REAL_SLOTS; k++) {
+			slot[k] = (void *)(libc->l_addr + t->off[k]);
+			known += t->off[k] != 0;
+		}
+		if (known == REAL_SLOTS) {
+			eg_hs_copy((char *)&eg_real, (const char *)slot, sizeof slot);
+			return;
+		}
+	}
+	const char *n = EG_CTOR_STR(EG_REAL_NAMES);
 	for (size_t k = 0; k < REAL_SLOTS; k++) {
 		const char *v = n + eg_hs_len(n) + 1;
 		const char *version = *v ? v : NULL;
@@ -179,17 +196,32 @@ __attribute__((noinline)) static bool token_resolves_to_self(const char *t, size
 	return realpath(tok, real) && strcmp(real, self_resolved()) == 0;
 }
 
+/* The first n bytes of a and b equal? Eight at a time (no byte past n is
+ * read): the constructor compares our whole path, a hundred bytes or so,
+ * with the LD_PRELOAD entry that named us, in every guarded process. */
+EG_CTOR_TEXT static bool same_bytes(const char *a, const char *b, size_t n)
+{
+	for (; n >= 8; a += 8, b += 8, n -= 8) {
+		uint64_t x, y;
+		__builtin_memcpy(&x, a, 8);
+		__builtin_memcpy(&y, b, 8);
+		if (x != y)
+			return false;
+	}
+	return eg_hs_eq_n(a, b, n);
+}
+
 /* Is the LD_PRELOAD-style token t (n bytes) this library? */
 EG_CTOR_TEXT static bool token_matches(const char *t, size_t n, const char *self_base)
 {
 	if (n == 0 || n >= PATH_MAX)
 		return false;
-	bool slash = false; /* not memchr: one libc page fewer touched */
-	for (size_t i = 0; i < n && !slash; i++)
+	bool slash = t[0] == '/'; /* not memchr: one libc page fewer touched */
+	for (size_t i = 1; i < n && !slash; i++)
 		slash = t[i] == '/';
 	if (!slash) /* a bare name ld.so searched for */
 		return eg_hs_len(self_base) == n && eg_hs_eq_n(t, self_base, n);
-	if (eg_hs_len(eg_load.self_path) == n && eg_hs_eq_n(t, eg_load.self_path, n))
+	if (eg_load.self_len == n && same_bytes(t, eg_load.self_path, n))
 		return true;
 	return token_resolves_to_self(t, n);
 }
@@ -343,7 +375,7 @@ EG_CTOR_TEXT static void load_policy(const struct eg_env_scan *v)
 	const char *pol = v->policy;
 	if (pol && *pol) {
 		/* The captured copy: the same (first) occurrence of the variable. */
-		eg_load.deferred_path = eg_env_ours_value(&eg_ours, EG_CTOR_STR("EXECGUARD_POLICY"));
+		eg_load.deferred_path = EG_OURS_VALUE(&eg_ours, "EXECGUARD_POLICY");
 		if (!eg_load.deferred_path) {
 			set_load_error("EXECGUARD_POLICY could not be kept", NULL, NULL);
 			return;
@@ -438,7 +470,7 @@ EG_CTOR_TEXT static const void *copy_segment(size_t *size, uint64_t *tag, uintpt
  * the exec hooks inject that one if the copy disappears (env_inject.h). */
 EG_CTOR_TEXT static void keep_copy_fallback(void)
 {
-	const char *from = eg_env_ours_value(&eg_ours, EG_CTOR_STR(EG_LIBRARY_VAR));
+	const char *from = EG_OURS_VALUE(&eg_ours, EG_LIBRARY_VAR);
 	if (from && from[0] == '/')
 		eg_ours.copy_fallback = from;
 }
@@ -508,12 +540,13 @@ EG_CTOR_TEXT static void init(void)
 	eg_load.init_state = 1;
 	eg_errno_measure();
 	eg_load.self_path = find_self_path();
+	eg_load.self_len = eg_hs_len(eg_load.self_path);
 	resolve_real();
 
-	const char *self_base = eg_load.self_path;
-	for (const char *c = eg_load.self_path; *c; c++)
-		if (*c == '/')
-			self_base = c + 1;
+	/* from the end: the last name is short, the directories long */
+	const char *self_base = eg_load.self_path + eg_load.self_len;
+	while (self_base > eg_load.self_path && self_base[-1] != '/')
+		self_base--;
 
 	struct eg_env_scan v;
 	eg_env_scan(environ, &v);
@@ -527,15 +560,15 @@ EG_CTOR_TEXT static void init(void)
 		const char *e = v.ld_preload ? find_entry(v.ld_preload, self_base, &entry_len) : NULL;
 		if (e) {
 			preload_entry = e[0] == '/' ? e : eg_load.self_path;
-			entry_len = e[0] == '/' ? entry_len : eg_hs_len(eg_load.self_path);
+			entry_len = e[0] == '/' ? entry_len : eg_load.self_len;
 		} else if (!in_ld_so_preload(self_base)) {
 			preload_entry = eg_load.self_path;
-			entry_len = eg_hs_len(eg_load.self_path);
+			entry_len = eg_load.self_len;
 		}
 	}
 	eg_guard_config_from_scan(&v);
 	eg_env_ours_capture(&eg_ours, environ, eg_load.self_path[0] ? eg_load.self_path : NULL,
-	    preload_entry, entry_len, eg_guard_cfg.prompt_timeout);
+	    eg_load.self_len, preload_entry, entry_len, eg_guard_cfg.prompt_timeout);
 
 	eg_load.timeout_from_env = v.prompt_timeout != NULL;
 	size_t copy_size = 0;

@@ -58,7 +58,7 @@ static void test_env(void)
 {
 	char *load_env[] = { "PATH=/bin", "LD_PRELOAD=/lib/eg.so", "EXECGUARD_PACKS_DIR=/p",
 		"EXECGUARD_PACKS_DIR=/second", "HOME=/h", NULL };
-	eg_env_ours_capture(&ours, load_env, "/lib/eg.so", "/lib/eg.so", 10, 120);
+	eg_env_ours_capture(&ours, load_env, "/lib/eg.so", 10, "/lib/eg.so", 10, 120);
 	CHECK(ours.n_vars == 1 && !ours.overflow);
 
 	char *ptrs[64];
@@ -96,13 +96,13 @@ static void test_env(void)
 	CHECK(!unchanged && len(e) == 2 && count(e, "LD_PRELOAD=/lib/eg.so") == 1);
 
 	/* the self path counts as ours */
-	eg_env_ours_capture(&ours, load_env, "/abs/eg.so", "/lib/eg.so", 10, 120);
+	eg_env_ours_capture(&ours, load_env, "/abs/eg.so", 10, "/lib/eg.so", 10, 120);
 	char *self[] = { "LD_PRELOAD=/abs/eg.so", "EXECGUARD_PACKS_DIR=/p", NULL };
 	CHECK(inject(self, ptrs, bytes, &unchanged) == self && unchanged);
 
 	/* the popen approval is never one of ours: no exec passes it on */
 	char *with_marker[] = { "EXECGUARD_APPROVED=1:00", "LD_PRELOAD=/lib/eg.so", NULL };
-	eg_env_ours_capture(&ours, with_marker, "/lib/eg.so", "/lib/eg.so", 10, 120);
+	eg_env_ours_capture(&ours, with_marker, "/lib/eg.so", 10, "/lib/eg.so", 10, 120);
 	e = inject(with_marker, ptrs, bytes, &unchanged);
 	CHECK(count(e, "EXECGUARD_APPROVED=1:00") == 0 && count(e, "LD_PRELOAD=/lib/eg.so") == 1);
 	char digits[EG_FMT_UINT_MAX];
@@ -114,7 +114,7 @@ static void test_env(void)
 	CHECK(strcmp(marker, "EXECGUARD_APPROVED=42:0123456789abcdef") == 0);
 
 	/* ld.so.preload mode: LD_PRELOAD left alone */
-	eg_env_ours_capture(&ours, load_env, "/lib/eg.so", NULL, 0, 120);
+	eg_env_ours_capture(&ours, load_env, "/lib/eg.so", 10, NULL, 0, 120);
 	char *nold[] = { "EXECGUARD_PACKS_DIR=/p", NULL };
 	CHECK(inject(nold, ptrs, bytes, &unchanged) == nold && unchanged);
 }
@@ -154,7 +154,7 @@ static char *const *build_exact(char *const *measured, char *const *built, char 
 static void test_env_changed(void)
 {
 	char *load_env[] = { "LD_PRELOAD=/lib/eg.so", "EXECGUARD_PACKS_DIR=/p", NULL };
-	eg_env_ours_capture(&ours, load_env, "/lib/eg.so", "/lib/eg.so", 10, 120);
+	eg_env_ours_capture(&ours, load_env, "/lib/eg.so", 10, "/lib/eg.so", 10, 120);
 	char *ptrs[64], bytes[4096];
 	size_t n_ptrs, n_bytes;
 
