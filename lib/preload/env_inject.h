@@ -156,6 +156,31 @@ EG_ENV_INLINE bool eg_env_copy_gone(const struct eg_env_ours *o)
 	return true;
 }
 
+/* Which of our values is e (an entry that begins with EXECGUARD_), whole;
+ * -1: none. Our names differ (eg_env_ours_capture keeps the first of
+ * each), so an entry whose name is ours but whose value is not matches
+ * none. The byte after the prefix tells most of ours apart, and the prefix
+ * is not compared again: eg_env_untouched runs on every exec. */
+EG_ENV_INLINE int eg_env_our_entry(const struct eg_env_ours *o, const char *e)
+{
+	const size_t p = sizeof "EXECGUARD_" - 1;
+	for (size_t j = 0; j < o->n_vars; j++)
+		if (o->vars[j][p] == e[p] && eg_hs_eq(o->vars[j] + p + 1, e + p + 1))
+			return (int)j;
+	return -1;
+}
+
+/* Is the LD_PRELOAD value v exactly the entry c (the usual case)? Then it
+ * names us once. An entry with a separator in it (a path with a blank,
+ * which the loader would split) is left to eg_env_count_tokens. */
+EG_ENV_INLINE bool eg_env_value_is_entry(const char *v, const char *c)
+{
+	for (; *c; v++, c++)
+		if (*v != *c || *c == ':' || *c == ' ')
+			return false;
+	return *v == '\0';
+}
+
 /* The usual case of eg_env_measure, in one pass that writes nothing on the
  * usual path: envp already holds each of our EXECGUARD_* values once and no
  * other, and, when we inject LD_PRELOAD, one LD_PRELOAD naming our entry
@@ -172,8 +197,8 @@ EG_ENV_INLINE bool eg_env_untouched(const struct eg_env_ours *o, char *const *en
 	for (size_t i = 0; envp[i]; i++) {
 		const char *e = envp[i];
 		if (eg_env_is_ours_var(e)) {
-			int j = eg_env_our_index(o, e);
-			if (j < 0 || (seen >> j) & 1 || !eg_hs_eq(o->vars[j], e))
+			int j = eg_env_our_entry(o, e);
+			if (j < 0 || (seen >> j) & 1)
 				return false;
 			seen |= 1u << j;
 		} else if (o->preload_entry && eg_env_is_ld_preload(e)) {
@@ -185,7 +210,8 @@ EG_ENV_INLINE bool eg_env_untouched(const struct eg_env_ours *o, char *const *en
 	if (seen != (o->n_vars == 32 ? UINT32_MAX : (1u << o->n_vars) - 1)) /* each of ours once */
 		return false;
 	return o->preload_entry == NULL ||
-	    (ld != NULL && eg_env_count_tokens(o, NULL, ld) == 1 && !eg_env_copy_gone(o));
+	    (ld != NULL && (eg_env_value_is_entry(ld, o->preload_entry) || eg_env_count_tokens(o, NULL, ld) == 1) &&
+		!eg_env_copy_gone(o));
 }
 
 /*
