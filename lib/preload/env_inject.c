@@ -71,11 +71,6 @@ EG_CTOR_TEXT void eg_env_ours_capture(struct eg_env_ours *o, char *const *envp, 
 	#undef KEEP
 }
 
-EG_HOT_TEXT static int our_index(const struct eg_env_ours *o, const char *e)
-{
-	return eg_env_our_index(o, e);
-}
-
 EG_HOT_TEXT static bool is_timeout(const char *e)
 {
 	return eg_env_same_name(e, EG_HOT_STR(TIMEOUT_NAME "="));
@@ -133,8 +128,8 @@ EG_HOT_TEXT static bool keep_entry(const struct eg_env_ours *o, const char *e, c
 		return true;
 	if (stricter && is_timeout(e))
 		return e == stricter;
-	int idx = our_index(o, e);
-	if (idx >= 0 && eg_hs_eq(o->vars[idx], e) && !seen[idx]) {
+	int idx = eg_env_our_entry(o, e); /* ours whole: same name, same value */
+	if (idx >= 0 && !seen[idx]) {
 		seen[idx] = 1;
 		return true;
 	}

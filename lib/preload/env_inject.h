@@ -106,15 +106,6 @@ EG_ENV_INLINE bool eg_env_same_name(const char *a, const char *b)
 	return n == eg_env_name_len(b) && eg_hs_eq_n(a, b, n);
 }
 
-/* Which of our values has the name of e ("NAME=value"); -1: none */
-EG_ENV_INLINE int eg_env_our_index(const struct eg_env_ours *o, const char *e)
-{
-	for (size_t j = 0; j < o->n_vars; j++)
-		if (eg_env_same_name(o->vars[j], e))
-			return (int)j;
-	return -1;
-}
-
 /* Is the token t (n bytes) the string c? */
 EG_ENV_INLINE bool eg_env_token_is(const char *c, const char *t, size_t n)
 {
