@@ -121,22 +121,12 @@ def folio_map(tmp):
           "bench/folio_map: a page's cost as written and read back (%s)" % r.stdout.strip()[-300:])
 
 
-def icount_run(env, *args):
-    r = subprocess.run([ICOUNT, *args, "/bin/true"], capture_output=True, text=True, env=env,
-                       timeout=120)
-    check(r.returncode == 0, "bench/icount %s exits 0 (%d: %s)"
-          % (" ".join(args), r.returncode, r.stderr.strip()[-200:]))
-    files = {m.group(2): int(m.group(1))
-             for m in re.finditer(r"^ *(\d+)  (.*)$", r.stderr, re.M)}
-    return files, r.stdout
-
-
 def icount(env):
-    plain, _ = icount_run(env)
+    plain, _ = checks.icount(ICOUNT, env)
     check(plain.get("total", 0) > 10000 and any("ld-linux" in f for f in plain),
           "bench/icount: /bin/true's instructions by file, the loader's among them (%s)" % plain)
     env = dict(env, LD_PRELOAD=EMPTY)
-    files, per_addr = icount_run(env, "-s", "empty_preload")
+    files, per_addr = checks.icount(ICOUNT, env, "-s", "empty_preload")
     lib = files.get(EMPTY, 0)
     addrs = [line.split() for line in per_addr.splitlines()]
     check(lib > 0 and all(len(a) == 2 for a in addrs) and sum(int(a[1], 10) for a in addrs) == lib,

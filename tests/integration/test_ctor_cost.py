@@ -20,7 +20,6 @@ brings back a byte-by-byte walk of a path, or imports much more, shows.
 Runs only /bin/true.
 """
 import os
-import re
 import subprocess
 import sys
 import tempfile
@@ -34,12 +33,6 @@ ICOUNT = os.path.join(BUILD, "bench", "icount")
 EMPTY = os.path.join(BUILD, "bench", "empty_preload.so")
 CTOR_MAX = 8000
 LOADER_MORE_MAX = 7000
-
-
-def counts(env):
-    r = subprocess.run([ICOUNT, "/bin/true"], capture_output=True, text=True, env=env, timeout=120)
-    check(r.returncode == 0, "bench/icount /bin/true exits 0 (%d: %s)" % (r.returncode, r.stderr[-200:]))
-    return {m.group(2): int(m.group(1)) for m in re.finditer(r"^ *(\d+)  (.*)$", r.stderr, re.M)}
 
 
 def main():
@@ -57,8 +50,8 @@ def main():
         library = ours.get("LD_PRELOAD", "")
         check(library.startswith(tmp + "/cache/"), "the session runs on a copy of the library (%s)" % library)
         session = {"HOME": tmp, "PATH": "/usr/bin:/bin", **ours}
-        guarded = counts(session)
-        empty = counts(dict(session, LD_PRELOAD=EMPTY))
+        guarded, _ = checks.icount(ICOUNT, session)
+        empty, _ = checks.icount(ICOUNT, dict(session, LD_PRELOAD=EMPTY))
         loader = [f for f in guarded if "ld-linux" in f]
         check(len(loader) == 1 and library in guarded and EMPTY in empty,
               "counted the loader and each library (%s; %s)" % (guarded, empty))
