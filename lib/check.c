@@ -66,7 +66,8 @@ struct pcre_env {
 	size_t mem_size;
 	struct eg_arena arena;
 	struct eg_arena overflow; /* base NULL until first needed */
-	size_t mark; /* arena use after the contexts: reset to this per match */
+	size_t mark; /* arena use after the contexts (and codes kept): reset to this per match */
+	struct eg_regex_cache *codes; /* this check's own codes (eg_regex_get), NULL: none */
 	pcre2_general_context *gctx;
 	pcre2_match_context *mctx;
 };
@@ -90,6 +91,7 @@ static void pcre_env_prepare(struct pcre_env *pe, void *mem, size_t size)
 	pe->mem = mem;
 	pe->mem_size = size;
 	pe->gctx = NULL;
+	pe->codes = NULL;
 	pe->overflow.base = NULL;
 }
 
@@ -159,10 +161,13 @@ static int run_regex(const struct eg_policy *p, struct pcre_env *pe, uint32_t id
 		return 0;
 	if (pe->gctx == NULL && pcre_env_init(pe) < 0)
 		return -1;
-	pcre2_code *code = eg_regex_get(p, id, &pe->arena); /* staged past the contexts */
+	/* The last match's memory is free again; what the lookup keeps of
+	 * this memory (a first check's codes) stays below the next mark. */
+	atomic_store_explicit(&pe->arena.used, pe->mark, memory_order_relaxed);
+	pcre2_code *code = eg_regex_get(p, id, &pe->arena, &pe->codes);
 	if (code == NULL)
 		return -1;
-	atomic_store_explicit(&pe->arena.used, pe->mark, memory_order_relaxed);
+	pe->mark = atomic_load_explicit(&pe->arena.used, memory_order_relaxed);
 	atomic_store_explicit(&pe->overflow.used, 0, memory_order_relaxed);
 	pcre2_match_data *md = pcre2_match_data_create_from_pattern(code, pe->gctx);
 	if (md == NULL)

@@ -243,6 +243,7 @@ struct eg_regex_slot {
 struct eg_regex_cache {
 	struct eg_arena arena;
 	pcre2_general_context *gctx;
+	const struct eg_blk_header *owner; /* a check's own: the block it was made for */
 	_Atomic(pcre2_compile_context *) ctx; /* made on the first compile */
 	/* The stored codes, checked on first use: EG_RXCODE_UNKNOWN, _USABLE
 	 * or _UNUSABLE (none, another PCRE2, damaged head or prefix). */
@@ -354,9 +355,13 @@ void eg_policy_map_advise(const void *base, size_t size);
  * or compiled from its source when there is no usable stored code
  * (hook-path safe: memory from the lazily mapped compile arena). NULL if it
  * cannot compile (the caller fails closed). A decode puts the stored codes
- * together (stages them) in memory taken from `lent`, which the caller
- * frees (resets) after the call; NULL, or too little room: on the stack. */
-pcre2_code *eg_regex_get(const struct eg_policy *p, uint32_t id, struct eg_arena *lent);
+ * together (stages them) in memory taken from `lent`, free again when the
+ * call returns; NULL, or too little room: on the stack. `check` (NULL:
+ * none) is one check's own regex state, *check NULL at its start: the
+ * process's first check that decodes keeps its codes in `lent`, below
+ * lent->used as the call leaves it, and the check finds them there. */
+pcre2_code *eg_regex_get(const struct eg_policy *p, uint32_t id, struct eg_arena *lent,
+    struct eg_regex_cache **check);
 /* Room a decode takes from `lent`: the prefix and a group's codes. */
 #define EG_REGEX_STAGE_SIZE (EG_RXCODE_PREFIX_LEN + EG_RXCODE_GROUP_BYTES)
 /* The PCRE2 this process runs, as struct eg_blk_rxhead records it. */

@@ -12,8 +12,15 @@
  * other's copy is unmapped or simply never used. The stored codes of a
  * group are put together (staged) in memory the caller lends for the
  * decode, the check's own scratch, whose pages its match writes anyway:
- * the regex memory then holds only what is kept, and a first match
- * usually writes one page of it.
+ * the regex memory then holds only what is kept, and usually writes one
+ * page of it.
+ *
+ * The first check in a process that needs a stored code keeps the decoded
+ * codes in that lent memory too, for itself only (check_cache_decode):
+ * most processes that check check once (a shell's fork child, a program's
+ * only spawn), and regex memory of the process's own costs them an mmap and
+ * a fresh page, about 12,000 cycles on a KVM guest. The next check makes
+ * the regex memory.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -85,8 +92,10 @@ void eg_pcre2_id_get(struct eg_pcre2_id *id)
 /* Map the arena and set up the regex state at its start. Its pages are
  * written as they are used, not filled in ahead (MADV_POPULATE_WRITE):
  * on a KVM guest a page costs the same either way, and a first match
- * writes one page where four were filled in. */
-static struct eg_regex_cache *cache_create(void)
+ * writes one page where four were filled in. Cold: a process's first check
+ * does not come here (check_cache_decode), and the check path's code has to
+ * fit in two windows of fault-around (lib/preload/hot_path.ld). */
+static __attribute__((cold, noinline)) struct eg_regex_cache *cache_create(void)
 {
 	struct eg_arena arena;
 	if (eg_arena_map(&arena, EG_COMPILE_ARENA_SIZE) < 0)
@@ -118,41 +127,52 @@ static _Atomic(struct eg_regex_cache *) *cache_slot(const struct eg_policy *p)
 	return mp->first_part ? mp->cache_at : &mp->cache;
 }
 
+/* A slot's value once a check in this process has kept its codes in its
+ * own memory (check_cache_decode): the regex memory is not made yet, and
+ * the next check makes it. */
+#define CHECK_DECODED ((struct eg_regex_cache *)(uintptr_t)1)
+
+static inline bool is_cache(const struct eg_regex_cache *c)
+{
+	return c != NULL && c != CHECK_DECODED;
+}
+
 static struct eg_regex_cache *cache_get(const struct eg_policy *p)
 {
 	_Atomic(struct eg_regex_cache *) *slot = cache_slot(p);
 	struct eg_regex_cache *c = atomic_load_explicit(slot, memory_order_acquire);
-	if (c != NULL)
+	if (is_cache(c))
 		return c;
-	int *eloc = eg_errno_loc(), saved = *eloc;
 	struct eg_regex_cache *made = cache_create();
-	eg_errno_restore(eloc, saved);
 	if (made == NULL)
 		return NULL;
-	struct eg_regex_cache *expected = NULL;
-	if (atomic_compare_exchange_strong_explicit(slot, &expected, made, memory_order_acq_rel,
-	    memory_order_acquire))
-		return made;
-	munmap(made->arena.base, made->arena.size); /* another thread won */
-	eg_errno_restore(eloc, saved);
-	return expected;
+	struct eg_regex_cache *expected = c;
+	while (!atomic_compare_exchange_strong_explicit(slot, &expected, made, memory_order_acq_rel,
+	    memory_order_acquire)) {
+		if (is_cache(expected)) {
+			munmap(made->arena.base, made->arena.size); /* another thread won */
+			return expected;
+		}
+	}
+	return made;
 }
 
-bool eg_regex_cache_used(const struct eg_policy *p)
+/* Not on the hook path (tests, eg_policy_free): cold, as cache_create. */
+__attribute__((cold)) bool eg_regex_cache_used(const struct eg_policy *p)
 {
 	struct eg_policy *mp = (struct eg_policy *)p;
-	return atomic_load_explicit(cache_slot(p), memory_order_acquire) != NULL ||
-	    (!p->first_part && atomic_load_explicit(&mp->first_cache, memory_order_acquire) != NULL);
+	return is_cache(atomic_load_explicit(cache_slot(p), memory_order_acquire)) ||
+	    (!p->first_part && is_cache(atomic_load_explicit(&mp->first_cache, memory_order_acquire)));
 }
 
-void eg_regex_cache_free(struct eg_policy *p)
+__attribute__((cold)) void eg_regex_cache_free(struct eg_policy *p)
 {
 	if (p->first_part)
 		return; /* the whole block's policy has its state */
 	_Atomic(struct eg_regex_cache *) *slots[] = { &p->cache, &p->first_cache };
 	for (size_t i = 0; i < sizeof slots / sizeof *slots; i++) {
 		struct eg_regex_cache *c = atomic_exchange(slots[i], NULL);
-		if (c != NULL) {
+		if (is_cache(c)) {
 			struct eg_arena a = { .base = c->arena.base, .size = c->arena.size };
 			eg_arena_unmap(&a);
 		}
@@ -191,7 +211,8 @@ static pcre2_code *slot_get(struct eg_regex_cache *c, uint32_t id)
 }
 
 /* The overflow slots, made (zero) on first need. */
-static struct eg_regex_slot *overflow_get(const struct eg_policy *p, struct eg_regex_cache *c)
+static __attribute__((cold, noinline)) struct eg_regex_slot *overflow_get(const struct eg_policy *p,
+    struct eg_regex_cache *c)
 {
 	struct eg_regex_slot *o = atomic_load_explicit(&c->overflow, memory_order_acquire);
 	if (o != NULL)
@@ -254,7 +275,7 @@ static bool rxhead_ok(const struct eg_policy *p)
 	return pcre2_serialize_get_number_of_codes(hd->prefix) == (int32_t)EG_RXCODE_GROUP_MAX;
 }
 
-static bool rxcode_usable(const struct eg_policy *p, struct eg_regex_cache *c)
+static __attribute__((noinline)) bool rxcode_usable(const struct eg_policy *p, struct eg_regex_cache *c)
 {
 	int st = atomic_load_explicit(&c->rxcode_state, memory_order_acquire);
 	if (st == EG_RXCODE_UNKNOWN) {
@@ -365,6 +386,19 @@ static __attribute__((noinline)) pcre2_code *decode_on_stack(const struct eg_pol
 	return decode_staged(p, c, id, k, bytes, len, stage, false);
 }
 
+/* One code too large for a stage (no pack has one): alone, staged in the
+ * lent memory or else in the arena (kept, unused, for the process). */
+static __attribute__((cold, noinline)) pcre2_code *decode_alone(const struct eg_policy *p,
+    struct eg_regex_cache *c, uint32_t id, uint32_t k, const unsigned char *bytes, uint32_t len,
+    struct eg_arena *lent)
+{
+	size_t need = EG_RXCODE_PREFIX_LEN + (size_t)len;
+	unsigned char *big = lent ? eg_arena_alloc(lent, need) : NULL;
+	if (big == NULL)
+		big = eg_arena_alloc(&c->arena, need);
+	return big ? decode_staged(p, c, id, k, bytes, len, big, true) : NULL;
+}
+
 /*
  * Decode regex id's stored code, with its group (decode_staged), staged in
  * `lent` when it has room. Returns id's code, NULL if its entry does not
@@ -377,22 +411,67 @@ static pcre2_code *decode_group(const struct eg_policy *p, struct eg_regex_cache
 	if (bytes == NULL)
 		return NULL;
 	uint32_t len = p->regex[id].code_len;
+	size_t lent_used = lent ? atomic_load_explicit(&lent->used, memory_order_relaxed) : 0;
+	pcre2_code *code;
 	if (len > EG_RXCODE_GROUP_BYTES) {
-		/* One code too large for a stage: alone, staged in the lent
-		 * memory or else in the arena (kept, unused, for the process). */
-		size_t need = EG_RXCODE_PREFIX_LEN + (size_t)len;
-		unsigned char *big = lent ? eg_arena_alloc(lent, need) : NULL;
-		if (big == NULL)
-			big = eg_arena_alloc(&c->arena, need);
-		return big ? decode_staged(p, c, id, k, bytes, len, big, true) : NULL;
+		code = decode_alone(p, c, id, k, bytes, len, lent);
+	} else {
+		unsigned char *st = lent ? eg_arena_alloc(lent, EG_REGEX_STAGE_SIZE) : NULL;
+		code = st ? decode_staged(p, c, id, k, bytes, len, st, false)
+			  : decode_on_stack(p, c, id, k, bytes, len);
 	}
-	unsigned char *st = lent ? eg_arena_alloc(lent, EG_REGEX_STAGE_SIZE) : NULL;
-	if (st == NULL)
-		return decode_on_stack(p, c, id, k, bytes, len);
-	return decode_staged(p, c, id, k, bytes, len, st, false);
+	if (lent != NULL) /* the stage is read no more */
+		atomic_store_explicit(&lent->used, lent_used, memory_order_relaxed);
+	return code;
 }
 
-static pcre2_compile_context *compile_ctx(struct eg_regex_cache *c)
+/* Room for a check's own codes (check_cache_decode): the character tables
+ * and a group's codes (a stage's worth at most), each allocation rounded
+ * up to 16 bytes, and the general context. */
+#define CHECK_CODES_ROOM (EG_REGEX_STAGE_SIZE + 16u * (EG_RXCODE_GROUP_MAX + 2u) + 64u)
+
+/*
+ * A process's first check that needs a stored code: decode regex id's group
+ * into the memory the check lends, behind a regex state of the check's own
+ * (*check), where the rest of the check finds them; the stage, above them,
+ * is free again after the decode. Returns id's code, or NULL with nothing
+ * taken from `lent` (the caller goes the usual way): no usable code, a code
+ * too large for a stage, too little room.
+ */
+static pcre2_code *check_cache_decode(const struct eg_policy *p, uint32_t id, struct eg_arena *lent,
+    struct eg_regex_cache **check)
+{
+	uint32_t len = p->regex[id].code_len;
+	if (len > EG_RXCODE_GROUP_BYTES)
+		return NULL;
+	size_t start = atomic_load_explicit(&lent->used, memory_order_relaxed);
+	struct eg_regex_cache *c = eg_arena_alloc(lent, sizeof *c);
+	unsigned char *room = eg_arena_alloc(lent, CHECK_CODES_ROOM);
+	unsigned char *stage = eg_arena_alloc(lent, EG_REGEX_STAGE_SIZE);
+	pcre2_code *code = NULL;
+	if (c != NULL && room != NULL && stage != NULL) {
+		memset(c, 0, sizeof *c); /* lent memory holds an earlier check's bytes */
+		eg_arena_init(&c->arena, room, CHECK_CODES_ROOM);
+		c->gctx = pcre2_general_context_create(eg_arena_pcre2_malloc, eg_arena_pcre2_free, &c->arena);
+		const unsigned char *bytes = stored_code(p, id);
+		if (c->gctx != NULL && bytes != NULL && rxcode_usable(p, c))
+			code = decode_staged(p, c, id, canon_of(p, id), bytes, len, stage, false);
+	}
+	if (code == NULL) {
+		atomic_store_explicit(&lent->used, start, memory_order_relaxed);
+		return NULL;
+	}
+	/* Kept: the state and the codes, which take no more (the next decode
+	 * this check needs goes to the process's regex memory). */
+	c->arena.size = atomic_load_explicit(&c->arena.used, memory_order_relaxed);
+	atomic_store_explicit(&lent->used, (size_t)(room - lent->base) + c->arena.size,
+	    memory_order_relaxed);
+	c->owner = p->h;
+	*check = c;
+	return code;
+}
+
+static __attribute__((cold, noinline)) pcre2_compile_context *compile_ctx(struct eg_regex_cache *c)
 {
 	pcre2_compile_context *ctx = atomic_load_explicit(&c->ctx, memory_order_acquire);
 	if (ctx != NULL)
@@ -409,7 +488,65 @@ static pcre2_compile_context *compile_ctx(struct eg_regex_cache *c)
 
 /* ------------------------------------------------------------ the lookup */
 
-pcre2_code *eg_regex_get(const struct eg_policy *p, uint32_t id, struct eg_arena *lent)
+/* No usable stored code: compile regex id's source, into its own slot.
+ * Cold, as compile_ctx. */
+static __attribute__((cold, noinline)) pcre2_code *compile_source(const struct eg_policy *p,
+    struct eg_regex_cache *c, uint32_t id)
+{
+	const struct eg_blk_regex *r = &p->regex[id];
+	pcre2_compile_context *ctx = compile_ctx(c);
+	int err;
+	PCRE2_SIZE erroff;
+	pcre2_code *code = ctx == NULL ? NULL : pcre2_compile((PCRE2_SPTR)eg_blk_str(p, r->src), r->len,
+	    EG_COMPILE_FLAGS, &err, &erroff, ctx);
+	/* A syntax error is permanent; running out of arena is too. */
+	return slot_put(p, c, id, code != NULL ? code : EG_REGEX_FAILED);
+}
+
+/* Regex id's code in c, decoded for it or for the first regex with its
+ * source (*k): NULL not yet, EG_REGEX_FAILED, or the code. */
+static __attribute__((noinline)) pcre2_code *code_in(const struct eg_policy *p,
+    struct eg_regex_cache *c, uint32_t id, uint32_t *k)
+{
+	pcre2_code *code = slot_get(c, id);
+	if (code != NULL)
+		return code;
+	*k = canon_of(p, id);
+	return *k == id ? NULL : slot_get(c, *k);
+}
+
+/* eg_regex_get but for errno; EG_REGEX_FAILED as NULL */
+static pcre2_code *regex_lookup(const struct eg_policy *p, uint32_t id, struct eg_arena *lent,
+    struct eg_regex_cache **check)
+{
+	pcre2_code *code;
+	uint32_t k = id;
+	struct eg_regex_cache *own = check ? *check : NULL;
+	if (own != NULL && own->owner == p->h && (code = code_in(p, own, id, &k)) != NULL)
+		return code;
+	_Atomic(struct eg_regex_cache *) *slot = cache_slot(p);
+	if (check != NULL && own == NULL && lent != NULL &&
+	    atomic_load_explicit(slot, memory_order_acquire) == NULL &&
+	    (code = check_cache_decode(p, id, lent, check)) != NULL) {
+		struct eg_regex_cache *expected = NULL; /* else a thread's regex memory: kept */
+		atomic_compare_exchange_strong_explicit(slot, &expected, CHECK_DECODED,
+		    memory_order_acq_rel, memory_order_acquire);
+		return code;
+	}
+	struct eg_regex_cache *c = cache_get(p);
+	if (c == NULL)
+		return NULL;
+	k = id;
+	if ((code = code_in(p, c, id, &k)) != NULL)
+		return code;
+	/* Decoded once for all the regexes with the same source (k). */
+	if (rxcode_usable(p, c) && (code = decode_group(p, c, id, k, lent)) != NULL)
+		return code;
+	return compile_source(p, c, id);
+}
+
+pcre2_code *eg_regex_get(const struct eg_policy *p, uint32_t id, struct eg_arena *lent,
+    struct eg_regex_cache **check)
 {
 	if (id >= p->h->n_regex)
 		return NULL;
@@ -417,33 +554,8 @@ pcre2_code *eg_regex_get(const struct eg_policy *p, uint32_t id, struct eg_arena
 	/* Checked here rather than when the block is mapped (policy_block.h). */
 	if (r->src >= p->h->strings_len || (uint64_t)r->src + r->len >= p->h->strings_len)
 		return NULL;
-	struct eg_regex_cache *c = cache_get(p);
-	if (c == NULL)
-		return NULL;
-	pcre2_code *code = slot_get(c, id);
-	if (code != NULL)
-		return code == EG_REGEX_FAILED ? NULL : code;
-
 	int *eloc = eg_errno_loc(), saved = *eloc;
-	if (rxcode_usable(p, c)) {
-		/* Decoded once for all the regexes with the same source. */
-		uint32_t k = canon_of(p, id);
-		code = k == id ? NULL : slot_get(c, k);
-		if (code == NULL)
-			code = decode_group(p, c, id, k, lent);
-		if (code != NULL && code != EG_REGEX_FAILED) {
-			eg_errno_restore(eloc, saved);
-			return code;
-		}
-	}
-	/* No usable stored code: compile this regex's source, into its own slot. */
-	pcre2_compile_context *ctx = compile_ctx(c);
-	int err;
-	PCRE2_SIZE erroff;
-	code = ctx == NULL ? NULL : pcre2_compile((PCRE2_SPTR)eg_blk_str(p, r->src), r->len,
-	    EG_COMPILE_FLAGS, &err, &erroff, ctx);
+	pcre2_code *code = regex_lookup(p, id, lent, check);
 	eg_errno_restore(eloc, saved);
-	/* A syntax error is permanent; running out of arena is too. */
-	pcre2_code *result = slot_put(p, c, id, code != NULL ? code : EG_REGEX_FAILED);
-	return result == EG_REGEX_FAILED ? NULL : result;
+	return code == EG_REGEX_FAILED ? NULL : code;
 }

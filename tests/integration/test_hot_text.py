@@ -40,6 +40,10 @@ RARE = {
     "malloc", "free",          # PCRE2's default allocator (we pass our own)
     "__ctype_b_loc",           # PCRE2's glob conversion
     "__stack_chk_fail",        # PCRE2's stack protector (Debian's build)
+    "cache_create",            # regex memory: a process's second check that runs a regex
+    "compile_source",          # a regex without a usable stored code
+    "decode_alone",            # a stored code too large for a stage (no pack has one)
+    "overflow_get",            # more than 64 regexes kept in one process
 }
 # PCRE2's compiler, JIT and the opcodes few patterns use
 RARE_PREFIXES = ("_pcre2_", "pcre2_jit_")

@@ -106,6 +106,10 @@ Test(fastpath, non_matching_exec_touches_no_regex_and_no_heap)
 	cr_expect_eq(check(p, sc, tf, NULL, &res), EG_ACT_CONFIRM);
 	cr_expect_gt(n_match, 0);
 	cr_expect_eq(n_compile, 0, "stored codes: %lu PCRE2 compiles", n_compile);
+	/* The first such check keeps the codes in its own scratch; the next
+	 * makes the regex memory. */
+	cr_expect_not(eg_regex_cache_used(p), "a first check mapped no regex memory");
+	cr_expect_eq(check(p, sc, tf, NULL, &res), EG_ACT_CONFIRM);
 	cr_expect(eg_regex_cache_used(p));
 
 	/* ... or compiled, in a block without them. */

@@ -172,7 +172,17 @@ Test(rxstore, stored_code_is_decoded_not_compiled)
 #ifdef COUNTS_ALLOCATIONS
 	cr_expect_eq(n_alloc, 0, "%lu allocator calls", n_alloc);
 #endif
-	/* Once decoded, a regex is kept: the next check decodes nothing. */
+	/* The first check kept its codes in its own memory; the second
+	 * decodes them into the process's regex memory, where they are kept:
+	 * the third decodes nothing. */
+	cr_expect_not(eg_regex_cache_used(p), "the first check made no regex memory");
+	cr_expect_eq(check(p, ARGV("terraform", "destroy")), EG_ACT_CONFIRM);
+	cr_expect_gt(n_decode, 0);
+	cr_expect_eq(n_compile, 0);
+#ifdef COUNTS_ALLOCATIONS
+	cr_expect_eq(n_alloc, 0, "%lu allocator calls", n_alloc);
+#endif
+	cr_expect(eg_regex_cache_used(p));
 	cr_expect_eq(check(p, ARGV("terraform", "destroy")), EG_ACT_CONFIRM);
 	cr_expect_eq(n_decode, 0);
 	cr_expect_eq(n_compile, 0);
@@ -184,7 +194,7 @@ Test(rxstore, stored_code_is_decoded_not_compiled)
 		cr_assert_gt(e->code_len, 0, "regex %u has a stored code", id);
 		n_compile = 0;
 		counting = 1;
-		pcre2_code *code = eg_regex_get(p, id, NULL);
+		pcre2_code *code = eg_regex_get(p, id, NULL, NULL);
 		counting = 0;
 		cr_assert_not_null(code);
 		cr_expect_eq(n_compile, 0, "regex %u: compiled", id);
@@ -200,15 +210,15 @@ Test(rxstore, stored_code_is_decoded_not_compiled)
 	cr_assert_gt(p->h->n_regex, 2 * EG_REGEX_TABLE);
 	cr_expect_not_null(p->cache->overflow);
 	for (uint32_t id = 0; id < p->h->n_regex; id++) {
-		pcre2_code *a = eg_regex_get(p, id, NULL);
+		pcre2_code *a = eg_regex_get(p, id, NULL, NULL);
 		n_compile = n_decode = 0;
 		counting = 1;
-		pcre2_code *b = eg_regex_get(p, id, NULL);
+		pcre2_code *b = eg_regex_get(p, id, NULL, NULL);
 		counting = 0;
 		cr_expect_eq(a, b, "regex %u: the same code", id);
 		cr_expect_eq(n_compile + n_decode, 0, "regex %u: made again", id);
 		uint32_t k = p->regex[id].canon;
-		cr_expect_eq(eg_regex_get(p, k, NULL), a, "regex %u: the code of its canonical regex %u", id, k);
+		cr_expect_eq(eg_regex_get(p, k, NULL, NULL), a, "regex %u: the code of its canonical regex %u", id, k);
 	}
 	eg_policy_free(p);
 }
@@ -249,7 +259,7 @@ Test(rxstore, identical_patterns_share_one_code)
 	cr_expect_eq(check(p, ARGV("bb", "y")), EG_ACT_CONFIRM);
 	cr_expect_eq(n_decode, 0);
 	cr_expect_eq(n_compile, 0);
-	cr_expect_eq(eg_regex_get(p, 1, NULL), eg_regex_get(p, 3, NULL), "one decoded code for both");
+	cr_expect_eq(eg_regex_get(p, 1, NULL, NULL), eg_regex_get(p, 3, NULL, NULL), "one decoded code for both");
 	eg_policy_free(p);
 }
 
@@ -288,7 +298,7 @@ Test(rxstore, large_code_is_staged_alone)
 	p = load_big_code();
 	counting = 1;
 	n_decode = 0;
-	cr_expect_not_null(eg_regex_get(p, 0, NULL));
+	cr_expect_not_null(eg_regex_get(p, 0, NULL, NULL));
 	counting = 0;
 	cr_expect_eq(n_decode, 1);
 	cr_expect_gt(atomic_load(&p->cache->arena.used), kept + len, "no room lent: staged in the regex memory");
@@ -486,24 +496,29 @@ Test(rxstore, a_decode_stages_in_lent_memory_and_keeps_one_page)
 {
 	struct eg_policy *p = load_packs(0);
 	cr_expect_eq(check(p, ARGV("terraform", "destroy")), EG_ACT_CONFIRM);
-	cr_expect_gt(n_decode, 0);
+	cr_expect_eq(check(p, ARGV("terraform", "destroy")), EG_ACT_CONFIRM);
+	cr_expect_gt(n_decode, 0, "the second check decodes into the regex memory");
 	cr_expect_eq(n_compile, 0);
 	size_t kept = atomic_load(&p->cache->arena.used);
-	cr_expect_leq(kept, 4096, "%zu bytes of regex memory after the first match", kept);
+	cr_expect_leq(kept, 4096, "%zu bytes of regex memory after the first match there", kept);
 	eg_policy_free(p);
 
-	/* Lent room is taken for the stage, and only then. */
+	/* Lent room is taken for the stage, and only then; it is free again
+	 * when the call returns. */
 	p = load_packs(0);
 	uint32_t id = first_match_regex(p, "dropdb");
 	static _Alignas(16) unsigned char room[2 * EG_REGEX_STAGE_SIZE];
+	memset(room, 0xa5, sizeof room);
 	struct eg_arena lent;
 	eg_arena_init(&lent, room, sizeof room);
 	n_decode = n_compile = 0;
 	counting = 1;
-	cr_expect_not_null(eg_regex_get(p, id, &lent));
+	cr_expect_not_null(eg_regex_get(p, id, &lent, NULL));
 	counting = 0;
 	cr_expect_eq(n_decode, 1);
-	cr_expect_eq(atomic_load(&lent.used), EG_REGEX_STAGE_SIZE, "the stage came from the lent room");
+	cr_expect_eq(memcmp(room, head_of(p)->prefix, EG_RXCODE_PREFIX_LEN), 0,
+	    "the stage came from the lent room");
+	cr_expect_eq(atomic_load(&lent.used), 0, "the stage is free again");
 	cr_expect_eq(check(p, ARGV("dropdb", "prod")), EG_ACT_CONFIRM);
 	eg_policy_free(p);
 
@@ -514,13 +529,97 @@ Test(rxstore, a_decode_stages_in_lent_memory_and_keeps_one_page)
 		eg_arena_init(&lent, room, EG_REGEX_STAGE_SIZE - 16);
 		n_decode = n_compile = 0;
 		counting = 1;
-		cr_expect_not_null(eg_regex_get(p, id, none ? NULL : &lent));
+		cr_expect_not_null(eg_regex_get(p, id, none ? NULL : &lent, NULL));
 		counting = 0;
 		cr_expect_eq(n_decode, 1);
 		cr_expect_eq(n_compile, 0);
 		cr_expect_eq(atomic_load(&lent.used), 0);
 		cr_expect_leq(atomic_load(&p->cache->arena.used), 4096);
 		expect_cases(p, none ? "no room lent" : "too little room lent");
+		eg_policy_free(p);
+	}
+}
+
+/* A process's first check that needs a stored code keeps the decoded codes
+ * in the memory the check lends, for that check: no regex memory is made
+ * (an mmap and a fresh page), and the check finds the rest of the group
+ * there. A regex outside that group, or the next check, goes to the
+ * process's regex memory. Too little room lent: the usual way. */
+Test(rxstore, a_first_check_keeps_its_codes_in_its_own_memory)
+{
+	struct eg_policy *p = load_packs(0);
+	uint32_t id = first_match_regex(p, "terraform");
+	uint32_t end = p->regex[id].group_end;
+	cr_assert_gt(end, id + 1, "terraform's first regex has a group");
+	static _Alignas(16) unsigned char room[4 * EG_REGEX_STAGE_SIZE];
+	struct eg_arena lent;
+	eg_arena_init(&lent, room, sizeof room);
+	struct eg_regex_cache *own = NULL;
+	n_decode = n_compile = 0;
+	counting = 1;
+	pcre2_code *code = eg_regex_get(p, id, &lent, &own);
+	counting = 0;
+	cr_assert_not_null(code);
+	cr_expect_eq(n_decode, 1);
+	cr_assert_not_null(own, "the check has codes of its own");
+	cr_expect_not(eg_regex_cache_used(p), "no regex memory made");
+	size_t used = atomic_load(&lent.used);
+	cr_expect_gt(used, 0);
+	cr_expect_leq(used, sizeof *own + EG_REGEX_STAGE_SIZE + 16u * (EG_RXCODE_GROUP_MAX + 2u) + 64u,
+	    "%zu bytes kept, the stage free again", used);
+	cr_expect((unsigned char *)code >= room && (unsigned char *)code < room + used,
+	    "the code is in the lent memory");
+
+	/* The rest of the group: found, not decoded again, nothing more taken. */
+	counting = 1;
+	for (uint32_t j = id + 1; j < end; j++)
+		cr_expect_not_null(eg_regex_get(p, j, &lent, &own), "regex %u", j);
+	counting = 0;
+	cr_expect_eq(n_decode, 1);
+	cr_expect_eq(atomic_load(&lent.used), used);
+	cr_expect_not(eg_regex_cache_used(p));
+
+	/* Another program's regex, in the same check: the regex memory. */
+	uint32_t other = first_match_regex(p, "dropdb");
+	cr_assert(other < id || other >= end);
+	counting = 1;
+	cr_expect_not_null(eg_regex_get(p, other, &lent, &own));
+	counting = 0;
+	cr_expect_eq(n_decode, 2);
+	cr_expect(eg_regex_cache_used(p), "made for a regex outside the check's group");
+	cr_expect_eq(atomic_load(&lent.used), used);
+	eg_policy_free(p);
+
+	/* The next check of the process makes the regex memory. */
+	p = load_packs(0);
+	eg_arena_init(&lent, room, sizeof room);
+	own = NULL;
+	cr_expect_not_null(eg_regex_get(p, id, &lent, &own));
+	cr_expect_not_null(own);
+	eg_arena_init(&lent, room, sizeof room);
+	own = NULL;
+	cr_expect_not_null(eg_regex_get(p, id, &lent, &own));
+	cr_expect_null(own, "a second check keeps nothing of its own");
+	cr_expect(eg_regex_cache_used(p));
+	cr_expect_eq(atomic_load(&lent.used), 0);
+	eg_policy_free(p);
+
+	/* Too little room lent: the regex memory, decided the same. */
+	p = load_packs(0);
+	eg_arena_init(&lent, room, 2 * EG_REGEX_STAGE_SIZE);
+	own = NULL;
+	cr_expect_not_null(eg_regex_get(p, id, &lent, &own));
+	cr_expect_null(own);
+	cr_expect(eg_regex_cache_used(p));
+	eg_policy_free(p);
+
+	/* Each case as a process's first check decides as the packs do. */
+	for (size_t i = 0; i < N_CASES; i++) {
+		p = load_packs(0);
+		enum eg_action a = check(p, cases[i].argv);
+		cr_expect_eq(a, cases[i].want, "first check: %s %s: %s", cases[i].argv[0],
+		    cases[i].argv[1], eg_action_name(a));
+		cr_expect_eq(res.fail, EG_FAIL_NONE);
 		eg_policy_free(p);
 	}
 }
