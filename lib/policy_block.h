@@ -234,10 +234,12 @@ struct eg_regex_slot {
  * block) are made. */
 #define EG_REGEX_TABLE 64u
 
-/* The per-process regex state, created on the first regex use (a process
- * that never runs a rule's regex never maps it). It lives at the start of
- * its own arena, which also backs the decoded and compiled codes; with a
- * small table instead of a slot per regex of the block, a first match
+/* The per-process regex state, created by the second check that runs a
+ * regex (a process that never runs a rule's regex never maps it; its first
+ * such check keeps a state of the same shape, with its codes, in the memory
+ * it lends: eg_regex_get's `check`). It lives at the start of its own
+ * arena, which also backs the decoded and compiled codes; with a small
+ * table instead of a slot per regex of the block, a first match there
  * usually touches one page of it: the state, the character tables and the
  * decoded codes of one group. */
 struct eg_regex_cache {
