@@ -536,10 +536,10 @@ static pcre2_code *regex_lookup(const struct eg_policy *p, uint32_t id, struct e
 	struct eg_regex_cache *c = cache_get(p);
 	if (c == NULL)
 		return NULL;
-	k = id;
 	if ((code = code_in(p, c, id, &k)) != NULL)
 		return code;
-	/* Decoded once for all the regexes with the same source (k). */
+	/* Decoded once for all the regexes with the same source (k, which
+	 * code_in set when it found nothing). */
 	if (rxcode_usable(p, c) && (code = decode_group(p, c, id, k, lent)) != NULL)
 		return code;
 	return compile_source(p, c, id);

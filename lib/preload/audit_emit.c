@@ -38,7 +38,7 @@ EG_CTOR_TEXT static const char *our_var_n(char *const *envp, const struct eg_env
 {
 	return ours ? eg_env_ours_value_n(ours, name, n) : eg_env_get(envp, name);
 }
-#define our_var(envp, ours, lit) our_var_n((envp), (ours), EG_CTOR_STR(lit), sizeof(lit) - 1)
+#define our_var(envp, ours, lit) our_var_n((envp), (ours), EG_CTOR_STR(lit), EG_OURS_NAME_LEN(lit))
 
 /* The settings' part without a policy (the constructor, before the policy
  * is adopted), inline so that the constructor does not reach the hooks'

@@ -56,7 +56,7 @@ struct eg_env_ours {
  * that prefix tells most names apart before any comparison, and the
  * prefix is not compared again: the constructor looks up five names in
  * every guarded process. n must be longer than the prefix
- * (EG_OURS_VALUE checks it). Inline string code: the constructor uses
+ * (EG_OURS_NAME_LEN checks it). Inline string code: the constructor uses
  * it, and its pages are kept few (hot_text.h). */
 static inline __attribute__((always_inline)) const char *eg_env_ours_value_n(const struct eg_env_ours *o,
     const char *name, size_t n)
@@ -69,10 +69,12 @@ static inline __attribute__((always_inline)) const char *eg_env_ours_value_n(con
 	}
 	return NULL;
 }
+/* The length of the literal name `lit`, which must be longer than the
+ * prefix (a compile error otherwise), for eg_env_ours_value_n */
+#define EG_OURS_NAME_LEN(lit) \
+	(sizeof(lit) - 1 + 0 * sizeof(char[sizeof(lit) > sizeof "EXECGUARD_" + 1 ? 1 : -1]))
 /* The same for a string literal, kept beside the constructor's code */
-#define EG_OURS_VALUE(o, lit) \
-	eg_env_ours_value_n((o), EG_CTOR_STR(lit), \
-	    sizeof(lit) - 1 + 0 * sizeof(char[sizeof(lit) > sizeof "EXECGUARD_" + 1 ? 1 : -1]))
+#define EG_OURS_VALUE(o, lit) eg_env_ours_value_n((o), EG_CTOR_STR(lit), EG_OURS_NAME_LEN(lit))
 
 /*
  * Reading an environment against ours, inline: each caller's copy sits in
